@@ -1,0 +1,229 @@
+"""Activation functions: name -> Activation with a forward and a backward pass.
+
+Every forward is written so that inputs of +-1e4 give neither overflow warnings nor NaN
+(exponentials only ever see non-positive arguments).  ``backward(x, y, dy, out)`` gets the
+pre-activation ``x``, the output ``y`` and the incoming gradient ``dy`` and writes the
+gradient with respect to ``x`` into ``out`` (which may be ``dy`` only when the caller owns
+``dy``).  The registry is what the palette, the inspector and the exporters list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+LEAKY_SLOPE = 0.2   # Keras' default negative slope for LeakyReLU
+ELU_ALPHA = 1.0
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation: ``forward(x, out)`` and ``backward(x, y, dy, out)``."""
+
+    name: str
+    forward_fn: Callable[[Array, Array], Array]
+    backward_fn: Callable[[Array, Array, Array, Array], Array]
+    formula: str
+    description: str
+
+    def forward(self, x: Array, out: Array | None = None) -> Array:
+        """y = f(x), written into ``out`` when given (must not alias ``x`` for gelu)."""
+        if out is None:
+            out = np.empty_like(x)
+        return self.forward_fn(x, out)
+
+    def backward(self, x: Array, y: Array, dy: Array, out: Array | None = None) -> Array:
+        """dL/dx given dL/dy; ``out`` receives the result (allocated when None)."""
+        if out is None:
+            out = np.empty_like(dy)
+        return self.backward_fn(x, y, dy, out)
+
+
+# ---- forward passes -------------------------------------------------------------------
+
+def _linear(x: Array, out: Array) -> Array:
+    if out is not x:
+        np.copyto(out, x)
+    return out
+
+
+def _sigmoid(x: Array, out: Array) -> Array:
+    # exp(-|x|) never overflows; then pick 1/(1+e) or e/(1+e) by sign.
+    e = np.exp(-np.abs(x))
+    np.divide(1.0, 1.0 + e, out=out)
+    neg = x < 0
+    np.multiply(e, out, out=e)
+    np.copyto(out, e, where=neg)
+    return out
+
+
+def _tanh(x: Array, out: Array) -> Array:
+    return np.tanh(x, out=out)
+
+
+def _relu(x: Array, out: Array) -> Array:
+    return np.maximum(x, 0, out=out)
+
+
+def _leaky_relu(x: Array, out: Array) -> Array:
+    # max(x, a*x) is exact for 0 < a < 1.
+    np.multiply(x, LEAKY_SLOPE, out=out)
+    return np.maximum(x, out, out=out)
+
+
+def _elu(x: Array, out: Array) -> Array:
+    neg = np.minimum(x, 0)
+    np.expm1(neg, out=neg)
+    neg *= ELU_ALPHA
+    return _select(x > 0, x, neg, out)
+
+
+def _select(cond: Array, a: Array, b: Array, out: Array) -> Array:
+    np.copyto(out, b)
+    np.copyto(out, a, where=cond)
+    return out
+
+
+def _softplus(x: Array, out: Array) -> Array:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
+    t = np.exp(-np.abs(x))
+    np.log1p(t, out=t)
+    np.maximum(x, 0, out=out)
+    out += t
+    return out
+
+
+def _gelu(x: Array, out: Array) -> Array:
+    # tanh approximation (Keras' gelu(approximate=True) and PyTorch's tanh variant).
+    u = x * x
+    u *= _GELU_C
+    u += 1.0
+    u *= x
+    u *= _SQRT_2_OVER_PI
+    np.tanh(u, out=u)
+    u += 1.0
+    u *= 0.5
+    np.multiply(x, u, out=out)
+    return out
+
+
+def _softmax(x: Array, out: Array) -> Array:
+    # Over the last axis; subtracting the max keeps every exponent <= 0.
+    np.subtract(x, x.max(axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+# ---- backward passes ------------------------------------------------------------------
+
+def _d_linear(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    if out is not dy:
+        np.copyto(out, dy)
+    return out
+
+
+def _d_sigmoid(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    t = 1.0 - y
+    t *= y
+    return np.multiply(dy, t, out=out)
+
+
+def _d_tanh(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    t = y * y
+    np.subtract(1.0, t, out=t)
+    return np.multiply(dy, t, out=out)
+
+
+def _d_relu(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    return np.multiply(dy, x > 0, out=out)
+
+
+def _d_leaky_relu(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    if out is not dy:
+        np.copyto(out, dy)
+    neg = x <= 0
+    np.multiply(out, LEAKY_SLOPE, out=out, where=neg)
+    return out
+
+
+def _d_elu(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    # For x <= 0: d/dx alpha*(e^x - 1) = y + alpha.
+    t = y + ELU_ALPHA
+    np.copyto(t, 1.0, where=x > 0)
+    return np.multiply(dy, t, out=out)
+
+
+def _d_softplus(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    t = np.empty_like(x)
+    _sigmoid(x, t)
+    return np.multiply(dy, t, out=out)
+
+
+def _d_gelu(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    x2 = x * x
+    inner = x2 * _GELU_C
+    inner += 1.0
+    inner *= x
+    inner *= _SQRT_2_OVER_PI
+    th = np.tanh(inner, out=inner)
+    # d/dx 0.5 x (1 + th) = 0.5 (1 + th) + 0.5 x (1 - th^2) sqrt(2/pi) (1 + 3c x^2)
+    sech2 = 1.0 - th * th
+    x2 *= 3.0 * _GELU_C
+    x2 += 1.0
+    x2 *= _SQRT_2_OVER_PI * 0.5
+    x2 *= x
+    x2 *= sech2
+    th += 1.0
+    th *= 0.5
+    th += x2
+    return np.multiply(dy, th, out=out)
+
+
+def _d_softmax(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    # Jacobian-vector product: y * (dy - sum(dy * y)).
+    s = (dy * y).sum(axis=-1, keepdims=True)
+    np.subtract(dy, s, out=out)
+    out *= y
+    return out
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("linear", _linear, _d_linear, "f(x) = x", "No activation (identity)."),
+        Activation("sigmoid", _sigmoid, _d_sigmoid, "f(x) = 1 / (1 + e^-x)",
+                   "Squashes to (0, 1); for binary outputs."),
+        Activation("tanh", _tanh, _d_tanh, "f(x) = tanh(x)", "Squashes to (-1, 1)."),
+        Activation("relu", _relu, _d_relu, "f(x) = max(0, x)",
+                   "Rectified linear unit; the usual hidden-layer choice."),
+        Activation("leaky_relu", _leaky_relu, _d_leaky_relu,
+                   f"f(x) = x if x > 0 else {LEAKY_SLOPE} x",
+                   "ReLU with a small slope for negative inputs."),
+        Activation("elu", _elu, _d_elu, "f(x) = x if x > 0 else e^x - 1",
+                   "Exponential linear unit; smooth for negative inputs."),
+        Activation("softplus", _softplus, _d_softplus, "f(x) = log(1 + e^x)",
+                   "A smooth ReLU."),
+        Activation("gelu", _gelu, _d_gelu,
+                   "f(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+                   "Gaussian error linear unit (tanh approximation)."),
+        Activation("softmax", _softmax, _d_softmax, "f(x)_i = e^x_i / sum_j e^x_j",
+                   "Turns scores into class probabilities (last axis)."),
+    )
+}
+
+
+def get_activation(name: str | None) -> Activation:
+    """The activation called ``name`` (None means linear); KeyError names the choices."""
+    key = "linear" if name is None else name
+    try:
+        return ACTIVATIONS[key]
+    except KeyError:
+        raise KeyError(f"unknown activation {name!r}; choose one of "
+                       f"{', '.join(ACTIVATIONS)}") from None

@@ -1,0 +1,437 @@
+"""The ``ann-designer`` command: open the designer, or work with project files in a shell.
+
+``ann-designer`` alone (or with one ``.annproj`` path) opens the designer; the
+subcommands ``examples``, ``new``, ``summary``, ``train``, ``evaluate``, ``predict`` and
+``export`` do the same work as the designer's menus, for scripts and servers without a
+screen. Errors are for people: one line on stderr starting with ``ann-designer: error:``,
+exit status 2 for a wrong command line and 1 when the work itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from core import cli_output as out
+from core import workflow
+from core.data import DataError, Dataset
+from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
+from core.export import EXPORT_FORMATS, ExportError, export
+from core.project import Project, ProjectError, load_project, save_project
+from core.spec import SpecError, output_shapes, param_counts, validate
+from core.starter import layered_layout, starter_spec, starter_training
+from core.training import Trainer, TrainingDiverged
+
+PROG = "ann-designer"
+COMMANDS = ("examples", "new", "summary", "train", "evaluate", "predict", "export")
+USER_ERRORS = (ProjectError, DataError, SpecError, ExportError, TrainingDiverged, OSError)
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130  # the shell's convention for a program stopped with Ctrl-C
+
+
+class UsageError(Exception):
+    """A wrong command line (argparse's complaint), reported in one line with exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing the usage block and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one subparser per command."""
+    parser = _Parser(prog=PROG, description="Design, train and export neural networks. "
+                     "Without a command, opens the designer (with FILE.annproj if given).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub = commands.add_parser("examples", help="list the example projects")
+    sub.set_defaults(func=cmd_examples)
+
+    sub = commands.add_parser("new", help="create a project from an example or a CSV file")
+    source = sub.add_mutually_exclusive_group(required=True)
+    source.add_argument("--example", metavar="NAME", help="copy an example (see 'examples')")
+    source.add_argument("--data", metavar="FILE.csv", help="build a starting network for "
+                        "the data in a CSV/TSV file")
+    sub.add_argument("--target", metavar="COLUMN", help="the column to predict (with --data)")
+    sub.add_argument("--features", metavar="COL,COL", help="input columns (default: all "
+                     "others)")
+    sub.add_argument("--categorical", metavar="COL,COL", help="feature columns that hold "
+                     "categories (one-hot encoded)")
+    sub.add_argument("--task", choices=("classification", "regression"),
+                     help="override the guess (whole numbers with at most 20 values are "
+                     "classes)")
+    sub.add_argument("-o", "--output", required=True, metavar="FILE.annproj")
+    sub.add_argument("--force", action="store_true", help="replace an existing file")
+    sub.set_defaults(func=cmd_new)
+
+    sub = commands.add_parser("summary", help="layers, output shapes and parameter counts")
+    sub.add_argument("project", metavar="FILE.annproj")
+    sub.set_defaults(func=cmd_summary)
+
+    sub = commands.add_parser("train", help="train with the project's settings and save")
+    sub.add_argument("project", metavar="FILE.annproj")
+    sub.add_argument("--epochs", type=_positive_int, metavar="N")
+    sub.add_argument("-o", "--output", metavar="OUT.annproj",
+                     help="save here instead of over FILE")
+    sub.add_argument("--lr", type=_positive_float, metavar="RATE", help="learning rate")
+    sub.add_argument("--batch-size", type=_positive_int, metavar="N")
+    sub.add_argument("--seed", type=int, metavar="N")
+    sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub.set_defaults(func=cmd_train)
+
+    sub = commands.add_parser("evaluate", help="metrics and confusion matrix")
+    sub.add_argument("project", metavar="FILE.annproj")
+    sub.add_argument("--data", metavar="FILE.csv", help="evaluate on this file instead of "
+                     "the project's own splits")
+    sub.add_argument("--target", metavar="COLUMN", help="target column of --data (default: "
+                     "the project's)")
+    sub.set_defaults(func=cmd_evaluate)
+
+    sub = commands.add_parser("predict", help="predict every row of a CSV file")
+    sub.add_argument("project", metavar="FILE.annproj")
+    sub.add_argument("input", metavar="INPUT.csv")
+    sub.add_argument("-o", "--output", metavar="OUT.csv", help="default: standard output")
+    sub.set_defaults(func=cmd_predict)
+
+    sub = commands.add_parser("export", help="export the trained model to another format")
+    sub.add_argument("project", metavar="FILE.annproj")
+    sub.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    sub.add_argument("-o", "--output", required=True, metavar="PATH")
+    sub.set_defaults(func=cmd_export)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+# ------------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ann-designer`` console script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (len(args) == 1 and args[0].endswith(".annproj")):
+        return open_designer(args[0] if args else None)
+    try:
+        namespace = build_parser().parse_args(args)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except SystemExit as exc:  # --help printed its text
+        return int(exc.code or 0)
+    if namespace.command is None:
+        return fail(f"choose a command: {', '.join(COMMANDS)} (see '{PROG} --help')",
+                    EXIT_USAGE)
+    try:
+        return int(namespace.func(namespace) or 0)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except USER_ERRORS as exc:
+        return fail(error_line(exc), EXIT_FAILURE)
+
+
+def fail(message: str, status: int) -> int:
+    """Print one error line on stderr and return the exit status."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return status
+
+
+def error_line(exc: BaseException) -> str:
+    """A user error as one line: file errors name the file, the rest joins its lines."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        reason = exc.strerror or str(exc)
+        return f"{exc.filename}: {reason[0].lower() + reason[1:] if reason else 'failed'}"
+    text = str(exc).strip() or type(exc).__name__
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def open_designer(path: str | None) -> int:
+    """Open the Qt designer; imported here so that the commands never load Qt."""
+    if path is not None and not Path(path).is_file():
+        return fail(f"{path}: no such project file", EXIT_FAILURE)
+    try:
+        from designer import app
+    except ImportError as exc:
+        return fail(f"cannot start the designer ({exc}); install the package with its "
+                    "dependencies (pip install ann-designer) or use a command, see "
+                    f"'{PROG} --help'", EXIT_FAILURE)
+    return int(app.main(path=path) or 0)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    """List the examples: name, kind of task and one line about each."""
+    rows = [(info.name + (" *" if info.name == DEFAULT_EXAMPLE else ""), info.task,
+             info.description) for info in list_examples()]
+    print(out.table(rows, ["name", "task", "description"]))
+    print(f"\n* opens when the designer starts. Copy one: {PROG} new --example NAME "
+          "-o my.annproj")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Create a project file from an example or from a CSV file."""
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        raise UsageError(f"{output} already exists; use --force to replace it")
+    if args.example is not None:
+        for flag in ("target", "features", "categorical", "task"):
+            if getattr(args, flag):
+                raise UsageError(f"--{flag} goes with --data, not --example")
+        project = load_example(args.example)
+        save_project(project, output)
+        print(f"created {output} from example {args.example!r}: {project.description}")
+        return 0
+    if not args.target:
+        raise UsageError("--data needs --target COLUMN, the column to predict")
+    project, ds = project_from_csv(Path(args.data), args.target, _columns(args.features),
+                                   _columns(args.categorical), args.task, output.parent)
+    save_project(project, output)
+    print(describe_new_project(output, project, ds))
+    return 0
+
+
+def _columns(text: str | None) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
+def project_from_csv(path: Path, target: str, features: list[str], categorical: list[str],
+                     task: str | None, project_dir: Path) -> tuple[Project, Dataset]:
+    """A new project for a CSV file: starting network, standardized inputs, data source.
+
+    The data source records what the reader found (columns, categories, task) so that
+    predicting on new files later encodes them exactly the same way.
+    """
+    request = {"target": target, "features": features, "categorical": categorical,
+               "task": task}
+    ds = workflow.read_source_file(request, path)
+    source = {**ds.source, "path": _relative_path(path, project_dir), "embedded": False}
+    n_classes = len(ds.class_names or [])
+    spec, loss = starter_spec(ds.input_shape, ds.task, n_classes, ds.n_outputs)
+    project = Project(name=path.stem, description=f"{ds.task.capitalize()} of {target!r} "
+                      f"from {path.name}", spec=spec, layout=layered_layout(spec),
+                      data=source, preprocessing={"method": "standardize", "offset": [],
+                                                  "scale": []},
+                      split={"val": 0.2, "test": 0.0, "seed": 0},
+                      training=starter_training(loss, len(ds)))
+    workflow.prepare_data(project, dataset=ds)  # fits the scaler on the training split
+    return project, ds
+
+
+def _relative_path(path: Path, project_dir: Path) -> str:
+    """The data file's path as seen from the project's folder, so both can move together."""
+    try:
+        return Path(path).resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def describe_new_project(output: Path, project: Project, ds: Dataset) -> str:
+    """What ``new --data`` built, in two lines."""
+    chain = " -> ".join(_node_label(node) for node in project.spec["nodes"])
+    kind = (f"{len(ds.class_names)} classes ({', '.join(map(str, ds.class_names))})"
+            if ds.task == "classification" else "regression")
+    return (f"created {output}: {len(ds.X)} samples, {kind}\n"
+            f"network: {chain}; loss {project.training['loss']}")
+
+
+def _node_label(node: dict[str, Any]) -> str:
+    if node["type"] == "Input":
+        return f"Input({'x'.join(str(d) for d in node['shape'])})"
+    if node["type"] == "Dense":
+        return f"Dense({node['units']}, {node.get('activation', 'linear')})"
+    return str(node["type"])
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print the layer table of a project, and its problems if the network is invalid."""
+    project = load_project(args.project)
+    print(f"{project.name}: {project.description}".rstrip(": "))
+    problems = validate(project.spec, loss=project.training.get("loss"))
+    shapes, counts = output_shapes(project.spec), param_counts(project.spec)
+    rows = [(node["id"], node["type"], _shape_text(shapes.get(node["id"])),
+             f"{counts[node['id']]:,}" if node["id"] in counts else "?")
+            for node in project.spec.get("nodes", [])]
+    print(out.table(rows, ["id", "type", "output shape", "params"], right=[3]))
+    print(f"total parameters: {sum(counts.values()):,}")
+    print(training_line(project))
+    if problems:
+        print("\nproblems:")
+    for problem in problems:
+        named = [n for n in problem.node_ids if n not in problem.message]
+        where = f"{', '.join(named)}: " if named else ""
+        print(f"  {problem.severity}: {where}{problem.message} {problem.hint}".rstrip())
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ProjectError(f"the network has {len(errors)} error(s), listed above; fix them "
+                           "in the designer before training")
+    return 0
+
+
+def _shape_text(shape: tuple | None) -> str:
+    return "?" if shape is None else str(tuple(int(s) for s in shape))
+
+
+def training_line(project: Project) -> str:
+    """Loss, optimizer and how far the project has been trained."""
+    settings = project.training
+    optimizer = settings.get("optimizer") or {}
+    trained = len((project.history or {}).get("loss", []))
+    state = f"trained {trained} epochs" if project.weights else "untrained"
+    return (f"loss {settings.get('loss')}, optimizer {optimizer.get('type')} "
+            f"(lr {optimizer.get('lr')}), batch size {settings.get('batch_size')}, "
+            f"{settings.get('epochs')} epochs per run; {state}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a project with its settings (or overrides) and save the results."""
+    path = Path(args.project)
+    project = load_project(path)
+    target = Path(args.output) if args.output else path
+    epochs = args.epochs or int(project.training.get("epochs", 10))
+    progress = out.TrainingProgress(epochs, sys.stderr, enabled=not args.quiet)
+    try:
+        with stop_on_ctrl_c(progress) as hook:
+            outcome = workflow.train_project(
+                project, epochs, on_event=progress, base_dir=path.parent, trainer_hook=hook,
+                lr=args.lr, batch_size=args.batch_size, seed=args.seed)
+    finally:
+        progress.close()
+    if outcome.stop_reason == "diverged":
+        raise TrainingDiverged("training diverged (the loss became infinite or NaN); "
+                               "lower the learning rate with --lr; nothing was saved")
+    save_project(project, target)
+    summary = out.metrics_line(progress.last_epoch)
+    stopped = outcome.interrupted or outcome.stop_reason == "stopped"
+    verb = "stopped by Ctrl-C after" if stopped else f"{outcome.stop_reason}:"
+    print(f"{verb} {outcome.epochs_run} epochs  {summary}".rstrip())
+    print(f"saved weights, optimizer state and history to {target}")
+    return EXIT_INTERRUPTED if stopped else 0
+
+
+@contextlib.contextmanager
+def stop_on_ctrl_c(progress: out.TrainingProgress) -> Iterator[Any]:
+    """While training, the first Ctrl-C asks the trainer to stop after the current batch.
+
+    A second Ctrl-C interrupts at once (KeyboardInterrupt); the workflow then puts back
+    the last complete batch's weights, so either way a consistent state gets saved.
+    """
+    holder: dict[str, Trainer] = {}
+
+    def hook(trainer: Trainer) -> None:
+        holder["trainer"] = trainer
+
+    if threading.current_thread() is not threading.main_thread():
+        yield hook
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if "trainer" in holder:
+            progress.write("stopping after this batch (Ctrl-C again to stop at once)")
+            holder["trainer"].request_stop()
+        else:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield hook
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Metrics per split (or on --data), and the confusion matrix of classifiers."""
+    path = Path(args.project)
+    project = load_project(path)
+    if not project.weights:
+        print("note: the project has no trained weights; showing the untrained network "
+              f"(run '{PROG} train {path}')", file=sys.stderr)
+    net = workflow.build_network(project)
+    if args.data:
+        ds = workflow.external_dataset(project, Path(args.data), args.target)
+        parts = [(Path(args.data).name, ds)]
+    else:
+        data = workflow.prepare_data(project, base_dir=path.parent)
+        parts = [(name, getattr(data, name)) for name in ("train", "val", "test")
+                 if getattr(data, name) is not None]
+    results = [(name, workflow.evaluate_dataset(project, net, ds)) for name, ds in parts]
+    names = out.ordered_metrics(results[0][1].metrics)
+    rows = [[name, ev.n_samples] + [out.fmt_number(ev.metrics[m]) for m in names]
+            for name, ev in results]
+    print(out.table(rows, ["data", "samples"] + names, right=range(1, len(names) + 2)))
+    name, last = results[-1]
+    if last.confusion is not None:
+        print(f"\nconfusion matrix ({name}; rows: true class, columns: predicted)")
+        print(out.confusion_table(last.confusion, last.class_names or []))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Predict every row of a CSV file: class and probabilities, or values."""
+    path = Path(args.project)
+    project = load_project(path)
+    if not project.weights:
+        raise ProjectError(f"{path} has no trained weights; run '{PROG} train {path}' first")
+    net = workflow.build_network(project)
+    X = workflow.input_features(project, Path(args.input))
+    header, rows = workflow.prediction_table(project, net, X)
+    if args.output:
+        with open(args.output, "w", newline="", encoding="utf-8") as stream:
+            _write_csv(stream, header, rows)
+        print(f"wrote {len(rows)} predictions to {args.output}")
+    else:
+        _write_csv(sys.stdout, header, rows)
+    return 0
+
+
+def _write_csv(stream: TextIO, header: list[str], rows: list[list[Any]]) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the project's model in another format (ONNX, NumPy, PyTorch)."""
+    path = Path(args.project)
+    project = load_project(path)
+    if not project.weights:
+        raise ProjectError(f"{path} has no trained weights; run '{PROG} train {path}' first")
+    written = export(project, args.format, Path(args.output))
+    print(f"exported {args.format} to {', '.join(str(p) for p in written)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

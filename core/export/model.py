@@ -1,0 +1,190 @@
+"""What every exporter needs, gathered once: nodes in order, configs, shapes, weights.
+
+An :class:`ExportModel` is a plain, checked description of a trained network (a DAG in
+topological order, each node with its full config, input ids in edge order, output
+shape and weights), plus the preprocessing to bake in and the class names.  Exporters
+only translate it; they never look inside ``Network``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.layers.base import pair, same_padding
+
+SUPPORTED_TYPES = ("Input", "Dense", "Activation", "Dropout", "BatchNormalization",
+                   "Flatten", "Reshape", "Conv2D", "MaxPooling2D", "AveragePooling2D",
+                   "Add", "Concatenate")
+
+
+class ExportError(Exception):
+    """The model cannot be exported; the message is one line saying what and how to fix."""
+
+
+@dataclass(frozen=True)
+class ExportNode:
+    """One node: id, type, config (defaults filled in), inputs, output shape, weights."""
+
+    id: str
+    type: str
+    config: dict[str, Any]
+    inputs: tuple[str, ...]
+    shape: tuple[int, ...]
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def activation(self) -> str:
+        """The node's own activation ("linear" when it has none)."""
+        return self.config.get("activation") or "linear"
+
+
+@dataclass
+class ExportModel:
+    """A network ready to be written in another format (see module docstring)."""
+
+    name: str
+    nodes: list[ExportNode]
+    input_id: str
+    output_id: str
+    offset: np.ndarray | None = None   # broadcasts over the input's last axis
+    scale: np.ndarray | None = None
+    preprocessing_method: str = "none"
+    class_names: list[str] | None = None
+    feature_names: list[str] | None = None   # raw CSV columns, when they map 1:1
+
+    def __post_init__(self) -> None:
+        self.by_id = {node.id: node for node in self.nodes}
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.by_id[self.input_id].shape
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.by_id[self.output_id].shape
+
+    def input_shapes(self, node: ExportNode) -> list[tuple[int, ...]]:
+        return [self.by_id[i].shape for i in node.inputs]
+
+
+def prepare(source: Any, preprocessing: dict | None = None,
+            class_names: Sequence[str] | None = None, name: str | None = None) -> ExportModel:
+    """An ExportModel from a ``Project`` (trained weights) or a ``Network``.
+
+    For a Network, ``preprocessing`` (a Scaler dict) and ``class_names`` are given here;
+    for a Project they come from the project unless given.
+    """
+    from core.network import Network
+    from core.project import Project, ProjectError, build_network
+
+    feature_names = None
+    if isinstance(source, Project):
+        feature_names = _feature_names(source)
+        try:
+            net = build_network(source)
+        except ProjectError as exc:
+            raise ExportError(str(exc)) from exc
+        preprocessing = source.preprocessing if preprocessing is None else preprocessing
+        class_names = source.class_names if class_names is None else class_names
+        name = name or source.name
+    elif isinstance(source, Network):
+        net = source
+    else:
+        raise ExportError(f"Cannot export a {type(source).__name__}; give a Project or a "
+                          "Network.")
+    nodes = _nodes(net)
+    model = ExportModel(name=name or "model", nodes=nodes, input_id=net.input_id,
+                        output_id=net.output_id,
+                        class_names=list(class_names) if class_names else None)
+    if feature_names and len(feature_names) == size_of(model.input_shape):
+        model.feature_names = feature_names
+    _attach_preprocessing(model, preprocessing)
+    return model
+
+
+def _feature_names(project: Any) -> list[str] | None:
+    """The data file's feature columns, if each is one input (no one-hot columns)."""
+    data = project.data or {}
+    features = data.get("features")
+    if data.get("kind") != "file" or data.get("categorical") or not features:
+        return None
+    return [str(f) for f in features]
+
+
+def _nodes(net: Any) -> list[ExportNode]:
+    from core.spec import analyze
+
+    analysis = analyze(net.spec)
+    weights = net.get_weights()
+    nodes = []
+    for node_id in net.order:
+        kind = analysis.types[node_id]
+        if kind not in SUPPORTED_TYPES:
+            raise ExportError(f"Node '{node_id}' is a {kind} layer, which the exporters do "
+                              "not support yet; replace it or export as a project file.")
+        arrays = {k: np.asarray(v) for k, v in weights.get(node_id, {}).items()}
+        nodes.append(ExportNode(node_id, kind, dict(analysis.configs[node_id]),
+                                tuple(analysis.inputs[node_id]),
+                                tuple(int(d) for d in net.output_shapes[node_id]), arrays))
+    return nodes
+
+
+def _attach_preprocessing(model: ExportModel, preprocessing: dict | None) -> None:
+    """Offset/scale as arrays that broadcast over the raw input (features on last axis)."""
+    if not preprocessing or preprocessing.get("method", "none") == "none":
+        return
+    offset = np.asarray(preprocessing.get("offset") or [], dtype=np.float64)
+    scale = np.asarray(preprocessing.get("scale") or [], dtype=np.float64)
+    features = model.input_shape[-1]
+    if offset.size == 0:
+        raise ExportError("The preprocessing has not been fitted yet (no offset/scale); "
+                          "train the project once, then export.")
+    if offset.shape != (features,) or scale.shape != (features,):
+        raise ExportError(f"The preprocessing has {offset.size} offsets and {scale.size} "
+                          f"scales but the input has {features} features on its last axis; "
+                          "refit the preprocessing on this data.")
+    if not (np.isfinite(offset).all() and np.isfinite(scale).all()) or (scale == 0).any():
+        raise ExportError("The preprocessing offset/scale must be finite and scale never 0.")
+    model.offset, model.scale = offset, scale
+    model.preprocessing_method = str(preprocessing.get("method"))
+
+
+# ---- geometry shared by the exporters ------------------------------------------------
+
+
+def window(config: dict[str, Any], kind: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(kernel (kh, kw), strides (sh, sw)) of a Conv2D or pooling node's config."""
+    if kind == "Conv2D":
+        return pair(config["kernel_size"]), pair(config.get("strides", 1))
+    size = pair(config.get("pool_size", 2))
+    strides = config.get("strides")
+    return size, pair(strides) if strides is not None else size
+
+
+def pads(config: dict[str, Any], kind: str, in_shape: Sequence[int]) -> tuple[int, ...]:
+    """(top, left, bottom, right) padding, TensorFlow's "same" rule (odd pixel after)."""
+    if config.get("padding", "valid") != "same":
+        return (0, 0, 0, 0)
+    (kh, kw), (sh, sw) = window(config, kind)
+    top, bottom = same_padding(int(in_shape[0]), kh, sh)
+    left, right = same_padding(int(in_shape[1]), kw, sw)
+    return (top, left, bottom, right)
+
+
+def concat_axis(config: dict[str, Any], rank: int) -> int:
+    """Concatenate's axis as a non-negative axis of the batched tensor (Keras' meaning)."""
+    axis = int(config.get("axis", -1))
+    axis = axis + rank if axis < 0 else axis
+    if not 1 <= axis < rank:
+        raise ExportError(f"Concatenate axis {config.get('axis')} is not valid for inputs "
+                          f"of rank {rank} (batch included).")
+    return axis
+
+
+def size_of(shape: Sequence[int]) -> int:
+    return math.prod(int(d) for d in shape)

@@ -1,0 +1,198 @@
+"""What every layer shares: its parameter schema, shape rules and buffers.
+
+A layer class describes itself statically (``PARAMS`` for the inspector, ``output_shape``
+and ``weight_specs`` for shape inference and parameter counts without allocating) and,
+as an instance, runs ``forward``/``backward`` on batches.  Its trainable arrays are views
+into the network's flat buffers, assigned by the network (``self.w`` values,
+``self.g`` gradients); non-trainable state (BatchNormalization's moving statistics) lives
+in ``self.state``.  Work arrays are reused between batches of the same size
+(:meth:`Layer.buffer`), so a training step allocates almost nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from core.activations import Activation, get_activation
+
+Array = np.ndarray
+Shape = tuple[int, ...]
+
+
+class ShapeError(Exception):
+    """A layer cannot accept its inputs; carries a sentence, a hint and a code."""
+
+    def __init__(self, message: str, hint: str, code: str = "shape") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ParamSchema:
+    """One configurable parameter as the inspector shows it."""
+
+    name: str
+    kind: str  # "int", "float", "bool", "choice", "shape", "int_or_pair"
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+    description: str = ""
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """A weight array a layer owns: shape, initializer, whether it trains and decays."""
+
+    name: str
+    shape: Shape
+    initializer: str
+    decay: bool = False
+    trainable: bool = True
+
+
+@dataclass
+class Layer:
+    """Base class; subclasses set the class variables and the four methods."""
+
+    TYPE: ClassVar[str] = ""
+    GROUP: ClassVar[str] = "Core"
+    DESCRIPTION: ClassVar[str] = ""
+    FORMULA: ClassVar[str] = ""
+    PARAMS: ClassVar[tuple[ParamSchema, ...]] = ()
+    MIN_INPUTS: ClassVar[int] = 1
+    MAX_INPUTS: ClassVar[int | None] = 1
+
+    node_id: str
+    config: dict[str, Any]
+    input_shapes: list[Shape]
+    dtype: np.dtype
+    w: dict[str, Array] = field(default_factory=dict)
+    g: dict[str, Array] = field(default_factory=dict)
+    state: dict[str, Array] = field(default_factory=dict)
+    rng: np.random.Generator | None = None
+    _buffers: dict[str, Array] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.output_shape_ = self.output_shape(self.config, self.input_shapes)
+        self.activation: Activation | None = None
+        act = self.config.get("activation")
+        if "activation" in self.config and act not in (None, "linear"):
+            self.activation = get_activation(act)
+        self.setup()
+
+    # ---- static description -----------------------------------------------------------
+    @classmethod
+    def output_shape(cls, cfg: dict[str, Any], input_shapes: list[Shape]) -> Shape:
+        """Output shape (no batch axis) or ShapeError."""
+        return input_shapes[0]
+
+    @classmethod
+    def weight_specs(cls, cfg: dict[str, Any], input_shapes: list[Shape]) -> list[WeightSpec]:
+        """Weights this layer would own for these inputs (nothing allocated)."""
+        return []
+
+    @classmethod
+    def work_size(cls, cfg: dict[str, Any], input_shapes: list[Shape]) -> int:
+        """Extra per-sample floats held during a step (im2col columns and the like)."""
+        return 0
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's parameters, defaults filled in: enough to rebuild it."""
+        return dict(self.config)
+
+    # ---- running ----------------------------------------------------------------------
+    def setup(self) -> None:
+        """Per-instance preparation after the shapes are known (optional)."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dy: Array, need_dx: list[bool], fused: bool = False
+                 ) -> list[Array | None]:
+        """Input gradients (None where not needed); fills ``self.g`` views.
+
+        ``fused`` means ``dy`` is already the gradient with respect to the
+        pre-activation (the loss was fused with this layer's activation).
+        """
+        raise NotImplementedError
+
+    # ---- helpers ----------------------------------------------------------------------
+    def buffer(self, key: str, shape: Shape) -> Array:
+        """A work array of ``shape`` reused across batches; contents are undefined."""
+        b = self._buffers.get(key)
+        if b is None or b.shape != shape:
+            b = np.empty(shape, dtype=self.dtype)
+            self._buffers[key] = b
+        return b
+
+    def filled_buffer(self, key: str, shape: Shape, fill: float = 0.0) -> Array:
+        """A reused work array set to ``fill`` when (re)allocated, then left alone.
+
+        For padded images: callers only ever write the interior, so the border keeps
+        its fill value across batches without being cleared each time.
+        """
+        b = self._buffers.get(key)
+        if b is None or b.shape != shape:
+            b = np.full(shape, fill, dtype=self.dtype)
+            self._buffers[key] = b
+        return b
+
+    def column_sum(self, a: Array, out: Array) -> Array:
+        """Sum over the rows of a 2-D array as a matrix-vector product (BLAS)."""
+        ones = self._buffers.get("ones")
+        if ones is None or ones.shape[0] != a.shape[0]:
+            ones = self._buffers["ones"] = np.ones(a.shape[0], dtype=self.dtype)
+        return np.matmul(ones, a, out=out)
+
+    def activate(self, z: Array) -> Array:
+        """Apply the layer's activation to pre-activation ``z`` (kept for backward)."""
+        if self.activation is None:
+            return z
+        return self.activation.forward(z, self.buffer("act", z.shape))
+
+    def activation_backward(self, z: Array, y: Array, dy: Array, fused: bool) -> Array:
+        """dL/dz from dL/dy, into a buffer this layer owns (``dy`` is never changed)."""
+        if self.activation is None or fused:
+            return dy
+        return self.activation.backward(z, y, dy, self.buffer("dz", dy.shape))
+
+    def release(self) -> None:
+        """Drop cached work arrays (after a large predict, for instance)."""
+        self._buffers.clear()
+
+
+def conv_output_length(n: int, k: int, s: int, padding: str) -> int:
+    """Length of a convolution or pooling output along one axis (Keras' rule)."""
+    if padding == "same":
+        return -(-n // s)
+    return (n - k) // s + 1 if n >= k else 0
+
+
+def same_padding(n: int, k: int, s: int) -> tuple[int, int]:
+    """(before, after) padding for "same": TensorFlow puts the odd pixel after."""
+    out = -(-n // s)
+    total = max((out - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def pair(v: Any) -> tuple[int, int]:
+    """An int or a pair of ints as (height, width)."""
+    if isinstance(v, (list, tuple)):
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+ACTIVATION_PARAM = ParamSchema(
+    "activation", "choice", "linear", choices=(
+        "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu",
+        "softmax"),
+    description="Function applied to the layer's output.", nullable=True)
+INITIALIZER_CHOICES = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                       "lecun_uniform", "lecun_normal", "zeros", "ones")

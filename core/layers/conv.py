@@ -1,0 +1,177 @@
+"""Conv2D on channels-last images (N, H, W, C) by im2col and one matrix product.
+
+The forward pass copies every window into a column matrix (one copy of a
+``sliding_window_view``) and multiplies it by the kernel reshaped to
+``(kh*kw*in_c, filters)``.  The backward pass gets the kernel gradient from the same
+columns; the input gradient, for stride 1, is the output gradient correlated with the
+flipped kernel (again columns and one product, which beats scattering columns back), and
+for larger strides the column gradients are added back one kernel offset at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from core.layers.base import (
+    ACTIVATION_PARAM,
+    INITIALIZER_CHOICES,
+    Layer,
+    ParamSchema,
+    ShapeError,
+    WeightSpec,
+    conv_output_length,
+    pair,
+    same_padding,
+)
+
+PADDING = ParamSchema("padding", "choice", "valid", choices=("valid", "same"),
+                      description='"valid": no padding; "same": pad so that the output '
+                                  "has ceil(input / stride) pixels.")
+
+
+def check_image(layer_type: str, shape: tuple[int, ...]) -> None:
+    """Raise ShapeError unless ``shape`` is (H, W, C)."""
+    if len(shape) != 3:
+        raise ShapeError(f"{layer_type} expects images shaped (height, width, channels) "
+                         f"but gets {shape}.",
+                         "Give the Input a shape like [28, 28, 1], or add a Reshape.", "rank")
+
+
+def window_geometry(layer_type, cfg, shape, kernel_key):
+    """(kh, kw, sh, sw, Ho, Wo, (top, bottom), (left, right)) or ShapeError."""
+    check_image(layer_type, shape)
+    h, w, _ = shape
+    kh, kw = pair(cfg[kernel_key])
+    strides = cfg.get("strides")
+    sh, sw = pair(strides) if strides is not None else (kh, kw)
+    padding = cfg.get("padding", "valid")
+    if padding == "valid" and (kh > h or kw > w):
+        raise ShapeError(f"{layer_type}'s window {kh}x{kw} is larger than its input "
+                         f"{h}x{w}.", 'Use a smaller window, or padding "same".',
+                         "window_too_large")
+    ho, wo = conv_output_length(h, kh, sh, padding), conv_output_length(w, kw, sw, padding)
+    if padding == "same":
+        return kh, kw, sh, sw, ho, wo, same_padding(h, kh, sh), same_padding(w, kw, sw)
+    return kh, kw, sh, sw, ho, wo, (0, 0), (0, 0)
+
+
+class Conv2D(Layer):
+    TYPE = "Conv2D"
+    GROUP = "Convolution"
+    DESCRIPTION = "Slides learned filters over an image (channels last)."
+    FORMULA = "y[i, j, f] = f(sum_{di, dj, c} x[i·s + di, j·s + dj, c] · K[di, dj, c, f] + b[f])"
+    PARAMS = (
+        ParamSchema("filters", "int", 16, 1, 100_000, description="Number of filters."),
+        ParamSchema("kernel_size", "int_or_pair", 3, 1, 1_000,
+                    description="Window size: n or [height, width]."),
+        ParamSchema("strides", "int_or_pair", 1, 1, 1_000, description="Step between windows."),
+        PADDING,
+        ACTIVATION_PARAM,
+        ParamSchema("use_bias", "bool", True, description="Add a learned bias per filter."),
+        ParamSchema("kernel_initializer", "choice", "glorot_uniform",
+                    choices=INITIALIZER_CHOICES, description="How the kernel starts."),
+        ParamSchema("bias_initializer", "choice", "zeros", choices=INITIALIZER_CHOICES,
+                    description="How the bias starts."),
+    )
+
+    @classmethod
+    def output_shape(cls, cfg, input_shapes):
+        g = window_geometry(cls.TYPE, cfg, input_shapes[0], "kernel_size")
+        return (g[4], g[5], int(cfg["filters"]))
+
+    @classmethod
+    def weight_specs(cls, cfg, input_shapes):
+        kh, kw = pair(cfg["kernel_size"])
+        c, f = input_shapes[0][-1], int(cfg["filters"])
+        specs = [WeightSpec("kernel", (kh, kw, c, f), cfg["kernel_initializer"], decay=True)]
+        if cfg["use_bias"]:
+            specs.append(WeightSpec("bias", (f,), cfg["bias_initializer"]))
+        return specs
+
+    @classmethod
+    def work_size(cls, cfg, input_shapes):
+        kh, kw, _, _, ho, wo, pt, pl = window_geometry(cls.TYPE, cfg, input_shapes[0],
+                                                       "kernel_size")
+        h, w, c = input_shapes[0]
+        return 2 * ho * wo * kh * kw * c + 2 * (h + sum(pt)) * (w + sum(pl)) * c
+
+    def setup(self):
+        (self._kh, self._kw, self._sh, self._sw, self._ho, self._wo,
+         self._pt, self._pl) = window_geometry(self.TYPE, self.config, self.input_shapes[0],
+                                               "kernel_size")
+        self._padded = any(self._pt) or any(self._pl)
+
+    def _pad_input(self, x: np.ndarray) -> np.ndarray:
+        if not self._padded:
+            return x
+        n, h, w, c = x.shape
+        xp = self.filled_buffer("xp", (n, h + sum(self._pt), w + sum(self._pl), c))
+        xp[:, self._pt[0]:self._pt[0] + h, self._pl[0]:self._pl[0] + w] = x
+        return xp
+
+    def forward(self, inputs, training):
+        x = inputs[0]
+        n, _, _, c = x.shape
+        kh, kw, ho, wo = self._kh, self._kw, self._ho, self._wo
+        windows = sliding_window_view(self._pad_input(x), (kh, kw), axis=(1, 2))
+        windows = windows[:, ::self._sh, ::self._sw][:, :ho, :wo]  # (n, ho, wo, c, kh, kw)
+        col = self.buffer("col", (n, ho, wo, kh, kw, c))
+        np.copyto(col, windows.transpose(0, 1, 2, 4, 5, 3))
+        self._col = col.reshape(n * ho * wo, kh * kw * c)
+        kernel = self.w["kernel"]
+        f = kernel.shape[-1]
+        z = np.matmul(self._col, kernel.reshape(-1, f), out=self.buffer("z", (n * ho * wo, f)))
+        if "bias" in self.w:
+            z += self.w["bias"]
+        self._z = z.reshape(n, ho, wo, f)
+        self._y = self.activate(self._z)
+        self._xshape = x.shape
+        return self._y
+
+    def backward(self, dy, need_dx, fused=False):
+        dz = self.activation_backward(self._z, self._y, dy, fused)
+        kernel = self.w["kernel"]
+        f = kernel.shape[-1]
+        dz2 = dz.reshape(-1, f)
+        np.matmul(self._col.T, dz2, out=self.g["kernel"].reshape(-1, f))
+        if "bias" in self.g:
+            self.column_sum(dz2, self.g["bias"])
+        if not need_dx[0]:
+            return [None]
+        if self._sh == 1 and self._sw == 1:
+            return [self._input_grad_by_correlation(dz)]
+        return [self._input_grad_by_col2im(dz2)]
+
+    def _input_grad_by_correlation(self, dz: np.ndarray) -> np.ndarray:
+        """Stride 1: dx is dz, padded, correlated with the flipped kernel (one GEMM)."""
+        n, h, w, c = self._xshape
+        kh, kw, ho, wo = self._kh, self._kw, self._ho, self._wo
+        f = dz.shape[-1]
+        top, left = kh - 1 - self._pt[0], kw - 1 - self._pl[0]
+        dzp = self.filled_buffer("dzp", (n, h + kh - 1, w + kw - 1, f))
+        dzp[:, top:top + ho, left:left + wo] = dz
+        windows = sliding_window_view(dzp, (kh, kw), axis=(1, 2))  # (n, h, w, f, kh, kw)
+        col = self.buffer("dcol", (n, h, w, kh, kw, f))
+        np.copyto(col, windows.transpose(0, 1, 2, 4, 5, 3))
+        flipped = np.ascontiguousarray(
+            self.w["kernel"][::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, c)
+        dx = np.matmul(col.reshape(n * h * w, kh * kw * f), flipped,
+                       out=self.buffer("dx", (n * h * w, c)))
+        return dx.reshape(n, h, w, c)
+
+    def _input_grad_by_col2im(self, dz2: np.ndarray) -> np.ndarray:
+        """Any stride: column gradients added back, one strided add per kernel offset."""
+        n, h, w, c = self._xshape
+        kh, kw, ho, wo = self._kh, self._kw, self._ho, self._wo
+        kernel = self.w["kernel"].reshape(-1, dz2.shape[-1])
+        dcol = np.matmul(dz2, kernel.T, out=self.buffer("dcol", self._col.shape))
+        dcol = dcol.reshape(n, ho, wo, kh, kw, c)
+        dxp = self.buffer("dxp", (n, h + sum(self._pt), w + sum(self._pl), c))
+        dxp[...] = 0
+        for i in range(kh):
+            rows = slice(i, i + self._sh * (ho - 1) + 1, self._sh)
+            for j in range(kw):
+                cols = slice(j, j + self._sw * (wo - 1) + 1, self._sw)
+                dxp[:, rows, cols, :] += dcol[:, :, :, i, j, :]
+        return dxp[:, self._pt[0]:self._pt[0] + h, self._pl[0]:self._pl[0] + w]

@@ -1,0 +1,306 @@
+"""Network: a spec compiled into an executable DAG of layers over flat buffers.
+
+All trainable parameters live in one 1-D array ``params`` and their gradients in
+``grads`` of the same size; each layer's ``kernel``/``bias``/... are views into them, so
+an optimizer updates the whole network with a few vector operations and a training step
+writes gradients in place without building dictionaries.  ``param_refs`` says where each
+array sits.  Nodes run in a topological order; the edge order of the spec is the input
+order of merge nodes.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from core.initializers import initialize
+from core.layers import LAYER_TYPES, Layer
+from core.losses import LOSSES, Loss
+from core.spec import SpecError, analyze
+
+Array = np.ndarray
+PREDICT_VALUES_BUDGET = 16_000_000  # floats held per predict batch (~64 MB in float32)
+
+
+@dataclass(frozen=True)
+class ParamRef:
+    """Where one trainable array sits in the flat buffers."""
+
+    node_id: str
+    name: str
+    offset: int
+    size: int
+    shape: tuple[int, ...]
+    decay: bool
+
+
+class SummaryRow(NamedTuple):
+    """One line of ``Network.summary()``."""
+
+    node_id: str
+    type: str
+    output_shape: tuple[int, ...]
+    params: int
+
+
+class Network:
+    """An executable network; build it with :meth:`from_spec`."""
+
+    def __init__(self, spec: dict, seed: int = 0, dtype: Any = "float32") -> None:
+        analysis = analyze(spec)
+        if analysis.errors:
+            raise SpecError(analysis.errors)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, not {self.dtype}")
+        self.spec = copy.deepcopy(spec)
+        self.seed = seed
+        self.order: list[str] = list(analysis.order)
+        self.input_id: str = analysis.input_id  # type: ignore[assignment]
+        self.output_id: str = analysis.output_id  # type: ignore[assignment]
+        self.output_shapes = {n: analysis.shapes[n] for n in self.order}
+        self._counts = dict(analysis.counts)
+        self._build_layers(analysis)
+        self._allocate(seed)
+        self._plan(analysis)
+
+    @classmethod
+    def from_spec(cls, spec: dict, seed: int = 0, dtype: Any = "float32") -> Network:
+        """Check ``spec`` (SpecError lists every problem), then build and initialise."""
+        return cls(spec, seed=seed, dtype=dtype)
+
+    # ---- construction -----------------------------------------------------------------
+    def _build_layers(self, a) -> None:
+        self.layers: dict[str, Layer] = {}
+        for i, n in enumerate(self.order):
+            cls = LAYER_TYPES[a.types[n]]
+            in_shapes = [a.shapes[j] for j in a.inputs[n]]
+            layer = cls(n, dict(a.configs[n]), in_shapes, self.dtype)
+            layer.rng = np.random.default_rng([self.seed, i])
+            self.layers[n] = layer
+
+    def _allocate(self, seed: int) -> None:
+        """One flat buffer for every trainable array, filled in topological order."""
+        specs = []
+        for n, layer in self.layers.items():
+            for ws in type(layer).weight_specs(layer.config, layer.input_shapes):
+                specs.append((n, ws))
+        size = sum(math.prod(ws.shape) for _, ws in specs if ws.trainable)
+        self.params = np.zeros(size, dtype=self.dtype)
+        self.grads = np.zeros(size, dtype=self.dtype)
+        self.param_refs: list[ParamRef] = []
+        rng = np.random.default_rng(seed)
+        offset = 0
+        for n, ws in specs:
+            layer = self.layers[n]
+            k = math.prod(ws.shape)
+            if ws.trainable:
+                view = self.params[offset:offset + k].reshape(ws.shape)
+                layer.w[ws.name] = view
+                layer.g[ws.name] = self.grads[offset:offset + k].reshape(ws.shape)
+                self.param_refs.append(ParamRef(n, ws.name, offset, k, ws.shape, ws.decay))
+                offset += k
+            else:
+                view = np.zeros(ws.shape, dtype=self.dtype)
+                layer.state[ws.name] = view
+            initialize(ws.initializer, view, rng)
+        self.param_count = size
+
+    def _plan(self, a) -> None:
+        """Positions, input positions and which inputs need a gradient."""
+        pos = {n: i for i, n in enumerate(self.order)}
+        self._seq: list[Layer] = [self.layers[n] for n in self.order]
+        self._in_pos: list[list[int]] = [[pos[j] for j in a.inputs[n]] for n in self.order]
+        needs = [False] * len(self.order)
+        for i, n in enumerate(self.order):
+            needs[i] = bool(self.layers[n].w) or any(needs[j] for j in self._in_pos[i])
+        self._needs_grad = needs
+        self._need_dx = [[needs[j] for j in ins] for ins in self._in_pos]
+        self._out_pos = pos[self.output_id]
+        self._in_pos_input = pos[self.input_id]
+        per_sample = sum(math.prod(s) for s in self.output_shapes.values())
+        per_sample += sum(type(lay).work_size(lay.config, lay.input_shapes)
+                          for lay in self._seq)
+        self._values_per_sample = max(per_sample, 1)
+
+    # ---- properties -------------------------------------------------------------------
+    @property
+    def output_activation(self) -> str:
+        """Name of the output node's activation ("linear" when it has none)."""
+        act = self.layers[self.output_id].activation
+        return act.name if act is not None else "linear"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.output_shapes[self.input_id]
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.output_shapes[self.output_id]
+
+    # ---- running ----------------------------------------------------------------------
+    def _as_input(self, X: Any) -> Array:
+        X = np.asarray(X)
+        shape = self.input_shape
+        if X.shape[1:] != shape:
+            if X.ndim == 1 and shape == (1,):
+                X = X.reshape(-1, 1)
+            else:
+                raise ValueError(f"the input {self.input_id} expects samples of shape "
+                                 f"{shape}, got data of shape {X.shape} (samples first)")
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        return X
+
+    def _forward(self, X: Array, training: bool) -> list[Array]:
+        outs: list[Array] = [X] * len(self._seq)
+        for i, layer in enumerate(self._seq):
+            if i != self._in_pos_input:
+                outs[i] = layer.forward([outs[j] for j in self._in_pos[i]], training)
+        return outs
+
+    def forward(self, X: Any, training: bool = False, capture: bool = False):
+        """The output for ``X``; with ``capture`` also every node's output by id."""
+        outs = self._forward(self._as_input(X), training)
+        y = outs[self._out_pos].copy()
+        if not capture:
+            return y
+        return y, {n: np.array(outs[i]) for i, n in enumerate(self.order)}
+
+    def predict(self, X: Any, batch_size: int | None = None) -> Array:
+        """Outputs for ``X`` in inference mode, in batches that fit in memory."""
+        X = np.asarray(X)
+        n = len(X)
+        if batch_size is None:
+            batch_size = max(1, min(1024, PREDICT_VALUES_BUDGET // self._values_per_sample))
+        result = np.empty((n,) + self.output_shape, dtype=self.dtype)
+        for s in range(0, n, batch_size):
+            xb = self._as_input(X[s:s + batch_size])
+            result[s:s + len(xb)] = self._forward(xb, False)[self._out_pos]
+        return result
+
+    def _loss(self, loss: str | Loss) -> Loss:
+        if isinstance(loss, Loss):
+            return loss
+        try:
+            return LOSSES[loss]
+        except KeyError:
+            raise ValueError(f"unknown loss {loss!r}; choose one of "
+                             f"{', '.join(LOSSES)}") from None
+
+    def compute_gradients(self, X: Any, Y: Any, loss: str | Loss) -> float:
+        """Batch-mean loss of (X, Y); fills ``self.grads``. The training hot path."""
+        lossf = self._loss(loss)
+        outs = self._forward(self._as_input(X), True)
+        out_layer = self._seq[self._out_pos]
+        y = outs[self._out_pos]
+        Y = np.asarray(Y)
+        if Y.dtype.kind == "f" and Y.dtype != self.dtype:
+            Y = Y.astype(self.dtype)
+        act = out_layer.activation
+        fused = act is not None and act.name == lossf.fuses_with
+        gbuf = out_layer.buffer("loss_grad", y.shape)
+        if fused:
+            value, g = lossf.fused(out_layer._z, y, Y, out=gbuf)
+        else:
+            value, g = lossf.value_and_grad(y, Y, out=gbuf)
+        self._backward(g, fused)
+        return value
+
+    def _backward(self, g: Array, fused: bool) -> None:
+        n = len(self._seq)
+        dys: list[Array | None] = [None] * n
+        owned = [False] * n
+        dys[self._out_pos] = g
+        for i in range(n - 1, -1, -1):
+            dy = dys[i]
+            if dy is None or i == self._in_pos_input:
+                continue
+            dxs = self._seq[i].backward(dy, self._need_dx[i],
+                                        fused=fused and i == self._out_pos)
+            for j, dx in zip(self._in_pos[i], dxs, strict=True):
+                if dx is None:
+                    continue
+                if dys[j] is None:
+                    dys[j] = dx
+                elif owned[j]:
+                    dys[j] += dx
+                else:  # a branch point: sum into a fresh array, never into a shared one
+                    dys[j] = dys[j] + dx
+                    owned[j] = True
+
+    def loss_and_gradients(self, X: Any, Y: Any, loss: str | Loss
+                           ) -> tuple[float, dict[str, dict[str, Array]]]:
+        """(batch-mean loss, gradients by node id and weight name, as copies)."""
+        value = self.compute_gradients(X, Y, loss)
+        return value, self.last_gradients()
+
+    def evaluate_loss(self, X: Any, Y: Any, loss: str | Loss) -> float:
+        """Batch-mean loss in inference mode, computed from the outputs."""
+        return self._loss(loss).value(self.predict(X), np.asarray(Y))
+
+    def last_gradients(self) -> dict[str, dict[str, Array]]:
+        """Copies of the last step's gradients, {node_id: {name: array}}."""
+        out: dict[str, dict[str, Array]] = {}
+        for r in self.param_refs:
+            out.setdefault(r.node_id, {})[r.name] = \
+                self.grads[r.offset:r.offset + r.size].reshape(r.shape).copy()
+        return out
+
+    # ---- weights ----------------------------------------------------------------------
+    def get_weights(self) -> dict[str, dict[str, Array]]:
+        """Copies of every weight, trainable or not, {node_id: {name: array}}."""
+        out: dict[str, dict[str, Array]] = {}
+        for n in self.order:
+            layer = self.layers[n]
+            arrays = {**layer.w, **layer.state}
+            if arrays:
+                out[n] = {k: v.copy() for k, v in arrays.items()}
+        return out
+
+    def set_weights(self, weights: dict[str, dict[str, Any]]) -> None:
+        """Copy ``weights`` (all or some nodes) into the network; shapes must match."""
+        targets = []
+        for n, arrays in weights.items():
+            layer = self.layers.get(n)
+            if layer is None:
+                raise ValueError(f"set_weights: the network has no node {n!r}")
+            for name, value in arrays.items():
+                dst = layer.w.get(name, layer.state.get(name))
+                if dst is None:
+                    have = ", ".join([*layer.w, *layer.state]) or "no weights"
+                    raise ValueError(f"set_weights: node {n!r} has no weight {name!r} "
+                                     f"(it has {have})")
+                value = np.asarray(value)
+                if value.shape != dst.shape:
+                    raise ValueError(f"set_weights: {n}.{name} must have shape {dst.shape}, "
+                                     f"got {value.shape}")
+                targets.append((dst, value))
+        for dst, value in targets:  # all checked first: no half-applied update
+            np.copyto(dst, value, casting="unsafe")
+
+    # ---- description ------------------------------------------------------------------
+    def summary(self) -> list[SummaryRow]:
+        """One row per node in topological order: id, type, output shape, parameters."""
+        return [SummaryRow(n, type(self.layers[n]).TYPE, self.output_shapes[n],
+                           self._counts.get(n, 0)) for n in self.order]
+
+    def summary_text(self) -> str:
+        """The summary as an aligned plain-text table with a total line."""
+        rows = [("Node", "Type", "Output shape", "Params")]
+        rows += [(r.node_id, r.type, str(r.output_shape), f"{r.params:,}")
+                 for r in self.summary()]
+        widths = [max(len(r[c]) for r in rows) for c in range(4)]
+        lines = ["  ".join(r[c].ljust(widths[c]) if c < 3 else r[c].rjust(widths[c])
+                           for c in range(4)) for r in rows]
+        total = sum(self._counts.values())
+        lines.append(f"Total parameters: {total:,} (trainable: {self.param_count:,})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"Network({len(self.order)} nodes, {self.param_count:,} parameters, "
+                f"{self.dtype.name})")

@@ -1,0 +1,436 @@
+"""Optimizers: update rules on the network's single flat parameter buffer.
+
+Every optimizer keeps its state (velocities, moments) as flat arrays the size of the
+parameter buffer and updates it in place with ``out=`` NumPy operations into one
+preallocated scratch array, so a training step allocates nothing here.  The rules and
+defaults are Keras 3's, so that what a student learned there holds here:
+
+=========  ============================================================================
+sgd        ``v = momentum v - lr g``; ``w += v`` (nesterov: ``w += momentum v - lr g``)
+rmsprop    ``s = rho s + (1 - rho) g^2``; ``w -= lr g / sqrt(s + eps)``
+adagrad    ``a += g^2``; ``w -= lr g / sqrt(a + eps)``
+adam       ``m += (1 - b1)(g - m)``; ``v += (1 - b2)(g^2 - v)``;
+           ``w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``
+adamw      adam, and first ``w -= lr * weight_decay * w`` on the decaying parameters
+=========  ============================================================================
+
+An update is computed as a step ``d`` in the scratch array (:meth:`Optimizer.compute_step`)
+and then applied as ``w -= d`` (:meth:`Optimizer.apply_step`).  The trainer uses the two
+halves to look at the step before it touches the weights, which is how it keeps the last
+good weights on divergence without copying them every batch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+Array = np.ndarray
+CHUNK = 1 << 16  # elements per block of Adam's update: 5 arrays x 256 kB fit in L2
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "sgd": {"lr": 0.01, "momentum": 0.0, "nesterov": False},
+    "rmsprop": {"lr": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7,
+                "centered": False},
+    "adagrad": {"lr": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
+    "adam": {"lr": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "adamw": {"lr": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+              "weight_decay": 0.004},
+}
+"""Every optimizer's settings with Keras 3's defaults (``lr`` is Keras' learning_rate)."""
+
+
+def _number(config: Mapping[str, Any], key: str, low: float, high: float,
+            low_open: bool = False, high_open: bool = False) -> float:
+    """``config[key]`` as a float inside the given interval, or a ValueError saying so."""
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"optimizer setting {key!r} must be a number, got {value!r}")
+    value = float(value)
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if not math.isfinite(value) or too_low or too_high:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"optimizer setting {key!r} = {value} is out of range; "
+                         f"use a value in {lo}{low:g}, {high:g}{hi}")
+    return value
+
+
+def normalize_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The config with its defaults filled in and every value checked.
+
+    Accepts Keras' ``learning_rate`` as another name for ``lr``.  Unknown types or keys
+    raise a ValueError that names the closest valid choice.
+    """
+    config = dict(config or {"type": "adam"})
+    kind = str(config.pop("type", "adam")).lower()
+    if kind not in DEFAULTS:
+        near = difflib.get_close_matches(kind, DEFAULTS, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ValueError(f"unknown optimizer {kind!r}{hint} Choose one of "
+                         f"{', '.join(DEFAULTS)}.")
+    if "learning_rate" in config:
+        config.setdefault("lr", config.pop("learning_rate"))
+    unknown = set(config) - set(DEFAULTS[kind])
+    for key in sorted(unknown):
+        near = difflib.get_close_matches(key, DEFAULTS[kind], n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ValueError(f"optimizer {kind!r} has no setting {key!r}{hint} Its settings are "
+                         f"{', '.join(DEFAULTS[kind])}.")
+    full = {"type": kind, **DEFAULTS[kind], **config}
+    _number(full, "lr", 0.0, math.inf, low_open=True, high_open=True)
+    for key in ("momentum", "rho", "beta_1", "beta_2"):
+        if key in full:
+            full[key] = _number(full, key, 0.0, 1.0, high_open=True)
+    for key in ("epsilon",):
+        if key in full:
+            full[key] = _number(full, key, 0.0, 1.0, low_open=True)
+    for key in ("initial_accumulator_value", "weight_decay"):
+        if key in full:
+            full[key] = _number(full, key, 0.0, math.inf, high_open=True)
+    full["lr"] = float(full["lr"])
+    for key in ("nesterov", "centered"):
+        if key in full:
+            full[key] = bool(full[key])
+    return full
+
+
+def merge_slices(slices: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(start, stop) ranges sorted with touching ones joined, so loops over them are short."""
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted((int(a), int(b)) for a, b in slices if b > a):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((start, stop))
+    return merged
+
+
+class Optimizer:
+    """An update rule and its state for a flat parameter buffer of ``size`` values.
+
+    Subclasses name their state arrays in :meth:`state_names` and implement
+    :meth:`_compute`, which fills ``self.scratch`` with the amount to subtract from the
+    parameters.
+    """
+
+    STATE: ClassVar[tuple[str, ...]] = ()
+
+    def state_names(self) -> tuple[str, ...]:
+        """The state arrays this configuration needs (unused ones are not allocated)."""
+        return self.STATE
+
+    def __init__(self, config: Mapping[str, Any], size: int, dtype: Any = np.float32,
+                 decay_slices: Sequence[tuple[int, int]] | None = None) -> None:
+        self.config = normalize_config(config)
+        self.size = int(size)
+        self.dtype = np.dtype(dtype)
+        self.decay_slices = (merge_slices(decay_slices) if decay_slices is not None
+                             else [(0, self.size)])
+        self.iterations = 0
+        self.scratch = np.zeros(self.size, self.dtype)
+        self._work: Array | None = None
+        self.state: dict[str, Array] = {}
+        self.reset()
+
+    @property
+    def lr(self) -> float:
+        """The configured (base) learning rate."""
+        return float(self.config["lr"])
+
+    def reset(self) -> None:
+        """Forget all history: as freshly made (used after a divergence)."""
+        self.iterations = 0
+        self._rate = 0.0
+        self._peak = 0.0  # largest bound seen, for bounds that depend on history
+        self.state = {}
+        for name in self.state_names():
+            self.state[name] = np.full(self.size, self._initial(name), self.dtype)
+
+    def _initial(self, name: str) -> float:
+        """Initial value of state array ``name``."""
+        return 0.0
+
+    def work(self) -> Array:
+        """A second scratch array, made on first use (Nesterov, centered, AdamW)."""
+        if self._work is None:
+            self._work = np.empty(self.size, self.dtype)
+        return self._work
+
+    # ---- the update -------------------------------------------------------------------
+    def update(self, params: Array, grads: Array, lr: float | None = None) -> None:
+        """One step on ``params`` in place from ``grads`` with learning rate ``lr``."""
+        self._check(params, grads)
+        self.iterations += 1
+        self._step(params, grads, self.lr if lr is None else float(lr), params)
+
+    def compute_step(self, params: Array, grads: Array, lr: float | None = None) -> Array:
+        """Advance the state and return the step ``d`` (``params`` are not changed yet).
+
+        ``d`` is this optimizer's scratch array: apply it with :meth:`apply_step` before
+        the next call.
+        """
+        self._check(params, grads)
+        self.iterations += 1
+        lr = self.lr if lr is None else float(lr)
+        self._step(params, grads, lr, None)
+        return self.scratch
+
+    def apply_step(self, params: Array, step: Array, offset: int = 0) -> None:
+        """``params -= step`` in place (AdamW also decays the kernels here).
+
+        ``params`` and ``step`` may be a block of the buffers starting at ``offset``.
+        """
+        np.subtract(params, step, out=params)
+
+    def step_bound(self, lr: float, grad_bound: float) -> float:
+        """An upper bound on any element of the coming step, given a bound on any
+        gradient element (the gradient norm will do).  Call it once per step, before
+        :meth:`compute_step`: bounds that depend on history track it here.
+
+        The trainer inspects the step itself only when this bound is too large to rule
+        out an overflow; for the adaptive optimizers it almost never is.
+        """
+        return math.inf
+
+    def _scales(self) -> dict[str, float]:
+        """Factors from the stored state arrays to the Keras-named ones (Adam: m', v')."""
+        return {}
+
+    def _step(self, params: Array, grads: Array, lr: float, apply_to: Array | None) -> None:
+        """Fill ``self.scratch`` with the step; then apply it to ``apply_to`` if given.
+
+        Adam overrides this to apply block by block while the step is still in cache.
+        """
+        self._compute(params, grads, lr)
+        if apply_to is not None:
+            self.apply_step(apply_to, self.scratch)
+
+    def _compute(self, params: Array, grads: Array, lr: float) -> None:
+        raise NotImplementedError
+
+    def _check(self, params: Array, grads: Array) -> None:
+        for name, a in (("parameters", params), ("gradients", grads)):
+            if a.shape != (self.size,) or a.dtype != self.dtype:
+                raise ValueError(f"the optimizer was made for {self.size} {self.dtype} values "
+                                 f"but got {name} of shape {a.shape} and type {a.dtype}; "
+                                 "make a new optimizer after changing the network")
+
+    # ---- state ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Array | float | int]:
+        """Copies of the state arrays plus ``iterations`` (saved in the project file)."""
+        out: dict[str, Array | float | int] = {"iterations": int(self.iterations)}
+        scales = self._scales()
+        for name, arr in self.state.items():
+            out[name] = arr * scales[name] if name in scales else arr.copy()
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`; a ValueError if it does not fit this optimizer."""
+        missing = [name for name in ("iterations", *self.state_names()) if name not in state]
+        if missing:
+            raise ValueError(f"saved {self.config['type']} state lacks {', '.join(missing)}; "
+                             "it was saved by another optimizer, training restarts its state")
+        arrays = {}
+        for name in self.state_names():
+            arr = np.asarray(state[name])
+            if arr.shape != (self.size,):
+                raise ValueError(f"saved optimizer state {name!r} has shape {arr.shape} but "
+                                 f"the network has {self.size} parameters; the network changed "
+                                 "since it was saved, so the optimizer starts afresh")
+            if not np.issubdtype(arr.dtype, np.floating):
+                raise ValueError(f"saved optimizer state {name!r} is not floating point")
+            arrays[name] = arr
+        iterations = int(np.asarray(state["iterations"]))
+        if iterations < 0:
+            raise ValueError("saved optimizer state has a negative iteration count")
+        scales = self._scales()
+        for name, arr in arrays.items():
+            np.copyto(self.state[name], arr / scales[name] if name in scales else arr,
+                      casting="same_kind")
+        self.iterations = iterations
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum."""
+
+    STATE = ("velocity",)
+
+    def state_names(self) -> tuple[str, ...]:
+        return self.STATE if self.config["momentum"] > 0.0 else ()
+
+    def step_bound(self, lr: float, grad_bound: float) -> float:
+        # |v| <= max(lr |g|) / (1 - momentum); nesterov adds momentum |v| + lr |g|
+        self._peak = max(self._peak, lr * grad_bound)
+        return 2.0 * self._peak / (1.0 - self.config["momentum"])
+
+    def _compute(self, params: Array, grads: Array, lr: float) -> None:
+        d, momentum = self.scratch, self.config["momentum"]
+        np.multiply(grads, lr, out=d)  # d = lr g
+        if momentum == 0.0:
+            return
+        v = self.state["velocity"]
+        v *= momentum
+        v -= d  # v = momentum v - lr g
+        if self.config["nesterov"]:
+            # w += momentum v - lr g, so d = lr g - momentum v
+            d -= np.multiply(v, momentum, out=self.work())
+        else:
+            np.negative(v, out=d)
+
+
+class RMSprop(Optimizer):
+    """Divides each step by a running root mean square of recent gradients."""
+
+    STATE = ("velocity", "momentum", "average_gradient")
+
+    def state_names(self) -> tuple[str, ...]:
+        names = ["velocity"]
+        if self.config["momentum"] > 0.0:
+            names.append("momentum")
+        if self.config["centered"]:
+            names.append("average_gradient")
+        return tuple(names)
+
+    def step_bound(self, lr: float, grad_bound: float) -> float:
+        # s + eps >= eps, so |g| / sqrt(s + eps) <= |g| / sqrt(eps); centered subtracts a^2
+        # and rounding can push the root's argument below zero: no bound then
+        if self.config["centered"]:
+            return math.inf
+        self._peak = max(self._peak, lr * grad_bound / math.sqrt(self.config["epsilon"]))
+        return self._peak / (1.0 - self.config["momentum"])
+
+    def _compute(self, params: Array, grads: Array, lr: float) -> None:
+        d, cfg = self.scratch, self.config
+        rho = cfg["rho"]
+        s = self.state["velocity"]
+        np.multiply(grads, grads, out=d)
+        d *= 1.0 - rho
+        s *= rho
+        s += d
+        if cfg["centered"]:
+            a = self.state["average_gradient"]
+            a *= rho
+            a += np.multiply(grads, 1.0 - rho, out=self.work())
+            np.multiply(a, a, out=d)
+            np.subtract(s, d, out=d)
+        else:
+            np.copyto(d, s)
+        d += cfg["epsilon"]
+        np.sqrt(d, out=d)
+        np.divide(grads, d, out=d)
+        d *= lr
+        if cfg["momentum"] > 0.0:
+            mom = self.state["momentum"]
+            mom *= cfg["momentum"]
+            mom += d
+            np.copyto(d, mom)
+
+
+class Adagrad(Optimizer):
+    """Divides each step by the root of all squared gradients seen so far."""
+
+    STATE = ("accumulator",)
+
+    def _initial(self, name: str) -> float:
+        return float(self.config["initial_accumulator_value"])
+
+    def step_bound(self, lr: float, grad_bound: float) -> float:
+        # the accumulator holds g^2 already, so |g| / sqrt(acc + eps) <= 1
+        return lr
+
+    def _compute(self, params: Array, grads: Array, lr: float) -> None:
+        d, acc = self.scratch, self.state["accumulator"]
+        np.multiply(grads, grads, out=d)
+        acc += d
+        np.add(acc, self.config["epsilon"], out=d)
+        np.sqrt(d, out=d)
+        np.divide(grads, d, out=d)
+        d *= lr
+
+
+class Adam(Optimizer):
+    """Adaptive moments, Keras' rule, in ten passes over the buffer.
+
+    The moments are kept divided by their EMA weights, ``m' = m / (1 - b1)`` and
+    ``v' = v / (1 - b2)``, so that ``m' = b1 m' + g`` and ``v' = b2 v' + g^2`` need no
+    scaling pass; the factors are folded into the scalar step size and epsilon.
+    :meth:`state_dict` converts back to Keras' ``m`` and ``v``.
+    """
+
+    STATE = ("m", "v")
+
+    def _step(self, params: Array, grads: Array, lr: float, apply_to: Array | None) -> None:
+        cfg = self.config
+        b1, b2, t = cfg["beta_1"], cfg["beta_2"], self.iterations
+        root = math.sqrt(1.0 - b2)
+        # alpha m / (sqrt(v) + eps) with alpha = lr sqrt(1 - b2^t) / (1 - b1^t), in m', v'
+        alpha = lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t) * (1.0 - b1) / root
+        eps = cfg["epsilon"] / root
+        m_all, v_all, d_all = self.state["m"], self.state["v"], self.scratch
+        # Blocks small enough that the five arrays' slices stay in cache across passes.
+        for s in range(0, self.size, CHUNK):
+            m, v, d, g = m_all[s:s + CHUNK], v_all[s:s + CHUNK], d_all[s:s + CHUNK], \
+                grads[s:s + CHUNK]
+            m *= b1
+            m += g
+            v *= b2
+            v += np.multiply(g, g, out=d)
+            np.sqrt(v, out=d)
+            d += eps
+            np.divide(m, d, out=d)
+            d *= alpha
+            if apply_to is not None:
+                self.apply_step(apply_to[s:s + CHUNK], d, s)
+
+    def step_bound(self, lr: float, grad_bound: float) -> float:
+        # |m| <= max |g| and sqrt(v) + eps >= eps, with alpha of the coming step
+        self._peak = max(self._peak, grad_bound)
+        cfg, t = self.config, self.iterations + 1
+        alpha = lr * math.sqrt(1.0 - cfg["beta_2"] ** t) / (1.0 - cfg["beta_1"] ** t)
+        return alpha * self._peak / cfg["epsilon"]
+
+    def _scales(self) -> dict[str, float]:
+        return {"m": 1.0 - self.config["beta_1"], "v": 1.0 - self.config["beta_2"]}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay on kernels: ``w -= lr * weight_decay * w`` first."""
+
+    def _step(self, params: Array, grads: Array, lr: float, apply_to: Array | None) -> None:
+        self._rate = lr * self.config["weight_decay"]
+        super()._step(params, grads, lr, apply_to)
+
+    def apply_step(self, params: Array, step: Array, offset: int = 0) -> None:
+        rate, end = self._rate, offset + len(params)
+        if rate:
+            for start, stop in self.decay_slices:
+                lo, hi = max(start, offset), min(stop, end)
+                if lo < hi:
+                    params[lo - offset:hi - offset] *= 1.0 - rate
+        np.subtract(params, step, out=params)
+
+    def step_bound(self, lr: float, grad_bound: float) -> float:
+        bound = super().step_bound(lr, grad_bound)
+        # w (1 - rate) stays finite while |1 - rate| <= 1
+        return bound if lr * self.config["weight_decay"] <= 2.0 else math.inf
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad, "adam": Adam, "adamw": AdamW,
+}
+
+
+def make_optimizer(config: Mapping[str, Any] | None, size: int, dtype: Any = np.float32,
+                   decay_slices: Sequence[tuple[int, int]] | None = None) -> Optimizer:
+    """The optimizer ``config`` describes, for a flat buffer of ``size`` values.
+
+    ``decay_slices`` are the (start, stop) ranges that AdamW's weight decay applies to
+    (the kernels, from ``ParamRef.decay``); None means every parameter, as in Keras.
+    """
+    full = normalize_config(config)
+    return OPTIMIZERS[full["type"]](full, size, dtype, decay_slices)

@@ -1,0 +1,796 @@
+"""The project file (``.annproj``): read, write, migrate and check it.
+
+A project file is a zip archive holding
+
+- ``project.json``: format name, version, network spec, canvas layout, data source,
+  preprocessing, split, training settings, history, class names and designer extras;
+- ``weights.npz`` (optional): trained weights under ``"node_id/name"`` keys and the
+  optimizer's array state under ``"@optimizer/key"`` keys;
+- ``data/<file>`` (optional): the embedded data file.
+
+Project files travel between people, so reading one treats it as hostile: sizes are
+checked before anything is decompressed or allocated, nothing is ever unpickled or
+evaluated (``.npy`` arrays are parsed here and only plain numeric dtypes are accepted),
+and every problem becomes one :class:`ProjectError` line instead of a traceback.
+Saving is atomic: a temporary file in the target folder is written, flushed, fsynced and
+renamed over the old file, so a crash mid-save leaves the old file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import math
+import os
+import secrets
+import zipfile
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+from numpy.lib import format as npy_format
+
+FORMAT = "ann-designer-project"
+VERSION = 1
+SUFFIX = ".annproj"
+
+PROJECT_JSON = "project.json"
+WEIGHTS_NPZ = "weights.npz"
+DATA_DIR = "data/"
+OPTIMIZER_PREFIX = "@optimizer/"
+
+# Limits for untrusted files. Generous for anything a desktop app trains, small enough
+# that a hostile file cannot exhaust memory.
+MAX_TOTAL_BYTES = 2 * 1024**3          # all members together, uncompressed
+MAX_JSON_BYTES = 256 * 1024**2         # project.json (history can be long)
+MAX_MEMBERS = 64                       # members of the project zip
+MAX_ARRAYS = 100_000                   # arrays inside weights.npz
+MAX_RATIO = 200                        # uncompressed / compressed, for members > 1 MiB
+RATIO_FREE_BYTES = 1024**2
+MAX_PARAMETERS = 2**28                 # bound on any whole number in a node's settings
+MAX_NODES = 10_000
+MAX_EDGES = 100_000
+
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)    # same project -> same bytes
+_NUMERIC_KINDS = "biuf"
+
+
+class ProjectError(Exception):
+    """A project file cannot be read or written; the message is one line for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+def _default_split() -> dict[str, Any]:
+    return {"val": 0.2, "test": 0.0, "seed": 0}
+
+
+def _default_spec() -> dict[str, Any]:
+    return {"nodes": [], "edges": []}
+
+
+@dataclass(eq=False)
+class Project:
+    """Everything the designer saves: the design, how to get data, how to train, results.
+
+    ``weights`` maps node id -> {name: ndarray}; ``optimizer_state`` is the optimizer's
+    ``state_dict()`` (arrays, numbers, strings); ``embedded_data`` holds the bytes of the
+    data file when ``data["embedded"]`` is true (see :func:`extract_data`).
+    """
+
+    name: str = "Untitled"
+    description: str = ""
+    spec: dict[str, Any] = field(default_factory=_default_spec)
+    layout: dict[str, list[float]] = field(default_factory=dict)
+    data: dict[str, Any] | None = None
+    preprocessing: dict[str, Any] | None = None
+    split: dict[str, Any] = field(default_factory=_default_split)
+    training: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, dict[str, np.ndarray]] | None = None
+    optimizer_state: dict[str, Any] | None = None
+    history: dict[str, list] = field(default_factory=dict)
+    class_names: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    embedded_data: bytes | None = None
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write ``project`` to ``path`` atomically (old file intact if anything fails)."""
+    path = Path(path)
+    members = _project_members(project, path.parent)
+    write_atomically(path, lambda handle: _write_zip(handle, members))
+
+
+def _project_members(project: Project, folder: Path) -> list[tuple[str, bytes, int]]:
+    """(member name, bytes, compression) for every member of the archive, in order.
+
+    ``folder`` is where the project goes: a relative data path counts from there.
+    """
+    arrays, scalars = _split_optimizer_state(project.optimizer_state)
+    weight_arrays = _weight_arrays(project.weights)
+    weight_arrays.update({OPTIMIZER_PREFIX + key: value for key, value in arrays.items()})
+    data_member, data_bytes = _data_member(project, folder)
+    files = {"weights": WEIGHTS_NPZ if weight_arrays else None, "data": data_member}
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "generator": "ANN Designer",
+        "name": project.name,
+        "description": project.description,
+        "spec": project.spec,
+        "layout": {str(k): [float(v) for v in pos] for k, pos in project.layout.items()},
+        "data": project.data,
+        "preprocessing": project.preprocessing,
+        "split": project.split,
+        "training": project.training,
+        "class_names": project.class_names,
+        "history": project.history,
+        "has_weights": project.weights is not None,
+        "optimizer_state": None if project.optimizer_state is None
+        else {"arrays": sorted(arrays), "values": scalars},
+        "files": files,
+        "extra": project.extra,
+    }
+    members = [(PROJECT_JSON, _dump_json(document), zipfile.ZIP_DEFLATED)]
+    if weight_arrays:
+        # Stored, not deflated: trained weights hardly compress, and a stored member
+        # keeps the compression-ratio check on load meaningful.
+        members.append((WEIGHTS_NPZ, write_npz_bytes(weight_arrays), zipfile.ZIP_STORED))
+    if data_member is not None:
+        members.append((data_member, data_bytes, zipfile.ZIP_DEFLATED))
+    return members
+
+
+def _dump_json(document: dict[str, Any]) -> bytes:
+    def default(value: Any) -> Any:
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
+            return value.tolist()
+        if isinstance(value, (tuple, set, frozenset)):
+            return list(value)
+        raise TypeError(type(value).__name__)
+
+    try:
+        text = json.dumps(document, indent=1, default=default, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ProjectError(
+            f"Cannot save: a setting holds a value of type {exc} that a project file "
+            "cannot store (only numbers, text, lists and dictionaries).") from exc
+    return text.encode("utf-8")
+
+
+def _weight_arrays(weights: Mapping[str, Mapping[str, Any]] | None) -> dict[str, np.ndarray]:
+    """Flatten {node_id: {name: array}} into {"node_id/name": array}, numeric only."""
+    flat: dict[str, np.ndarray] = {}
+    for node_id, named in (weights or {}).items():
+        for name, value in named.items():
+            key = f"{node_id}/{name}"
+            if not _safe_member_name(key):
+                raise ProjectError(f"Cannot save the weights of node '{node_id}': its id "
+                                   "looks like a file path ('..', leading '/' or 'C:'); "
+                                   "rename the node.")
+            flat[key] = _numeric_array(value, f"weight '{key}'")
+    return flat
+
+
+def _numeric_array(value: Any, what: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in _NUMERIC_KINDS or array.dtype.fields is not None:
+        raise ProjectError(f"Cannot save {what}: it holds {array.dtype} values, "
+                           "but only numeric arrays can be stored.")
+    return array
+
+
+def _split_optimizer_state(state: Mapping[str, Any] | None,
+                           ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Optimizer arrays go to weights.npz, plain values (step count, lr) to the JSON."""
+    arrays: dict[str, np.ndarray] = {}
+    values: dict[str, Any] = {}
+    for key, value in (state or {}).items():
+        if isinstance(value, np.ndarray):
+            arrays[str(key)] = _numeric_array(value, f"optimizer state '{key}'")
+        elif isinstance(value, np.generic):
+            values[str(key)] = value.item()
+        else:
+            values[str(key)] = value
+    return arrays, values
+
+
+def _data_member(project: Project, folder: Path) -> tuple[str | None, bytes]:
+    """The embedded data file's member name and bytes, or (None, b"")."""
+    data = project.data or {}
+    if not (data.get("kind") == "file" and data.get("embedded")):
+        return None, b""
+    source = data.get("path") or "data.csv"
+    name = _data_file_name(source)
+    content = project.embedded_data
+    if content is None:
+        source = Path(source)
+        if not source.is_absolute() and (folder / source).is_file():
+            source = folder / source
+        try:
+            size = os.path.getsize(source)
+            if size > MAX_TOTAL_BYTES // 2:
+                raise ProjectError(f"Cannot embed the data file {source}: it is "
+                                   f"{size / 1024**3:.1f} GiB, more than a project can hold; "
+                                   "keep it as a linked file instead.")
+            content = source.read_bytes()
+        except OSError as exc:
+            raise ProjectError(f"Cannot embed the data file {source}: {exc.strerror or exc}; "
+                               "check the path or turn embedding off.") from exc
+    return DATA_DIR + name, bytes(content)
+
+
+def _data_file_name(source: Any) -> str:
+    """The bare file name of a data path (any OS), never empty, '.' or '..'."""
+    name = PurePosixPath(str(source or "").replace("\\", "/")).name
+    return name if name not in ("", ".", "..") and ":" not in name else "data.csv"
+
+
+def write_npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An .npz archive (readable by ``np.load``) with fixed dates, so output is stable."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for key, array in arrays.items():
+            member = io.BytesIO()
+            npy_format.write_array(member, np.asarray(array), allow_pickle=False)
+            archive.writestr(_zip_info(f"{key}.npy", zipfile.ZIP_STORED), member.getvalue())
+    return buffer.getvalue()
+
+
+def _zip_info(name: str, compression: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
+    info.compress_type = compression
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _write_zip(handle: io.BufferedWriter, members: list[tuple[str, bytes, int]]) -> None:
+    with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
+        for name, content, compression in members:
+            archive.writestr(_zip_info(name, compression), content)
+
+
+def write_atomically(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
+    """Write through ``write`` into a temp file beside ``path``, fsync, then rename it.
+
+    The temp file lives in the same folder so that ``os.replace`` is an atomic rename on
+    the same file system; readers see either the old file or the complete new one.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ProjectError(f"Cannot save {path}: the folder {folder} does not exist.")
+    temp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except OSError as exc:
+        _remove_quietly(temp)
+        raise ProjectError(f"Cannot save {path}: {exc.strerror or exc}; "
+                           "check that the folder is writable and the disk not full.") from exc
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    _fsync_folder(folder)
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable where the platform allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -------------------------------------------------------------------------- loading
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a project file, refusing anything damaged, hostile or from a newer version."""
+    path = Path(path)
+    try:
+        return _load(path)
+    except ProjectError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ProjectError(f"{path.name} is damaged ({exc}); it cannot be read. "
+                           "Use a backup copy of the project.") from exc
+    except MemoryError as exc:
+        raise ProjectError(f"{path.name} needs more memory than is available.") from exc
+    except Exception as exc:  # noqa: BLE001 - a hostile file must never show a traceback
+        raise ProjectError(f"{path.name} cannot be read: {type(exc).__name__}: {exc}") from exc
+
+
+def _load(path: Path) -> Project:
+    if not path.is_file():
+        raise ProjectError(f"{path} does not exist or is not a file.")
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise ProjectError(f"{path.name} is not an ANN Designer project: it is not a zip "
+                           "archive, or it is truncated or damaged.") from exc
+    except OSError as exc:
+        raise ProjectError(f"Cannot open {path}: {exc.strerror or exc}.") from exc
+    with archive:
+        where = path.name
+        members = check_zip_members(archive.infolist(), where, MAX_MEMBERS)
+        if PROJECT_JSON not in members:
+            raise ProjectError(f"{where} is not an ANN Designer project, or it is "
+                               f"truncated: it has no {PROJECT_JSON}.")
+        document = _read_json(archive, members[PROJECT_JSON], where)
+        document = migrate(document, where)
+        project = _project_from_document(document, where)
+        files = _files_entry(document, where)
+        arrays = {}
+        if files.get("weights"):
+            content = _read_member(archive, members, files["weights"], where)
+            arrays = read_npz_bytes(content, f"{where}: {files['weights']}")
+        _attach_arrays(project, document, arrays, where)
+        if files.get("data"):
+            project.embedded_data = _read_member(archive, members, files["data"], where)
+        elif (project.data or {}).get("embedded"):
+            raise ProjectError(f"{where}: the data file is marked as embedded but the "
+                               "archive has no data/ member; the file is incomplete.")
+    return project
+
+
+def check_zip_members(infos: list[zipfile.ZipInfo], where: str,
+                      max_members: int) -> dict[str, zipfile.ZipInfo]:
+    """Refuse unsafe names, unknown compression, encryption and bombs before reading.
+
+    The sizes come from the central directory; ``zipfile`` never returns more bytes than
+    the declared size (and fails the CRC check if the stream disagrees), so checking the
+    declared sizes bounds what reading can allocate.
+    """
+    if len(infos) > max_members:
+        raise ProjectError(f"{where} has {len(infos)} members; a project has at most "
+                           f"{max_members}. It is not a valid project file.")
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = info.filename
+        _check_member_name(name, where)
+        if name in members:
+            raise ProjectError(f"{where} holds two members named '{name}'; refusing an "
+                               "ambiguous file.")
+        if info.flag_bits & 0x1:
+            raise ProjectError(f"{where}: member '{name}' is encrypted; project files "
+                               "are never encrypted.")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ProjectError(f"{where}: member '{name}' uses an unsupported compression "
+                               f"method ({info.compress_type}).")
+        total += info.file_size
+        if info.file_size > MAX_TOTAL_BYTES or total > MAX_TOTAL_BYTES:
+            raise ProjectError(f"{where} would unpack to more than "
+                               f"{MAX_TOTAL_BYTES // 1024**3} GiB; refusing to open it.")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FREE_BYTES and ratio > MAX_RATIO:
+            raise ProjectError(f"{where}: member '{name}' expands {ratio:.0f} times when "
+                               "unpacked (a zip bomb?); refusing to open it.")
+        members[name] = info
+    return members
+
+
+def _safe_member_name(name: str) -> bool:
+    """No parent-folder parts, no absolute or drive paths, no NUL: safe to extract."""
+    parts = name.replace("\\", "/").split("/")
+    absolute = name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":")
+    return not (absolute or ".." in parts or "\x00" in name)
+
+
+def _check_member_name(name: str, where: str) -> None:
+    if not _safe_member_name(name):
+        raise ProjectError(f"{where} contains a member with an unsafe name ({name!r}); "
+                           "refusing to open it.")
+
+
+def _read_member(archive: zipfile.ZipFile, members: Mapping[str, zipfile.ZipInfo],
+                 name: str, where: str) -> bytes:
+    info = members.get(name)
+    if info is None:
+        raise ProjectError(f"{where} is incomplete: the member '{name}' listed in "
+                           f"{PROJECT_JSON} is missing.")
+    with archive.open(info) as stream:
+        content = stream.read(info.file_size + 1)
+    if len(content) != info.file_size:
+        raise ProjectError(f"{where}: member '{name}' is truncated or damaged.")
+    return content
+
+
+def _read_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> dict:
+    if info.file_size > MAX_JSON_BYTES:
+        raise ProjectError(f"{where}: {PROJECT_JSON} is {info.file_size / 1024**2:.0f} MiB, "
+                           f"more than the {MAX_JSON_BYTES // 1024**2} MiB a project allows.")
+    raw = _read_member(archive, {info.filename: info}, info.filename, where)
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{where}: {PROJECT_JSON} is not UTF-8 text.") from exc
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"{where}: {PROJECT_JSON} is not valid JSON (line {exc.lineno}, "
+                           f"column {exc.colno}: {exc.msg}).") from exc
+    except RecursionError as exc:
+        raise ProjectError(f"{where}: {PROJECT_JSON} is nested too deeply.") from exc
+    if not isinstance(document, dict):
+        raise ProjectError(f"{where}: {PROJECT_JSON} should hold an object, not "
+                           f"{_kind(document)}.")
+    return document
+
+
+# ------------------------------------------------------------------------ migrations
+
+
+def _v0_to_v1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 (early builds) named the spec ``network``, stored positions as
+    ``{"x": .., "y": ..}`` and had no ``files`` table (weights implied by the member)."""
+    document = dict(document)
+    if "network" in document:
+        document["spec"] = document.pop("network")
+    layout = document.get("layout")
+    if isinstance(layout, dict):
+        document["layout"] = {
+            key: [pos.get("x"), pos.get("y")] if isinstance(pos, dict) else pos
+            for key, pos in layout.items()}
+    document.setdefault("files", {"weights": WEIGHTS_NPZ if document.get("has_weights")
+                                  else None, "data": None})
+    document["version"] = 1
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+"""version N -> function turning a version-N document into a version-N+1 document."""
+
+
+def migrate(document: dict[str, Any], where: str = "project") -> dict[str, Any]:
+    """Check the format name and bring an older document up to :data:`VERSION`."""
+    found = document.get("format")
+    if found != FORMAT:
+        shown = "none" if found is None else repr(found)[:60]
+        raise ProjectError(f"{where} is not an ANN Designer project (format {shown}, "
+                           f"expected '{FORMAT}').")
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ProjectError(f"{where}: the format version {version!r} is not a whole number "
+                           "0 or more; the file is damaged.")
+    if version > VERSION:
+        raise ProjectError(f"{where} was made by a newer ANN Designer (version {version}); "
+                           f"this version reads up to {VERSION}; please update.")
+    while version < VERSION:
+        document = MIGRATIONS[version](document)
+        version = document["version"]
+    return document
+
+
+# ----------------------------------------------------------------- document -> Project
+
+
+def _project_from_document(doc: dict[str, Any], where: str) -> Project:
+    here = f"{where}: {PROJECT_JSON}"
+    spec = doc.get("spec", _default_spec())
+    check_spec_structure(spec, here)
+    check_spec_size(spec, here)
+    return Project(
+        name=_typed(doc, "name", str, "Untitled", here),
+        description=_typed(doc, "description", str, "", here),
+        spec=spec,
+        layout=_layout(doc.get("layout", {}), here),
+        data=_typed(doc, "data", dict, None, here, optional=True),
+        preprocessing=_preprocessing(doc.get("preprocessing"), here),
+        split=_typed(doc, "split", dict, _default_split(), here),
+        training=_typed(doc, "training", dict, {}, here),
+        history=_history(doc.get("history", {}), here),
+        class_names=_class_names(doc.get("class_names"), here),
+        extra=_typed(doc, "extra", dict, {}, here),
+        optimizer_state=None,
+        weights=None,
+    )
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "text", bool: "true/false",
+             int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _typed(doc: Mapping[str, Any], key: str, kind: type, default: Any, where: str,
+           optional: bool = False) -> Any:
+    value = doc.get(key, default)
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind):
+        raise ProjectError(f"{where}: '{key}' should be {_kind(kind())}, not {_kind(value)}.")
+    return value
+
+
+def _layout(layout: Any, where: str) -> dict[str, list[float]]:
+    if not isinstance(layout, dict):
+        raise ProjectError(f"{where}: 'layout' should map node ids to [x, y] positions.")
+    for node_id, pos in layout.items():
+        ok = (isinstance(pos, list) and len(pos) == 2
+              and all(_is_number(v) and math.isfinite(v) for v in pos))
+        if not ok:
+            raise ProjectError(f"{where}: the position of node '{node_id}' should be "
+                               f"[x, y] with two finite numbers, not {str(pos)[:40]}.")
+    return layout
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _preprocessing(value: Any, where: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("method"), str):
+        raise ProjectError(f"{where}: 'preprocessing' should be an object with a "
+                           "'method', 'offset' and 'scale'.")
+    for key in ("offset", "scale"):
+        try:
+            array = np.asarray(value.get(key, []), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ProjectError(f"{where}: preprocessing '{key}' should be a list of "
+                               "numbers.") from exc
+        if key == "scale" and np.any(array == 0):
+            raise ProjectError(f"{where}: preprocessing 'scale' contains 0, which would "
+                               "divide by zero; the file is damaged.")
+    return value
+
+
+def _history(value: Any, where: str) -> dict[str, list]:
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise ProjectError(f"{where}: 'history' should map metric names to lists.")
+    return value
+
+
+def _class_names(value: Any, where: str) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProjectError(f"{where}: 'class_names' should be a list of text.")
+    return value
+
+
+def _files_entry(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
+    files = doc.get("files", {})
+    ok = isinstance(files, dict) and all(v is None or isinstance(v, str)
+                                         for v in files.values())
+    if not ok:
+        raise ProjectError(f"{where}: {PROJECT_JSON} 'files' should map roles to member "
+                           "names.")
+    data = files.get("data")
+    if data is not None and not data.startswith(DATA_DIR):
+        raise ProjectError(f"{where}: the embedded data member must be under {DATA_DIR}, "
+                           f"not '{data}'.")
+    return files
+
+
+# ------------------------------------------------------------------- spec safety checks
+
+
+def check_spec_structure(spec: Any, where: str) -> None:
+    """The shape of the spec JSON (not its meaning: a half-built design may be saved)."""
+    if not isinstance(spec, dict):
+        raise ProjectError(f"{where}: 'spec' should be an object with 'nodes' and 'edges'.")
+    nodes, edges = spec.get("nodes"), spec.get("edges", [])
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        raise ProjectError(f"{where}: the network spec needs a 'nodes' list and an "
+                           "'edges' list.")
+    if len(nodes) > MAX_NODES or len(edges) > MAX_EDGES:
+        raise ProjectError(f"{where}: the network has {len(nodes)} nodes and {len(edges)} "
+                           f"edges; at most {MAX_NODES} and {MAX_EDGES} are supported.")
+    for index, node in enumerate(nodes):
+        if not (isinstance(node, dict) and isinstance(node.get("id"), str)
+                and isinstance(node.get("type"), str)):
+            raise ProjectError(f"{where}: node number {index + 1} needs a text 'id' and a "
+                               "text 'type'.")
+    for edge in edges:
+        if not (isinstance(edge, list) and len(edge) == 2
+                and all(isinstance(end, str) for end in edge)):
+            raise ProjectError(f"{where}: every edge should be [source id, target id], "
+                               f"not {str(edge)[:40]}.")
+
+
+def check_spec_size(spec: dict[str, Any], where: str) -> None:
+    """Refuse absurd sizes before anything could allocate them.
+
+    Every whole number in a node's settings is bounded first (cheap, and it catches a
+    size even behind a broken connection); then ``core.spec.validate`` computes the
+    parameter count and per-sample sizes from the shapes alone, without weights, and its
+    ``too_large`` problems are refused.  Other problems are not: a half-built design may
+    be saved and opened again.
+    """
+    for node in spec["nodes"]:
+        for key, value in node.items():
+            if _largest_int(value) > MAX_PARAMETERS:
+                raise ProjectError(f"{where}: node '{node['id']}' has {key} = "
+                                   f"{_short(value)}, far larger than any network ANN "
+                                   "Designer can hold; the file is damaged or hostile.")
+    from core.spec import validate
+
+    try:
+        problems = validate(spec)
+    except Exception:  # noqa: BLE001 - validate promises not to raise; be safe anyway
+        problems = []
+    for problem in problems:
+        if problem.code == "too_large":
+            raise ProjectError(f"{where}: {problem.message} {problem.hint}")
+
+
+def _largest_int(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return abs(value)
+    if isinstance(value, list):
+        return max((_largest_int(v) for v in value), default=0)
+    return 0
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ----------------------------------------------------------------------- weights.npz
+
+
+def _attach_arrays(project: Project, doc: Mapping[str, Any],
+                   arrays: Mapping[str, np.ndarray], where: str) -> None:
+    """Split weights.npz's arrays into weights and optimizer state (with its values)."""
+    weights: dict[str, dict[str, np.ndarray]] = {}
+    optimizer_arrays: dict[str, np.ndarray] = {}
+    for key, array in arrays.items():
+        if key.startswith(OPTIMIZER_PREFIX):
+            optimizer_arrays[key[len(OPTIMIZER_PREFIX):]] = array
+            continue
+        node_id, sep, weight_name = key.rpartition("/")
+        if not sep or not node_id or not weight_name:
+            raise ProjectError(f"{where}: {WEIGHTS_NPZ} holds '{key}', which is not a "
+                               "'node_id/name' weight key.")
+        weights.setdefault(node_id, {})[weight_name] = array
+    if doc.get("has_weights", bool(weights)):
+        project.weights = weights
+    state = doc.get("optimizer_state")
+    if isinstance(state, dict):
+        values = state.get("values", {})
+        if not isinstance(values, dict):
+            raise ProjectError(f"{where}: {PROJECT_JSON} 'optimizer_state' is damaged.")
+        project.optimizer_state = {**values, **optimizer_arrays}
+
+
+def read_npz_bytes(content: bytes, where: str,
+                   max_arrays: int = MAX_ARRAYS) -> dict[str, np.ndarray]:
+    """Arrays of an untrusted .npz, parsed without ``np.load`` and never unpickled.
+
+    Each member's declared size is checked before it is read, each ``.npy`` header is
+    parsed with numpy's literal-only header reader, only plain numeric dtypes are
+    accepted, and the data must be exactly as long as the header's shape says.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile as exc:
+        raise ProjectError(f"{where} is not a valid .npz archive.") from exc
+    with archive:
+        members = check_zip_members(archive.infolist(), where, max_arrays)
+        arrays = {}
+        for name in members:
+            if not name.endswith(".npy"):
+                raise ProjectError(f"{where} holds '{name}', which is not a .npy array.")
+            raw = _read_member(archive, members, name, where)
+            arrays[name[:-4]] = parse_npy(raw, f"{where}: '{name[:-4]}'")
+    return arrays
+
+
+def parse_npy(raw: bytes, where: str) -> np.ndarray:
+    """One ``.npy`` array from bytes; refuses object dtypes and size mismatches."""
+    stream = io.BytesIO(raw)
+    try:
+        version = npy_format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = npy_format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = npy_format.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, TypeError, SyntaxError, EOFError) as exc:
+        raise ProjectError(f"{where} is not a valid .npy array ({exc}).") from exc
+    if dtype.hasobject or dtype.fields is not None or dtype.kind not in _NUMERIC_KINDS:
+        what = "Python objects (pickled data)" if dtype.hasobject else f"{dtype} values"
+        raise ProjectError(f"{where} holds {what}; only numeric arrays are accepted, "
+                           "and pickled data is never loaded.")
+    count = math.prod(int(d) for d in shape)
+    offset = stream.tell()
+    if len(raw) - offset != count * dtype.itemsize:
+        raise ProjectError(f"{where}: its data ({len(raw) - offset} bytes) does not match its "
+                           f"shape {tuple(shape)}; the file is damaged.")
+    array = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
+    return array.reshape(shape, order="F" if fortran else "C").copy(order="K")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def extract_data(project: Project, folder: str | os.PathLike) -> Path:
+    """Write the embedded data file into ``folder`` and return its path (for read_csv)."""
+    if project.embedded_data is None:
+        raise ProjectError("The project has no embedded data file.")
+    target = Path(folder) / _data_file_name((project.data or {}).get("path"))
+    target.write_bytes(project.embedded_data)
+    return target
+
+
+def copy_project(project: Project) -> Project:
+    """A deep copy (arrays copied too), e.g. to keep a snapshot while training goes on."""
+    return copy.deepcopy(project)
+
+
+def build_network(project: Project, seed: int | None = None, dtype: Any = None):
+    """The project's network with its saved weights, or ProjectError naming the problem.
+
+    The spec is validated first (so sizes are known to be sane before any allocation);
+    an invalid design is refused with its problems listed on one line.
+    """
+    from core.network import Network
+    from core.spec import validate
+
+    check_spec_structure(project.spec, project.name)
+    check_spec_size(project.spec, project.name)
+    errors = [p for p in validate(project.spec) if p.severity == "error"]
+    if errors:
+        listed = "; ".join(f"{', '.join(p.node_ids) or 'network'}: {p.message}"
+                           for p in errors[:5])
+        raise ProjectError(f"The network of '{project.name}' is not valid: {listed}")
+    if seed is None:
+        seed = int(project.training.get("seed", 0) or 0)
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    try:
+        net = Network.from_spec(project.spec, seed=seed, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - one clear line whatever the engine raised
+        raise ProjectError(f"The network of '{project.name}' cannot be built: "
+                           f"{type(exc).__name__}: {exc}") from exc
+    if project.weights:
+        _set_checked_weights(net, project.weights, project.name)
+    return net
+
+
+def _set_checked_weights(net: Any, weights: Mapping[str, Mapping[str, np.ndarray]],
+                         where: str) -> None:
+    expected = net.get_weights()
+    for node_id, named in weights.items():
+        for name, array in named.items():
+            want = expected.get(node_id, {}).get(name)
+            if want is None:
+                raise ProjectError(f"{where}: saved weight '{node_id}/{name}' has no place in "
+                                   "the network; the weights do not belong to this design.")
+            if tuple(want.shape) != tuple(np.shape(array)):
+                raise ProjectError(f"{where}: saved weight '{node_id}/{name}' has shape "
+                                   f"{tuple(np.shape(array))} but the network needs "
+                                   f"{tuple(want.shape)}; retrain or reset the weights.")
+    net.set_weights({k: dict(v) for k, v in weights.items()})

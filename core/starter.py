@@ -1,0 +1,110 @@
+"""A sensible first network for a data set, and a left-to-right canvas layout.
+
+``ann-designer new --data FILE.csv --target COLUMN`` uses this so that a person with a CSV
+file gets a network that trains out of the box: the input shape comes from the features,
+one or two relu layers are sized from the feature count, and the output layer and loss
+follow from the target (two classes, several classes, or numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+LAYER_X_STEP = 200.0
+LAYER_Y_STEP = 140.0
+ORIGIN = (80.0, 200.0)
+
+
+def hidden_sizes(n_features: int) -> list[int]:
+    """Widths of the hidden layers: about twice the features, a power of two in [8, 128].
+
+    Small inputs get one layer; eight or more features get a second, half as wide, so
+    the network narrows towards the output as most tutorials' first networks do.
+    """
+    width = 2 ** math.ceil(math.log2(max(2 * n_features, 1)))
+    width = min(128, max(8, width))
+    return [width] if n_features < 8 else [width, max(8, width // 2)]
+
+
+def output_head(task: str, n_classes: int, n_outputs: int) -> tuple[int, str, str]:
+    """(units, activation, loss) for the output layer of a task.
+
+    Two classes need one sigmoid unit and binary cross-entropy; more classes a softmax
+    over all of them with categorical cross-entropy; numbers a linear layer with mse.
+    """
+    if task == "classification":
+        if n_classes < 2:
+            raise ValueError(f"the target has {n_classes} class; a classifier needs at "
+                             "least two different values in the target column")
+        if n_classes == 2:
+            return 1, "sigmoid", "binary_crossentropy"
+        return n_classes, "softmax", "categorical_crossentropy"
+    return max(1, n_outputs), "linear", "mse"
+
+
+def starter_spec(input_shape: Sequence[int], task: str, n_classes: int = 0,
+                 n_outputs: int = 1) -> tuple[dict[str, Any], str]:
+    """The network spec and loss for flat features of ``input_shape``."""
+    n_features = int(math.prod(input_shape))
+    nodes: list[dict[str, Any]] = [{"id": "input", "type": "Input",
+                                    "shape": [int(s) for s in input_shape]}]
+    for i, units in enumerate(hidden_sizes(n_features), start=1):
+        nodes.append({"id": f"dense{i}", "type": "Dense", "units": units,
+                      "activation": "relu"})
+    units, activation, loss = output_head(task, n_classes, n_outputs)
+    nodes.append({"id": "output", "type": "Dense", "units": units, "activation": activation})
+    edges = [[a["id"], b["id"]] for a, b in zip(nodes, nodes[1:], strict=False)]
+    return {"nodes": nodes, "edges": edges}, loss
+
+
+def starter_training(loss: str, n_samples: int) -> dict[str, Any]:
+    """Training settings that suit a small tabular data set: Adam, batches of 32."""
+    return {"loss": loss, "optimizer": {"type": "adam", "lr": 0.01},
+            "batch_size": int(min(32, max(1, n_samples))), "epochs": 50, "seed": 0,
+            "schedule": None, "l1": 0.0, "l2": 0.0, "clipnorm": None}
+
+
+def layered_layout(spec: Mapping[str, Any], origin: tuple[float, float] = ORIGIN,
+                   x_step: float = LAYER_X_STEP,
+                   y_step: float = LAYER_Y_STEP) -> dict[str, list[float]]:
+    """Canvas positions {node_id: [x, y]}: columns by longest path from the input.
+
+    Nodes at the same depth are stacked and centred on the main row, so a plain chain
+    reads left to right and a skip connection or second branch sits above or below it.
+    """
+    ids = [node["id"] for node in spec.get("nodes", [])]
+    preds: dict[str, list[str]] = {node_id: [] for node_id in ids}
+    for src, dst in spec.get("edges", []):
+        if src in preds and dst in preds:
+            preds[dst].append(src)
+    depth = _longest_path_depths(ids, preds)
+    columns: dict[int, list[str]] = {}
+    for node_id in ids:
+        columns.setdefault(depth[node_id], []).append(node_id)
+    layout: dict[str, list[float]] = {}
+    for column, members in columns.items():
+        for row, node_id in enumerate(members):
+            offset = row - (len(members) - 1) / 2
+            layout[node_id] = [origin[0] + column * x_step, origin[1] + offset * y_step]
+    return layout
+
+
+def _longest_path_depths(ids: list[str], preds: dict[str, list[str]]) -> dict[str, int]:
+    """Depth of each node = longest path from a source (Kahn's order; cycles get 0)."""
+    succs: dict[str, list[str]] = {node_id: [] for node_id in ids}
+    waiting = {node_id: len(preds[node_id]) for node_id in ids}
+    for dst, sources in preds.items():
+        for src in sources:
+            succs[src].append(dst)
+    depth = dict.fromkeys(ids, 0)
+    ready = [node_id for node_id in ids if waiting[node_id] == 0]
+    while ready:
+        node_id = ready.pop()
+        for nxt in succs[node_id]:
+            depth[nxt] = max(depth[nxt], depth[node_id] + 1)
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                ready.append(nxt)
+    return depth

@@ -1,0 +1,790 @@
+"""Training: mini-batches, epochs, validation, metrics, and control from another thread.
+
+A :class:`Trainer` drives a :class:`core.network.Network` with an optimizer from
+:mod:`core.optimizers`.  ``run()`` is a plain generator of frozen :class:`TrainEvent`
+objects (one per batch, one per epoch, one at the end), so the command line, the tests
+and the designer's worker thread all train the same way and none of them needs Qt.
+
+Data binding.  ``run(X, Y, ...)`` and ``fit(X, Y, ...)`` bind their data themselves.  To
+train batch by batch, bind it first and then step::
+
+    trainer.prepare(X, Y, validation_data=(Xv, Yv))
+    event = trainer.step()          # one batch; a new epoch starts by itself
+    event = trainer.step_epoch()    # the rest of the current epoch, then validation
+
+Memory.  The data is never copied as a whole: each epoch draws a permutation of sample
+indices from the trainer's own seeded generator and gathers one batch at a time into a
+preallocated buffer (``np.take(..., out=)``).  A validation split is a second index array.
+
+Divergence.  Before touching the weights a step checks, in this order, that the loss, the
+gradients and the optimizer's step are finite (each a scalar test or one BLAS dot over the
+flat buffer).  The first that is not raises :class:`TrainingDiverged` with the weights
+exactly as they were before the step, so no copy of them is ever needed.  The weights
+cannot become non-finite otherwise: every element of an accepted step is below 1.8e19 in
+size (its square is finite), far too small to overflow a finite weight.
+
+Threads.  ``request_stop()``, ``pause()``, ``resume()`` and ``set_learning_rate()`` may be
+called from any thread; ``run()`` looks at them before every batch.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from core.losses import get_loss
+from core.optimizers import Optimizer, make_optimizer, merge_slices
+from core.schedules import Schedule, make_schedule
+
+Array = np.ndarray
+CLASSIFICATION_LOSSES = frozenset(
+    {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"})
+STOP_REASONS = ("completed", "stopped", "early_stopping", "diverged")
+EVAL_BATCH = 1024
+STEP_LIMIT = 1e18  # steps bounded below this cannot overflow a finite float32 weight
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss, gradients or update stopped being finite numbers.
+
+    The network keeps the weights from before the failing step.  ``lr`` is the learning
+    rate of that step and ``suggested_lr`` a ten times smaller one to try.
+    """
+
+    def __init__(self, message: str, lr: float, epoch: int, step: int) -> None:
+        super().__init__(message)
+        self.lr = lr
+        self.suggested_lr = lr / 10.0
+        self.epoch = epoch
+        self.step = step
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    """What happened in one batch ("batch"), one epoch ("epoch") or the run ("end").
+
+    ``epoch`` counts from 1 (the epoch the event belongs to; for "end", the last epoch
+    started), ``step`` is the number of optimizer steps taken so far, ``batch`` the batch
+    number inside the epoch (1..``batches``).  ``loss`` and ``metrics`` are the batch's
+    for "batch" events and the epoch's running means for "epoch" and "end" events; loss
+    values include the L1/L2 penalty, as in Keras.
+    """
+
+    kind: str
+    epoch: int
+    step: int
+    loss: float
+    metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    val_loss: float | None = None
+    val_metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    lr: float = 0.0
+    samples_seen: int = 0
+    elapsed_s: float = 0.0
+    stop_reason: str | None = None
+    batch: int = 0
+    batches: int = 0
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` defaults to ``val_loss`` (``loss`` when there is no validation data);
+    ``mode`` "auto" maximizes accuracy and r2 and minimizes everything else.  With
+    ``restore_best_weights`` the best epoch's weights are put back when it stops.
+    """
+
+    monitor: str = "val_loss"
+    patience: int = 5
+    min_delta: float = 0.0
+    restore_best_weights: bool = True
+    mode: str = "auto"
+
+    @classmethod
+    def from_config(cls, config: Any) -> EarlyStopping | None:
+        """From None/False (off), True (defaults), an int (patience), a dict or itself."""
+        if config is None or config is False:
+            return None
+        if isinstance(config, EarlyStopping):
+            return config
+        if config is True:
+            return cls()
+        if isinstance(config, int):
+            return cls(patience=config)
+        if isinstance(config, Mapping):
+            unknown = set(config) - set(cls.__dataclass_fields__)
+            if unknown:
+                raise ValueError(f"early stopping has no setting {sorted(unknown)[0]!r}; its "
+                                 f"settings are {', '.join(cls.__dataclass_fields__)}")
+            es = cls(**config)
+            if es.patience < 0 or es.mode not in ("auto", "min", "max"):
+                raise ValueError("early stopping needs patience >= 0 and mode 'auto', "
+                                 "'min' or 'max'")
+            return es
+        raise ValueError(f"early_stopping must be a dict, an int or a bool, got {config!r}")
+
+    def maximize(self, monitor: str) -> bool:
+        if self.mode != "auto":
+            return self.mode == "max"
+        return monitor.endswith("accuracy") or monitor.endswith("r2")
+
+
+class Callback:
+    """Base class for callbacks; override what you need.  Plain callables also work
+    as callbacks: they receive every event."""
+
+    def on_batch_end(self, trainer: Trainer, event: TrainEvent) -> None:
+        """After every batch."""
+
+    def on_epoch_end(self, trainer: Trainer, event: TrainEvent) -> None:
+        """After every epoch, validation included."""
+
+    def on_train_end(self, trainer: Trainer, event: TrainEvent) -> None:
+        """When ``run()`` finishes, for whatever reason."""
+
+
+# ------------------------------------------------------------------------ metrics
+
+
+class MetricAccumulator:
+    """Running sums from which loss and metrics of many batches follow exactly.
+
+    Classification: accuracy.  Regression: MAE and R^2 (R^2 per output column from
+    sums of y, y^2 and squared errors, then averaged over columns, as scikit-learn).
+    """
+
+    def __init__(self, task: str, loss_name: str) -> None:
+        self.task, self.loss_name = task, loss_name
+        self.reset()
+
+    def reset(self) -> None:
+        self.n = 0
+        self.loss_sum = 0.0
+        self.correct = 0.0
+        self.count = 0
+        self.abs_sum = 0.0
+        self.sq: Array | None = None
+        self.y_sum: Array | None = None
+        self.y2_sum: Array | None = None
+
+    def add(self, loss: float, pred: Array | None, target: Array, n: int) -> dict[str, float]:
+        """Add one batch (``n`` samples, mean ``loss``); returns that batch's metrics."""
+        self.n += n
+        self.loss_sum += loss * n
+        if pred is None:
+            return {}
+        if self.task == "classification":
+            return self._add_classification(pred, target)
+        return self._add_regression(pred, target)
+
+    def _add_classification(self, pred: Array, target: Array) -> dict[str, float]:
+        t = np.asarray(target)
+        if self.loss_name == "sparse_categorical_crossentropy":
+            hit = pred.argmax(axis=-1).reshape(-1) == t.reshape(-1)
+        elif self.loss_name == "categorical_crossentropy":
+            hit = pred.argmax(axis=-1) == t.reshape(pred.shape).argmax(axis=-1)
+        else:  # binary: every output unit is a yes/no answer (Keras' binary_accuracy)
+            hit = (pred > 0.5) == (t.reshape(pred.shape) > 0.5)
+        correct, count = float(np.count_nonzero(hit)), int(hit.size)
+        self.correct += correct
+        self.count += count
+        return {"accuracy": correct / max(count, 1)}
+
+    def _add_regression(self, pred: Array, target: Array) -> dict[str, float]:
+        p = pred.reshape(pred.shape[0], -1).astype(np.float64)
+        t = np.asarray(target, dtype=np.float64).reshape(p.shape)
+        err = p - t
+        abs_sum = float(np.abs(err).sum())
+        sq, y_sum, y2_sum = (err * err).sum(axis=0), t.sum(axis=0), (t * t).sum(axis=0)
+        if self.sq is None:
+            self.sq, self.y_sum, self.y2_sum = sq, y_sum, y2_sum
+        else:
+            self.sq += sq
+            self.y_sum += y_sum
+            self.y2_sum += y2_sum
+        self.abs_sum += abs_sum
+        self.count += err.size
+        return {"mae": abs_sum / max(err.size, 1),
+                "r2": _r2(sq, y_sum, y2_sum, p.shape[0])}
+
+    def result(self) -> tuple[float, dict[str, float]]:
+        """(mean loss, metrics) over everything added since the last reset."""
+        loss = self.loss_sum / max(self.n, 1)
+        if self.count == 0:
+            return loss, {}
+        if self.task == "classification":
+            return loss, {"accuracy": self.correct / self.count}
+        rows = self.count // max(self.sq.size, 1)
+        return loss, {"mae": self.abs_sum / self.count,
+                      "r2": _r2(self.sq, self.y_sum, self.y2_sum, rows)}
+
+
+def _r2(sq: Array, y_sum: Array, y2_sum: Array, n: int) -> float:
+    """Mean over columns of 1 - SS_res / SS_tot; a constant column scores 1 if fitted
+    exactly, else 0 (scikit-learn's convention)."""
+    ss_tot = y2_sum - y_sum * y_sum / max(n, 1)
+    scores = []
+    for res, tot in zip(sq, ss_tot, strict=True):
+        if tot > 1e-12 * max(abs(float(y2_sum.max())), 1.0):
+            scores.append(1.0 - res / tot)
+        else:
+            scores.append(1.0 if res == 0 else 0.0)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+# ------------------------------------------------------------------------ data
+
+
+@dataclass
+class _Bound:
+    """The data a trainer is bound to: arrays plus index arrays, never copies."""
+
+    X: Array
+    Y: Array
+    train_idx: Array | None  # None: every sample trains
+    val_X: Array | None = None
+    val_Y: Array | None = None
+    val_idx: Array | None = None  # rows of val_X used for validation (None: all)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.X) if self.train_idx is None else len(self.train_idx)
+
+    @property
+    def has_validation(self) -> bool:
+        return self.val_X is not None
+
+
+@dataclass
+class _EpochState:
+    """Where the current epoch stands: its order of samples and its running sums."""
+
+    order: Array
+    position: int = 0
+    batch: int = 0
+    metrics: MetricAccumulator | None = None
+
+
+@dataclass
+class _StopState:
+    """Early-stopping bookkeeping."""
+
+    best: float | None = None
+    wait: int = 0
+    best_weights: dict[str, dict[str, Array]] | None = None
+    best_epoch: int = 0
+
+
+# ------------------------------------------------------------------------ trainer
+
+
+class Trainer:
+    """Trains one network with one loss and optimizer; see the module docstring.
+
+    ``optimizer`` is a config dict (:mod:`core.optimizers`), ``schedule`` a schedule
+    config (:mod:`core.schedules`), ``l1``/``l2`` penalties on kernels (loss
+    ``+ l1 sum|w| + l2 sum w^2``, as Keras' regularizers), ``clipnorm`` a limit on the
+    global norm of the gradient, ``validation_split`` the fraction of samples held out
+    (chosen at random with ``seed``, unlike Keras which takes the last ones: data sets
+    are often sorted by class), ``early_stopping`` an :class:`EarlyStopping` or its
+    config, ``callbacks`` :class:`Callback` objects or callables taking an event.
+    """
+
+    def __init__(self, net: Any, loss: str, optimizer: Mapping[str, Any] | None = None,
+                 batch_size: int = 32, seed: int = 0,
+                 schedule: Mapping[str, Any] | None = None, l1: float = 0.0,
+                 l2: float = 0.0, clipnorm: float | None = None,
+                 validation_split: float = 0.0, early_stopping: Any = None,
+                 callbacks: Sequence[Callback | Callable[[TrainEvent], Any]] = ()) -> None:
+        self.net = net
+        self.loss_name = loss
+        self.loss = get_loss(loss)
+        self.task = "classification" if loss in CLASSIFICATION_LOSSES else "regression"
+        self.dtype = np.dtype(net.params.dtype)
+        self.decay_slices = merge_slices(
+            (r.offset, r.offset + r.size) for r in net.param_refs if r.decay)
+        self.optimizer: Optimizer = make_optimizer(optimizer or {"type": "adam"},
+                                                   net.params.size, self.dtype,
+                                                   self.decay_slices)
+        self.schedule_config = schedule
+        self._schedule: Schedule = make_schedule(schedule, self.optimizer.lr)
+        self.batch_size = _check_int("batch_size", batch_size, 1)
+        self.seed = int(seed)
+        self.l1 = _check_float("l1", l1)
+        self.l2 = _check_float("l2", l2)
+        self.clipnorm = None if clipnorm is None else _check_float("clipnorm", clipnorm,
+                                                                   positive=True)
+        self.validation_split = _check_float("validation_split", validation_split)
+        if self.validation_split >= 1.0:
+            raise ValueError("validation_split must be below 1: it is the fraction of "
+                             "samples held out, e.g. 0.2")
+        self.early_stopping = EarlyStopping.from_config(early_stopping)
+        self.callbacks = list(callbacks)
+        self.history: dict[str, list[float]] = {}
+        self.epoch = 0          # completed epochs
+        self.global_step = 0    # optimizer steps taken
+        self.samples_seen = 0
+        self.last_grad_norm = 0.0
+        self.last_event: TrainEvent | None = None
+        self._rng = np.random.default_rng(self.seed)
+        self._data: _Bound | None = None
+        self._state: _EpochState | None = None
+        self._stopping = _StopState()
+        self._scratch: Array | None = None
+        self._xbuf: Array | None = None
+        self._ybuf: Array | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._lr_override: float | None = None
+        self._lr = self._schedule(0, 0)
+        self._clock = time.perf_counter()
+        self._elapsed = 0.0
+
+    # ---- control from any thread -------------------------------------------------------
+    def request_stop(self) -> None:
+        """Ask ``run()`` to stop before its next batch (also wakes a paused run)."""
+        self._stop.set()
+
+    def pause(self) -> None:
+        """Make ``run()`` wait before its next batch until :meth:`resume`."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        """Let a paused ``run()`` go on."""
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Use ``lr`` from the next batch on; it replaces the schedule from then on."""
+        lr = float(lr)
+        if not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"the learning rate must be a positive number, got {lr}")
+        with self._lock:
+            self._lr_override = lr
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next batch."""
+        with self._lock:
+            if self._lr_override is not None:
+                return self._lr_override
+        return self._schedule(self.epoch, self.global_step)
+
+    # ---- binding data -----------------------------------------------------------------
+    def prepare(self, X: Array, Y: Array,
+                validation_data: tuple[Array, Array] | None = None) -> None:
+        """Bind training (and validation) data for :meth:`step`, :meth:`run` and the rest.
+
+        Arrays are kept by reference, not copied.  ``validation_data`` wins over the
+        trainer's ``validation_split``.  Rebinding starts a fresh epoch.
+        """
+        X, Y = self._check_data(X, Y, "training")
+        train_idx = val_X = val_Y = val_idx = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, Y_val)")
+            val_X, val_Y = self._check_data(*validation_data, "validation")
+        elif self.validation_split > 0:
+            n_val = int(round(len(X) * self.validation_split))
+            if n_val < 1 or n_val >= len(X):
+                raise ValueError(f"validation_split={self.validation_split} leaves no "
+                                 f"samples for validation or training out of {len(X)}")
+            order = np.random.default_rng([self.seed, 1]).permutation(len(X))
+            val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+            val_X, val_Y = X, Y
+        self._data = _Bound(X, Y, train_idx, val_X, val_Y, val_idx)
+        self._state = None
+        b = min(self.batch_size, self._data.n_train)
+        self._xbuf = np.empty((b, *X.shape[1:]), self.dtype)
+        self._ybuf = np.empty((b, *Y.shape[1:]), self._target_dtype())
+        if not np.isfinite(self.net.params).all():
+            raise ValueError("the network's weights contain NaN or infinity; re-initialise "
+                             "them before training")
+
+    def _target_dtype(self) -> np.dtype:
+        if self.loss_name == "sparse_categorical_crossentropy":
+            return np.dtype(np.intp)
+        return self.dtype
+
+    def _check_data(self, X: Array, Y: Array, what: str) -> tuple[Array, Array]:
+        """Arrays as given (no copy) after checking shapes, sizes and finiteness."""
+        X, Y = np.asarray(X), np.asarray(Y)
+        shape = tuple(self.net.output_shapes[self.net.input_id])
+        if X.ndim < 1 or tuple(X.shape[1:]) != shape:
+            raise ValueError(f"{what} inputs have shape {X.shape} but the network's input "
+                             f"takes (samples, {', '.join(map(str, shape))}); reshape the "
+                             "data or change the Input node's shape")
+        if len(X) == 0:
+            raise ValueError(f"{what} data has no samples")
+        if len(Y) != len(X):
+            raise ValueError(f"{what} data has {len(X)} inputs but {len(Y)} targets; they "
+                             "must have one target per sample")
+        for name, a in (("inputs", X), ("targets", Y)):
+            if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+                raise ValueError(f"{what} {name} must be real numbers, not {a.dtype}")
+            if np.issubdtype(a.dtype, np.floating):
+                row = _first_bad_row(a)
+                if row is not None:
+                    raise ValueError(f"{what} {name} contain NaN or infinity (first in "
+                                     f"row {row}); clean or drop those rows")
+        return X, Y
+
+    # ---- training ---------------------------------------------------------------------
+    def fit(self, X: Array | None = None, Y: Array | None = None, epochs: int = 1,
+            validation_data: tuple[Array, Array] | None = None) -> dict[str, list[float]]:
+        """Train ``epochs`` epochs and return :attr:`history` (raises TrainingDiverged)."""
+        for _ in self.run(X, Y, epochs=epochs, validation_data=validation_data):
+            pass
+        return self.history
+
+    def run(self, X: Array | None = None, Y: Array | None = None, epochs: int = 1,
+            validation_data: tuple[Array, Array] | None = None) -> Iterator[TrainEvent]:
+        """Train ``epochs`` more epochs, yielding a TrainEvent per batch and per epoch
+        and one "end" event.  Without X and Y it goes on with the data already bound.
+
+        On divergence the "end" event (stop_reason "diverged") is yielded first and the
+        next ``next()`` raises :class:`TrainingDiverged`.
+        """
+        epochs = _check_int("epochs", epochs, 0)
+        if X is not None or Y is not None:
+            if X is None or Y is None:
+                raise ValueError("give both X and Y, or neither to go on with bound data")
+            self.prepare(X, Y, validation_data)
+        self._require_data()
+        self._clock = time.perf_counter()
+        self._stopping = _StopState()  # patience counts within one run, as Keras' fit
+        reason, error, done = "completed", None, 0
+        try:
+            while done < epochs:
+                if not self._wait_while_paused():
+                    reason = "stopped"
+                    break
+                event, epoch_event = self._train_batch()
+                yield event
+                if epoch_event is not None:
+                    yield epoch_event
+                    done += 1
+                    if epoch_event.stop_reason == "early_stopping":
+                        reason = "early_stopping"
+                        break
+        except TrainingDiverged as exc:
+            reason, error = "diverged", exc
+        finally:
+            self._stop.clear()
+        end = self._end_event(reason)
+        yield end
+        if error is not None:
+            raise error
+
+    def step(self) -> TrainEvent:
+        """Train one batch of the bound data (see :meth:`prepare`) and return its event.
+
+        When the batch ends an epoch, validation, history, early stopping and epoch
+        callbacks run too, as in ``run()``; the epoch event is then :attr:`last_event`.
+        """
+        self._require_data()
+        event, _ = self._train_batch()
+        return event
+
+    def step_epoch(self) -> TrainEvent:
+        """Train the rest of the current epoch (a whole one if none is under way) and
+        return its "epoch" event."""
+        self._require_data()
+        while True:
+            _, epoch_event = self._train_batch()
+            if epoch_event is not None:
+                return epoch_event
+
+    def evaluate(self, X: Array, Y: Array) -> tuple[float, dict[str, float]]:
+        """(loss, metrics) of the network on X, Y in inference mode, in chunks."""
+        X, Y = self._check_data(X, Y, "evaluation")
+        return self._evaluate(X, Y, None)
+
+    # ---- snapshots for the views ------------------------------------------------------
+    def weights_snapshot(self) -> dict[str, dict[str, Array]]:
+        """Copies of the weights by node id (safe to hand to another thread)."""
+        return self.net.get_weights()
+
+    def gradients_snapshot(self) -> dict[str, dict[str, Array]]:
+        """Copies of the last step's gradients by node id (after penalties, clipping)."""
+        return self.net.last_gradients()
+
+    # ---- internals --------------------------------------------------------------------
+    def _require_data(self) -> None:
+        if self._data is None:
+            raise RuntimeError("no data bound: call trainer.prepare(X, Y) first, or pass "
+                               "X and Y to run()/fit()")
+
+    def _wait_while_paused(self) -> bool:
+        """Block while paused; False when a stop was requested."""
+        if not self._running.is_set():
+            self._elapsed += time.perf_counter() - self._clock
+            while not self._running.wait(0.05):
+                if self._stop.is_set():
+                    break
+            self._clock = time.perf_counter()
+        return not self._stop.is_set()
+
+    def _elapsed_s(self) -> float:
+        now = time.perf_counter()
+        self._elapsed += now - self._clock
+        self._clock = now
+        return self._elapsed
+
+    def _next_batch(self) -> tuple[Array, Array, int]:
+        """Indices of the next batch, starting a new epoch's permutation when needed."""
+        data = self._data
+        if self._state is None or self._state.position >= data.n_train:
+            order = self._rng.permutation(data.n_train)
+            if data.train_idx is not None:
+                order = data.train_idx[order]
+            self._state = _EpochState(order, metrics=MetricAccumulator(self.task,
+                                                                       self.loss_name))
+        st = self._state
+        idx = st.order[st.position:st.position + self.batch_size]
+        st.position += len(idx)
+        st.batch += 1
+        n = len(idx)
+        xb, yb = self._xbuf[:n], self._ybuf[:n]
+        np.take(data.X, idx, axis=0, out=xb, mode="clip")
+        np.take(data.Y, idx, axis=0, out=yb, mode="clip")
+        return xb, yb, n
+
+    def _train_batch(self) -> tuple[TrainEvent, TrainEvent | None]:
+        """One optimizer step; returns the batch event and, at an epoch's end, its event."""
+        lr = self.lr
+        xb, yb, n = self._next_batch()
+        loss = self._step_weights(xb, yb, lr)
+        self._lr = lr
+        self.global_step += 1
+        self.samples_seen += n
+        st = self._state
+        metrics = st.metrics.add(loss, self._batch_output(n), yb, n)
+        self.history.setdefault("batch_loss", []).append(loss)
+        batches = -(-self._data.n_train // self.batch_size)
+        event = TrainEvent("batch", self.epoch + 1, self.global_step, loss,
+                           MappingProxyType(metrics), lr=lr, samples_seen=self.samples_seen,
+                           elapsed_s=self._elapsed_s(), batch=st.batch, batches=batches)
+        self._notify(event)
+        epoch_event = None
+        if st.position >= self._data.n_train:
+            epoch_event = self._finish_epoch(st, batches)
+        return event, epoch_event
+
+    def _step_weights(self, xb: Array, yb: Array, lr: float) -> float:
+        """Gradients, penalties, clipping, checks and the update; returns the loss."""
+        net, params, grads = self.net, self.net.params, self.net.grads
+        loss = float(net.compute_gradients(xb, yb, self.loss_name))
+        if self.l1 or self.l2:
+            loss += self._add_penalties(params, grads)
+        if not math.isfinite(loss):
+            self._diverged("loss", loss, lr)
+        sq = float(np.dot(grads, grads))
+        if not math.isfinite(sq):
+            self._diverged("gradient", sq, lr)
+        norm = math.sqrt(sq)
+        if self.clipnorm is not None and norm > self.clipnorm:
+            grads *= self.clipnorm / norm
+        self.last_grad_norm = norm
+        opt = self.optimizer
+        # Every |g_i| <= norm; when the optimizer can bound its step from that, the step
+        # is finite and small next to the float range, and needs no look of its own.
+        if opt.step_bound(lr, min(norm, self.clipnorm or norm)) <= STEP_LIMIT:
+            opt.update(params, grads, lr)
+            return loss
+        d = opt.compute_step(params, grads, lr)
+        size = float(np.dot(d, d))
+        if not math.isfinite(size):
+            self._diverged("weight update", size, lr)
+        opt.apply_step(params, d)
+        return loss
+
+    def _add_penalties(self, params: Array, grads: Array) -> float:
+        """Add the L1/L2 gradient on kernels to ``grads``; returns the penalty value."""
+        if self._scratch is None:
+            self._scratch = np.empty_like(params)
+        penalty = 0.0
+        for start, stop in self.decay_slices:
+            w, g, s = params[start:stop], grads[start:stop], self._scratch[start:stop]
+            if self.l2:
+                penalty += self.l2 * float(np.dot(w, w))
+                g += np.multiply(w, 2.0 * self.l2, out=s)
+            if self.l1:
+                penalty += self.l1 * float(np.abs(w, out=s).sum())
+                g += np.multiply(np.sign(w, out=s), self.l1, out=s)
+        return penalty
+
+    def _penalty(self) -> float:
+        """The L1/L2 penalty at the current weights (for validation losses)."""
+        if not (self.l1 or self.l2):
+            return 0.0
+        total = 0.0
+        for start, stop in self.decay_slices:
+            w = self.net.params[start:stop]
+            total += self.l2 * float(np.dot(w, w)) + self.l1 * float(np.abs(w).sum())
+        return total
+
+    def _diverged(self, what: str, value: float, lr: float) -> None:
+        """Reset the optimizer's state and raise TrainingDiverged (weights untouched)."""
+        self.optimizer.reset()
+        kind = "NaN" if math.isnan(value) else "infinite"
+        epoch = self.epoch + 1
+        raise TrainingDiverged(
+            f"Training diverged in epoch {epoch}, step {self.global_step + 1}: the "
+            f"{what} became {kind}. The learning rate {lr:g} is probably too high; try "
+            f"{lr / 10:g}. The weights from before this step were kept.",
+            lr, epoch, self.global_step + 1)
+
+    def _batch_output(self, n: int) -> Array | None:
+        """The network's output for the batch just trained, for the batch metrics.
+
+        ``net.last_output`` when the network keeps it; otherwise the output layer's
+        kept activation; otherwise None (then only the loss is tracked per batch).
+        """
+        out = getattr(self.net, "last_output", None)
+        if out is None:
+            layer = self.net.layers.get(self.net.output_id)
+            out = getattr(layer, "_y", None)
+        if isinstance(out, np.ndarray) and out.ndim >= 1 and len(out) == n:
+            return out
+        return None
+
+    def _finish_epoch(self, st: _EpochState, batches: int) -> TrainEvent:
+        loss, metrics = st.metrics.result()
+        self.epoch += 1
+        val_loss, val_metrics = None, {}
+        if self._data.has_validation:
+            val_loss, val_metrics = self._evaluate(self._data.val_X, self._data.val_Y,
+                                                   self._data.val_idx)
+        self._record(loss, metrics, val_loss, val_metrics)
+        stop = self._check_early_stopping(loss, metrics, val_loss, val_metrics)
+        event = TrainEvent("epoch", self.epoch, self.global_step, loss,
+                           MappingProxyType(dict(metrics)), val_loss,
+                           MappingProxyType(dict(val_metrics)), self._lr, self.samples_seen,
+                           self._elapsed_s(), "early_stopping" if stop else None,
+                           st.batch, batches)
+        self._notify(event)
+        return event
+
+    def _record(self, loss: float, metrics: dict[str, float], val_loss: float | None,
+                val_metrics: dict[str, float]) -> None:
+        h = self.history
+        h.setdefault("loss", []).append(loss)
+        for k, v in metrics.items():
+            h.setdefault(k, []).append(v)
+        if val_loss is not None:
+            h.setdefault("val_loss", []).append(val_loss)
+            for k, v in val_metrics.items():
+                h.setdefault("val_" + k, []).append(v)
+        h.setdefault("lr", []).append(self._lr)
+
+    def _check_early_stopping(self, loss: float, metrics: dict[str, float],
+                              val_loss: float | None, val_metrics: dict[str, float]) -> bool:
+        es = self.early_stopping
+        if es is None:
+            return False
+        values = {"loss": loss, **metrics}
+        if val_loss is not None:
+            values.update({"val_loss": val_loss,
+                           **{"val_" + k: v for k, v in val_metrics.items()}})
+        monitor = es.monitor if es.monitor in values or val_loss is not None else "loss"
+        if monitor not in values:
+            raise ValueError(f"early stopping watches {es.monitor!r}, which training does "
+                             f"not report; choose one of {', '.join(values)}")
+        value, ss = values[monitor], self._stopping
+        sign = -1.0 if es.maximize(monitor) else 1.0
+        if ss.best is None or sign * value < sign * ss.best - es.min_delta:
+            ss.best, ss.wait, ss.best_epoch = value, 0, self.epoch
+            if es.restore_best_weights:
+                ss.best_weights = self.net.get_weights()
+            return False
+        ss.wait += 1
+        if ss.wait < max(es.patience, 1):
+            return False
+        if es.restore_best_weights and ss.best_weights is not None:
+            self.net.set_weights(ss.best_weights)
+        return True
+
+    def _evaluate(self, X: Array, Y: Array, idx: Array | None) -> tuple[float, dict[str, float]]:
+        """Loss and metrics in inference mode, EVAL_BATCH samples at a time."""
+        acc = MetricAccumulator(self.task, self.loss_name)
+        n = len(X) if idx is None else len(idx)
+        for s in range(0, n, EVAL_BATCH):
+            if idx is None:
+                xb, yb = X[s:s + EVAL_BATCH], Y[s:s + EVAL_BATCH]
+            else:
+                xb, yb = X[idx[s:s + EVAL_BATCH]], Y[idx[s:s + EVAL_BATCH]]
+            pred = self.net.predict(np.asarray(xb, dtype=self.dtype))
+            target = yb.astype(self._target_dtype(), copy=False)
+            acc.add(self.loss.value(pred, target), pred, target, len(xb))
+        loss, metrics = acc.result()
+        return loss + self._penalty(), metrics
+
+    def _end_event(self, reason: str) -> TrainEvent:
+        h = self.history
+        metrics = {k: h[k][-1] for k in h
+                   if k not in ("loss", "lr", "batch_loss") and not k.startswith("val_")}
+        val_metrics = {k[4:]: h[k][-1] for k in h if k.startswith("val_") and k != "val_loss"}
+        loss = h["loss"][-1] if h.get("loss") else (h["batch_loss"][-1]
+                                                    if h.get("batch_loss") else math.nan)
+        mid_epoch = self._state is not None and 0 < self._state.position < self._data.n_train
+        event = TrainEvent("end", self.epoch + 1 if mid_epoch else self.epoch,
+                           self.global_step, loss, MappingProxyType(metrics),
+                           h["val_loss"][-1] if h.get("val_loss") else None,
+                           MappingProxyType(val_metrics), self._lr, self.samples_seen,
+                           self._elapsed_s(), reason)
+        self._notify(event)
+        return event
+
+    def _notify(self, event: TrainEvent) -> None:
+        self.last_event = event
+        for cb in self.callbacks:
+            if isinstance(cb, Callback):
+                method = {"batch": cb.on_batch_end, "epoch": cb.on_epoch_end,
+                          "end": cb.on_train_end}[event.kind]
+                method(self, event)
+            else:
+                cb(event)
+
+
+def _first_bad_row(a: Array, chunk: int = 4096) -> int | None:
+    """Index of the first row holding NaN or inf, in chunks (no full-size temporary)."""
+    for s in range(0, len(a), chunk):
+        part = a[s:s + chunk]
+        if not np.isfinite(part).all():
+            ok = np.isfinite(part.reshape(len(part), -1)).all(axis=1)
+            return s + int(np.argmin(ok))
+    return None
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_float(name: str, value: Any, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        need = "greater than 0" if positive else "0 or more"
+        raise ValueError(f"{name} must be {need}, got {value}")
+    return value

@@ -1,0 +1,445 @@
+"""The steps every front end repeats with a project: its data, its network, its trainer.
+
+The command line and the designer both need "load the data the project names, split it
+the way the project says, scale it with the project's scaler", "build the network with
+the saved weights" and "train with the saved settings and put the results back in the
+project". Keeping these here means both front ends train, evaluate and predict the same
+way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.csv_features import read_features
+from core.data import DataError, Dataset, Scaler, load_builtin, read_csv, split
+from core.network import Network
+from core.project import Project, ProjectError, extract_data
+from core.project import build_network as _project_network
+from core.training import Trainer, TrainEvent
+
+REGRESSION_LOSSES = frozenset({"mse", "mae", "huber"})
+TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping")
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class PreparedData:
+    """A project's data after its split and preprocessing, ready for a Trainer.
+
+    ``train``/``val``/``test`` hold scaled features; ``val`` and ``test`` are None when the
+    project's split gives them no samples.
+    """
+
+    train: Dataset
+    val: Dataset | None
+    test: Dataset | None
+    scaler: Scaler | None
+    loss: str
+    task: str
+    class_names: list[str] | None = None
+
+    def arrays(self, part: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(X, targets shaped for the loss) of "train", "val" or "test"; None if absent."""
+        ds = getattr(self, part)
+        if ds is None or len(ds) == 0:
+            return None
+        return ds.X, ds.targets(self.loss)
+
+    def parts(self) -> list[tuple[str, Dataset]]:
+        """The splits that hold samples, in the order train, val, test."""
+        return [(name, getattr(self, name)) for name in SPLITS
+                if getattr(self, name) is not None]
+
+
+@dataclass
+class TrainOutcome:
+    """What a training run did: why it stopped, how far it got and the trained network."""
+
+    stop_reason: str  # "completed" | "stopped" | "early_stopping"
+    epochs_run: int
+    net: Network
+    trainer: Trainer
+    last_epoch: TrainEvent | None = None
+    interrupted: bool = False  # a KeyboardInterrupt cut a batch short
+
+
+@dataclass
+class Evaluation:
+    """Loss and metrics of a network on one data set; classifiers add a confusion matrix."""
+
+    metrics: dict[str, float]
+    n_samples: int
+    confusion: np.ndarray | None = None
+    class_names: list[str] | None = None
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def task_of(project: Project) -> str:
+    """"regression" when the project's loss compares values, else "classification"."""
+    loss = (project.training or {}).get("loss")
+    return "regression" if loss in REGRESSION_LOSSES else "classification"
+
+
+def data_path(project: Project, base_dir: str | Path | None = None) -> Path:
+    """Where a project's data file lives: relative paths count from the project's folder."""
+    path = Path(str((project.data or {}).get("path") or ""))
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return path
+
+
+def load_dataset(project: Project, base_dir: str | Path | None = None) -> Dataset:
+    """The whole data set a project names (built-in, embedded or a file), unsplit."""
+    source = project.data or {}
+    kind = source.get("kind")
+    if kind == "builtin":
+        return load_builtin(str(source.get("name")), **dict(source.get("params") or {}))
+    if kind == "file" and source.get("embedded") and project.embedded_data is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            return read_source_file(source, extract_data(project, folder))
+    if kind == "file":
+        path = data_path(project, base_dir)
+        if not path.is_file():
+            raise DataError(f"the project's data file {path} does not exist; put it back "
+                            "or choose another file in the Data panel")
+        return read_source_file(source, path)
+    raise ProjectError(f"the project has no data source (kind {kind!r}); choose a built-in "
+                       "data set or a CSV file in the Data panel, or use 'new --data'")
+
+
+def read_source_file(source: Mapping[str, Any], path: str | Path,
+                     target: str | None = None) -> Dataset:
+    """Read a CSV/TSV file with a source's target, feature and categorical columns."""
+    return read_csv(path, target or source.get("target"),
+                    features=source.get("features") or None,
+                    categorical=tuple(source.get("categorical") or ()),
+                    drop_bad_rows=bool(source.get("drop_bad_rows", False)),
+                    task=source.get("task"))
+
+
+def fitted_scaler(project: Project, train: Dataset) -> Scaler | None:
+    """The project's scaler; fitted on ``train`` (and stored) if it was never fitted.
+
+    Fitting on the training split only keeps validation and test scores honest.
+    """
+    config = project.preprocessing
+    if not config or config.get("method", "none") == "none":
+        return None
+    scaler = Scaler.from_dict(config)
+    if not scaler.is_fitted:
+        scaler.fit(train.X)
+        project.preprocessing = scaler.to_dict()
+    return scaler
+
+
+def project_scaler(project: Project) -> Scaler | None:
+    """The fitted scaler of a project that has been prepared (None: no scaling)."""
+    config = project.preprocessing
+    if not config or config.get("method", "none") == "none":
+        return None
+    scaler = Scaler.from_dict(config)
+    if not scaler.is_fitted:
+        raise ProjectError("the project's scaling was never fitted to its data; train the "
+                           "project first ('ann-designer train FILE')")
+    return scaler
+
+
+def scaled(ds: Dataset | None, scaler: Scaler | None) -> Dataset | None:
+    """A copy of ``ds`` whose features went through ``scaler``."""
+    if ds is None or scaler is None:
+        return ds
+    return dataclasses.replace(ds, X=np.asarray(scaler.transform(ds.X), dtype=np.float32))
+
+
+def prepare_data(project: Project, base_dir: str | Path | None = None,
+                 dataset: Dataset | None = None) -> PreparedData:
+    """Load, split and scale a project's data the way its settings say.
+
+    Fits the scaler on the training split if the project's preprocessing was never
+    fitted and records the class names in the project, so that prediction and export
+    later use exactly what training used.
+    """
+    ds = dataset if dataset is not None else load_dataset(project, base_dir)
+    settings = {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
+    train, val, test = split(ds, val=float(settings["val"]), test=float(settings["test"]),
+                             seed=int(settings["seed"]))
+    scaler = fitted_scaler(project, train)
+    if ds.class_names:
+        project.class_names = list(ds.class_names)
+    loss = (project.training or {}).get("loss") or "mse"
+    return PreparedData(scaled(train, scaler), _non_empty(scaled(val, scaler)),
+                        _non_empty(scaled(test, scaler)), scaler, loss, ds.task,
+                        list(ds.class_names) if ds.class_names else None)
+
+
+def _non_empty(ds: Dataset | None) -> Dataset | None:
+    return ds if ds is not None and len(ds) else None
+
+
+def as_input(project: Project, X: np.ndarray) -> np.ndarray:
+    """Features reshaped to the Input node's shape (a CSV row of 64 pixels -> 8x8x1)."""
+    shape = tuple(input_shape(project))
+    X = np.asarray(X, dtype=np.float32)
+    if tuple(X.shape[1:]) == shape:
+        return X
+    if int(np.prod(X.shape[1:])) != int(np.prod(shape)):
+        raise DataError(f"the data has {int(np.prod(X.shape[1:]))} feature values per row "
+                        f"but the network's input takes shape {list(shape)}; use a file "
+                        "with the same columns as the training data")
+    return X.reshape((len(X),) + shape)
+
+
+def input_shape(project: Project) -> list[int]:
+    """The Input node's shape (without the batch dimension)."""
+    for node in project.spec.get("nodes", []):
+        if node.get("type") == "Input":
+            return [int(s) for s in node.get("shape", [])]
+    raise ProjectError("the network has no Input node; add one in the designer")
+
+
+def feature_names(project: Project) -> list[str]:
+    """The input columns the network was trained on, in order."""
+    source = project.data or {}
+    if source.get("kind") == "file" and source.get("features"):
+        return [str(name) for name in source["features"]]
+    if source.get("kind") == "builtin":
+        return list(load_dataset(project).feature_names)
+    raise ProjectError("the project does not record its feature columns; open it in the "
+                       "designer and choose its data again")
+
+
+def input_features(project: Project, path: str | Path) -> np.ndarray:
+    """Scaled network inputs for every row of a CSV file, encoded as in training.
+
+    The file must hold the project's feature columns (by name, or exactly those columns
+    without a header); the target and any other columns are ignored.
+    """
+    source = project.data or {}
+    X = read_features(path, feature_names(project), source.get("categories"),
+                      int(np.prod(input_shape(project))))
+    X = as_input(project, X)
+    scaler = project_scaler(project)
+    return X if scaler is None else np.asarray(scaler.transform(X), dtype=np.float32)
+
+
+def external_dataset(project: Project, path: str | Path, target: str | None = None) -> Dataset:
+    """A labelled CSV file encoded and scaled as the project's data, classes aligned.
+
+    For evaluating on new data: features as :func:`input_features` reads them, targets
+    from the project's target column (or ``target``), and class indices following the
+    project's class names even when the file lacks some classes.
+    """
+    source = project.data or {}
+    target = target or (source.get("target") if source.get("kind") == "file" else None)
+    if not target:
+        raise DataError("this project trains on built-in data, so the file's target column "
+                        "is unknown; name it with --target COLUMN")
+    labelled = read_csv(path, target, features=feature_names(project), task=task_of(project))
+    labelled = align_classes(labelled, project.class_names)
+    X = input_features(project, path)
+    return dataclasses.replace(labelled, X=X)
+
+
+def align_classes(ds: Dataset, class_names: Sequence[str] | None) -> Dataset:
+    """``ds`` with class indices renumbered to the order of ``class_names``."""
+    if ds.task != "classification" or not class_names:
+        return ds
+    names = [str(n) for n in class_names]
+    unknown = [n for n in ds.class_names or [] if n not in names]
+    if unknown:
+        raise DataError(f"the file has class {unknown[0]!r}, which the project was not "
+                        f"trained on; its classes are {', '.join(names)}")
+    mapping = np.array([names.index(n) for n in ds.class_names], dtype=np.int64)
+    return dataclasses.replace(ds, y=mapping[ds.y], class_names=names)
+
+
+# ------------------------------------------------------------------ network + trainer
+
+
+def build_network(project: Project, seed: int | None = None) -> Network:
+    """The project's network with its saved weights (shapes checked), or fresh ones.
+
+    ``seed`` (default: the training seed) only matters when there are no weights yet.
+    """
+    return _project_network(project, seed=seed)
+
+
+def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
+    """A Trainer from the project's training settings; non-None ``overrides`` win.
+
+    ``lr`` replaces the optimizer's learning rate; other keys (``batch_size``, ``seed``,
+    ...) replace the setting of that name for this trainer only. The optimizer state
+    saved in the project is restored, so training goes on where it stopped instead of
+    restarting Adam's moment estimates.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    settings = {**(project.training or {}), **given}
+    optimizer = dict(settings.get("optimizer") or {"type": "adam", "lr": 1e-3})
+    if "lr" in given:
+        optimizer["lr"] = float(given["lr"])
+    options = {key: settings[key] for key in TRAINER_OPTIONS if settings.get(key) is not None}
+    trainer = Trainer(net, loss=str(settings.get("loss") or "mse"), optimizer=optimizer,
+                      batch_size=int(settings.get("batch_size") or 32),
+                      seed=int(settings.get("seed") or 0), **options)
+    if project.optimizer_state:
+        # A state that no longer fits (the network changed since) restarts the optimizer.
+        with contextlib.suppress(ValueError, KeyError):
+            trainer.optimizer.load_state_dict(dict(project.optimizer_state))
+    return trainer
+
+
+# -------------------------------------------------------------------------- training
+
+
+class _LastGood:
+    """Copies of the weights and optimizer state after the last complete batch."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.take()
+
+    def take(self) -> None:
+        self.weights = self.trainer.net.get_weights()
+        self.optimizer = self.trainer.optimizer.state_dict()
+
+    def restore(self) -> None:
+        self.trainer.net.set_weights(self.weights)
+        self.trainer.optimizer.load_state_dict(self.optimizer)
+
+
+def train_project(project: Project, epochs: int | None = None,
+                  on_event: Callable[[TrainEvent], None] | None = None,
+                  data: PreparedData | None = None, base_dir: str | Path | None = None,
+                  trainer_hook: Callable[[Trainer], None] | None = None,
+                  **overrides: Any) -> TrainOutcome:
+    """Train a project with its own settings and store the results back in it.
+
+    Weights, optimizer state and the history (appended to the project's) end up in
+    ``project``. A KeyboardInterrupt (Ctrl-C) ends the run: the last complete batch's
+    weights are put back, so what gets saved is always a consistent state. On
+    TrainingDiverged the project is left as it was and the error goes to the caller.
+    ``trainer_hook`` receives the Trainer before the first batch (the command line uses
+    it to turn Ctrl-C into ``request_stop``).
+    """
+    data = data or prepare_data(project, base_dir)
+    net = build_network(project, seed=overrides.get("seed"))
+    trainer = make_trainer(project, net, **overrides)
+    if trainer_hook is not None:
+        trainer_hook(trainer)
+    n_epochs = int(epochs if epochs is not None else (project.training or {}).get("epochs", 10))
+    (X, Y), validation = data.arrays("train"), data.arrays("val")
+    good = _LastGood(trainer)
+    last_epoch, reason, interrupted = None, "completed", False
+    try:
+        for event in trainer.run(X, Y, epochs=n_epochs, validation_data=validation):
+            good.take()
+            if event.kind == "epoch":
+                last_epoch = event
+            elif event.kind == "end":
+                reason = event.stop_reason or "completed"
+            if on_event is not None:
+                on_event(event)
+    except KeyboardInterrupt:
+        good.restore()
+        reason, interrupted = "stopped", True
+    store_results(project, trainer)
+    return TrainOutcome(reason, len(trainer.history.get("loss", [])), net, trainer,
+                        last_epoch, interrupted)
+
+
+def store_results(project: Project, trainer: Trainer) -> None:
+    """Put weights, optimizer state and the run's history (appended) into the project."""
+    project.weights = trainer.net.get_weights()
+    project.optimizer_state = trainer.optimizer.state_dict()
+    history = {key: list(values) for key, values in (project.history or {}).items()}
+    for key, values in trainer.history.items():
+        history.setdefault(key, []).extend(float(v) for v in values)
+    project.history = history
+
+
+# ------------------------------------------------------------------------ evaluation
+
+
+def class_predictions(outputs: np.ndarray) -> np.ndarray:
+    """Class indices from outputs: one sigmoid unit is thresholded at 0.5, else argmax."""
+    outputs = np.asarray(outputs).reshape(len(outputs), -1)
+    if outputs.shape[1] == 1:
+        return (outputs[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(outputs, axis=1)
+
+
+def class_probabilities(outputs: np.ndarray) -> np.ndarray:
+    """(N, k) class probabilities; one sigmoid unit p becomes the two columns 1-p, p."""
+    outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+    return np.hstack([1.0 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """counts[i, j]: samples of true class i predicted as class j."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
+    return counts
+
+
+def evaluate_dataset(project: Project, net: Network, ds: Dataset) -> Evaluation:
+    """Loss and metrics of ``net`` on the (scaled) ``ds``, as training reports them.
+
+    The numbers come from ``Trainer.evaluate`` so they match the training curves;
+    classifiers add a confusion matrix labelled with the class names.
+    """
+    trainer = make_trainer(project, net)
+    X = as_input(project, ds.X)
+    loss, metrics = trainer.evaluate(X, ds.targets(trainer.loss_name))
+    result = Evaluation({"loss": float(loss), **{k: float(v) for k, v in metrics.items()}},
+                        len(ds))
+    if ds.task == "classification":
+        names = list(project.class_names or ds.class_names or [])
+        predicted = class_predictions(net.predict(X))
+        n_classes = max(len(names), int(predicted.max(initial=0)) + 1,
+                        int(ds.y.max(initial=0)) + 1)
+        names += [str(i) for i in range(len(names), n_classes)]
+        result.confusion = confusion_matrix(ds.y, predicted, n_classes)
+        result.class_names = names
+    return result
+
+
+def prediction_table(project: Project, net: Network,
+                     X: np.ndarray) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows) for a predictions CSV.
+
+    Classifiers: the predicted class name, then one probability column per class.
+    Regression: one column per output, named after the target columns where known.
+    """
+    outputs = np.asarray(net.predict(X), dtype=np.float64).reshape(len(X), -1)
+    if task_of(project) == "classification":
+        probs = class_probabilities(outputs)
+        names = list(project.class_names or [str(i) for i in range(probs.shape[1])])
+        predicted = class_predictions(outputs)
+        header = ["prediction"] + [f"p({name})" for name in names]
+        rows = [[names[c]] + [_num(p) for p in row] for c, row in zip(predicted, probs,
+                                                                      strict=True)]
+        return header, rows
+    header = _target_names(project, outputs.shape[1])
+    return header, [[_num(v) for v in row] for row in outputs]
+
+
+def _target_names(project: Project, k: int) -> list[str]:
+    target = (project.data or {}).get("target")
+    if k == 1:
+        return [str(target) if isinstance(target, str) else "prediction"]
+    return [f"prediction_{i + 1}" for i in range(k)]
+
+
+def _num(value: float) -> str:
+    return f"{float(value):.6g}"

@@ -1,0 +1,75 @@
+"""Start the designer: the QApplication, the main window and what it opens first.
+
+`main(path)` opens `path` (a `.annproj`) or, without one, the default example (a small
+network on the spiral data) so that a first-time user sees a network that trains at
+once.  After a crash it first offers to recover the autosaved work.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from designer import recovery as rec
+from designer.main_window import APP_NAME, MainWindow
+
+ORGANIZATION = "ANN Designer"
+APPLICATION = "ANN Designer"
+
+
+def application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (created once) with the names QSettings files are keyed by."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("ann-designer")
+    return app
+
+
+def install_training_ui(window: MainWindow) -> None:
+    """Let the training UI add its docks, when this build has it."""
+    try:
+        from designer import training
+    except ImportError:
+        return
+    install = getattr(training, "install", None)
+    if callable(install):
+        install(window)
+
+
+def create_window(path: str | None = None, settings: QSettings | None = None,
+                  recovery: rec.RecoveryStore | None = None,
+                  offer_recovery: bool | None = None) -> MainWindow:
+    """A ready main window: training UI installed, crash work recovered or `path` opened.
+
+    `offer_recovery=None` asks unless the ANN_DESIGNER_NO_RECOVERY variable is set.
+    """
+    window = MainWindow(settings=settings, recovery=recovery)
+    install_training_ui(window)
+    if offer_recovery is None:
+        offer_recovery = not rec.recovery_disabled()
+    if offer_recovery and window.offer_recovery():
+        return window
+    if path is None or not window.files.open_path(path, ask=False):
+        from core.examples import DEFAULT_EXAMPLE
+        window.files.new_from_example(DEFAULT_EXAMPLE, ask=False)
+    return window
+
+
+def main(path: str | None = None, argv: Sequence[str] | None = None) -> int:
+    """Run the designer until its window closes; returns the exit status."""
+    app = application(argv)
+    window = create_window(path)
+    window.show()
+    window.fit_view()
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,0 +1,434 @@
+"""The canvas scene: a mirror of the document, built and updated from its signals.
+
+The scene never stores anything the file needs and never reads the network back from its
+items. User gestures (port drags, card drags, +/- buttons, weight edits) become calls to
+the document's public edits; refusals come back through ``document.refused`` and are
+re-emitted as ``statusMessage`` for the status bar.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsProxyWidget,
+    QGraphicsScene,
+    QGraphicsSceneMouseEvent,
+    QLineEdit,
+)
+
+from designer.canvas import neuron_view
+from designer.canvas.edge_item import EdgeItem
+from designer.canvas.node_item import NodeItem, format_shape
+from designer.canvas.style import CanvasStyle
+from designer.document import Document, layer_group
+
+SCENE_MARGIN = 4000.0
+DRAG_Z = 50.0
+EDITOR_Z = 100.0
+
+
+class WeightEditor(QLineEdit):
+    """The little field that opens on a clicked weight; Enter applies, Escape cancels."""
+
+    cancelled = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancelled.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class CanvasScene(QGraphicsScene):
+    """Cards and edges of the open document, kept in step with it."""
+
+    statusMessage = Signal(str)
+    nodesSelected = Signal(list)
+    nodeActivated = Signal(str)
+
+    def __init__(self, document: Document, style: CanvasStyle | None = None,
+                 parent: Any = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.style = style or CanvasStyle.light()
+        self.snap_to_grid = False
+        self._syncing = False
+        self._neuron_view = False
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[tuple[str, str], EdgeItem] = {}
+        self._weights: dict[tuple[str, str], neuron_view.WeightLinesItem] = {}
+        self._images: dict[str, list[QImage]] | None = None
+        self._drag: tuple[NodeItem, str] | None = None
+        self._drag_line: QGraphicsPathItem | None = None
+        self._editor_proxy: QGraphicsProxyWidget | None = None
+        self.weight_editor: WeightEditor | None = None
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.setBackgroundBrush(self.style.color("background"))
+        self._connect(document)
+        self.selectionChanged.connect(self._emit_selection)
+        self.rebuild()
+
+    def _connect(self, doc: Document) -> None:
+        doc.nodeAdded.connect(self._on_node_added)
+        doc.nodeRemoved.connect(self._on_node_removed)
+        doc.nodeChanged.connect(self._on_node_changed)
+        doc.nodeMoved.connect(self._on_node_moved)
+        doc.edgeAdded.connect(self._on_edge_added)
+        doc.edgeRemoved.connect(self._on_edge_removed)
+        doc.problemsChanged.connect(self._sync_derived)
+        doc.projectReplaced.connect(self.rebuild)
+        doc.weightsChanged.connect(self._refresh_weights)
+        doc.neuronMapsChanged.connect(self._on_maps_changed)
+        doc.refused.connect(self.statusMessage)
+
+    # ------------------------------------------------------------------ read access
+    def node_item(self, node_id: str) -> NodeItem | None:
+        return self._nodes.get(node_id)
+
+    def edge_item(self, src: str, dst: str) -> EdgeItem | None:
+        return self._edges.get((src, dst))
+
+    def weight_item(self, src: str, dst: str) -> neuron_view.WeightLinesItem | None:
+        return self._weights.get((src, dst))
+
+    def node_items(self) -> list[NodeItem]:
+        return list(self._nodes.values())
+
+    def edge_items(self) -> list[EdgeItem]:
+        return list(self._edges.values())
+
+    @property
+    def snap_active(self) -> bool:
+        """Snap only user drags, never positions coming from the document."""
+        return self.snap_to_grid and not self._syncing
+
+    @property
+    def neuron_view(self) -> bool:
+        return self._neuron_view
+
+    # ------------------------------------------------------------------ mirroring
+    def rebuild(self) -> None:
+        """Drop every item and build the mirror of the document from scratch."""
+        self.close_weight_editor()
+        self.cancel_edge_drag()
+        for item in list(self._weights.values()) + list(self._edges.values()):
+            item.detach()
+        self.clear()
+        self._nodes.clear()
+        self._edges.clear()
+        self._weights.clear()
+        self._images = None
+        for node_id in self.document.node_ids():
+            self._on_node_added(node_id)
+        for src, dst in self.document.edges():
+            self._on_edge_added(src, dst)
+        self._sync_derived()
+
+    def _on_node_added(self, node_id: str) -> None:
+        doc = self.document
+        item = NodeItem(doc.node(node_id), self.style, layer_group(doc.node_type(node_id)))
+        self.addItem(item)
+        self._set_pos(item, doc.position(node_id))
+        self._nodes[node_id] = item
+        self._grow_rect(item)
+
+    def _on_node_removed(self, node_id: str) -> None:
+        item = self._nodes.pop(node_id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_node_changed(self, node_id: str) -> None:
+        item = self._nodes.get(node_id)
+        if item is not None:
+            item.set_node(self.document.node(node_id),
+                          layer_group(self.document.node_type(node_id)))
+
+    def _on_node_moved(self, node_id: str) -> None:
+        item = self._nodes.get(node_id)
+        if item is not None:
+            self._set_pos(item, self.document.position(node_id))
+            self._grow_rect(item)
+
+    def _set_pos(self, item: NodeItem, pos: tuple[float, float]) -> None:
+        self._syncing = True
+        try:
+            item.setPos(QPointF(*pos))
+        finally:
+            self._syncing = False
+
+    def _on_edge_added(self, src: str, dst: str) -> None:
+        a, b = self._nodes.get(src), self._nodes.get(dst)
+        if a is None or b is None or (src, dst) in self._edges:
+            return
+        edge = EdgeItem(a, b, self.style)
+        edge.set_label(format_shape(self.document.shape(src)))
+        self.addItem(edge)
+        self._edges[(src, dst)] = edge
+
+    def _on_edge_removed(self, src: str, dst: str) -> None:
+        lines = self._weights.pop((src, dst), None)
+        if lines is not None:
+            lines.detach()
+            self.removeItem(lines)
+        edge = self._edges.pop((src, dst), None)
+        if edge is not None:
+            edge.detach()
+            self.removeItem(edge)
+
+    def _sync_derived(self) -> None:
+        """After each validation: shapes, counts, badges, neuron columns, edge labels."""
+        doc = self.document
+        by_node: dict[str, list[Any]] = defaultdict(list)
+        for problem in doc.problems:
+            for node_id in problem.node_ids:
+                by_node[node_id].append(problem)
+        counts = doc.param_counts
+        for node_id, item in self._nodes.items():
+            neurons = neuron_view.neuron_count(doc, node_id) if self._neuron_view else None
+            item.set_derived(doc.shape(node_id), counts.get(node_id), by_node.get(node_id, []),
+                             neurons)
+        for (src, _dst), edge in self._edges.items():
+            edge.set_label(format_shape(doc.shape(src)))
+        self._sync_weight_items()
+
+    def _grow_rect(self, item: QGraphicsItem) -> None:
+        """Keep a generous scene rect so the view can always scroll past the cards."""
+        rect = self.sceneRect()
+        wanted = item.sceneBoundingRect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN,
+                                                   SCENE_MARGIN, SCENE_MARGIN)
+        if not rect.contains(wanted):
+            self.setSceneRect(rect.united(wanted))
+
+    # ------------------------------------------------------------------ neuron view
+    def set_neuron_view(self, on: bool) -> None:
+        """Draw small Dense layers and inputs as neuron columns with their weights."""
+        self._neuron_view = bool(on)
+        self._sync_derived()
+
+    def _sync_weight_items(self) -> None:
+        for key, edge in self._edges.items():
+            src, dst = self._nodes[key[0]], self._nodes[key[1]]
+            wanted = (self._neuron_view and src.neurons is not None and dst.neurons is not None
+                      and dst.node.get("type") == "Dense")
+            lines = self._weights.get(key)
+            if wanted and lines is None:
+                lines = neuron_view.WeightLinesItem(self, src, dst)
+                self.addItem(lines)
+                self._weights[key] = lines
+            elif not wanted and lines is not None:
+                lines.detach()
+                self.removeItem(lines)
+                del self._weights[key]
+            elif lines is not None:
+                lines.refresh()
+            edge.setVisible(not wanted)
+
+    def _refresh_weights(self) -> None:
+        for lines in self._weights.values():
+            lines.refresh()
+
+    def _on_maps_changed(self) -> None:
+        self._images = None
+        if self._neuron_view:
+            for item in self._nodes.values():
+                if item.neurons is not None:
+                    item.set_style(self.style)
+
+    def neuron_images(self, node_id: str) -> list[QImage] | None:
+        """Heat-map images of a layer's neurons from ``document.neuron_maps`` (cached)."""
+        if self._images is None:
+            self._images = {}
+            for key, maps in self.document.neuron_maps.items():
+                if getattr(maps, "ndim", 0) == 3 and maps.shape[0] <= neuron_view.MAX_NEURONS:
+                    self._images[key] = [neuron_view.diverging_image(m, self.style)
+                                         for m in maps]
+        return self._images.get(node_id)
+
+    def change_units(self, node_id: str, delta: int) -> None:
+        """The +/- buttons of a neuron column."""
+        self.document.change_units(node_id, delta)
+
+    def open_weight_editor(self, lines: neuron_view.WeightLinesItem, i: int, j: int,
+                           pos: QPointF) -> WeightEditor:
+        """Open a field on the clicked weight; Enter turns the value into a SetWeight."""
+        self.close_weight_editor()
+        editor = WeightEditor(f"{lines.weight(i, j):.6g}")
+        editor.setFixedWidth(int(self.style.font_size * 10))
+        editor.setToolTip(lines.describe(i, j))
+        editor.selectAll()
+        proxy = self.addWidget(editor)
+        proxy.setZValue(EDITOR_Z)
+        proxy.setPos(pos)
+        editor.returnPressed.connect(lambda: self._commit_weight(lines.dst.node_id, i, j))
+        editor.cancelled.connect(lambda: QTimer.singleShot(0, self.close_weight_editor))
+        editor.setFocus()
+        self._editor_proxy, self.weight_editor = proxy, editor
+        return editor
+
+    def _commit_weight(self, node_id: str, i: int, j: int) -> None:
+        editor = self.weight_editor
+        if editor is None:
+            return
+        text = editor.text().strip().replace(",", ".")
+        try:
+            value = float(text)
+        except ValueError:
+            self.statusMessage.emit(f"{text!r} is not a number: type a weight such as -0.25.")
+            return
+        self.document.set_weight(node_id, "kernel", (i, j), value)
+        QTimer.singleShot(0, self.close_weight_editor)
+
+    def close_weight_editor(self) -> None:
+        proxy, self._editor_proxy, self.weight_editor = self._editor_proxy, None, None
+        if proxy is not None and proxy.scene() is self:
+            self.removeItem(proxy)
+            proxy.deleteLater()
+
+    # ------------------------------------------------------------------ style
+    def set_style(self, style: CanvasStyle) -> None:
+        """Switch theme (light, dark, presentation): every item repaints with it."""
+        self.style = style
+        self._images = None
+        self.setBackgroundBrush(style.color("background"))
+        for item in self._nodes.values():
+            item.set_style(style)
+        for edge in self._edges.values():
+            edge.set_style(style)
+        self._refresh_weights()
+        self.update()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        """A subtle grid: minor lines when zoomed in, major lines every five cells."""
+        painter.fillRect(rect, self.style.color("background"))
+        zoom = painter.worldTransform().m11()
+        grid = float(self.style.grid_size)
+        for step, color, min_px in ((grid, "grid_minor", 7.0), (grid * 5, "grid_major", 10.0)):
+            if step * zoom < min_px:
+                continue
+            painter.setPen(QPen(self.style.color(color), 0))
+            left = int(rect.left() // step) * step
+            top = int(rect.top() // step) * step
+            lines = [QLineF(x, rect.top(), x, rect.bottom())
+                     for x in _frange(left, rect.right(), step)]
+            lines += [QLineF(rect.left(), y, rect.right(), y)
+                      for y in _frange(top, rect.bottom(), step)]
+            painter.drawLines(lines)
+
+    # ------------------------------------------------------------------ selection
+    def selected_node_ids(self) -> list[str]:
+        """Selected cards in spec order."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [n for n in self.document.node_ids() if n in chosen]
+
+    def selected_edges(self) -> list[tuple[str, str]]:
+        return [i.key for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, ids: list[str]) -> None:
+        """Select exactly these cards (e.g. from the Problems dock)."""
+        wanted = set(ids)
+        self.blockSignals(True)
+        try:
+            self.clearSelection()
+            for node_id in wanted:
+                item = self._nodes.get(node_id)
+                if item is not None:
+                    item.setSelected(True)
+        finally:
+            self.blockSignals(False)
+        self._emit_selection()
+
+    def _emit_selection(self) -> None:
+        self.nodesSelected.emit(self.selected_node_ids())
+
+    def node_heights(self) -> dict[str, float]:
+        return {node_id: item.card_rect().height() for node_id, item in self._nodes.items()}
+
+    # ------------------------------------------------------------------ edge drag
+    @property
+    def edge_drag_active(self) -> bool:
+        return self._drag is not None
+
+    def begin_edge_drag(self, item: NodeItem, side: str, pos: QPointF) -> None:
+        """Start drawing a connection from one of ``item``'s ports."""
+        self.cancel_edge_drag()
+        self._drag = (item, side)
+        line = QGraphicsPathItem()
+        pen = QPen(self.style.color("port_hover"), self.style.line_width * 1.3,
+                   Qt.PenStyle.DashLine)
+        line.setPen(pen)
+        line.setZValue(DRAG_Z)
+        self.addItem(line)
+        self._drag_line = line
+        self.update_edge_drag(pos)
+
+    def update_edge_drag(self, pos: QPointF) -> None:
+        if self._drag is None or self._drag_line is None:
+            return
+        item, side = self._drag
+        start = item.port_scene_pos(side)
+        a, b = (start, pos) if side == "out" else (pos, start)
+        bend = max(40.0, abs(b.x() - a.x()) * 0.5)
+        path = QPainterPath(a)
+        path.cubicTo(a + QPointF(bend, 0), b - QPointF(bend, 0), b)
+        self._drag_line.setPath(path)
+
+    def finish_edge_drag(self, pos: QPointF) -> str | None:
+        """Connect to the card under ``pos``; returns the refusal reason, if any."""
+        if self._drag is None:
+            return None
+        origin, side = self._drag
+        self.cancel_edge_drag()
+        target = self._node_at(pos, exclude=origin)
+        if target is None:
+            return None
+        if side == "out":
+            return self.document.connect(origin.node_id, target.node_id)
+        return self.document.connect(target.node_id, origin.node_id)
+
+    def cancel_edge_drag(self) -> None:
+        self._drag = None
+        if self._drag_line is not None:
+            self.removeItem(self._drag_line)
+            self._drag_line = None
+
+    def _node_at(self, pos: QPointF, exclude: NodeItem | None = None) -> NodeItem | None:
+        """The card under ``pos``, generous around ports so near-misses still connect."""
+        for item in self.items(QRectF(pos.x() - 6, pos.y() - 6, 12, 12)):
+            while item is not None and not isinstance(item, NodeItem):
+                item = item.parentItem()
+            if item is not None and item is not exclude:
+                return item
+        return None
+
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        return self._node_at(pos)
+
+    # ------------------------------------------------------------------ moves
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        """A whole card drag becomes one MoveNodes command, on release."""
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.commit_moves()
+
+    def commit_moves(self) -> None:
+        doc = self.document
+        moved = {}
+        for item in self.selectedItems():
+            if isinstance(item, NodeItem) and doc.has_node(item.node_id):
+                pos = (item.pos().x(), item.pos().y())
+                if pos != doc.position(item.node_id):
+                    moved[item.node_id] = pos
+        if moved:
+            doc.move_nodes(moved)
+
+
+def _frange(start: float, stop: float, step: float) -> list[float]:
+    count = int((stop - start) / step) + 2
+    return [start + k * step for k in range(max(count, 0))]
+

@@ -1,0 +1,284 @@
+"""Undoable edits of the document.
+
+Every user edit is one QUndoCommand; ``QUndoStack.push`` performs it. ``redo``/``undo``
+call only the Document's raw mutators (``insert_node``, ``delete_edge``, ...), so the
+document stays the single writer of the spec. Compound edits (removing nodes with their
+edges, pasting) are built from child commands and validate once, at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtGui import QUndoCommand
+
+if TYPE_CHECKING:
+    from designer.document import Document
+
+SET_PARAM_ID = 4001
+MOVE_GROUP_TEXT = "Move"
+
+
+class DocumentCommand(QUndoCommand):
+    """Base: remembers the document; ``structural`` edits are refused under the lock."""
+
+    structural = True
+
+    def __init__(self, doc: Document, text: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(text, parent)
+        self.doc = doc
+        self._kids: list[QUndoCommand] = []  # keeps Python wrappers of children alive
+
+    def adopt(self, child: DocumentCommand) -> None:
+        self._kids.append(child)
+
+
+class BatchCommand(DocumentCommand):
+    """Runs its child commands inside one ``doc.batch()`` (a single validation)."""
+
+    def redo(self) -> None:
+        with self.doc.batch():
+            super().redo()
+
+    def undo(self) -> None:
+        with self.doc.batch():
+            super().undo()
+
+
+class AddNode(DocumentCommand):
+    """Insert one node at a position."""
+
+    def __init__(self, doc: Document, node: dict[str, Any], pos: tuple[float, float],
+                 parent: QUndoCommand | None = None) -> None:
+        super().__init__(doc, f"Add {node['type']} {node['id']}", parent)
+        self.node = copy.deepcopy(node)
+        self.pos = (float(pos[0]), float(pos[1]))
+
+    def redo(self) -> None:
+        self.doc.insert_node(self.node, self.pos)
+
+    def undo(self) -> None:
+        self.doc.delete_node(self.node["id"])
+
+
+class RemoveNode(DocumentCommand):
+    """Remove one node whose edges are already gone; undo restores its place and weights."""
+
+    def __init__(self, doc: Document, node_id: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(doc, f"Remove {node_id}", parent)
+        self.node_id = node_id
+        self._saved: tuple[dict[str, Any], tuple[float, float], int] | None = None
+        self._weights: dict[str, np.ndarray] | None = None
+
+    def redo(self) -> None:
+        node, pos = self.doc.node(self.node_id), self.doc.position(self.node_id)
+        self._weights = self.doc.node_weights(self.node_id)
+        if self._weights is not None:
+            self.doc.set_node_weights(self.node_id, None)
+        index = self.doc.delete_node(self.node_id)
+        self._saved = (node, pos, index)
+
+    def undo(self) -> None:
+        assert self._saved is not None
+        node, pos, index = self._saved
+        self.doc.insert_node(node, pos, index)
+        if self._weights is not None:
+            self.doc.set_node_weights(self.node_id, self._weights)
+
+
+class Connect(DocumentCommand):
+    """Add the edge ``src -> dst`` (at ``index`` in the edge list when given)."""
+
+    def __init__(self, doc: Document, src: str, dst: str, index: int | None = None,
+                 parent: QUndoCommand | None = None) -> None:
+        super().__init__(doc, f"Connect {src} to {dst}", parent)
+        self.src, self.dst, self.index = src, dst, index
+
+    def redo(self) -> None:
+        self.doc.insert_edge(self.src, self.dst, self.index)
+
+    def undo(self) -> None:
+        self.doc.delete_edge(self.src, self.dst)
+
+
+class Disconnect(DocumentCommand):
+    """Remove the edge ``src -> dst``; undo puts it back at the same index."""
+
+    def __init__(self, doc: Document, src: str, dst: str,
+                 parent: QUndoCommand | None = None) -> None:
+        super().__init__(doc, f"Disconnect {src} from {dst}", parent)
+        self.src, self.dst = src, dst
+        self.index: int | None = None
+
+    def redo(self) -> None:
+        self.index = self.doc.delete_edge(self.src, self.dst)
+
+    def undo(self) -> None:
+        self.doc.insert_edge(self.src, self.dst, self.index)
+
+
+class RemoveNodes(BatchCommand):
+    """Remove nodes; every edge touching them is removed first by a child command."""
+
+    def __init__(self, doc: Document, ids: list[str]) -> None:
+        label = ids[0] if len(ids) == 1 else f"{len(ids)} layers"
+        super().__init__(doc, f"Remove {label}")
+        gone = set(ids)
+        for src, dst in doc.edges():
+            if src in gone or dst in gone:
+                self.adopt(Disconnect(doc, src, dst, parent=self))
+        for node_id in ids:
+            self.adopt(RemoveNode(doc, node_id, parent=self))
+
+
+class Paste(BatchCommand):
+    """Insert copied nodes (already renamed) and the edges between them."""
+
+    def __init__(self, doc: Document, placed: list[tuple[dict[str, Any], tuple[float, float]]],
+                 edges: list[tuple[str, str]], text: str = "Paste") -> None:
+        super().__init__(doc, f"{text} {len(placed)} layer{'s' * (len(placed) != 1)}")
+        for node, pos in placed:
+            self.adopt(AddNode(doc, node, pos, parent=self))
+        for src, dst in edges:
+            self.adopt(Connect(doc, src, dst, parent=self))
+
+
+class MoveNodes(DocumentCommand):
+    """Move cards: a whole mouse drag (or an auto layout) is one command."""
+
+    structural = False
+
+    def __init__(self, doc: Document, old: dict[str, tuple[float, float]],
+                 new: dict[str, tuple[float, float]], text: str | None = None) -> None:
+        label = next(iter(new)) if len(new) == 1 else f"{len(new)} layers"
+        super().__init__(doc, text or f"{MOVE_GROUP_TEXT} {label}")
+        self.old, self.new = dict(old), dict(new)
+
+    def redo(self) -> None:
+        for node_id, pos in self.new.items():
+            self.doc.set_node_pos(node_id, pos)
+
+    def undo(self) -> None:
+        for node_id, pos in self.old.items():
+            self.doc.set_node_pos(node_id, pos)
+
+
+class AutoLayout(MoveNodes):
+    """The automatic layered layout, undoable as one step."""
+
+    def __init__(self, doc: Document, old: dict[str, tuple[float, float]],
+                 new: dict[str, tuple[float, float]]) -> None:
+        super().__init__(doc, old, new, text="Auto layout")
+
+
+class SetParam(DocumentCommand):
+    """Set one param on some nodes; consecutive edits of the same field merge."""
+
+    def __init__(self, doc: Document, ids: list[str], name: str, value: Any) -> None:
+        label = ids[0] if len(ids) == 1 else f"{len(ids)} layers"
+        super().__init__(doc, f"Set {name} of {label}")
+        self.ids, self.name = tuple(ids), name
+        self.old = {i: copy.deepcopy(doc.node(i).get(name)) for i in ids}
+        self.value = copy.deepcopy(value)
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return SET_PARAM_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        """Typing 1, 12, 128 in one field is one undo step (Qt calls this on push)."""
+        if not isinstance(other, SetParam) or (other.ids, other.name) != (self.ids, self.name):
+            return False
+        self.value = copy.deepcopy(other.value)
+        self.setObsolete(all(old == self.value for old in self.old.values()))
+        return True
+
+    def redo(self) -> None:
+        with self.doc.batch():
+            for node_id in self.ids:
+                self.doc.set_node_params(node_id, {self.name: self.value})
+
+    def undo(self) -> None:
+        with self.doc.batch():
+            for node_id in self.ids:
+                self.doc.set_node_params(node_id, {self.name: self.old[node_id]})
+
+
+class ChangeUnits(DocumentCommand):
+    """Add or remove neurons of a Dense layer; trained weights of the others are kept."""
+
+    def __init__(self, doc: Document, node_id: str, old_units: int, new_units: int) -> None:
+        verb = "Add" if new_units > old_units else "Remove"
+        count = abs(new_units - old_units)
+        super().__init__(doc, f"{verb} {count} neuron{'s' * (count != 1)} in {node_id}")
+        self.node_id, self.old_units, self.new_units = node_id, old_units, new_units
+        affected = [node_id] + [s for s in doc.successors(node_id) if doc.node_type(s) == "Dense"]
+        self.before = {i: doc.node_weights(i) for i in affected}
+        self.after = _resized(self.before, node_id, old_units, new_units)
+
+    def redo(self) -> None:
+        with self.doc.batch():
+            self.doc.set_node_params(self.node_id, {"units": self.new_units})
+            self._apply(self.after)
+
+    def undo(self) -> None:
+        with self.doc.batch():
+            self.doc.set_node_params(self.node_id, {"units": self.old_units})
+            self._apply(self.before)
+
+    def _apply(self, weights: dict[str, dict[str, np.ndarray] | None]) -> None:
+        for node_id, arrays in weights.items():
+            if arrays is not None or self.before.get(node_id) is not None:
+                self.doc.set_node_weights(node_id, arrays)
+
+
+def _resized(before: dict[str, dict[str, np.ndarray] | None], node_id: str,
+             old: int, new: int) -> dict[str, dict[str, np.ndarray] | None]:
+    """Weights after a unit change: new neurons get small random weights, removed ones
+    (the last) are dropped; layers whose arrays no longer fit are left to re-initialise."""
+    rng = np.random.default_rng(old * 7919 + new)
+    after: dict[str, dict[str, np.ndarray] | None] = {}
+    for layer, arrays in before.items():
+        if arrays is None:
+            after[layer] = None
+            continue
+        axis_of = {"kernel": 1, "bias": 0} if layer == node_id else {"kernel": 0}
+        out = {k: np.array(v, copy=True) for k, v in arrays.items()}
+        for name, axis in axis_of.items():
+            array = out.get(name)
+            if array is None or array.ndim <= axis or array.shape[axis] != old:
+                continue
+            out[name] = _resize_axis(array, axis, new, rng)
+        after[layer] = out
+    return after
+
+
+def _resize_axis(array: np.ndarray, axis: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Cut ``array`` to ``size`` along ``axis`` or grow it with small random values."""
+    current = array.shape[axis]
+    if size <= current:
+        return np.take(array, range(size), axis=axis).copy()
+    shape = list(array.shape)
+    shape[axis] = size - current
+    scale = float(np.std(array)) if array.size and np.std(array) > 0 else 0.1
+    extra = rng.normal(0.0, scale, size=shape).astype(array.dtype)
+    if array.ndim == 1:
+        extra[:] = 0
+    return np.concatenate([array, extra], axis=axis)
+
+
+class SetWeight(DocumentCommand):
+    """Type a new value for one weight in the neuron view."""
+
+    def __init__(self, doc: Document, node_id: str, name: str, index: tuple[int, ...],
+                 old: float, new: float) -> None:
+        super().__init__(doc, f"Set {node_id}.{name}{list(index)} to {new:.4g}")
+        self.node_id, self.name, self.index = node_id, name, index
+        self.old, self.new = old, new
+
+    def redo(self) -> None:
+        self.doc.set_weight_value(self.node_id, self.name, self.index, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_weight_value(self.node_id, self.name, self.index, self.old)

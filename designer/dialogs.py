@@ -1,0 +1,126 @@
+"""The main window's dialogs: pick an example, list the keyboard shortcuts, about.
+
+They only show information and return a choice; the window does the work.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+NAME_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ExampleDialog(QDialog):
+    """Every example with its title, task and description; returns the chosen name."""
+
+    def __init__(self, examples: list, parent: QWidget | None = None,
+                 current: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New from example")
+        self.resize(620, 520)
+        intro = QLabel("Start from a ready-made network and data set. Each example trains "
+                       "in seconds; open it and press Train.", self)
+        intro.setWordWrap(True)
+        self.list = QListWidget(self)
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setSpacing(2)
+        for info in examples:
+            task = getattr(info, "task", "")
+            item = QListWidgetItem(f"{info.title}   ({task})\n{info.description}")
+            item.setData(NAME_ROLE, info.name)
+            item.setToolTip(info.description)
+            self.list.addItem(item)
+            if info.name == current:
+                self.list.setCurrentItem(item)
+        if self.list.currentRow() < 0 and self.list.count():
+            self.list.setCurrentRow(0)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
+                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+
+    def selected_name(self) -> str | None:
+        """The name of the highlighted example (None when the list is empty)."""
+        item = self.list.currentItem()
+        return item.data(NAME_ROLE) if item is not None else None
+
+
+def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
+    """(command, keys) for every action that has a shortcut, in menu order.
+
+    Only the primary binding is listed: the alternatives Qt adds (Ctrl+Insert, media keys
+    such as "Copy") would make the table harder to read on a projector.
+    """
+    rows = []
+    for action in actions:
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if keys:
+            rows.append((action.text().replace("&", "").rstrip("…. "), keys))
+    return rows
+
+
+CANVAS_GESTURES = (
+    ("Zoom around the cursor", "Mouse wheel"),
+    ("Pan", "Middle button drag, or Space + drag"),
+    ("Connect two layers", "Drag from an output port to an input port"),
+    ("Select several", "Drag a rectangle, or Ctrl + click"),
+    ("Add a layer", "Drag it from the palette, or double-click it"),
+    ("Add a neuron", "Drop the Neuron item on a Dense layer"),
+)
+
+
+class ShortcutsDialog(QDialog):
+    """A two-column table of every shortcut plus the mouse gestures of the canvas."""
+
+    def __init__(self, actions: list[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.resize(560, 640)
+        rows = shortcut_rows(actions) + list(CANVAS_GESTURES)
+        self.table = QTableWidget(len(rows), 2, self)
+        self.table.setHorizontalHeaderLabels(["Command", "Keys"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents)
+        for row, (command, keys) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(command))
+            self.table.setItem(row, 1, QTableWidgetItem(keys))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+
+
+ABOUT_HTML = """
+<h2>ANN Designer {version}</h2>
+<p>Design, train, watch and export artificial neural networks.</p>
+<p>Draw a network on the canvas, connect layers, train it on built-in or your own data and
+watch it learn; export it to ONNX, NumPy or PyTorch.</p>
+<p>The engine is plain NumPy; the interface uses Qt (PySide6) and pyqtgraph.</p>
+<p>License: MIT.</p>
+"""

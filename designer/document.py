@@ -1,0 +1,728 @@
+"""The open project: the single source of truth that the canvas and the panels mirror.
+
+The :class:`Document` owns a ``core.project.Project`` and the ``QUndoStack``. It is the
+only writer of the network spec: every edit the user makes goes through a public method
+that pushes one QUndoCommand (see ``designer.commands``), whose redo/undo call the raw
+mutators below. Each raw mutator changes the spec, emits its signal and re-runs
+``core.validate`` so problems, output shapes and parameter counts are always current.
+Nothing is ever read back from the canvas items.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from designer import commands as cmd
+from designer.canvas import qt_fix  # noqa: F401 - PySide6 6.12 / Python 3.11 guard
+
+#: Layer types that accept any number of inputs (edge order = input order).
+MERGE_TYPES = frozenset({"Add", "Concatenate"})
+#: Params the user can never edit through ``set_param``.
+FIXED_KEYS = frozenset({"id", "type"})
+#: Sensible starting values for required params whose schema has no default.
+FALLBACK_PARAMS: dict[str, dict[str, Any]] = {
+    "Input": {"shape": [2]},
+    "Dense": {"units": 8},
+    "Conv2D": {"filters": 8, "kernel_size": 3},
+    "Reshape": {"target_shape": [-1]},
+    "Dropout": {"rate": 0.5},
+    "Activation": {"activation": "relu"},
+}
+MAX_FRAGMENT_NODES = 5000
+MAX_UNITS = 4096
+
+
+def snake_case(type_name: str) -> str:
+    """Keras-style id stem of a layer type: ``MaxPooling2D`` -> ``max_pooling2d``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", type_name).lower() or "node"
+
+
+def _schema_defaults(type_name: str) -> dict[str, Any]:
+    """Default params of a new node: the schema's defaults plus fallbacks for required ones."""
+    params: dict[str, Any] = {}
+    schema = _layer_schemas().get(type_name)
+    for param in _schema_params(schema):
+        name = getattr(param, "name", None)
+        default = getattr(param, "default", None)
+        if name and default is not None:
+            params[name] = copy.deepcopy(list(default) if isinstance(default, tuple) else default)
+    for name, value in FALLBACK_PARAMS.get(type_name, {}).items():
+        params.setdefault(name, copy.deepcopy(value))
+    return params
+
+
+def _schema_params(schema: Any) -> list[Any]:
+    """The parameter list of a LayerSchema, whatever the container is called."""
+    if schema is None:
+        return []
+    params = getattr(schema, "params", None) or getattr(schema, "parameters", None) or []
+    return list(params.values()) if isinstance(params, Mapping) else list(params)
+
+
+def _layer_schemas() -> Mapping[str, Any]:
+    """``core.spec.LAYER_SCHEMAS`` (imported late so the engine loads only when needed)."""
+    from core.spec import LAYER_SCHEMAS
+
+    return LAYER_SCHEMAS
+
+
+def layer_group(type_name: str) -> str:
+    """Palette group of a layer type ("Core", "Merge", ...); Input gets its own colour."""
+    if type_name == "Input":
+        return "Input"
+    schema = _layer_schemas().get(type_name)
+    return str(getattr(schema, "group", "Other")) if schema is not None else "Other"
+
+
+def _empty_project() -> Any:
+    """A new, empty ``core.project.Project``."""
+    from core.project import Project
+
+    return Project(name="Untitled", spec={"nodes": [], "edges": []}, layout={})
+
+
+class Document(QObject):
+    """One open project, its undo history and everything derived from its spec."""
+
+    nodeAdded = Signal(str)
+    nodeRemoved = Signal(str)
+    nodeChanged = Signal(str)
+    nodeMoved = Signal(str)
+    edgeAdded = Signal(str, str)
+    edgeRemoved = Signal(str, str)
+    specChanged = Signal()
+    problemsChanged = Signal()
+    weightsChanged = Signal()
+    projectReplaced = Signal()
+    lockChanged = Signal(str)
+    # Additions to the contract (names may grow):
+    neuronMapsChanged = Signal()
+    filePathChanged = Signal(str)
+    refused = Signal(str)  # the reason of any refused public edit, for the status bar
+
+    def __init__(self, project: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self._file_path: Path | None = None
+        self._lock: str | None = None
+        self._live_weights: dict[str, dict[str, np.ndarray]] | None = None
+        self._neuron_maps: dict[str, np.ndarray] = {}
+        self._initial: tuple[int, dict[str, dict[str, np.ndarray]]] | None = None
+        self._batch_depth = 0
+        self._dirty = False
+        self._revision = 0
+        self._problems: list[Any] = []
+        self._shapes: dict[str, tuple] = {}
+        self._param_counts: dict[str, int] = {}
+        self._install(project if project is not None else _empty_project())
+
+    # ------------------------------------------------------------------ project / files
+    def _install(self, project: Any) -> None:
+        """Adopt ``project``: normalise its spec and layout, index it, validate it."""
+        spec = project.spec if isinstance(project.spec, dict) else {}
+        spec.setdefault("nodes", [])
+        spec["edges"] = [list(e) for e in spec.get("edges", [])]
+        project.spec = spec
+        self._project = project
+        self._spec: dict[str, Any] = spec
+        self._by_id: dict[str, dict[str, Any]] = {
+            n["id"]: n for n in spec["nodes"] if isinstance(n, dict) and "id" in n}
+        layout = project.layout if isinstance(project.layout, dict) else {}
+        project.layout = layout
+        self._layout: dict[str, list[float]] = layout
+        missing = [nid for nid in self._by_id if nid not in layout]
+        if missing:
+            self._place_missing(missing)
+        self._live_weights = None
+        self._neuron_maps = {}
+        self._initial = None
+        self._revalidate(emit=False)
+
+    def _place_missing(self, missing: list[str]) -> None:
+        """Give nodes without a saved position one from the automatic layout."""
+        from designer.canvas.layout import layered_layout
+
+        positions = layered_layout(list(self._by_id), self.edges())
+        for nid in missing:
+            self._layout[nid] = list(positions.get(nid, (0.0, 0.0)))
+
+    def new_project(self, project: Any) -> None:
+        """Replace the open project (no undo across projects); the scene rebuilds itself."""
+        self.undo_stack.clear()
+        self._install(project)
+        self._set_file_path(None)
+        self.undo_stack.setClean()
+        self.projectReplaced.emit()
+        self.problemsChanged.emit()
+        self.weightsChanged.emit()
+
+    def open(self, path: str | Path) -> None:
+        """Open a ``.annproj`` file; raises ``core.project.ProjectError`` with a clear line."""
+        from core.project import load_project
+
+        project = load_project(path)
+        self.new_project(project)
+        self._set_file_path(Path(path))
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the project (spec, layout, weights, ...) and mark the history clean."""
+        from core.project import save_project
+
+        target = Path(path) if path is not None else self._file_path
+        if target is None:
+            raise ValueError("This project has no file yet: choose a file name to save to.")
+        save_project(self._project, target)
+        self.undo_stack.setClean()
+        self._set_file_path(target)
+        return target
+
+    def _set_file_path(self, path: Path | None) -> None:
+        self._file_path = path
+        self.filePathChanged.emit(str(path) if path else "")
+
+    @property
+    def file_path(self) -> Path | None:
+        """Where the project was opened from or last saved to (None for a new one)."""
+        return self._file_path
+
+    @property
+    def is_modified(self) -> bool:
+        """True when there are edits since the last save or open."""
+        return not self.undo_stack.isClean()
+
+    @property
+    def project(self) -> Any:
+        """The ``core.project.Project``, spec and layout always in step with the canvas."""
+        return self._project
+
+    # ------------------------------------------------------------------ read access
+    @property
+    def spec(self) -> dict[str, Any]:
+        """A deep copy of the network spec (edit it only through the public edits)."""
+        return copy.deepcopy(self._spec)
+
+    @property
+    def revision(self) -> int:
+        """Grows by one on every validated change of the spec (for caches)."""
+        return self._revision
+
+    def node_ids(self) -> list[str]:
+        """Node ids in spec order."""
+        return list(self._by_id)
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._by_id
+
+    def node(self, node_id: str) -> dict[str, Any]:
+        """A copy of one node's spec entry (``id``, ``type`` and its params)."""
+        return copy.deepcopy(self._by_id[node_id])
+
+    def node_type(self, node_id: str) -> str:
+        return str(self._by_id[node_id].get("type", ""))
+
+    def node_index(self, node_id: str) -> int:
+        return self._spec["nodes"].index(self._by_id[node_id])
+
+    def edges(self) -> list[tuple[str, str]]:
+        """Edges in spec order (which is the input order of merge layers)."""
+        return [(str(e[0]), str(e[1])) for e in self._spec["edges"]]
+
+    def predecessors(self, node_id: str) -> list[str]:
+        return [s for s, d in self.edges() if d == node_id]
+
+    def successors(self, node_id: str) -> list[str]:
+        return [d for s, d in self.edges() if s == node_id]
+
+    def position(self, node_id: str) -> tuple[float, float]:
+        """Top-left corner of the node's card in scene coordinates."""
+        x, y = self._layout.get(node_id, (0.0, 0.0))
+        return float(x), float(y)
+
+    @property
+    def problems(self) -> list[Any]:
+        """``core.spec.Problem`` list from the last validation."""
+        return list(self._problems)
+
+    def problems_for(self, node_id: str) -> list[Any]:
+        return [p for p in self._problems if node_id in p.node_ids]
+
+    @property
+    def shapes(self) -> dict[str, tuple]:
+        """Output shape of every node whose inputs are valid (no batch dimension)."""
+        return dict(self._shapes)
+
+    def shape(self, node_id: str) -> tuple | None:
+        return self._shapes.get(node_id)
+
+    @property
+    def param_counts(self) -> dict[str, int]:
+        return dict(self._param_counts)
+
+    @property
+    def total_params(self) -> int:
+        return int(sum(self._param_counts.values()))
+
+    @property
+    def is_valid(self) -> bool:
+        """True when validation found no error (warnings allowed)."""
+        return not any(getattr(p, "severity", "error") == "error" for p in self._problems)
+
+    # ------------------------------------------------------------------ validation
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run several raw mutations and validate once at the end (used by big commands)."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0 and self._dirty:
+                self._revalidate()
+
+    def revalidate(self) -> None:
+        """Validate again, e.g. after the training settings (loss) changed."""
+        self._revalidate()
+
+    def _revalidate(self, emit: bool = True) -> None:
+        """Re-run ``core.validate`` and the shape/parameter inference on the spec."""
+        if self._batch_depth:
+            self._dirty = True
+            return
+        from core.spec import output_shapes, param_counts, validate
+
+        self._dirty = False
+        training = getattr(self._project, "training", None)
+        loss = training.get("loss") if isinstance(training, dict) else None
+        self._problems = list(validate(self._spec, loss=loss))
+        self._shapes = _safe_call(output_shapes, self._spec)
+        self._param_counts = _safe_call(param_counts, self._spec)
+        self._revision += 1
+        if emit:
+            self.specChanged.emit()
+            self.problemsChanged.emit()
+
+    # ------------------------------------------------------------------ raw mutators
+    # Called only by the QUndoCommands in designer.commands.
+    def insert_node(self, node: dict[str, Any], pos: tuple[float, float],
+                    index: int | None = None) -> None:
+        """Add a node (with its id) at ``pos``; ``index`` restores its place in the spec."""
+        node = copy.deepcopy(node)
+        nodes = self._spec["nodes"]
+        nodes.insert(len(nodes) if index is None else index, node)
+        self._by_id[node["id"]] = node
+        self._layout[node["id"]] = [float(pos[0]), float(pos[1])]
+        self.nodeAdded.emit(node["id"])
+        self._revalidate()
+
+    def delete_node(self, node_id: str) -> int:
+        """Remove a node that has no edges left; returns its index in the spec."""
+        if any(node_id in e for e in self.edges()):
+            raise ValueError(f"Node {node_id!r} still has edges; remove them first.")
+        node = self._by_id.pop(node_id)
+        index = self._spec["nodes"].index(node)
+        del self._spec["nodes"][index]
+        self._layout.pop(node_id, None)
+        self._neuron_maps.pop(node_id, None)
+        self.nodeRemoved.emit(node_id)
+        self._revalidate()
+        return index
+
+    def insert_edge(self, src: str, dst: str, index: int | None = None) -> None:
+        """Add the edge ``src -> dst``; ``index`` restores its place in the edge list."""
+        edges = self._spec["edges"]
+        edges.insert(len(edges) if index is None else index, [src, dst])
+        self.edgeAdded.emit(src, dst)
+        self._revalidate()
+
+    def delete_edge(self, src: str, dst: str) -> int:
+        """Remove the edge ``src -> dst``; returns its index in the edge list."""
+        index = self.edges().index((src, dst))
+        del self._spec["edges"][index]
+        self.edgeRemoved.emit(src, dst)
+        self._revalidate()
+        return index
+
+    def set_node_params(self, node_id: str, params: Mapping[str, Any]) -> None:
+        """Set params of one node; a value of None removes the key (back to the default)."""
+        node = self._by_id[node_id]
+        for name, value in params.items():
+            if name in FIXED_KEYS:
+                continue
+            if value is None:
+                node.pop(name, None)
+            else:
+                node[name] = copy.deepcopy(value)
+        self.nodeChanged.emit(node_id)
+        self._revalidate()
+
+    def set_node_pos(self, node_id: str, pos: tuple[float, float]) -> None:
+        """Move a node's card. Positions are not part of the spec: no re-validation."""
+        self._layout[node_id] = [float(pos[0]), float(pos[1])]
+        self.nodeMoved.emit(node_id)
+
+    def set_weight_value(self, node_id: str, name: str, index: tuple[int, ...],
+                         value: float) -> None:
+        """Write one weight into ``project.weights`` (materialised on first edit)."""
+        arrays = self._materialize(node_id)
+        if arrays is None or name not in arrays:
+            raise KeyError(f"Layer {node_id!r} has no weight array {name!r}.")
+        arrays[name][tuple(index)] = value
+        self.weightsChanged.emit()
+
+    def set_node_weights(self, node_id: str, arrays: Mapping[str, np.ndarray] | None) -> None:
+        """Replace (or, with None, drop) one node's weight arrays in ``project.weights``."""
+        weights = self._project.weights
+        if arrays is None:
+            if weights:
+                weights.pop(node_id, None)
+        else:
+            if weights is None:
+                weights = self._project.weights = {}
+            weights[node_id] = {k: np.array(v, copy=True) for k, v in arrays.items()}
+        self.weightsChanged.emit()
+
+    # ------------------------------------------------------------------ public edits
+    def _refuse(self, reason: str) -> str:
+        self.refused.emit(reason)
+        return reason
+
+    def _check_lock(self) -> str | None:
+        if self._lock:
+            return self._refuse(f"The network cannot be changed now: {self._lock}.")
+        return None
+
+    def new_id(self, type_name: str, taken: Iterable[str] = ()) -> str:
+        """A fresh id such as ``dense_3``: the smallest free number for that stem."""
+        stem = snake_case(type_name)
+        used = set(self._by_id) | set(taken)
+        n = 1
+        while f"{stem}_{n}" in used:
+            n += 1
+        return f"{stem}_{n}"
+
+    def add_node(self, type_name: str, params: Mapping[str, Any] | None = None,
+                 pos: tuple[float, float] = (0.0, 0.0)) -> str:
+        """Add a layer of ``type_name``; returns its new id, or "" when refused."""
+        if self._check_lock():
+            return ""
+        if type_name not in _layer_schemas():
+            self._refuse(f"Unknown layer type {type_name!r}: pick one from the palette.")
+            return ""
+        node = {"id": self.new_id(type_name), "type": type_name,
+                **_schema_defaults(type_name), **copy.deepcopy(dict(params or {}))}
+        self.undo_stack.push(cmd.AddNode(self, node, pos))
+        return node["id"]
+
+    def add_node_after(self, type_name: str, after_id: str | None,
+                       params: Mapping[str, Any] | None = None) -> str:
+        """Add a layer right of ``after_id`` and wire it, as one undo step."""
+        if self._check_lock():
+            return ""
+        if after_id is None or after_id not in self._by_id:
+            return self.add_node(type_name, params, self._free_spot())
+        x, y = self.position(after_id)
+        self.undo_stack.beginMacro(f"Add {type_name} after {after_id}")
+        try:
+            new = self.add_node(type_name, params, (x + 260.0, y))
+            if new:
+                self.connect(after_id, new)
+        finally:
+            self.undo_stack.endMacro()
+        return new
+
+    def _free_spot(self) -> tuple[float, float]:
+        """A position right of every existing card."""
+        if not self._layout:
+            return (0.0, 0.0)
+        right = max(p[0] for p in self._layout.values())
+        return (right + 260.0, min(p[1] for p in self._layout.values()))
+
+    def remove_nodes(self, ids: Iterable[str]) -> str | None:
+        """Remove nodes and every edge touching them, as one undo step."""
+        ids = [i for i in dict.fromkeys(ids) if i in self._by_id]
+        if not ids:
+            return None
+        if self._check_lock():
+            return self._lock
+        self.undo_stack.push(cmd.RemoveNodes(self, ids))
+        return None
+
+    def edge_refusal(self, src: str, dst: str) -> str | None:
+        """Why the edge ``src -> dst`` may not be drawn, or None when it may."""
+        if src not in self._by_id or dst not in self._by_id:
+            return "Both ends of a connection must be layers on the canvas."
+        if src == dst:
+            return f"A layer cannot feed itself ({src})."
+        if (src, dst) in self.edges():
+            return f"{src} is already connected to {dst}."
+        if self.node_type(dst) == "Input":
+            return f"{dst} is an Input layer: it takes data, not another layer's output."
+        if self.node_type(dst) not in MERGE_TYPES and self.predecessors(dst):
+            return (f"{dst} ({self.node_type(dst)}) takes a single input and already has one "
+                    f"({self.predecessors(dst)[0]}); use an Add or Concatenate layer to merge.")
+        if self._reaches(dst, src):
+            return f"Connecting {src} to {dst} would make a cycle: {dst} already feeds {src}."
+        return None
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """True when there is a path ``start -> ... -> goal``."""
+        out: dict[str, list[str]] = {}
+        for s, d in self.edges():
+            out.setdefault(s, []).append(d)
+        stack, seen = [start], {start}
+        while stack:
+            current = stack.pop()
+            if current == goal:
+                return True
+            for nxt in out.get(current, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return False
+
+    def connect(self, src: str, dst: str) -> str | None:
+        """Draw the edge ``src -> dst``; returns the reason when it is not allowed."""
+        if self._check_lock():
+            return self._lock
+        reason = self.edge_refusal(src, dst)
+        if reason:
+            return self._refuse(reason)
+        self.undo_stack.push(cmd.Connect(self, src, dst))
+        return None
+
+    def disconnect(self, src: str, dst: str) -> str | None:
+        """Remove the edge ``src -> dst``."""
+        if (src, dst) not in self.edges():
+            return self._refuse(f"There is no connection from {src} to {dst}.")
+        if self._check_lock():
+            return self._lock
+        self.undo_stack.push(cmd.Disconnect(self, src, dst))
+        return None
+
+    def move_nodes(self, positions: Mapping[str, tuple[float, float]]) -> None:
+        """Move cards (one undo step for a whole drag); unchanged ones are skipped."""
+        new = {i: (float(p[0]), float(p[1])) for i, p in positions.items()
+               if i in self._by_id and self.position(i) != (float(p[0]), float(p[1]))}
+        if new:
+            old = {i: self.position(i) for i in new}
+            self.undo_stack.push(cmd.MoveNodes(self, old, new))
+
+    def set_param(self, ids: Iterable[str], name: str, value: Any) -> str | None:
+        """Set one param on one or more nodes; consecutive edits of a field merge."""
+        ids = [i for i in ids if i in self._by_id]
+        if name in FIXED_KEYS:
+            return self._refuse(f"The {name} of a layer cannot be edited.")
+        if self._check_lock():
+            return self._lock
+        changed = [i for i in ids if self._by_id[i].get(name) != value]
+        if changed:
+            self.undo_stack.push(cmd.SetParam(self, changed, name, value))
+        return None
+
+    def copy_fragment(self, ids: Iterable[str]) -> dict[str, Any]:
+        """Nodes, the edges between them and their positions, ready for ``paste``."""
+        keep = [i for i in self._by_id if i in set(ids)]
+        inside = set(keep)
+        return {"nodes": [self.node(i) for i in keep],
+                "edges": [[s, d] for s, d in self.edges() if s in inside and d in inside],
+                "layout": {i: list(self.position(i)) for i in keep}}
+
+    def paste(self, fragment: Mapping[str, Any],
+              offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
+        """Insert a copied fragment with new ids, keeping its inner edges; returns new ids."""
+        if self._check_lock():
+            return []
+        nodes, edges, layout = _check_fragment(fragment)
+        if not nodes:
+            return []
+        mapping: dict[str, str] = {}
+        placed: list[tuple[dict[str, Any], tuple[float, float]]] = []
+        for node in nodes:
+            new_id = self.new_id(str(node["type"]), taken=mapping.values())
+            mapping[str(node["id"])] = new_id
+            x, y = layout.get(str(node["id"]), (0.0, 0.0))
+            placed.append(({**node, "id": new_id}, (x + offset[0], y + offset[1])))
+        new_edges = [(mapping[s], mapping[d]) for s, d in edges]
+        self.undo_stack.push(cmd.Paste(self, placed, new_edges))
+        return [n["id"] for n, _ in placed]
+
+    def auto_layout(self, heights: Mapping[str, float] | None = None) -> None:
+        """Arrange every card left to right by layers with few crossings (one undo step);
+        ``heights`` are the cards' heights on the canvas, when known."""
+        from designer.canvas.layout import layered_layout
+
+        positions = layered_layout(list(self._by_id), self.edges(), heights)
+        new = {i: p for i, p in positions.items() if self.position(i) != tuple(p)}
+        if new:
+            old = {i: self.position(i) for i in new}
+            self.undo_stack.push(cmd.AutoLayout(self, old, new))
+
+    def change_units(self, node_id: str, delta: int) -> str | None:
+        """Add (delta > 0) or remove neurons of a Dense layer, keeping the other weights."""
+        if node_id not in self._by_id or self.node_type(node_id) != "Dense":
+            return self._refuse("Neurons can only be added to or removed from a Dense layer.")
+        if self._check_lock():
+            return self._lock
+        units = self._by_id[node_id].get("units", 1)
+        new_units = int(units) + int(delta) if isinstance(units, int) else 0
+        if not 1 <= new_units <= MAX_UNITS:
+            return self._refuse(f"{node_id} must keep between 1 and {MAX_UNITS} units.")
+        self.undo_stack.push(cmd.ChangeUnits(self, node_id, int(units), new_units))
+        return None
+
+    def set_weight(self, node_id: str, name: str, index: tuple[int, ...],
+                   value: float) -> str | None:
+        """Type a new value for one weight (undoable)."""
+        if self._check_lock():
+            return self._lock
+        arrays = self.layer_weights(node_id)
+        if not arrays or name not in arrays:
+            return self._refuse(f"{node_id} has no weight {name!r} to edit.")
+        try:
+            old = float(arrays[name][tuple(index)])
+            value = float(value)
+        except (IndexError, TypeError, ValueError):
+            return self._refuse(f"{name}{list(index)} is not a weight of {node_id}.")
+        if not np.isfinite(value):
+            return self._refuse("A weight must be a finite number.")
+        self.undo_stack.push(cmd.SetWeight(self, node_id, name, tuple(index), old, value))
+        return None
+
+    # ------------------------------------------------------------------ undo with the lock
+    def undo(self) -> str | None:
+        """Undo one step unless the training lock forbids changing the structure."""
+        return self._step(self.undo_stack.index() - 1, self.undo_stack.undo)
+
+    def redo(self) -> str | None:
+        """Redo one step unless the training lock forbids changing the structure."""
+        return self._step(self.undo_stack.index(), self.undo_stack.redo)
+
+    def _step(self, index: int, action: Any) -> str | None:
+        if not 0 <= index < self.undo_stack.count():
+            return None
+        command = self.undo_stack.command(index)
+        if self._lock and getattr(command, "structural", True):
+            return self._check_lock()
+        action()
+        return None
+
+    # ------------------------------------------------------------------ lock, live data
+    def set_structure_lock(self, reason: str | None) -> None:
+        """While set (training runs), structural edits are refused with this reason."""
+        self._lock = reason or None
+        self.lockChanged.emit(self._lock or "")
+
+    @property
+    def structure_lock(self) -> str | None:
+        return self._lock
+
+    def set_live_weights(self, weights: Mapping[str, Mapping[str, np.ndarray]] | None) -> None:
+        """Weights of the running training for the views (not undoable, not saved)."""
+        self._live_weights = None if weights is None else {
+            k: dict(v) for k, v in weights.items()}
+        self.weightsChanged.emit()
+
+    @property
+    def weights(self) -> dict[str, dict[str, np.ndarray]] | None:
+        """Live weights while training shows them, else the project's weights (or None)."""
+        return self._live_weights if self._live_weights is not None else self._project.weights
+
+    @property
+    def neuron_maps(self) -> dict[str, np.ndarray]:
+        """``{node_id: (units, H, W)}`` activation maps set by the training views."""
+        return self._neuron_maps
+
+    def set_neuron_maps(self, maps: Mapping[str, np.ndarray] | None) -> None:
+        self._neuron_maps = dict(maps or {})
+        self.neuronMapsChanged.emit()
+
+    def initial_weights(self) -> dict[str, dict[str, np.ndarray]]:
+        """Weights of a fresh ``Network.from_spec(spec, seed)``, cached per spec revision."""
+        if self._initial is None or self._initial[0] != self._revision:
+            self._initial = (self._revision, self._build_initial())
+        return self._initial[1]
+
+    def _build_initial(self) -> dict[str, dict[str, np.ndarray]]:
+        if not self.is_valid or not self._by_id:
+            return {}
+        from core.network import Network
+
+        training = getattr(self._project, "training", None) or {}
+        seed = training.get("seed", 0) if isinstance(training, dict) else 0
+        try:
+            return Network.from_spec(self._spec, seed=int(seed or 0)).get_weights()
+        except Exception:  # noqa: BLE001 - an engine refusal only means "no preview"
+            return {}
+
+    def layer_weights(self, node_id: str) -> dict[str, np.ndarray] | None:
+        """Weights of one layer for display: trained/live ones when their shapes still fit
+        the spec, else a fresh initialisation; None when the layer has none."""
+        fresh = self.initial_weights().get(node_id)
+        current = (self.weights or {}).get(node_id)
+        if current and (fresh is None or all(
+                k in current and np.shape(current[k]) == np.shape(v) for k, v in fresh.items())):
+            return current
+        return fresh
+
+    def _materialize(self, node_id: str) -> dict[str, np.ndarray] | None:
+        """Make sure ``project.weights[node_id]`` holds the arrays shown, and return it."""
+        shown = self.layer_weights(node_id)
+        if shown is None:
+            return None
+        if self._live_weights is not None:
+            self._project.weights = {k: {n: np.array(a) for n, a in v.items()}
+                                     for k, v in self._live_weights.items()}
+            self._live_weights = None
+        weights = self._project.weights
+        if weights is None:
+            weights = self._project.weights = {}
+        if weights.get(node_id) is not shown:
+            weights[node_id] = {k: np.array(v, copy=True) for k, v in shown.items()}
+        return weights[node_id]
+
+    def node_weights(self, node_id: str) -> dict[str, np.ndarray] | None:
+        """A copy of ``project.weights[node_id]`` (for undo snapshots), or None."""
+        arrays = (self._project.weights or {}).get(node_id)
+        return None if arrays is None else {k: np.array(v, copy=True) for k, v in arrays.items()}
+
+
+def _safe_call(function: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """Shape/parameter inference must never break editing: on an engine error, no data."""
+    try:
+        return dict(function(spec))
+    except Exception:  # noqa: BLE001 - validate() reports the actual problem
+        return {}
+
+
+def _check_fragment(fragment: Any) -> tuple[list[dict[str, Any]], list[tuple[str, str]],
+                                            dict[str, tuple[float, float]]]:
+    """Untrusted clipboard data -> (nodes, inner edges, layout); junk is dropped."""
+    if not isinstance(fragment, Mapping):
+        return [], [], {}
+    raw_nodes = fragment.get("nodes")
+    if not isinstance(raw_nodes, list) or len(raw_nodes) > MAX_FRAGMENT_NODES:
+        return [], [], {}
+    nodes = [copy.deepcopy(n) for n in raw_nodes if isinstance(n, dict)
+             and isinstance(n.get("id"), str) and isinstance(n.get("type"), str)]
+    ids = {n["id"] for n in nodes}
+    edges = []
+    for e in fragment.get("edges") or []:
+        if (isinstance(e, (list, tuple)) and len(e) == 2 and e[0] in ids and e[1] in ids
+                and (e[0], e[1]) not in edges):
+            edges.append((str(e[0]), str(e[1])))
+    layout = {}
+    raw_layout = fragment.get("layout")
+    for key, value in (raw_layout.items() if isinstance(raw_layout, Mapping) else ()):
+        if (key in ids and isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(v, (int, float)) for v in value)):
+            layout[key] = (float(value[0]), float(value[1]))
+    return nodes, edges, layout

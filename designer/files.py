@@ -1,0 +1,217 @@
+"""File work of the main window: new from example, open, save, recent files, export.
+
+Every file error (a damaged or too new `.annproj`, a full disk, an exporter that cannot
+handle a layer) is shown to the person as a message box with the file name and the
+engine's one-line reason; none of them may crash the application.  Dialogs are the static
+QFileDialog / QMessageBox functions so that tests can replace them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+PROJECT_SUFFIX = ".annproj"
+PROJECT_FILTER = "ANN Designer projects (*.annproj)"
+MAX_RECENT = 8
+RECENT_KEY = "files/recent"
+LAST_DIR_KEY = "files/lastDirectory"
+#: format name (as core.export knows it) -> (menu text, file suffix, file-dialog filter)
+EXPORTS = {
+    "onnx": ("ONNX model…", ".onnx", "ONNX models (*.onnx)"),
+    "numpy": ("NumPy script…", ".py", "Python scripts (*.py)"),
+    "npz": ("NumPy weights (.npz)…", ".npz", "NumPy archives (*.npz)"),
+    "pytorch": ("PyTorch script…", ".py", "Python scripts (*.py)"),
+}
+
+
+def file_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "this file could not be used" (shown, never raised)."""
+    errors: list[type[BaseException]] = [OSError, ValueError, KeyError]
+    try:
+        from core.project import ProjectError
+        errors.insert(0, ProjectError)
+    except ImportError:  # pragma: no cover - the engine is always there in practice
+        pass
+    try:
+        from core.export import ExportError
+        errors.insert(0, ExportError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+class FileController(QObject):
+    """Opens, saves and exports the window's document; remembers recent files."""
+
+    recentChanged = Signal()
+    opened = Signal(str)
+
+    def __init__(self, window: QWidget, document, settings: QSettings) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = document
+        self.settings = settings
+
+    # -- asking ---------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask Save / Discard / Cancel when there are unsaved changes; False = stay."""
+        if not self.document.is_modified:
+            return True
+        name = self.display_name()
+        answer = QMessageBox.question(
+            self.window, "Unsaved changes",
+            f"“{name}” has changes that are not saved.\nSave them before you go on?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def display_name(self) -> str:
+        """The file name shown in the title bar ("Untitled" before the first save)."""
+        path = self.document.file_path
+        if path:
+            return Path(path).name
+        return (getattr(self.document.project, "name", "") or "Untitled") + PROJECT_SUFFIX
+
+    # -- new / open -----------------------------------------------------------------
+    def new_from_example(self, name: str, ask: bool = True) -> bool:
+        """Replace the document by a fresh copy of example `name`."""
+        if ask and not self.maybe_save():
+            return False
+        from core.examples import load_example
+        try:
+            project = load_example(name)
+        except file_errors() as exc:
+            self.error("Cannot open the example", f"Example “{name}”", exc)
+            return False
+        self.document.new_project(project)
+        return True
+
+    def open_dialog(self) -> bool:
+        """File > Open: ask for a project file, then open it."""
+        if not self.maybe_save():
+            return False
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", self._last_dir(),
+                                              f"{PROJECT_FILTER};;All files (*)")
+        return bool(path) and self.open_path(path, ask=False)
+
+    def open_path(self, path: str, ask: bool = True) -> bool:
+        """Open `path`, asking about unsaved changes first unless `ask` is False."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            self.document.open(path)
+        except file_errors() as exc:
+            self.error("Cannot open the project", path, exc)
+            self.forget_recent(path)
+            return False
+        self.add_recent(path)
+        self.opened.emit(str(path))
+        return True
+
+    # -- save -----------------------------------------------------------------------
+    def save(self) -> bool:
+        """File > Save: to the current file, or ask for one."""
+        if self.document.file_path is None:
+            return self.save_as()
+        return self._save_to(str(self.document.file_path))
+
+    def save_as(self) -> bool:
+        """File > Save as: ask for a file name (the suffix is added when missing)."""
+        start = str(Path(self._last_dir()) / self.display_name())
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project as", start,
+                                              PROJECT_FILTER)
+        if not path:
+            return False
+        if not path.lower().endswith(PROJECT_SUFFIX):
+            path += PROJECT_SUFFIX
+        return self._save_to(path)
+
+    def _save_to(self, path: str) -> bool:
+        try:
+            self.document.save(path)
+        except file_errors() as exc:
+            self.error("Cannot save the project", path, exc)
+            return False
+        self.add_recent(path)
+        return True
+
+    # -- export ---------------------------------------------------------------------
+    def export(self, fmt: str) -> bool:
+        """File > Export: write the model with core.export in format `fmt`."""
+        from core.export import export_project
+        text, suffix, file_filter = EXPORTS[fmt]
+        project = self._project_with_weights()
+        if project is None:
+            return False
+        stem = Path(self.display_name()).stem
+        start = str(Path(self._last_dir()) / f"{stem}{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {text.rstrip('…')}",
+                                              start, file_filter)
+        if not path:
+            return False
+        if not path.lower().endswith(suffix):
+            path += suffix
+        try:
+            export_project(project, path, fmt)
+        except file_errors() as exc:
+            self.error("Cannot export the model", path, exc)
+            return False
+        self.window.statusBar().showMessage(f"Exported to {path}", 6000)
+        return True
+
+    def _project_with_weights(self):
+        """The project with the weights to export; asks before using untrained weights."""
+        if not self.document.is_valid:
+            QMessageBox.warning(self.window, "Cannot export",
+                                "The network has problems (see the Problems panel). "
+                                "Fix them, then export again.")
+            return None
+        weights = self.document.weights
+        if not weights:
+            answer = QMessageBox.question(
+                self.window, "Export an untrained model?",
+                "This network has not been trained yet, so its weights are random.\n"
+                "Export it with its initial weights anyway?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+            weights = self.document.initial_weights()
+        return dataclasses.replace(self.document.project, weights=weights)
+
+    # -- recent files ---------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        """Most recent first; files that disappeared are left out."""
+        value = self.settings.value(RECENT_KEY, [])
+        paths = [value] if isinstance(value, str) else list(value or [])
+        return [p for p in paths if isinstance(p, str) and Path(p).is_file()][:MAX_RECENT]
+
+    def add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        paths = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue(RECENT_KEY, paths[:MAX_RECENT])
+        self.settings.setValue(LAST_DIR_KEY, str(Path(path).parent))
+        self.recentChanged.emit()
+
+    def forget_recent(self, path: str) -> None:
+        resolved = str(Path(path).resolve())
+        self.settings.setValue(RECENT_KEY, [p for p in self.recent_files() if p != resolved])
+        self.recentChanged.emit()
+
+    def clear_recent(self) -> None:
+        self.settings.setValue(RECENT_KEY, [])
+        self.recentChanged.emit()
+
+    def _last_dir(self) -> str:
+        value = self.settings.value(LAST_DIR_KEY, "")
+        return value if isinstance(value, str) and Path(value).is_dir() else str(Path.home())
+
+    # -- errors ---------------------------------------------------------------------
+    def error(self, title: str, where: str, exc: BaseException) -> None:
+        """A message box with the file and the one-line reason (never a traceback)."""
+        reason = str(exc).strip() or type(exc).__name__
+        QMessageBox.critical(self.window, title, f"{where}\n\n{reason}")

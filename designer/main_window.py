@@ -1,0 +1,592 @@
+"""The main window: the canvas in the middle, palette / inspector / problems docks, menus.
+
+The window owns no network state: it holds the `Document` (the single source of truth),
+the scene that mirrors it, and the panels that read from it.  Its own jobs are the menus
+and shortcuts, files (through `FileController`), the title and status bar, themes, the
+remembered dock layout and window geometry, file drops, and crash recovery.
+
+Seams for the training UI: `add_panel(dock, area)` adds a dock that is remembered like the
+others; `data_file_importer` (a callable taking a path) imports dropped `.csv` files; the
+`closing` signal fires once the user agreed to close, so that training can be stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+from designer import recovery as rec
+from designer.canvas.scene import CanvasScene
+from designer.canvas.view import CanvasView
+from designer.dialogs import ABOUT_HTML, ExampleDialog, ShortcutsDialog
+from designer.document import Document
+from designer.files import EXPORTS, PROJECT_SUFFIX, FileController
+from designer.panels.inspector import InspectorPanel
+from designer.panels.palette import NEURON, LayerPalette
+from designer.panels.problems import ProblemsPanel
+from designer.status_bar import DocumentStatus
+from designer.themes import THEMES, apply_theme
+
+APP_NAME = "ANN Designer"
+STATE_VERSION = 1
+GEOMETRY_KEY = "window/geometry"
+STATE_KEY = "window/state"
+THEME_KEY = "view/theme"
+PRESENTATION_KEY = "view/presentation"
+DATA_SUFFIXES = (".csv",)
+#: A standard key, a fixed key string, or (standard key, fallback where it has no binding)
+Shortcut = QKeySequence.StandardKey | str | tuple
+MESSAGE_MS = 6000
+
+
+class MainWindow(QMainWindow):
+    """ANN Designer's window; see the module docstring for what it is responsible for."""
+
+    closing = Signal()
+
+    def __init__(self, document: Document | None = None, settings: QSettings | None = None,
+                 recovery: rec.RecoveryStore | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings()
+        self.document = document if document is not None else Document(parent=self)
+        self.data_file_importer: Callable[[str], object] | None = None
+        self.scene = CanvasScene(self.document, parent=self)
+        self.view = CanvasView(self.scene, self)
+        self.view.setObjectName("canvasView")
+        self.setCentralWidget(self.view)
+        self.files = FileController(self, self.document, self.settings)
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self.status = DocumentStatus(self.statusBar(), self.document)
+        self._connect_document()
+        self.setAcceptDrops(True)
+        self.view.viewport().installEventFilter(self)
+        self._restore_settings()
+        self.recovery = recovery if recovery is not None else (
+            None if rec.recovery_disabled() else rec.RecoveryStore())
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(rec.AUTOSAVE_INTERVAL_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        if self.recovery is not None:
+            self.autosave_timer.start()
+        self._update_title()
+
+    # ================================================================== building
+    def _build_docks(self) -> None:
+        self.palette = LayerPalette(parent=self)
+        self.palette.layerActivated.connect(self.add_layer_from_palette)
+        self.inspector = InspectorPanel(self.document, parent=self)
+        self.problems = ProblemsPanel(self.document, parent=self)
+        self.problems.nodesActivated.connect(self.show_nodes)
+        self.palette_dock = self._dock("Layers", "paletteDock", self.palette)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector)
+        self.problems_dock = self._dock("Problems", "problemsDock", self.problems)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [270, 300],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        return dock
+
+    def _action(self, name: str, text: str, slot: Callable | None = None,
+                shortcut: Shortcut | None = None,
+                checkable: bool = False, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcuts(_key_sequences(shortcut))
+        action.setCheckable(checkable)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if slot is not None:
+            action.triggered.connect(lambda checked=False, f=slot: f(checked)
+                                     if checkable else f())
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        self.actions_by_name[name] = action
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        a = self._action
+        a("new_example", "&New from example…", self.new_from_example_dialog, key.New,
+          tip="Start from one of the example networks")
+        a("open", "&Open…", self.files.open_dialog, key.Open, tip="Open a .annproj project")
+        a("save", "&Save", self.files.save, key.Save, tip="Save the project")
+        a("save_as", "Save &as…", self.files.save_as, (key.SaveAs, "Ctrl+Shift+S"),
+          tip="Save the project under a new name")
+        for fmt, (text, _suffix, _filter) in EXPORTS.items():
+            a(f"export_{fmt}", text, lambda f=fmt: self.files.export(f),
+              "Ctrl+E" if fmt == "onnx" else None, tip=f"Export the model: {text.rstrip('…')}")
+        a("quit", "&Quit", self.close, (key.Quit, "Ctrl+Q")).setMenuRole(
+            QAction.MenuRole.QuitRole)
+        a("undo", "&Undo", self.undo, key.Undo)
+        a("redo", "&Redo", self.redo, key.Redo)
+        a("cut", "Cu&t", self.cut, key.Cut)
+        a("copy", "&Copy", self.copy, key.Copy)
+        a("paste", "&Paste", self.paste, key.Paste)
+        a("duplicate", "D&uplicate", self.duplicate, "Ctrl+D")
+        a("delete", "&Delete", self.delete_selection, (key.Delete, "Del"))
+        a("select_all", "Select &all", self.select_all, key.SelectAll)
+        a("zoom_in", "Zoom &in", self.view_call("zoom_in"), key.ZoomIn)
+        a("zoom_out", "Zoom &out", self.view_call("zoom_out"), key.ZoomOut)
+        a("fit", "&Fit to window", self.fit_view, "Ctrl+0")
+        a("auto_layout", "&Auto layout", self.auto_layout, "Ctrl+L",
+          tip="Arrange the layers left to right")
+        a("snap", "&Snap to grid", self.set_snap_to_grid, checkable=True,
+          tip="Align moved layers on the background grid")
+        a("neuron_view", "&Neuron view", self.set_neuron_view, "Ctrl+Shift+N", checkable=True,
+          tip="Draw small Dense layers as columns of neurons")
+        group = QActionGroup(self)
+        for theme in THEMES:
+            action = a(f"theme_{theme}", f"{theme.capitalize()} theme",
+                       lambda checked, t=theme: checked and self.set_theme(t), checkable=True)
+            group.addAction(action)
+        a("presentation", "&Presentation mode", self.set_presentation, "F5", checkable=True,
+          tip="Large fonts, thick lines and high contrast for projectors")
+        a("full_screen", "F&ull screen", self.set_full_screen, (key.FullScreen, "F11"),
+          checkable=True)
+        a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, (key.HelpContents, "F1"))
+        a("about", f"&About {APP_NAME}", self.show_about).setMenuRole(
+            QAction.MenuRole.AboutRole)
+
+    def _build_menus(self) -> None:
+        act = self.actions_by_name
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([act["new_example"], act["open"]])
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([act["save"], act["save_as"]])
+        export_menu = file_menu.addMenu("&Export")
+        export_menu.addActions([act[f"export_{fmt}"] for fmt in EXPORTS])
+        file_menu.addSeparator()
+        file_menu.addAction(act["quit"])
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([act["undo"], act["redo"]])
+        edit_menu.addSeparator()
+        edit_menu.addActions([act[n] for n in ("cut", "copy", "paste", "duplicate", "delete")])
+        edit_menu.addSeparator()
+        edit_menu.addAction(act["select_all"])
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions([act[n] for n in ("zoom_in", "zoom_out", "fit")])
+        view_menu.addSeparator()
+        view_menu.addActions([act["auto_layout"], act["snap"], act["neuron_view"]])
+        view_menu.addSeparator()
+        view_menu.addActions([act[f"theme_{t}"] for t in THEMES])
+        view_menu.addActions([act["presentation"], act["full_screen"]])
+        view_menu.addSeparator()
+        self.panels_menu = view_menu.addMenu("&Panels")
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
+            self.panels_menu.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([act["shortcuts"], act["about"]])
+        self.menus = {"file": file_menu, "edit": edit_menu, "view": view_menu,
+                      "help": help_menu, "export": export_menu}
+
+    def _connect_document(self) -> None:
+        doc = self.document
+        stack = doc.undo_stack
+        self.actions_by_name["undo"].setEnabled(stack.canUndo())
+        self.actions_by_name["redo"].setEnabled(stack.canRedo())
+        stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
+        stack.canRedoChanged.connect(self.actions_by_name["redo"].setEnabled)
+        stack.undoTextChanged.connect(lambda text: self.actions_by_name["undo"].setText(
+            f"&Undo {text}".strip()))
+        stack.redoTextChanged.connect(lambda text: self.actions_by_name["redo"].setText(
+            f"&Redo {text}".strip()))
+        stack.cleanChanged.connect(self._on_clean_changed)
+        doc.filePathChanged.connect(lambda _path: self._update_title())
+        doc.projectReplaced.connect(self._on_project_replaced)
+        self.scene.statusMessage.connect(self.show_message)  # refusals, from the document too
+        self.scene.nodesSelected.connect(self.inspector.set_selection)
+
+
+    # ================================================================== seams
+    def add_panel(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """Add a dock (training UI) whose place and visibility are remembered too."""
+        if not dock.objectName():
+            dock.setObjectName(f"{dock.windowTitle() or 'panel'}Dock".replace(" ", ""))
+        self.addDockWidget(area, dock)
+        self.restoreDockWidget(dock)  # its saved place, if the last session had it
+        self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def import_data_file(self, path: str) -> bool:
+        """Import a dropped data file through the training UI's importer, if installed."""
+        if self.data_file_importer is None:
+            QMessageBox.information(
+                self, "Cannot import data yet",
+                f"{Path(path).name} is a data file, but the data panel that imports it is "
+                "not available in this build.\nOpen a project or an example to train on "
+                "its built-in data instead.")
+            return False
+        try:
+            self.data_file_importer(path)
+        except Exception as exc:  # noqa: BLE001 - any import failure is shown, never fatal
+            self.files.error("Cannot import the data", path, exc)
+            return False
+        return True
+
+    # ================================================================== selection
+    def selected_node_ids(self) -> list[str]:
+        """Ids of the nodes selected on the canvas."""
+        return list(self.scene.selected_node_ids())
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.scene.select_nodes(list(node_ids))
+
+    def show_nodes(self, node_ids: list[str]) -> None:
+        """Select these nodes and centre the view on them (from the Problems dock)."""
+        present = [n for n in node_ids if self.document.has_node(n)]
+        if not present:
+            return
+        self.select_nodes(present)
+        self.view.center_on_nodes(present)
+
+    # ================================================================== edit
+    def undo(self) -> None:
+        self.document.undo()
+
+    def redo(self) -> None:
+        self.document.redo()
+
+    def cut(self) -> None:
+        if not self._refused_by_lock():
+            self.view.cut()
+
+    def copy(self) -> None:
+        self.view.copy()
+
+    def paste(self) -> None:
+        if not self._refused_by_lock():
+            self.view.paste()
+
+    def duplicate(self) -> None:
+        if not self._refused_by_lock():
+            self.view.duplicate()
+
+    def delete_selection(self) -> None:
+        """Delete the selected nodes (with their edges) and selected edges: one undo step."""
+        if not self._refused_by_lock():
+            self.view.delete_selected()
+
+    def select_all(self) -> None:
+        self.view.select_all()
+
+    def auto_layout(self) -> None:
+        if not self._refused_by_lock():
+            self.view.auto_layout()
+
+    def _refused_by_lock(self) -> bool:
+        """While training locks the structure, say so instead of editing (no empty steps)."""
+        reason = self.document.structure_lock
+        if reason:
+            self.show_message(f"The network cannot be changed now: {reason}.")
+        return bool(reason)
+
+    def add_layer_from_palette(self, type_name: str) -> None:
+        """Palette double-click: add after the (single) selected node and wire it."""
+        selected = self.selected_node_ids()
+        if type_name == NEURON:
+            dense = [n for n in selected if self.document.node_type(n) == "Dense"]
+            if not dense:
+                self.show_message("Select a Dense layer first, or drop the Neuron on one.")
+                return
+            for node_id in dense:
+                self.document.change_units(node_id, 1)
+            return
+        after = selected[-1] if len(selected) == 1 else None
+        new_id = self.document.add_node_after(type_name, after)
+        if new_id:
+            self.select_nodes([new_id])
+            self.view.center_on_nodes([new_id])
+
+    # ================================================================== view
+    def view_call(self, name: str) -> Callable[[], None]:
+        """A slot that calls `self.view.<name>()` (zoom in/out, fit)."""
+        return lambda: getattr(self.view, name)()
+
+    def fit_view(self) -> None:
+        """Zoom so that the whole network is visible."""
+        self.view.fit()
+
+    def set_snap_to_grid(self, on: bool) -> None:
+        self.view.set_snap_to_grid(bool(on))
+
+    def set_neuron_view(self, on: bool) -> None:
+        self.view.set_neuron_view(bool(on))
+        self.actions_by_name["neuron_view"].setChecked(bool(on))
+
+    def set_theme(self, theme: str) -> None:
+        self.settings.setValue(THEME_KEY, theme)
+        self._apply_theme()
+
+    def set_presentation(self, on: bool) -> None:
+        self.settings.setValue(PRESENTATION_KEY, bool(on))
+        self._apply_theme()
+
+    def theme(self) -> tuple[str, bool]:
+        """(theme name, presentation mode) as remembered in the settings."""
+        theme = self.settings.value(THEME_KEY, "light")
+        presentation = self.settings.value(PRESENTATION_KEY, False)
+        if isinstance(presentation, str):
+            presentation = presentation.lower() == "true"
+        return (theme if theme in THEMES else "light"), bool(presentation)
+
+    def _apply_theme(self) -> None:
+        theme, presentation = self.theme()
+        apply_theme(QApplication.instance(), theme, presentation, self.scene)
+        self.actions_by_name[f"theme_{theme}"].setChecked(True)
+        self.actions_by_name["presentation"].setChecked(presentation)
+
+    def set_full_screen(self, on: bool) -> None:
+        self.showFullScreen() if on else self.showNormal()
+
+    def show_message(self, text: str) -> None:
+        """A transient message on the left of the status bar (refusals, results)."""
+        if text:
+            self.statusBar().showMessage(text, MESSAGE_MS)
+
+    # ================================================================== help
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(list(self.actions_by_name.values()), self).exec()
+
+    def show_about(self) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            number = version("ann-designer")
+        except PackageNotFoundError:
+            number = ""
+        QMessageBox.about(self, f"About {APP_NAME}", ABOUT_HTML.format(version=number))
+
+    # ================================================================== files
+    def new_from_example_dialog(self) -> bool:
+        from core.examples import list_examples
+        dialog = ExampleDialog(list_examples(), self)
+        if dialog.exec() != ExampleDialog.DialogCode.Accepted or not dialog.selected_name():
+            return False
+        return self.files.new_from_example(dialog.selected_name())
+
+    def open_path(self, path: str) -> bool:
+        """Open a project file (asks about unsaved changes first)."""
+        return self.files.open_path(path)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.files.recent_files()
+        for i, path in enumerate(paths, start=1):
+            action = self.recent_menu.addAction(f"&{i}  {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open_path(p))
+        if not paths:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self.files.clear_recent)
+
+    def _on_project_replaced(self) -> None:
+        self.inspector.set_selection([])
+        self._update_title()
+        QTimer.singleShot(0, self, self.fit_view)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self._update_title()
+        if clean and self.recovery is not None:
+            self.recovery.clear()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.is_modified)
+
+    # ================================================================== drops
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if _dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if _dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = _dropped_files(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, self, lambda: self.open_dropped_files(paths))
+        else:
+            super().dropEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """File drops on the canvas are the window's, layer drops are the canvas's."""
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) and \
+                _dropped_files(event.mimeData()):
+            {QEvent.Type.DragEnter: self.dragEnterEvent, QEvent.Type.DragMove:
+             self.dragMoveEvent, QEvent.Type.Drop: self.dropEvent}[kind](event)
+            return True
+        return super().eventFilter(watched, event)
+
+    def open_dropped_files(self, paths: list[str]) -> None:
+        """Open the first dropped project; import dropped data files; explain the rest."""
+        for path in paths:
+            suffix = Path(path).suffix.lower()
+            if suffix == PROJECT_SUFFIX:
+                self.files.open_path(path)
+                return
+            if suffix in DATA_SUFFIXES:
+                self.import_data_file(path)
+                return
+        QMessageBox.warning(self, "Cannot use this file",
+                            f"{Path(paths[0]).name}: ANN Designer opens .annproj projects and "
+                            "imports .csv data files.")
+
+    # ================================================================== recovery
+    def autosave(self) -> None:
+        """Every minute: keep a copy of unsaved work where a crash cannot take it."""
+        if self.recovery is None:
+            return
+        if not self.document.is_modified:
+            self.recovery.clear()
+            return
+        from core.project import save_project
+        path = self.document.file_path
+        try:
+            self.recovery.write(save_project, self.document.project,
+                                str(path) if path else None)
+        except Exception as exc:  # noqa: BLE001 - autosave must never interrupt work
+            self.show_message(f"Autosave failed: {exc}")
+
+    def offer_recovery(self, ask: bool = True) -> bool:
+        """After a crash: offer the newest autosaved project; True if it was restored."""
+        if self.recovery is None:
+            return False
+        orphans = self.recovery.orphans()
+        if not orphans:
+            return False
+        orphan = orphans[0]
+        if ask:
+            from datetime import datetime
+            when = datetime.fromtimestamp(orphan.saved_at).strftime("%H:%M on %d %b")
+            source = Path(orphan.source_path).name if orphan.source_path else "an unsaved project"
+            answer = QMessageBox.question(
+                self, "Recover unsaved work?",
+                f"ANN Designer did not close properly last time.\nRecover the changes to "
+                f"{source}, saved automatically at {when}?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes)
+            if answer != QMessageBox.StandardButton.Yes:
+                for old in orphans:
+                    old.discard()
+                return False
+        return self._recover(orphan, orphans)
+
+    def _recover(self, orphan: rec.OrphanSession, orphans: list) -> bool:
+        from core.project import load_project
+        from designer.files import file_errors
+        try:
+            project = load_project(orphan.project_path)
+        except file_errors() as exc:
+            self.files.error("Cannot recover the project", str(orphan.project_path), exc)
+            return False
+        self.document.new_project(project)
+        set_path = getattr(self.document, "set_file_path", None)
+        if orphan.source_path and set_path is not None:
+            set_path(Path(orphan.source_path))
+        self.document.undo_stack.resetClean()  # recovered work is unsaved work
+        self._update_title()
+        for old in orphans:
+            old.discard()
+        self.show_message("Recovered the autosaved project: save it to keep it.")
+        return True
+
+    # ================================================================== settings, close
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value(GEOMETRY_KEY)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 860)
+        state = self.settings.value(STATE_KEY)
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+        self._apply_theme()
+
+    def save_settings(self) -> None:
+        """Remember window geometry and the arrangement of every dock."""
+        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.settings.setValue(STATE_KEY, self.saveState(STATE_VERSION))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.closing.emit()
+        self.save_settings()
+        self.autosave_timer.stop()
+        if self.recovery is not None:
+            self.recovery.close()
+            self.recovery = None
+        event.accept()
+
+
+def _dropped_files(mime) -> list[str]:
+    """Local files in a drag (any suffix; the drop explains what it cannot use)."""
+    if mime is None or not mime.hasUrls():
+        return []
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+
+
+def _key_sequences(shortcut: Shortcut) -> list[QKeySequence]:
+    """The key sequences of a shortcut; a fallback where the platform binds nothing."""
+    fallback = None
+    if isinstance(shortcut, tuple):
+        shortcut, fallback = shortcut
+    if isinstance(shortcut, QKeySequence.StandardKey):
+        keys = QKeySequence.keyBindings(shortcut)
+        if keys:
+            return keys
+        return [QKeySequence(fallback)] if fallback else []
+    return [QKeySequence(shortcut)]
+
+
+def menu_actions(window: MainWindow) -> list[QAction]:
+    """Every action of the menus, in menu order (for the shortcuts dialog and tests)."""
+    found: list[QAction] = []
+
+    def walk(menu: QMenu) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                walk(action.menu())
+            elif not action.isSeparator():
+                found.append(action)
+
+    for menu in window.menus.values():
+        walk(menu)
+    return list(dict.fromkeys(found))

@@ -1,0 +1,412 @@
+"""The data panel: choose a built-in data set or import a file, see it, fit the network.
+
+- Built-in sets with noise, sample count, train/validation ratio and a seed (Regenerate
+  draws them again; New seed draws different ones).
+- CSV/TSV/NPY/NPZ import through the column-mapping dialog; import errors appear in red
+  in the panel.
+- A scatter plot of two chosen features coloured by class, and the class balance.
+- For 2-D data, Playground's input features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2).
+- When the Input node's shape or the output layer's size does not fit the data, the
+  mismatch is named and one click on Fix pushes the ``set_param`` edits that fix it.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.data import BUILTIN_DATASETS, FEATURE_TRANSFORMS, DataError, read_csv, read_npy
+from designer.panels.data_import import ColumnMapping, ColumnMappingDialog, preview_file
+from designer.plots.common import CLASS_COLORS, class_color, diverging_colormap
+from designer.training.controller import TrainingController
+from designer.training.pipeline import Mismatch, check_fit
+
+FILE_FILTER = "Data files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
+TRANSFORM_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
+                    "sin(x1)": "sin x1", "sin(x2)": "sin x2"}
+
+
+def class_balance_text(y: np.ndarray, names: list[str]) -> str:
+    """"negative 200 (50 %) · positive 200 (50 %)"."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(names))
+    total = max(int(counts.sum()), 1)
+    return " · ".join(f"{names[i] if i < len(names) else i} {int(c)} ({c / total:.0%})"
+                      for i, c in enumerate(counts))
+
+
+class DataPanel(QWidget):
+    """Data source, preview and the network/data fit check for one controller."""
+
+    def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.document = controller.document
+        self._loading = False
+        self._mismatches: list[Mismatch] = []
+        self._build()
+        self._connect()
+        self.load_source()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.dataset_box = QComboBox()
+        for name, info in BUILTIN_DATASETS.items():
+            self.dataset_box.addItem(info.title, name)
+        self.noise_box = QDoubleSpinBox()
+        self.noise_box.setRange(0.0, 0.5)
+        self.noise_box.setSingleStep(0.05)
+        self.samples_box = QSpinBox()
+        self.samples_box.setRange(10, 100_000)
+        self.samples_box.setSingleStep(50)
+        self.val_box = QDoubleSpinBox()
+        self.val_box.setRange(0.0, 0.9)
+        self.val_box.setSingleStep(0.05)
+        self.val_box.setToolTip("Share of the samples held out for validation.")
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(0, 2**31 - 1)
+        self.regenerate_button = QPushButton("Regenerate")
+        self.new_seed_button = QPushButton("New seed")
+        self.import_button = QPushButton("Import file…")
+        self.source_label = QLabel("")
+        self.source_label.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Data set", self.dataset_box)
+        form.addRow("Noise", self.noise_box)
+        form.addRow("Samples", self.samples_box)
+        form.addRow("Validation share", self.val_box)
+        form.addRow("Seed", self.seed_box)
+        row = QHBoxLayout()
+        for button in (self.regenerate_button, self.new_seed_button, self.import_button):
+            row.addWidget(button)
+        form.addRow(row)
+        form.addRow(self.source_label)
+        source = QGroupBox("Source")
+        source.setLayout(form)
+
+        self.transform_boxes: dict[str, QCheckBox] = {}
+        grid = QGridLayout()
+        for i, name in enumerate(FEATURE_TRANSFORMS):
+            box = QCheckBox(TRANSFORM_LABELS.get(name, name))
+            self.transform_boxes[name] = box
+            grid.addWidget(box, i // 4, i % 4)
+        self.transforms_group = QGroupBox("Input features (2-D data)")
+        self.transforms_group.setLayout(grid)
+
+        self.x_box, self.y_box = QComboBox(), QComboBox()
+        axes = QHBoxLayout()
+        axes.addWidget(QLabel("x:"))
+        axes.addWidget(self.x_box, 1)
+        axes.addWidget(QLabel("y:"))
+        axes.addWidget(self.y_box, 1)
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground(None)
+        self.plot.setMinimumHeight(180)
+        self.plot.getPlotItem().setMenuEnabled(False)
+        self.scatter = pg.ScatterPlotItem(size=5, pen=None)
+        self.plot.addItem(self.scatter)
+        self.balance_label = QLabel("")
+        self.balance_label.setWordWrap(True)
+
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.mismatch_label = QLabel("")
+        self.mismatch_label.setWordWrap(True)
+        self.mismatch_label.setStyleSheet("color: #b26a00;")
+        self.fix_button = QPushButton("Fix the network")
+        self.fix_button.setToolTip("Set the Input shape and output units to fit the data.")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(source)
+        layout.addWidget(self.transforms_group)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.mismatch_label)
+        layout.addWidget(self.fix_button)
+        layout.addLayout(axes)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.balance_label)
+
+    def _connect(self) -> None:
+        self.dataset_box.currentIndexChanged.connect(self._dataset_changed)
+        self.regenerate_button.clicked.connect(self.apply_builtin)
+        self.new_seed_button.clicked.connect(self.new_seed)
+        self.import_button.clicked.connect(self.choose_file)
+        self.val_box.valueChanged.connect(self._split_changed)
+        for box in self.transform_boxes.values():
+            box.toggled.connect(self._transforms_changed)
+        self.x_box.currentIndexChanged.connect(self.draw_scatter)
+        self.y_box.currentIndexChanged.connect(self.draw_scatter)
+        self.fix_button.clicked.connect(self.fix_network)
+        self.controller.dataChanged.connect(self._data_changed)
+        self.controller.stateChanged.connect(self._state_changed)
+        self.document.specChanged.connect(self.check_network)
+        self.document.projectReplaced.connect(self.load_source)
+
+    # ------------------------------------------------------------------ source
+    @property
+    def project(self) -> Any:
+        return self.document.project
+
+    def load_source(self) -> None:
+        """Show the project's data source in the widgets."""
+        source = self.project.data or {}
+        params = source.get("params") or {}
+        self._loading = True
+        try:
+            if source.get("kind") == "builtin":
+                index = self.dataset_box.findData(source.get("name"))
+                if index >= 0:
+                    self.dataset_box.setCurrentIndex(index)
+            info = BUILTIN_DATASETS.get(self.dataset_box.currentData())
+            self.noise_box.setValue(float(params.get("noise") or (info.noise if info and
+                                                                 info.noise else 0.0)))
+            self.samples_box.setValue(int(params.get("n_samples") or (info.n_samples
+                                                                       if info else 500)))
+            self.seed_box.setValue(int(params.get("seed") or 0))
+            self.val_box.setValue(float((self.project.split or {}).get("val", 0.2)))
+            chosen = set(source.get("transforms") or [])
+            for name, box in self.transform_boxes.items():
+                box.setChecked(name in chosen or (not chosen and name in ("x1", "x2")))
+        finally:
+            self._loading = False
+        self._describe_source()
+        self._enable_builtin_settings()
+
+    def _describe_source(self) -> None:
+        source = self.project.data or {}
+        if source.get("kind") == "file":
+            self.source_label.setText(f"File: {Path(str(source.get('path'))).name}, target "
+                                      f"{source.get('target')}")
+        elif source.get("kind") == "builtin":
+            info = BUILTIN_DATASETS.get(source.get("name"))
+            self.source_label.setText(info.description if info else "")
+        else:
+            self.source_label.setText("No data yet: choose a data set or import a file.")
+
+    def _enable_builtin_settings(self) -> None:
+        info = BUILTIN_DATASETS.get(self.dataset_box.currentData())
+        self.noise_box.setEnabled(bool(info and info.synthetic))
+
+    def _dataset_changed(self) -> None:
+        if self._loading:
+            return
+        info = BUILTIN_DATASETS.get(self.dataset_box.currentData())
+        if info is not None:
+            self._loading = True
+            self.samples_box.setValue(info.n_samples)
+            self.noise_box.setValue(float(info.noise or 0.0))
+            self._loading = False
+        self._enable_builtin_settings()
+        self.apply_builtin()
+
+    def apply_builtin(self) -> None:
+        """Use the built-in data set with the settings shown (draws it again)."""
+        name = self.dataset_box.currentData()
+        info = BUILTIN_DATASETS[name]
+        params: dict[str, Any] = {"n_samples": int(self.samples_box.value()),
+                                  "seed": int(self.seed_box.value())}
+        if info.synthetic:
+            params["noise"] = float(self.noise_box.value())
+        source = {"kind": "builtin", "name": name, "params": params}
+        transforms = self._chosen_transforms()
+        if transforms and info.n_features == 2:
+            source["transforms"] = transforms
+        self._set_source(source)
+
+    def new_seed(self) -> None:
+        """Draw a different sample of the same data set."""
+        self.seed_box.setValue(self.seed_box.value() + 1)
+        self.apply_builtin()
+
+    def _split_changed(self) -> None:
+        if self._loading:
+            return
+        split = dict(self.project.split or {})
+        split["val"] = float(self.val_box.value())
+        self.project.split = split
+        self._reload()
+
+    def _chosen_transforms(self) -> list[str]:
+        return [n for n, box in self.transform_boxes.items() if box.isChecked()]
+
+    def _transforms_changed(self) -> None:
+        if self._loading:
+            return
+        source = dict(self.project.data or {})
+        chosen = self._chosen_transforms()
+        if not chosen:
+            self.error_label.setText("Choose at least one input feature.")
+            return
+        source["transforms"] = None if chosen == ["x1", "x2"] else chosen
+        self._set_source(source)
+
+    def _set_source(self, source: dict) -> None:
+        """Store a new data source; the scaler is fitted again on the new data."""
+        self.project.data = {k: v for k, v in source.items() if v is not None}
+        prep = self.project.preprocessing
+        if isinstance(prep, dict):
+            self.project.preprocessing = {"method": prep.get("method", "standardize"),
+                                          "offset": [], "scale": []}
+        self.project.optimizer_state = None
+        self._describe_source()
+        self._reload()
+
+    def _reload(self) -> None:
+        if self.controller.is_running:
+            self.error_label.setText("Stop training before changing the data.")
+            return
+        self.controller.load_data()
+
+    # ------------------------------------------------------------------ import
+    def choose_file(self) -> None:
+        """Ask for a data file and import it."""
+        path, _ = QFileDialog.getOpenFileName(self, "Import data", "", FILE_FILTER)
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str) -> bool:
+        """Preview ``path``, ask for the column mapping, then import (window drop hook)."""
+        try:
+            preview = preview_file(path)
+        except (DataError, OSError) as exc:
+            return self._import_failed(path, exc)
+        if preview.kind == "npz":
+            return self.import_with(path, ColumnMapping(target=""))
+        dialog = ColumnMappingDialog(path, preview, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        return self.import_with(path, dialog.mapping())
+
+    def import_with(self, path: str, mapping: ColumnMapping) -> bool:
+        """Import ``path`` with a column mapping; errors are shown in the panel."""
+        if self.controller.is_running:
+            self.error_label.setText("Stop training before importing data.")
+            return False
+        suffix = Path(path).suffix.lower()
+        try:
+            if suffix in (".npy", ".npz"):
+                target = (int(mapping.target.split()[-1])
+                          if mapping.target.startswith("column ") else None)
+                ds = read_npy(path, target=target)
+                source = {"kind": "file", "path": str(path), "target": target,
+                          "features": [], "categorical": [], "embedded": False}
+            else:
+                ds = read_csv(path, mapping.target, features=mapping.features or None,
+                              categorical=tuple(mapping.categorical))
+                source = {"kind": "file", "path": str(path), "target": mapping.target,
+                          "features": list(mapping.features),
+                          "categorical": list(mapping.categorical), "embedded": False}
+        except (DataError, OSError, ValueError) as exc:
+            return self._import_failed(path, exc)
+        self.error_label.setText("")
+        self._set_source(source)
+        if self.controller.data is None:
+            return False
+        self.status = f"Imported {len(ds.X)} samples from {Path(path).name}."
+        return True
+
+    def _import_failed(self, path: str, exc: Exception) -> bool:
+        self.error_label.setText(f"Could not import {Path(path).name}: {exc}")
+        return False
+
+    # ------------------------------------------------------------------ display
+    def _state_changed(self, state: str) -> None:
+        idle = state == "idle"
+        for widget in (self.dataset_box, self.noise_box, self.samples_box, self.val_box,
+                       self.seed_box, self.regenerate_button, self.new_seed_button,
+                       self.import_button, self.transforms_group, self.fix_button):
+            widget.setEnabled(idle)
+        if idle:
+            self._enable_builtin_settings()
+
+    def _data_changed(self) -> None:
+        data = self.controller.data
+        self.error_label.setText(self.controller.data_error or "")
+        self.transforms_group.setVisible(data is not None and data.n_raw_features == 2)
+        names = list(data.raw.feature_names) if data is not None else []
+        for box, index in ((self.x_box, 0), (self.y_box, 1)):
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(names)
+            box.setCurrentIndex(min(index, len(names) - 1))
+            box.blockSignals(False)
+        self.draw_scatter()
+        if data is not None and data.task == "classification":
+            names = data.context([]).class_names
+            self.balance_label.setText("Classes: " + class_balance_text(data.raw.y, names))
+        elif data is not None:
+            self.balance_label.setText(f"Regression, {len(data.raw.X)} samples.")
+        else:
+            self.balance_label.setText("")
+        self.check_network()
+
+    def draw_scatter(self) -> None:
+        """Scatter of the two chosen features coloured by class (or by target value)."""
+        data = self.controller.data
+        if data is None:
+            self.scatter.setData([], [])
+            return
+        X = data.raw.X.reshape(len(data.raw.X), -1)
+        i, j = self.x_box.currentIndex(), self.y_box.currentIndex()
+        if i < 0 or X.shape[1] == 0:
+            self.scatter.setData([], [])
+            return
+        x = X[:, i]
+        y = X[:, j] if 0 <= j < X.shape[1] else np.asarray(data.raw.y, dtype=float).reshape(
+            len(X), -1)[:, 0]
+        if data.task == "classification":
+            brushes = [pg.mkBrush(class_color(k)) for k in range(len(CLASS_COLORS))]
+            brush = [brushes[k % len(brushes)] for k in np.asarray(data.raw.y, dtype=int)]
+        else:
+            t = np.asarray(data.raw.y, dtype=float).reshape(len(X), -1)[:, 0]
+            span = float(t.max() - t.min()) or 1.0
+            brush = diverging_colormap().map((t - t.min()) / span, "qcolor")
+        self.scatter.setData(x, y, brush=brush)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", self.x_box.currentText())
+        item.setLabel("left", self.y_box.currentText() or "target")
+
+    # ------------------------------------------------------------------ fit check
+    def check_network(self) -> list[Mismatch]:
+        """Compare Input shape and output units with the data; offer the fix."""
+        data = self.controller.data
+        loss = str(self.controller.settings.get("loss", "mse"))
+        self._mismatches = [] if data is None else check_fit(
+            self.project.spec, self.document.shapes, data, loss)
+        self.mismatch_label.setText("\n".join(m.message for m in self._mismatches))
+        self.mismatch_label.setVisible(bool(self._mismatches))
+        self.fix_button.setVisible(bool(self._mismatches))
+        return self._mismatches
+
+    def fix_network(self) -> list[str]:
+        """Push one ``set_param`` per mismatch; returns the reasons of refused edits."""
+        refused = []
+        for mismatch in list(self._mismatches):
+            reason = self.document.set_param([mismatch.node_id], mismatch.param,
+                                             copy.deepcopy(mismatch.value))
+            if reason:
+                refused.append(reason)
+        if refused:
+            self.error_label.setText("; ".join(refused))
+        self.check_network()
+        return refused

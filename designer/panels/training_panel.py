@@ -1,0 +1,314 @@
+"""The training panel: settings (loss, optimizer and its parameters, learning rate,
+schedule, batch size, epochs, L1/L2, seed), the run buttons and the live counters.
+
+Settings are written straight into the project's ``training`` dict, which is what the
+command line trains with too. The learning rate may be changed during a run: it reaches
+the trainer before its next batch. Errors (a diverging run, a network that cannot train)
+appear in red under the buttons.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.training.controller import TrainingController
+
+LOSSES = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+          "mse", "mae", "huber"]
+OPTIMIZERS = ["sgd", "rmsprop", "adagrad", "adam", "adamw"]
+SCHEDULES = ["constant", "step", "exponential", "cosine"]
+# optimizer -> (parameter, label, minimum, maximum, default)
+OPTIMIZER_PARAMS: dict[str, list[tuple[str, str, float, float, float]]] = {
+    "sgd": [("momentum", "Momentum", 0.0, 0.999, 0.0)],
+    "rmsprop": [("rho", "Rho", 0.0, 0.999, 0.9), ("momentum", "Momentum", 0.0, 0.999, 0.0)],
+    "adagrad": [],
+    "adam": [("beta_1", "Beta 1", 0.0, 0.9999, 0.9), ("beta_2", "Beta 2", 0.0, 0.9999, 0.999)],
+    "adamw": [("beta_1", "Beta 1", 0.0, 0.9999, 0.9), ("beta_2", "Beta 2", 0.0, 0.9999, 0.999),
+              ("weight_decay", "Weight decay", 0.0, 1.0, 0.004)],
+}
+
+
+def format_duration(seconds: float) -> str:
+    """"1 h 02 min", "3 min 05 s", "12 s" or "-" when unknown."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "-"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+def _spin(low: float, high: float, decimals: int, step: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setKeyboardTracking(False)
+    return box
+
+
+class TrainingPanel(QWidget):
+    """Settings, buttons and counters for one :class:`TrainingController`."""
+
+    def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._loading = False
+        self._build()
+        self._connect()
+        self.load_settings()
+        self._state_changed(controller.state)
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.loss_box = QComboBox()
+        self.loss_box.addItems(LOSSES)
+        self.optimizer_box = QComboBox()
+        self.optimizer_box.addItems(OPTIMIZERS)
+        self.lr_box = _spin(1e-6, 10.0, 6, 0.001)
+        self.lr_box.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr_box.setToolTip("Changes take effect at the next batch, also while training.")
+        self.param_boxes: dict[str, QDoubleSpinBox] = {}
+        self.param_labels: dict[str, QLabel] = {}
+        self.nesterov_box = QCheckBox("Nesterov")
+        self.schedule_box = QComboBox()
+        self.schedule_box.addItems(SCHEDULES)
+        self.batch_box = QSpinBox()
+        self.batch_box.setRange(1, 1_000_000)
+        self.epochs_box = QSpinBox()
+        self.epochs_box.setRange(1, 1_000_000)
+        self.l1_box = _spin(0.0, 1.0, 6, 1e-4)
+        self.l2_box = _spin(0.0, 1.0, 6, 1e-4)
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(0, 2**31 - 1)
+        form = QFormLayout()
+        form.addRow("Loss", self.loss_box)
+        form.addRow("Optimizer", self.optimizer_box)
+        form.addRow("Learning rate", self.lr_box)
+        for name, label, low, high, _ in {p[0]: p for ps in OPTIMIZER_PARAMS.values()
+                                          for p in ps}.values():
+            box = _spin(low, high, 4, 0.01)
+            self.param_boxes[name] = box
+            self.param_labels[name] = QLabel(label)
+            form.addRow(self.param_labels[name], box)
+        form.addRow("", self.nesterov_box)
+        form.addRow("Schedule", self.schedule_box)
+        form.addRow("Batch size", self.batch_box)
+        form.addRow("Epochs", self.epochs_box)
+        form.addRow("L1", self.l1_box)
+        form.addRow("L2", self.l2_box)
+        form.addRow("Seed", self.seed_box)
+        settings = QGroupBox("Settings")
+        settings.setLayout(form)
+
+        self.train_button = QPushButton("Train")
+        self.pause_button = QPushButton("Pause")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Train one batch, then pause.")
+        self.epoch_button = QPushButton("Step epoch")
+        self.epoch_button.setToolTip("Train to the end of the epoch, then pause.")
+        self.stop_button = QPushButton("Stop")
+        self.reset_button = QPushButton("Reset weights")
+        self.reset_button.setToolTip("New random weights from the seed; clears the curves.")
+        buttons = QGridLayout()
+        for i, button in enumerate((self.train_button, self.pause_button, self.stop_button,
+                                    self.step_button, self.epoch_button, self.reset_button)):
+            buttons.addWidget(button, i // 3, i % 3)
+
+        self.epoch_label = QLabel("Epoch 0")
+        self.step_label = QLabel("Step 0")
+        self.rate_label = QLabel("- samples/s")
+        self.left_label = QLabel("Time left -")
+        self.loss_label = QLabel("Loss -")
+        counters = QGridLayout()
+        for i, label in enumerate((self.epoch_label, self.step_label, self.loss_label,
+                                   self.rate_label, self.left_label)):
+            counters.addWidget(label, i // 2, i % 2)
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("color: #c62828;")
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addLayout(counters)
+        layout.addWidget(self.message_label)
+        layout.addWidget(settings)
+        layout.addStretch(1)
+
+    def _connect(self) -> None:
+        c = self.controller
+        self.train_button.clicked.connect(self.train)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.step_button.clicked.connect(self.step)
+        self.epoch_button.clicked.connect(self.step_epoch)
+        self.stop_button.clicked.connect(self.stop)
+        self.reset_button.clicked.connect(self.reset_weights)
+        c.stateChanged.connect(self._state_changed)
+        c.progress.connect(self.show_progress)
+        c.message.connect(self.show_message)
+        c.historyRestored.connect(self.load_settings)
+        self.lr_box.valueChanged.connect(self._lr_changed)
+        self.optimizer_box.currentTextChanged.connect(self._optimizer_changed)
+        for widget in (self.loss_box, self.schedule_box):
+            widget.currentTextChanged.connect(self.store_settings)
+        for widget in (self.batch_box, self.epochs_box, self.seed_box, self.l1_box,
+                       self.l2_box, *self.param_boxes.values()):
+            widget.valueChanged.connect(self.store_settings)
+        self.nesterov_box.toggled.connect(self.store_settings)
+
+    # ------------------------------------------------------------------ settings
+    def load_settings(self) -> None:
+        """Show the project's training settings."""
+        s = self.controller.settings
+        optimizer = dict(s.get("optimizer") or {"type": "adam", "lr": 0.001})
+        self._loading = True
+        try:
+            self.loss_box.setCurrentText(str(s.get("loss", "mse")))
+            self.optimizer_box.setCurrentText(str(optimizer.get("type", "adam")))
+            self.lr_box.setValue(float(optimizer.get("lr", 0.001)))
+            for kind, params in OPTIMIZER_PARAMS.items():
+                if kind == optimizer.get("type"):
+                    for name, _, _, _, default in params:
+                        self.param_boxes[name].setValue(float(optimizer.get(name, default)))
+            self.nesterov_box.setChecked(bool(optimizer.get("nesterov", False)))
+            schedule = s.get("schedule") or {}
+            self.schedule_box.setCurrentText(str(schedule.get("type", "constant")))
+            self.batch_box.setValue(int(s.get("batch_size", 32)))
+            self.epochs_box.setValue(int(s.get("epochs", 10)))
+            self.l1_box.setValue(float(s.get("l1") or 0.0))
+            self.l2_box.setValue(float(s.get("l2") or 0.0))
+            self.seed_box.setValue(int(s.get("seed") or 0))
+        finally:
+            self._loading = False
+        self._show_optimizer_params()
+
+    def store_settings(self) -> None:
+        """Write the widgets' values into the project's training settings."""
+        if self._loading:
+            return
+        s = self.controller.settings
+        kind = self.optimizer_box.currentText()
+        optimizer: dict[str, Any] = {"type": kind, "lr": float(self.lr_box.value())}
+        for name, _, _, _, _ in OPTIMIZER_PARAMS[kind]:
+            optimizer[name] = float(self.param_boxes[name].value())
+        if kind == "sgd":
+            optimizer["nesterov"] = self.nesterov_box.isChecked()
+        old = s.get("optimizer") or {}
+        if old.get("type") != kind:
+            self.controller.document.project.optimizer_state = None
+        s["optimizer"] = optimizer
+        s["loss"] = self.loss_box.currentText()
+        schedule = self.schedule_box.currentText()
+        s["schedule"] = None if schedule == "constant" else {"type": schedule}
+        s["batch_size"] = int(self.batch_box.value())
+        s["epochs"] = int(self.epochs_box.value())
+        s["l1"] = float(self.l1_box.value())
+        s["l2"] = float(self.l2_box.value())
+        s["seed"] = int(self.seed_box.value())
+
+    def _optimizer_changed(self) -> None:
+        self._show_optimizer_params()
+        self.store_settings()
+
+    def _show_optimizer_params(self) -> None:
+        kind = self.optimizer_box.currentText()
+        wanted = {p[0] for p in OPTIMIZER_PARAMS.get(kind, [])}
+        for name, box in self.param_boxes.items():
+            box.setVisible(name in wanted)
+            self.param_labels[name].setVisible(name in wanted)
+        self.nesterov_box.setVisible(kind == "sgd")
+
+    def _lr_changed(self, value: float) -> None:
+        if self._loading:
+            return
+        self.controller.set_learning_rate(float(value))
+        self.store_settings()
+
+    # ------------------------------------------------------------------ actions
+    def train(self) -> None:
+        """Train (or resume) with the settings shown."""
+        self.store_settings()
+        self._report(self.controller.train())
+
+    def step(self) -> None:
+        """One batch, then pause."""
+        self.store_settings()
+        self._report(self.controller.step())
+
+    def step_epoch(self) -> None:
+        """To the end of the epoch, then pause."""
+        self.store_settings()
+        self._report(self.controller.step_epoch())
+
+    def stop(self) -> None:
+        """Stop the run at the next batch."""
+        self.controller.stop()
+
+    def toggle_pause(self) -> None:
+        """Pause a running run, resume a paused one."""
+        if self.controller.state == "paused":
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def reset_weights(self) -> None:
+        """New random weights; the counters start again."""
+        self.controller.reset_weights()
+        self.show_progress({"epoch": 0, "step": 0, "samples_per_s": math.nan,
+                            "time_left_s": math.nan, "loss": math.nan})
+        self.show_message("")
+
+    def _report(self, error: str | None) -> None:
+        if error:
+            self.show_message(error)
+
+    # ------------------------------------------------------------------ display
+    def _state_changed(self, state: str) -> None:
+        running = state in ("running", "paused")
+        self.train_button.setEnabled(state != "running")
+        self.train_button.setText("Resume" if state == "paused" else "Train")
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.stop_button.setEnabled(running)
+        self.step_button.setEnabled(state != "running")
+        self.epoch_button.setEnabled(state != "running")
+        for widget in (self.loss_box, self.optimizer_box, self.batch_box, self.seed_box,
+                       self.schedule_box, self.l1_box, self.l2_box, self.nesterov_box,
+                       *self.param_boxes.values()):
+            widget.setEnabled(not running)
+
+    def show_progress(self, info: dict) -> None:
+        """Counters from the worker's merged progress signal (<= ~10 per second)."""
+        total = info.get("epochs_total")
+        epoch = int(info.get("epoch", 0))
+        self.epoch_label.setText(f"Epoch {epoch}" + (f" / {total}" if total else ""))
+        self.step_label.setText(f"Step {int(info.get('step', 0))}")
+        rate = float(info.get("samples_per_s", math.nan))
+        self.rate_label.setText(f"{rate:,.0f} samples/s" if math.isfinite(rate) and rate > 0
+                                else "- samples/s")
+        self.left_label.setText(f"Time left {format_duration(info.get('time_left_s', math.nan))}")
+        loss = float(info.get("loss", math.nan))
+        self.loss_label.setText(f"Loss {loss:.4g}" if math.isfinite(loss) else "Loss -")
+
+    def show_message(self, text: str) -> None:
+        """Show (or clear, with "") an error in red."""
+        self.message_label.setText(text)

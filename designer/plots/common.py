@@ -1,0 +1,122 @@
+"""What the live views share: colours, the view context and the refresh protocol.
+
+Every view is created once with all of its pyqtgraph items; on each refresh tick it only
+calls ``setData``/``setImage`` on them (pyqtgraph's own examples do the same; creating
+items per update is what makes plots slow). A view is refreshed only while visible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+from designer.training.snapshots import CurveData, Snapshot
+
+# TensorFlow Playground's colours: orange for negative / class 0, blue for positive.
+NEGATIVE = (245, 147, 34)
+POSITIVE = (8, 119, 189)
+CLASS_COLORS = [NEGATIVE, POSITIVE, (76, 175, 80), (156, 39, 176), (229, 57, 53),
+                (121, 85, 72), (0, 150, 136), (255, 193, 7), (96, 125, 139), (233, 30, 99)]
+
+
+def diverging_colormap() -> pg.ColorMap:
+    """Orange - white - blue, symmetric around zero (negative orange, positive blue)."""
+    return pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE, (250, 250, 250), POSITIVE])
+
+
+def diverging_lut() -> np.ndarray:
+    """The diverging map as a 256-entry lookup table for ``ImageItem.setLookupTable``."""
+    return diverging_colormap().getLookupTable(0.0, 1.0, 256)
+
+
+def class_color(index: int, alpha: int = 255) -> QColor:
+    """Colour of class ``index`` (cycles after ten)."""
+    r, g, b = CLASS_COLORS[index % len(CLASS_COLORS)]
+    return QColor(r, g, b, alpha)
+
+
+def nice_limit(value: float, floor: float = 1e-3) -> float:
+    """The smallest of 1, 2, 5 x 10^k at or above ``value``: a stable symmetric level.
+
+    Levels that follow every new maximum would make colours flicker and hide growth, so
+    levels only move to the next "nice" step when the data outgrows them.
+    """
+    value = max(float(value), floor)
+    if not math.isfinite(value):
+        return 1.0
+    exp = math.floor(math.log10(value))
+    for mant in (1.0, 2.0, 5.0, 10.0):
+        limit = mant * 10.0 ** exp
+        if limit >= value * (1 - 1e-9):
+            return limit
+    return 10.0 ** (exp + 1)
+
+
+@dataclass
+class ViewContext:
+    """What the views need to know about the data; set when the data or network changes.
+
+    ``points``/``labels`` are the raw 2-D training and validation coordinates for the
+    decision boundary; ``image_shape`` is (H, W) for image data; ``extent`` is the grid's
+    raw range (x0, x1, y0, y1).
+    """
+
+    task: str = "classification"
+    class_names: list[str] = field(default_factory=list)
+    n_features: int = 0
+    feature_names: list[str] = field(default_factory=list)
+    train_points: np.ndarray | None = None
+    train_labels: np.ndarray | None = None
+    val_points: np.ndarray | None = None
+    val_labels: np.ndarray | None = None
+    extent: tuple[float, float, float, float] | None = None
+    grid_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, int] | None = None
+    sample_images: np.ndarray | None = None
+    sample_labels: np.ndarray | None = None
+    metric: str | None = None
+    layer_ids: list[str] = field(default_factory=list)
+
+
+class LiveView(QWidget):
+    """Base of the live views: context on data change, refresh on the UI timer."""
+
+    #: True when the view draws from the curve history rather than the snapshot.
+    wants_curves = False
+
+    def set_context(self, context: ViewContext) -> None:
+        """New data or network: rebuild what depends on it (not per tick)."""
+
+    def clear(self) -> None:
+        """Forget the drawn training state (reset weights)."""
+
+    def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
+        """Draw the newest state; return True when something was redrawn."""
+        return False
+
+    def is_shown(self) -> bool:
+        """Visible on screen (a hidden dock or a background tab is not refreshed)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+
+def make_plot(title: str = "", left: str = "", bottom: str = "") -> pg.PlotWidget:
+    """A PlotWidget with the settings every live plot uses (no auto-range flicker)."""
+    plot = pg.PlotWidget()
+    plot.setBackground(None)
+    item = plot.getPlotItem()
+    if title:
+        item.setTitle(title, size="9pt")
+    if left:
+        item.setLabel("left", left)
+    if bottom:
+        item.setLabel("bottom", bottom)
+    item.showGrid(x=True, y=True, alpha=0.2)
+    item.setMenuEnabled(False)
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).enableAutoSIPrefix(False)
+    return plot

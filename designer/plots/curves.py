@@ -1,0 +1,183 @@
+"""Loss and metric curves, train and validation, per step and per epoch.
+
+The per-step loss comes decimated from the snapshot buffer (at most a few thousand
+points however long the run); the per-epoch figures are drawn with markers. The x axis
+is in epochs (steps map to fractions of an epoch) or in steps. A log-scale toggle shows
+the late, small improvements; a read-out under the mouse names the nearest values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+
+from designer.plots.common import NEGATIVE, POSITIVE, LiveView, ViewContext, make_plot
+from designer.training.snapshots import CurveData, Snapshot
+
+STEP_PEN = pg.mkPen((150, 150, 150), width=1)
+TRAIN_PEN = pg.mkPen(POSITIVE, width=2)
+VAL_PEN = pg.mkPen(NEGATIVE, width=2)
+
+
+class CurvesView(LiveView):
+    """Two stacked plots: loss (step + epoch, train + val) and the task's metric."""
+
+    wants_curves = True
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.loss_plot = make_plot("Loss", "loss")
+        self.metric_plot = make_plot("Accuracy", "accuracy", "epoch")
+        self.metric_plot.setXLink(self.loss_plot)
+        loss_item = self.loss_plot.getPlotItem()
+        loss_item.addLegend(offset=(-10, 10))
+        self.step_curve = loss_item.plot([], [], pen=STEP_PEN, name="train (per step)")
+        self.train_curve = loss_item.plot([], [], pen=TRAIN_PEN, symbol="o", symbolSize=4,
+                                          symbolBrush=POSITIVE, name="train")
+        self.val_curve = loss_item.plot([], [], pen=VAL_PEN, symbol="o", symbolSize=4,
+                                        symbolBrush=NEGATIVE, name="validation")
+        metric_item = self.metric_plot.getPlotItem()
+        metric_item.addLegend(offset=(-10, 10))
+        self.metric_train = metric_item.plot([], [], pen=TRAIN_PEN, name="train")
+        self.metric_val = metric_item.plot([], [], pen=VAL_PEN, name="validation")
+        for curve in (self.step_curve, self.train_curve, self.val_curve):
+            curve.setClipToView(True)
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.toggled.connect(self._set_log)
+        self.axis_box = QComboBox()
+        self.axis_box.addItems(["per epoch", "per step"])
+        self.axis_box.currentIndexChanged.connect(self._axis_changed)
+        self.readout = QLabel(" ")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("x axis:"))
+        bar.addWidget(self.axis_box)
+        bar.addWidget(self.log_box)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.loss_plot, 3)
+        layout.addWidget(self.metric_plot, 2)
+        layout.addWidget(self.readout)
+        self._metric = "accuracy"
+        self._version = -1
+        self._data: CurveData | None = None
+        self._proxies = [pg.SignalProxy(p.scene().sigMouseMoved, rateLimit=20,
+                                        slot=lambda ev, p=p: self._mouse_moved(p, ev[0]))
+                         for p in (self.loss_plot, self.metric_plot)]
+
+    # -- LiveView ------------------------------------------------------------------
+    def set_context(self, context: ViewContext) -> None:
+        """Pick the metric to plot: accuracy for classifiers, mae for regression."""
+        self._metric = context.metric or (
+            "accuracy" if context.task == "classification" else "mae")
+        self.metric_plot.getPlotItem().setTitle(self._metric.replace("_", " ").capitalize(),
+                                                size="9pt")
+        self.metric_plot.getPlotItem().setLabel("left", self._metric)
+        self._version = -1
+
+    def clear(self) -> None:
+        """Empty every curve."""
+        for curve in self._curves():
+            curve.setData([], [])
+        self._data = None
+        self._version = -1
+        self.readout.setText(" ")
+
+    def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
+        """Redraw when the buffer has new points."""
+        if curves is None or curves.version == self._version:
+            return False
+        self._version = curves.version
+        self._data = curves
+        self._draw(curves)
+        return True
+
+    def show_history(self, curves: CurveData) -> None:
+        """Draw saved curves (opening a trained project)."""
+        self._version = -1
+        self.refresh(None, curves)
+
+    # -- drawing -------------------------------------------------------------------
+    def _curves(self) -> list[pg.PlotDataItem]:
+        return [self.step_curve, self.train_curve, self.val_curve, self.metric_train,
+                self.metric_val]
+
+    def per_epoch(self) -> bool:
+        """True when the x axis counts epochs (steps become fractions of an epoch)."""
+        return self.axis_box.currentIndex() == 0
+
+    def _epoch_axis(self, curves: CurveData) -> tuple[np.ndarray, np.ndarray]:
+        epochs = np.array([e.get("epoch", i + 1) for i, e in enumerate(curves.epochs)],
+                          dtype=np.float64)
+        steps = np.array([e.get("step", np.nan) for e in curves.epochs], dtype=np.float64)
+        return epochs, steps
+
+    def _step_x(self, curves: CurveData) -> np.ndarray:
+        """The per-step curve's x: steps, or epochs interpolated through the epoch ends."""
+        if not self.per_epoch():
+            return curves.step_x
+        epochs, steps = self._epoch_axis(curves)
+        ok = np.isfinite(steps)
+        if ok.sum() == 0:
+            return curves.step_x
+        xp = np.concatenate([[0.0], steps[ok]])
+        fp = np.concatenate([[epochs[ok][0] - 1.0], epochs[ok]])
+        x = np.interp(curves.step_x, xp, fp)
+        beyond = curves.step_x > xp[-1]
+        if beyond.any() and len(xp) > 2:  # the epoch in progress: extrapolate
+            per_epoch = (xp[-1] - xp[1]) / max(fp[-1] - fp[1], 1.0)
+            x[beyond] = fp[-1] + (curves.step_x[beyond] - xp[-1]) / max(per_epoch, 1.0)
+        elif beyond.any():
+            x[beyond] = fp[-1] + (curves.step_x[beyond] - xp[-1]) / max(xp[-1], 1.0)
+        return x
+
+    def _draw(self, curves: CurveData) -> None:
+        epochs, steps = self._epoch_axis(curves)
+        ex = epochs if self.per_epoch() else steps
+        self.step_curve.setData(self._step_x(curves), curves.step_loss)
+        for curve, key in ((self.train_curve, "loss"), (self.val_curve, "val_loss"),
+                           (self.metric_train, self._metric),
+                           (self.metric_val, "val_" + self._metric)):
+            y = np.array([e.get(key, np.nan) for e in curves.epochs], dtype=np.float64)
+            ok = np.isfinite(y) & np.isfinite(ex)
+            if self.log_box.isChecked() and curve in (self.train_curve, self.val_curve):
+                ok &= y > 0
+            curve.setData(ex[ok], y[ok])
+
+    def _set_log(self, on: bool) -> None:
+        self.loss_plot.getPlotItem().setLogMode(y=on)
+        if self._data is not None:
+            self._draw(self._data)
+
+    def _axis_changed(self) -> None:
+        label = "epoch" if self.per_epoch() else "step"
+        self.metric_plot.getPlotItem().setLabel("bottom", label)
+        if self._data is not None:
+            self._draw(self._data)
+            self.loss_plot.getPlotItem().enableAutoRange()
+
+    # -- read-out ------------------------------------------------------------------
+    def _mouse_moved(self, plot: pg.PlotWidget, pos) -> None:
+        if self._data is None or not plot.sceneBoundingRect().contains(pos):
+            return
+        x = plot.getPlotItem().vb.mapSceneToView(pos).x()
+        self.readout.setText(self.readout_at(x))
+
+    def readout_at(self, x: float) -> str:
+        """Text of the values nearest to ``x`` (in the current axis unit)."""
+        data = self._data
+        if data is None or not data.epochs:
+            return " "
+        epochs, steps = self._epoch_axis(data)
+        ex = epochs if self.per_epoch() else steps
+        i = int(np.nanargmin(np.abs(ex - x))) if np.isfinite(ex).any() else 0
+        record = data.epochs[i]
+        parts = [f"epoch {int(record.get('epoch', i + 1))}"]
+        for key in ("loss", "val_loss", self._metric, "val_" + self._metric, "lr"):
+            if key in record:
+                parts.append(f"{key.replace('_', ' ')} {record[key]:.4g}")
+        return "   ".join(parts)

@@ -1,0 +1,176 @@
+"""Per-layer weights: the kernel as a heatmap, weight and gradient histograms, and the
+gradient norm of every layer over time.
+
+Together they show what goes wrong inside: gradients that shrink layer by layer
+(vanishing), norms that shoot up (exploding), or a kernel whose columns stop changing
+(dead ReLUs). The heatmap uses a diverging map with fixed symmetric levels that only
+step up (1, 2, 5 x 10^k) when the weights outgrow them, so colours stay comparable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+
+from designer.plots.common import (
+    NEGATIVE,
+    POSITIVE,
+    LiveView,
+    ViewContext,
+    class_color,
+    diverging_lut,
+    make_plot,
+    nice_limit,
+)
+from designer.training.snapshots import CurveData, Snapshot
+
+BINS = 40
+
+
+def kernel_matrix(kernel: np.ndarray) -> np.ndarray:
+    """A 2-D view of any kernel: Dense (in, units); Conv2D (kh*kw*in_c, filters)."""
+    kernel = np.asarray(kernel)
+    if kernel.ndim == 1:
+        return kernel.reshape(-1, 1)
+    return kernel.reshape(-1, kernel.shape[-1])
+
+
+class WeightsView(LiveView):
+    """Heatmap + histograms of the chosen layer, gradient norms of all layers."""
+
+    wants_curves = True
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layer_box = QComboBox()
+        self.layer_box.currentIndexChanged.connect(self._layer_changed)
+        self.level_label = QLabel("")
+        self.heatmap = make_plot("Kernel (rows: inputs, columns: units)")
+        self.heatmap.getPlotItem().showGrid(x=False, y=False)
+        self.heatmap.getPlotItem().invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setLookupTable(diverging_lut())
+        self.heatmap.addItem(self.image)
+        self.weight_hist = make_plot("Weights")
+        self.grad_hist = make_plot("Gradients")
+        self.weight_curve = self.weight_hist.getPlotItem().plot(
+            [0, 1], [0], stepMode="center", fillLevel=0, brush=(*POSITIVE, 150),
+            pen=pg.mkPen(POSITIVE))
+        self.grad_curve = self.grad_hist.getPlotItem().plot(
+            [0, 1], [0], stepMode="center", fillLevel=0, brush=(*NEGATIVE, 150),
+            pen=pg.mkPen(NEGATIVE))
+        self.norm_plot = make_plot("Gradient norm per layer", "|grad|", "step")
+        self.norm_plot.getPlotItem().setLogMode(y=True)
+        self.norm_plot.getPlotItem().addLegend(offset=(-10, 10))
+        self._norm_curves: dict[str, pg.PlotDataItem] = {}
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Layer:"))
+        bar.addWidget(self.layer_box, 1)
+        bar.addWidget(self.level_label)
+        grid = QGridLayout()
+        grid.addWidget(self.heatmap, 0, 0, 2, 1)
+        grid.addWidget(self.weight_hist, 0, 1)
+        grid.addWidget(self.grad_hist, 1, 1)
+        grid.addWidget(self.norm_plot, 2, 0, 1, 2)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addLayout(grid, 1)
+        self._limits: dict[str, float] = {}
+        self._grad_limits: dict[str, float] = {}
+        self._seq = -1
+        self._norm_version = -1
+        self._last: Snapshot | None = None
+
+    # -- LiveView ------------------------------------------------------------------
+    def set_context(self, context: ViewContext) -> None:
+        """List the layers with a kernel and create one norm curve per layer."""
+        current = self.layer_box.currentText()
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        self.layer_box.addItems(context.layer_ids)
+        if current in context.layer_ids:
+            self.layer_box.setCurrentText(current)
+        self.layer_box.blockSignals(False)
+        item = self.norm_plot.getPlotItem()
+        for curve in self._norm_curves.values():
+            item.removeItem(curve)
+            if item.legend is not None:
+                item.legend.removeItem(curve)
+        self._norm_curves = {
+            nid: item.plot([], [], pen=pg.mkPen(class_color(i), width=2), name=nid)
+            for i, nid in enumerate(context.layer_ids)}
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the drawn state and the levels (new weights)."""
+        self._limits.clear()
+        self._grad_limits.clear()
+        self._seq = -1
+        self._norm_version = -1
+        self._last = None
+        self.image.clear()
+        for curve in self._norm_curves.values():
+            curve.setData([], [])
+
+    def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
+        """Redraw the chosen layer and the norm curves when new data arrived."""
+        drawn = False
+        if curves is not None and curves.version != self._norm_version:
+            self._norm_version = curves.version
+            for nid, curve in self._norm_curves.items():
+                y = curves.grad_norms.get(nid)
+                if y is not None and len(y):
+                    n = min(len(y), len(curves.grad_norm_x))
+                    ok = y[:n] > 0
+                    curve.setData(curves.grad_norm_x[:n][ok], y[:n][ok])
+            drawn = True
+        if snapshot is not None and snapshot.seq != self._seq and snapshot.params is not None:
+            self._seq = snapshot.seq
+            self._last = snapshot
+            self._draw_layer(snapshot)
+            drawn = True
+        return drawn
+
+    def show_weights(self, weights: dict, grads: dict | None = None) -> None:
+        """Draw weights that are not from a run (a loaded or reset network)."""
+        node = self.layer_box.currentText()
+        if node in weights and "kernel" in weights[node]:
+            g = (grads or {}).get(node, {}).get("kernel")
+            self._draw_arrays(node, weights[node]["kernel"], g)
+
+    # -- drawing -------------------------------------------------------------------
+    def _layer_changed(self) -> None:
+        if self._last is not None:
+            self._draw_layer(self._last)
+
+    def _draw_layer(self, snapshot: Snapshot) -> None:
+        node = self.layer_box.currentText()
+        for ref in snapshot.refs:
+            if ref.node_id == node and ref.name == "kernel":
+                w = snapshot.params[ref.offset: ref.offset + ref.size].reshape(ref.shape)
+                g = (snapshot.grads[ref.offset: ref.offset + ref.size].reshape(ref.shape)
+                     if snapshot.grads is not None else None)
+                self._draw_arrays(node, w, g)
+                return
+
+    def _draw_arrays(self, node: str, kernel: np.ndarray, grad: np.ndarray | None) -> None:
+        matrix = kernel_matrix(kernel)
+        peak = float(np.max(np.abs(matrix))) if matrix.size else 0.0
+        limit = self._limits.get(node, 0.0)
+        if peak > limit:
+            limit = self._limits[node] = nice_limit(peak, floor=0.1)
+        self.level_label.setText(f"colour range ±{limit:g}")
+        self.image.setImage(matrix, autoLevels=False, levels=(-limit, limit))
+        counts, edges = np.histogram(matrix, bins=BINS, range=(-limit, limit))
+        self.weight_curve.setData(edges, counts)
+        if grad is not None and grad.size:
+            gpeak = float(np.max(np.abs(grad)))
+            glimit = self._grad_limits.get(node, 0.0)
+            if gpeak > glimit or gpeak < glimit / 100:
+                glimit = self._grad_limits[node] = nice_limit(gpeak, floor=1e-8)
+            counts, edges = np.histogram(grad, bins=BINS, range=(-glimit, glimit))
+            self.grad_curve.setData(edges, counts)

@@ -1,0 +1,102 @@
+"""The UI side of the snapshot buffer: one QTimer pulls the newest snapshot and hands
+it to the visible views, and passes live weights and neuron maps to the document.
+
+The timer runs at ~30 Hz while training and stops when idle, so an idle designer costs
+nothing. Per tick the work is bounded: each visible view calls ``setData``/``setImage``
+on items it created once; hidden views are skipped. The document's live weights (the
+canvas redraws its edges from them) are throttled to ~10 Hz.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from designer.plots.common import LiveView, ViewContext
+from designer.training.snapshots import SnapshotBuffer
+
+REFRESH_MS = 33
+DOCUMENT_INTERVAL_S = 0.1
+
+
+class LiveRefresher(QObject):
+    """Pull-based refresh of the live views from a :class:`SnapshotBuffer`."""
+
+    refreshed = Signal()
+
+    def __init__(self, buffer: SnapshotBuffer, document: Any = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.buffer = buffer
+        self.document = document
+        self.views: list[LiveView] = []
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.tick)
+        self.refresh_count = 0
+        self.tick_count = 0
+        self.force_all = False  # benchmarks: refresh views even when not on screen
+        self._version = -1
+        self._doc_seq = -1
+        self._doc_grid = -1
+        self._doc_time = 0.0
+
+    def add_view(self, view: LiveView) -> None:
+        """Register a view (created once; refreshed while visible)."""
+        self.views.append(view)
+
+    def set_context(self, context: ViewContext) -> None:
+        """New data/network: every view rebuilds what depends on it."""
+        for view in self.views:
+            view.set_context(context)
+        self._version = -1
+
+    def clear(self) -> None:
+        """Reset weights: forget what was drawn."""
+        for view in self.views:
+            view.clear()
+        self._version = -1
+
+    def start(self) -> None:
+        """Begin ticking (training started)."""
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def stop(self) -> None:
+        """Stop ticking after one last full refresh (training ended)."""
+        self.timer.stop()
+        self.tick(final=True)
+
+    def tick(self, final: bool = False) -> None:
+        """Refresh the visible views from the newest snapshot if anything changed."""
+        self.tick_count += 1
+        version = self.buffer.version
+        if version == self._version and not final:
+            return
+        self._version = version
+        snapshot = self.buffer.latest()
+        shown = [v for v in self.views if self.force_all or v.is_shown()]
+        curves = self.buffer.curves() if any(v.wants_curves for v in shown) else None
+        drawn = False
+        for view in shown:
+            drawn = view.refresh(snapshot, curves) or drawn
+        if drawn:
+            self.refresh_count += 1
+        self._push_to_document(snapshot, final)
+        self.refreshed.emit()
+
+    def _push_to_document(self, snapshot: Any, final: bool) -> None:
+        if self.document is None or snapshot is None or snapshot.params is None:
+            return
+        now = time.perf_counter()
+        if not final and now - self._doc_time < DOCUMENT_INTERVAL_S:
+            return
+        self._doc_time = now
+        if snapshot.seq != self._doc_seq and not final:
+            self._doc_seq = snapshot.seq
+            self.document.set_live_weights(snapshot.weights())
+        if snapshot.grid_seq != self._doc_grid and snapshot.neuron_maps:
+            self._doc_grid = snapshot.grid_seq
+            self.document.set_neuron_maps(snapshot.neuron_maps)

@@ -1,0 +1,247 @@
+"""From a project to what a training run and the live views need.
+
+``core.workflow.prepare_data`` loads, splits and scales the data exactly as the command
+line does; this module adds what only the designer needs: Playground's feature
+transforms (``project.data["transforms"]``, applied before scaling), the raw 2-D
+coordinates of the points for the decision boundary, the view grid pushed through the
+same transforms and scaler, digit images for the sample grid, and a check that the
+network's input and output sizes fit the data (with the edits that would fix them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.data.npy_import import read_npy
+from core.data.preprocessing import feature_transforms
+from core.data.split import split
+from core.workflow import PreparedData, data_path, load_dataset, prepare_data
+from designer.plots.common import ViewContext
+from designer.training.worker import GridSpec
+
+GRID_SIZE = 100
+LINE_SIZE = 200
+MAX_CONFUSION_SAMPLES = 2000
+N_SAMPLE_IMAGES = 16
+EXTENT_PADDING = 0.1
+
+
+@dataclass
+class TrainingData:
+    """A project's data ready to train on, plus the raw views of it."""
+
+    prepared: PreparedData
+    raw: Dataset
+    transforms: list[str] | None
+    raw_train: Dataset
+    raw_val: Dataset | None
+
+    @property
+    def task(self) -> str:
+        """"classification" or "regression"."""
+        return self.raw.task
+
+    @property
+    def n_raw_features(self) -> int:
+        """Features per sample before transforms (2 for the Playground sets)."""
+        return int(np.prod(self.raw.X.shape[1:]))
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """What the network's Input node must take."""
+        return tuple(int(s) for s in self.prepared.train.X.shape[1:])
+
+    def to_inputs(self, raw_X: np.ndarray) -> np.ndarray:
+        """Raw features (as typed or drawn) -> network inputs: transforms, then scaler."""
+        X = np.asarray(raw_X, dtype=np.float32).reshape((-1,) + self.raw.X.shape[1:])
+        if self.transforms:
+            X = feature_transforms(X, self.transforms)
+        if self.prepared.scaler is not None:
+            X = np.asarray(self.prepared.scaler.transform(X), dtype=np.float32)
+        return X
+
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """The raw range of the first two features, padded by 10 %."""
+        if self.n_raw_features not in (1, 2):
+            return None
+        X = self.raw.X.reshape(len(self.raw.X), -1)
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        pad = (hi - lo) * EXTENT_PADDING + 1e-6
+        lo, hi = lo - pad, hi + pad
+        if self.n_raw_features == 1:
+            return float(lo[0]), float(hi[0]), 0.0, 0.0
+        return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+    def grid(self) -> GridSpec | None:
+        """Inputs for the view grid: 100x100 points for 2-D data, a line for 1-D."""
+        extent = self.extent()
+        if extent is None:
+            return None
+        x0, x1, y0, y1 = extent
+        if self.n_raw_features == 1:
+            raw = np.linspace(x0, x1, LINE_SIZE, dtype=np.float32).reshape(-1, 1)
+            return GridSpec(self.to_inputs(raw), (1, LINE_SIZE), extent)
+        xs = np.linspace(x0, x1, GRID_SIZE, dtype=np.float32)
+        ys = np.linspace(y0, y1, GRID_SIZE, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, ys)  # rows follow y, columns follow x (row-major image)
+        raw = np.column_stack([gx.ravel(), gy.ravel()])
+        return GridSpec(self.to_inputs(raw), (GRID_SIZE, GRID_SIZE), extent)
+
+    def image_shape(self) -> tuple[int, int] | None:
+        """(H, W) when the samples are images (digits: 64 pixels or 8x8x1)."""
+        shape = self.raw.X.shape[1:]
+        if len(shape) == 3:
+            return int(shape[0]), int(shape[1])
+        if len(shape) == 1 and shape[0] == 64 and "digit" in (self.raw.name or ""):
+            return 8, 8
+        return None
+
+    def evaluation_set(self) -> tuple[Dataset, Dataset]:
+        """(scaled, raw) data for the confusion matrix and sample grid: val, else train."""
+        if self.prepared.val is not None and self.raw_val is not None:
+            return self.prepared.val, self.raw_val
+        return self.prepared.train, self.raw_train
+
+    def confusion(self) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """(X, true classes, number of classes) for the per-epoch confusion matrix."""
+        if self.task != "classification":
+            return None
+        ds, _ = self.evaluation_set()
+        n = min(len(ds.X), MAX_CONFUSION_SAMPLES)
+        return ds.X[:n], np.asarray(ds.y[:n], dtype=np.int64), self.n_classes
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (0 for regression)."""
+        if self.task != "classification":
+            return 0
+        names = self.prepared.class_names or self.raw.class_names or []
+        return max(len(names), int(np.max(self.raw.y)) + 1 if len(self.raw.y) else 0)
+
+    def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(net inputs, raw images, true classes) of the sample grid for image data."""
+        if self.image_shape() is None:
+            return None
+        ds, raw = self.evaluation_set()
+        n = min(N_SAMPLE_IMAGES, len(ds.X))
+        return ds.X[:n], raw.X[:n], np.asarray(ds.y[:n])
+
+    def context(self, layer_ids: list[str]) -> ViewContext:
+        """What the live views need to know about this data."""
+        two_d = self.n_raw_features in (1, 2)
+        extent = self.extent()
+        shape = None if extent is None else (
+            (1, LINE_SIZE) if self.n_raw_features == 1 else (GRID_SIZE, GRID_SIZE))
+        samples = self.samples()
+        names = self.prepared.class_names or self.raw.class_names or []
+        if self.task == "classification" and len(names) < self.n_classes:
+            names = [str(i) for i in range(self.n_classes)]
+        return ViewContext(
+            task=self.task, class_names=list(names), n_features=self.n_raw_features,
+            feature_names=list(self.raw.feature_names),
+            train_points=_points(self.raw_train) if two_d else None,
+            train_labels=_labels(self.raw_train) if two_d else None,
+            val_points=_points(self.raw_val) if two_d and self.raw_val is not None else None,
+            val_labels=_labels(self.raw_val) if two_d and self.raw_val is not None else None,
+            extent=extent, grid_shape=shape, image_shape=self.image_shape(),
+            sample_images=None if samples is None else samples[1],
+            sample_labels=None if samples is None else samples[2],
+            metric="accuracy" if self.task == "classification" else "mae",
+            layer_ids=list(layer_ids))
+
+
+def _points(ds: Dataset | None) -> np.ndarray | None:
+    return None if ds is None else ds.X.reshape(len(ds.X), -1)
+
+
+def _labels(ds: Dataset | None) -> np.ndarray | None:
+    if ds is None:
+        return None
+    return ds.y if ds.task == "classification" else np.asarray(ds.y).reshape(len(ds.X), -1)[:, 0]
+
+
+def load_training_data(project: Any, base_dir: str | Path | None = None,
+                       raw: Dataset | None = None) -> TrainingData:
+    """Load the project's data (or ``raw``), apply transforms, split and scale it.
+
+    Raises ``core.data.DataError`` / ``core.project.ProjectError`` with a readable message.
+    """
+    raw = raw if raw is not None else load_raw_dataset(project, base_dir)
+    transforms = list((project.data or {}).get("transforms") or []) or None
+    if transforms and raw.X.shape[1:] != (2,):
+        transforms = None
+    ds = raw
+    if transforms:
+        ds = dataclasses.replace(raw, X=feature_transforms(raw.X, transforms),
+                                 feature_names=list(transforms))
+    prepared = prepare_data(project, base_dir, dataset=ds)
+    settings = {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
+    raw_train, raw_val, _ = split(raw, val=float(settings["val"]),
+                                  test=float(settings["test"]), seed=int(settings["seed"]))
+    return TrainingData(prepared, raw, transforms, raw_train,
+                        raw_val if raw_val is not None and len(raw_val.X) else None)
+
+
+def load_raw_dataset(project: Any, base_dir: str | Path | None = None) -> Dataset:
+    """The project's whole data set; .npy/.npz files go through ``read_npy``."""
+    source = project.data or {}
+    if source.get("kind") == "file" and Path(str(source.get("path", ""))).suffix.lower() in (
+            ".npy", ".npz"):
+        target = source.get("target")
+        return read_npy(data_path(project, base_dir),
+                        target=int(target) if isinstance(target, int) else None)
+    return load_dataset(project, base_dir)
+
+
+# ------------------------------------------------------------------ network vs data
+@dataclass(frozen=True)
+class Mismatch:
+    """A difference between the network and the data, with the edit that fixes it."""
+
+    node_id: str
+    message: str
+    param: str
+    value: Any
+
+
+def expected_units(loss: str, task: str, n_classes: int, n_outputs: int) -> int:
+    """Output units the data and loss need (one sigmoid unit for binary cross-entropy)."""
+    if task == "regression":
+        return max(1, n_outputs)
+    return 1 if loss == "binary_crossentropy" else n_classes
+
+
+def check_fit(spec: dict, shapes: dict, data: TrainingData, loss: str) -> list[Mismatch]:
+    """Input shape and output size against the data; each mismatch carries its fix."""
+    nodes = {n.get("id"): n for n in spec.get("nodes", []) if isinstance(n, dict)}
+    inputs = [nid for nid, n in nodes.items() if n.get("type") == "Input"]
+    targets = {dst for _, dst in spec.get("edges", [])}
+    sources = {src for src, _ in spec.get("edges", [])}
+    outputs = [nid for nid in nodes if nid in targets and nid not in sources]
+    found: list[Mismatch] = []
+    want_in = list(data.input_shape)
+    for nid in inputs:
+        have = [int(s) for s in nodes[nid].get("shape", [])]
+        if have != want_in:
+            found.append(Mismatch(nid, f"The input '{nid}' takes shape {have} but the data "
+                                  f"has {want_in} values per sample.", "shape", want_in))
+    n_outputs = int(np.prod(data.raw.y.shape[1:])) if data.task == "regression" else 1
+    want_out = expected_units(loss, data.task, data.n_classes, n_outputs)
+    for nid in outputs:
+        node = nodes[nid]
+        have_shape = shapes.get(nid)
+        have = int(node["units"]) if "units" in node else (
+            int(have_shape[-1]) if have_shape else None)
+        if node.get("type") == "Dense" and have is not None and have != want_out:
+            what = (f"{data.n_classes} classes" if data.task == "classification"
+                    else f"{n_outputs} target value(s)")
+            found.append(Mismatch(nid, f"The output layer '{nid}' has {have} units but the "
+                                  f"data has {what} and the loss is {loss} (needs "
+                                  f"{want_out}).", "units", want_out))
+    return found

@@ -1,0 +1,244 @@
+"""The latest-snapshot buffer between the training worker and the live views.
+
+The worker thread writes, the UI thread reads, and neither waits for the other: every
+write replaces the previous snapshot under a short lock, so a slow view never slows the
+training down and never sees half-written data (snapshots hold copies, never views of the
+network's live buffers). Loss curves are kept here as well, decimated so that a long run
+still costs the UI a bounded ``setData`` per refresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CURVE_CAPACITY = 2048
+
+
+class DecimatedSeries:
+    """An (x, y) series that never holds more than ``capacity`` points.
+
+    Points are averaged in buckets; when the series is full, neighbouring points are
+    merged pairwise and the bucket doubles. The curve keeps its shape (a running mean of
+    the batch loss) while the UI's work per refresh stays constant.
+    """
+
+    def __init__(self, capacity: int = CURVE_CAPACITY) -> None:
+        self.capacity = capacity - capacity % 2
+        self.x = np.zeros(self.capacity, dtype=np.float64)
+        self.y = np.zeros(self.capacity, dtype=np.float64)
+        self.n = 0
+        self.stride = 1
+        self._acc_x = 0.0
+        self._acc_y = 0.0
+        self._acc_n = 0
+
+    def extend(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        """Add points in order; NaN/inf losses are kept out of the curve (divergence)."""
+        for x, y in zip(xs, ys, strict=True):
+            if not np.isfinite(y):
+                continue
+            self._acc_x += x
+            self._acc_y += y
+            self._acc_n += 1
+            if self._acc_n >= self.stride:
+                self._push(self._acc_x / self._acc_n, self._acc_y / self._acc_n)
+                self._acc_x = self._acc_y = 0.0
+                self._acc_n = 0
+
+    def _push(self, x: float, y: float) -> None:
+        if self.n == self.capacity:
+            half = self.capacity // 2
+            self.x[:half] = self.x.reshape(half, 2).mean(axis=1)
+            self.y[:half] = self.y.reshape(half, 2).mean(axis=1)
+            self.n = half
+            self.stride *= 2
+        self.x[self.n] = x
+        self.y[self.n] = y
+        self.n += 1
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the points so far (safe to hand to another thread)."""
+        return self.x[: self.n].copy(), self.y[: self.n].copy()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the views show at one moment of training; all arrays are copies.
+
+    ``params`` and ``grads`` are copies of the network's flat buffers; ``refs`` says where
+    each node's arrays sit in them (``core.network`` ParamRef objects). ``grid`` is the
+    network output over the 2-D view grid, ``(H, W, outputs)``; ``neuron_maps`` gives each
+    hidden Dense node's activations over the same grid, ``(units, H, W)``.
+    """
+
+    seq: int
+    epoch: int
+    step: int
+    samples_seen: int
+    samples_per_s: float
+    elapsed_s: float
+    lr: float
+    loss: float
+    params: np.ndarray | None = None
+    grads: np.ndarray | None = None
+    refs: tuple = ()
+    grid: np.ndarray | None = None
+    grid_seq: int = 0
+    neuron_maps: Mapping[str, np.ndarray] = field(default_factory=dict)
+    confusion: np.ndarray | None = None
+    sample_predictions: np.ndarray | None = None
+    sample_probabilities: np.ndarray | None = None
+
+    def weights(self) -> dict[str, dict[str, np.ndarray]]:
+        """``{node_id: {name: array}}`` views into this snapshot's own copy of the params."""
+        return _unflatten(self.params, self.refs)
+
+    def gradients(self) -> dict[str, dict[str, np.ndarray]]:
+        """Like :meth:`weights`, for the last batch's gradients."""
+        return _unflatten(self.grads, self.refs)
+
+
+def _unflatten(flat: np.ndarray | None, refs: Sequence[Any]) -> dict[str, dict[str, np.ndarray]]:
+    out: dict[str, dict[str, np.ndarray]] = {}
+    if flat is None:
+        return out
+    for ref in refs:
+        out.setdefault(ref.node_id, {})[ref.name] = (
+            flat[ref.offset: ref.offset + ref.size].reshape(ref.shape))
+    return out
+
+
+@dataclass(frozen=True)
+class CurveData:
+    """Copies of the loss/metric curves for the UI: per step (decimated) and per epoch."""
+
+    version: int
+    step_x: np.ndarray
+    step_loss: np.ndarray
+    epochs: tuple[Mapping[str, float], ...]
+    grad_norm_x: np.ndarray
+    grad_norms: Mapping[str, np.ndarray]
+
+
+class SnapshotBuffer:
+    """Lock-protected latest snapshot plus the curves; written by one worker at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._version = 0
+        self._steps = DecimatedSeries()
+        self._epochs: list[dict[str, float]] = []
+        self._norm_x = DecimatedSeries()
+        self._norms: dict[str, DecimatedSeries] = {}
+
+    # -- writer side (worker thread) ---------------------------------------------------
+    def add_steps(self, steps: Sequence[float], losses: Sequence[float]) -> None:
+        """Append a run of per-batch losses (the worker flushes them in chunks)."""
+        with self._lock:
+            self._steps.extend(steps, losses)
+            self._version += 1
+
+    def add_epoch(self, record: Mapping[str, float]) -> None:
+        """Append one epoch's figures: ``epoch``, ``loss``, ``val_loss``, metrics, ``lr``."""
+        with self._lock:
+            self._epochs.append(dict(record))
+            self._version += 1
+
+    def add_grad_norms(self, step: float, norms: Mapping[str, float]) -> None:
+        """Append the gradient norm of each layer at ``step`` (sampled, not every batch)."""
+        with self._lock:
+            self._norm_x.extend([step], [0.0])
+            for node_id, value in norms.items():
+                series = self._norms.setdefault(node_id, DecimatedSeries())
+                series.extend([step], [float(value) if np.isfinite(value) else 0.0])
+            self._version += 1
+
+    def publish(self, snapshot: Snapshot) -> None:
+        """Replace the latest snapshot."""
+        with self._lock:
+            self._snapshot = snapshot
+            self._version += 1
+
+    # -- reader side (UI thread) -------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Grows with every write; a view compares it with the one it last drew."""
+        return self._version
+
+    def latest(self) -> Snapshot | None:
+        """The newest snapshot (immutable, so it may be read without the lock)."""
+        with self._lock:
+            return self._snapshot
+
+    def curves(self) -> CurveData:
+        """Consistent copies of every curve."""
+        with self._lock:
+            sx, sy = self._steps.arrays()
+            nx, _ = self._norm_x.arrays()
+            norms = {k: s.arrays()[1] for k, s in self._norms.items()}
+            return CurveData(self._version, sx, sy, tuple(dict(e) for e in self._epochs),
+                             nx, norms)
+
+    @property
+    def last_step(self) -> int:
+        """The last step recorded, so that a new run continues the step axis."""
+        with self._lock:
+            return int(self._steps.x[self._steps.n - 1]) if self._steps.n else 0
+
+    @property
+    def last_epoch(self) -> int:
+        """The number of epochs recorded, so that a new run continues the epoch axis."""
+        with self._lock:
+            return int(self._epochs[-1].get("epoch", len(self._epochs))) if self._epochs else 0
+
+    # -- history (project file) --------------------------------------------------------
+    def clear(self) -> None:
+        """Forget everything (Reset weights)."""
+        with self._lock:
+            self.__init__()  # type: ignore[misc]
+
+    def to_history(self) -> dict[str, list[float]]:
+        """The curves as the project file's ``history``: per-epoch lists plus ``batch_loss``.
+
+        ``batch_step`` keeps the decimated step axis so that a reopened project draws the
+        per-step curve where it was.
+        """
+        with self._lock:
+            keys: list[str] = []
+            for record in self._epochs:
+                keys.extend(k for k in record if k not in keys)
+            history: dict[str, list[float]] = {
+                k: [float(r.get(k, np.nan)) for r in self._epochs] for k in keys}
+            sx, sy = self._steps.arrays()
+            history["batch_step"] = sx.tolist()
+            history["batch_loss"] = sy.tolist()
+            return history
+
+    def load_history(self, history: Mapping[str, Sequence[float]] | None) -> None:
+        """Restore curves saved by :meth:`to_history` (or by ``core.training``'s history)."""
+        self.clear()
+        if not history:
+            return
+        batch = [float(v) for v in history.get("batch_loss", [])]
+        steps = history.get("batch_step") or list(range(1, len(batch) + 1))
+        per_epoch = {k: list(v) for k, v in history.items()
+                     if k not in ("batch_loss", "batch_step") and isinstance(v, list | tuple)}
+        n_epochs = max((len(v) for v in per_epoch.values()), default=0)
+        with self._lock:
+            self._steps.extend([float(s) for s in steps[: len(batch)]], batch[: len(steps)])
+            for i in range(n_epochs):
+                record = {k: float(v[i]) for k, v in per_epoch.items() if i < len(v)
+                          and _is_number(v[i])}
+                record.setdefault("epoch", float(i + 1))
+                self._epochs.append(record)
+            self._version += 1
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.floating | np.integer)

@@ -1,0 +1,277 @@
+"""CSV/TSV and NPY/NPZ import: layout detection, column choices, and exact error places."""
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.data import DataError, read_csv, read_npy, sniff_csv
+from core.data.npy_import import load_arrays
+
+
+def write(tmp_path, text, name="data.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+# -- layout detection -------------------------------------------------------------------
+@pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
+def test_delimiter_and_header_are_detected(tmp_path, delimiter):
+    rows = [["height", "weight", "kind"], ["1.5", "60", "a"], ["1.8", "80", "b"],
+            ["1.6", "-7e1", "a"]]
+    path = write(tmp_path, "\n".join(delimiter.join(r) for r in rows) + "\n",
+                 "data.tsv" if delimiter == "\t" else "data.csv")
+    layout = sniff_csv(path)
+    assert layout.delimiter == delimiter and layout.has_header
+    assert layout.columns == ("height", "weight", "kind")
+    assert layout.numeric == (True, True, False)
+    ds = read_csv(path, target="kind")
+    np.testing.assert_allclose(ds.X, [[1.5, 60], [1.8, 80], [1.6, -70]])
+    assert ds.source["delimiter"] == delimiter
+
+
+def test_no_header_gets_numbered_columns(tmp_path):
+    path = write(tmp_path, "1,2,0\n3,4,1\n5,6,1\n")
+    layout = sniff_csv(path)
+    assert not layout.has_header and layout.columns == ("column1", "column2", "column3")
+    ds = read_csv(path, target=-1)
+    assert ds.X.shape == (3, 2) and ds.y.tolist() == [0, 1, 1]
+    forced = read_csv(path, target=-1, header=True)  # the user knows better
+    assert forced.X.shape == (2, 2) and forced.feature_names == ["1", "2"]
+
+
+def test_semicolon_with_text_header_and_quotes(tmp_path):
+    path = write(tmp_path, 'name;size;colour\n"Smith; J";1;"dark, red"\nLee;2;blue\n')
+    ds = read_csv(path, target="size", features=["colour"], task="regression")
+    assert ds.feature_names == ["colour=blue", "colour=dark, red"]
+    np.testing.assert_array_equal(ds.X, [[0, 1], [1, 0]])
+    assert ds.y[:, 0].tolist() == [1, 2]
+
+
+def test_bom_crlf_and_blank_lines(tmp_path):
+    path = write(tmp_path, "\ufeffa,b,y\r\n1,2,0\r\n\r\n3,4,1\r\n\r\n")
+    ds = read_csv(path, target="y")
+    assert ds.feature_names == ["a", "b"] and ds.X.tolist() == [[1, 2], [3, 4]]
+
+
+def test_latin1_file_is_read(tmp_path):
+    path = write(tmp_path, "x,ville\n1,café\n2,Köln\n", encoding="latin-1")
+    ds = read_csv(path, target="ville")
+    assert ds.class_names == ["Köln", "café"]
+
+
+# -- targets and features ---------------------------------------------------------------
+def test_string_targets_become_sorted_classes(tmp_path):
+    path = write(tmp_path, "x,species\n1,virginica\n2,setosa\n3,versicolor\n4,setosa\n")
+    ds = read_csv(path, target="species")
+    assert ds.task == "classification"
+    assert ds.class_names == ["setosa", "versicolor", "virginica"]
+    assert ds.y.tolist() == [2, 0, 1, 0]
+
+
+def test_numeric_targets_classes_or_regression(tmp_path):
+    ints = write(tmp_path, "x,y\n1,3\n2,1\n3,3\n", "ints.csv")
+    ds = read_csv(ints, target="y")
+    assert ds.task == "classification" and ds.class_names == ["1", "3"]
+    assert ds.y.tolist() == [1, 0, 1]
+    assert read_csv(ints, target="y", task="regression").y[:, 0].tolist() == [3, 1, 3]
+    floats = write(tmp_path, "x,y\n1,0.5\n2,1.25\n", "floats.csv")
+    ds = read_csv(floats, target=1)
+    assert ds.task == "regression" and ds.target_names == ["y"]
+    many = write(tmp_path, "x,y\n" + "".join(f"{i},{i}\n" for i in range(30)), "many.csv")
+    assert read_csv(many, target="y").task == "regression"
+
+
+def test_several_targets_make_a_regression(tmp_path):
+    path = write(tmp_path, "a,b,t1,t2\n1,2,3,4\n5,6,7,8\n")
+    ds = read_csv(path, target=["t1", "t2"])
+    assert ds.task == "regression" and ds.y.tolist() == [[3, 4], [7, 8]]
+    assert ds.feature_names == ["a", "b"] and ds.target_names == ["t1", "t2"]
+
+
+def test_categorical_features_become_one_hot(tmp_path):
+    path = write(tmp_path, "zip,color,price\n10,red,1\n2,blue,2\n10,green,3\n2,red,4\n")
+    ds = read_csv(path, target="price", categorical=["zip"], task="regression")
+    assert ds.feature_names == ["zip=2", "zip=10", "color=blue", "color=green", "color=red"]
+    np.testing.assert_array_equal(ds.X, [[0, 1, 0, 0, 1], [1, 0, 1, 0, 0],
+                                         [0, 1, 0, 1, 0], [1, 0, 0, 0, 1]])
+    assert ds.source["categorical"] == ["zip", "color"]
+    assert ds.source["categories"]["color"] == ["blue", "green", "red"]
+
+
+def test_columns_by_index_and_unknown_names(tmp_path):
+    path = write(tmp_path, "a,b,c\n1,2,0\n3,4,1\n")
+    ds = read_csv(path, target=0, features=[2, "B"])
+    assert ds.feature_names == ["c", "b"]
+    with pytest.raises(DataError, match="no column named 'd'.*'a', 'b', 'c'"):
+        read_csv(path, target="d")
+    with pytest.raises(DataError, match="out of range"):
+        read_csv(path, target=5)
+    with pytest.raises(DataError, match="both a feature and the target"):
+        read_csv(path, target="a", features=["a", "b"])
+
+
+# -- bad cells: every message names the line and the column ------------------------------
+BAD_FILES = {
+    "empty cell": ("a,b,y\n1,2,0\n3,,1\n5,6,0\n", 3, "b", "empty"),
+    "NA": ("a,b,y\n1,2,0\n3,4,1\nNA,6,0\n", 4, "a", "missing"),
+    "text": ("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,abc,1\n", 5, "b", "'abc' is not a number"),
+    "infinity": ("a,b,y\n1,2,0\ninf,4,1\n", 3, "a", "not a finite number"),
+    "decimal comma": ("a;b;y\n1;2;0\n3;4,5;1\n5;6;0\n", 3, "b", "decimal point"),
+    "short line": ("a,b,y\n1,2,0\n3,4\n5,6,0\n", 3, "y", "2 fields but the header has 3"),
+    "long line": ("a,b,y\n1,2,0\n3,4,1\n5,6,0,9\n", 4, "y", "extra field"),
+    "missing target": ("a,b,y\n1,2,0\n3,4,\n", 3, "y", "empty"),
+    "after blank line": ("a,b,y\n1,2,0\n\n3,x,1\n5,6,1\n", 4, "b", "not a number"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_cell_names_line_and_column(tmp_path, case):
+    text, line, column, what = BAD_FILES[case]
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as err:
+        read_csv(path, target="y")
+    message = str(err.value)
+    assert message.startswith(f"line {line}, column '{column}':"), message
+    assert what in message and "drop_bad_rows" in message
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_drop_bad_rows_reports_how_many(tmp_path, case):
+    text, line, _, _ = BAD_FILES[case]
+    ds = read_csv(write(tmp_path, text), target="y", drop_bad_rows=True)
+    assert ds.source["dropped_rows"] == 1 and ds.source["dropped_lines"] == [line]
+    good_lines = sum(1 for row in text.splitlines()[1:] if row) - 1
+    assert len(ds) == good_lines and np.isfinite(ds.X).all()
+
+
+def test_problems_in_unused_columns_are_ignored(tmp_path):
+    path = write(tmp_path, "id,a,y\nx1,1,0\n,2,1\n")
+    ds = read_csv(path, target="y", features=["a"])
+    assert ds.X[:, 0].tolist() == [1, 2]
+
+
+def test_empty_header_only_and_all_dropped(tmp_path):
+    with pytest.raises(DataError, match="empty"):
+        read_csv(write(tmp_path, "", "e.csv"), target=0)
+    with pytest.raises(DataError, match="empty"):
+        read_csv(write(tmp_path, "\n \n", "w.csv"), target=0)
+    with pytest.raises(DataError, match="no data rows"):
+        read_csv(write(tmp_path, "a,b,y\n", "h.csv"), target="y")
+    with pytest.raises(DataError, match="all 2 data rows"):
+        read_csv(write(tmp_path, "a,b,y\n1,,0\n,2,1\n", "d.csv"), target="y",
+                 drop_bad_rows=True)
+
+
+def test_size_limit_is_checked_before_reading(tmp_path):
+    path = write(tmp_path, "a,y\n" + "1,0\n" * 100)
+    with pytest.raises(DataError, match="limit"):
+        read_csv(path, target="y", max_bytes=100)
+    with pytest.raises(DataError, match="not a text file"):
+        read_csv(write(tmp_path, "a\x00b", "bin.csv"), target=0)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "pandas"])
+def test_fast_and_careful_readers_agree(tmp_path, engine):
+    if engine == "pandas":
+        pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    table = np.round(rng.normal(size=(300, 4)), 5)
+    lines = ["a,b,c,d,label,note"] + [
+        ",".join(f"{v:g}" for v in row) + f",{i % 3},n{i}" for i, row in enumerate(table)]
+    text = "\n".join(lines) + "\n"
+    numeric = write(tmp_path, text.replace(",n", ",1"), "numeric.csv")
+    mixed = write(tmp_path, text, "mixed.csv")  # a text column: the careful reader runs
+    fast = read_csv(numeric, target="label", features=["a", "b", "c", "d"], engine=engine)
+    careful = read_csv(mixed, target="label", features=["a", "b", "c", "d"])
+    np.testing.assert_array_equal(fast.X, careful.X)
+    np.testing.assert_array_equal(fast.y, careful.y)
+    np.testing.assert_allclose(fast.X, table.astype(np.float32))
+    assert fast.class_names == careful.class_names == ["0", "1", "2"]
+
+
+# -- NPY / NPZ --------------------------------------------------------------------------
+def test_npz_with_named_classes(tmp_path):
+    path = tmp_path / "d.npz"
+    X = np.arange(12, dtype=np.float64).reshape(6, 2)
+    np.savez(path, X=X, y=np.array([0, 1, 2, 0, 1, 2]),
+             class_names=np.array(["cat", "dog", "eel"]))
+    ds = read_npy(path)
+    assert ds.task == "classification" and ds.class_names == ["cat", "dog", "eel"]
+    np.testing.assert_array_equal(ds.X, X)
+
+
+def test_npy_table_with_target_column(tmp_path):
+    path = tmp_path / "t.npy"
+    np.save(path, np.array([[1.0, 0.5, 2.0], [3.0, 1.5, 4.0]]))
+    ds = read_npy(path, target=1, task="regression")
+    assert ds.X.tolist() == [[1, 2], [3, 4]] and ds.y[:, 0].tolist() == [0.5, 1.5]
+
+
+def test_npz_images_keep_their_shape(tmp_path):
+    path = tmp_path / "img.npz"
+    np.savez_compressed(path, x=np.zeros((5, 4, 4, 1), np.float32), labels=np.arange(5) % 2)
+    ds = read_npy(path)
+    assert ds.input_shape == (4, 4, 1) and ds.n_classes == 2
+
+
+def _npy_with_header(path, shape, payload=b"\x00" * 16, descr="<f8"):
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": descr, "fortran_order": False, "shape": shape})
+        f.write(payload)
+
+
+def test_huge_declared_npy_header_is_refused_without_allocating(tmp_path):
+    path = tmp_path / "huge.npy"
+    _npy_with_header(path, (10**12, 10))
+    with pytest.raises(DataError, match="limit"):
+        read_npy(path)
+
+
+def test_truncated_npy_is_refused(tmp_path):
+    path = tmp_path / "short.npy"
+    _npy_with_header(path, (100, 3))
+    with pytest.raises(DataError, match="truncated"):
+        read_npy(path)
+
+
+def test_pickled_npz_is_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, X=np.array([{"a": 1}, None], dtype=object), y=np.array([0, 1]))
+    with pytest.raises(DataError, match="Python objects.*never unpickles"):
+        read_npy(path)
+    with pytest.raises(DataError, match="Python objects"):
+        load_arrays(path)
+
+
+def test_npz_bomb_member_is_refused(tmp_path):
+    """160 MiB of zeros deflate to about 160 KiB; the declared size is checked first."""
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("X.npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array_header_1_0(
+            member, {"descr": "<f8", "fortran_order": False, "shape": (20_000, 1000)})
+        chunk = bytes(1 << 20)
+        for _ in range(160):
+            member.write(chunk)
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(DataError, match="limit"):
+        read_npy(path, max_bytes=50 << 20)
+
+
+def test_corrupt_files_give_one_clear_error(tmp_path):
+    junk = tmp_path / "junk.npy"
+    junk.write_bytes(b"not numpy at all")
+    with pytest.raises(DataError, match="not a valid .npy"):
+        read_npy(junk)
+    broken = tmp_path / "broken.npz"
+    np.savez(broken, X=np.zeros((3, 2)), y=np.zeros(3))
+    broken.write_bytes(broken.read_bytes()[:-30])
+    with pytest.raises(DataError):
+        read_npy(broken)
+    no_y = tmp_path / "no_y.npz"
+    np.savez(no_y, X=np.zeros((3, 2)))
+    with pytest.raises(DataError, match="no target array"):
+        read_npy(no_y)

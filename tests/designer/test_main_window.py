@@ -1,0 +1,550 @@
+"""The main window as a person uses it: menus, palette, inspector, problems, files, themes.
+
+Every test gets a window with throw-away QSettings (an INI file in tmp_path), message
+boxes and file dialogs replaced by recorders, and a check that no window is left open.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMessageBox
+
+from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
+from core.project import Project, load_project
+from designer import app as designer_app
+from designer.main_window import MainWindow, menu_actions
+from designer.recovery import RecoveryStore
+
+B = QMessageBox.StandardButton
+
+
+def small_project(name: str = "tiny") -> Project:
+    """Input(2) -> Dense(4, tanh) -> Dense(1, sigmoid), with positions."""
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
+                      {"id": "h1", "type": "Dense", "units": 4, "activation": "tanh"},
+                      {"id": "out", "type": "Dense", "units": 1, "activation": "sigmoid"}],
+            "edges": [["in", "h1"], ["h1", "out"]]}
+    layout = {"in": [0.0, 0.0], "h1": [260.0, 0.0], "out": [520.0, 0.0]}
+    return Project(name=name, spec=spec, layout=layout)
+
+
+class Boxes:
+    """Records every message box; `answers` says what question() returns next."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, str, str]] = []
+        self.answers: list[QMessageBox.StandardButton] = []
+
+    def question(self, _parent, title, text, *args, **kwargs):
+        self.shown.append(("question", title, text))
+        assert self.answers, f"unexpected question: {title}: {text}"
+        return self.answers.pop(0)
+
+    def recorder(self, kind: str):
+        def show(_parent, title, text, *args, **kwargs):
+            self.shown.append((kind, title, text))
+            return B.Ok
+        return show
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _title, _text in self.shown]
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_windows(qapp):
+    yield
+    qapp.processEvents()
+    left = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    assert not left, f"windows left open: {left}"
+
+
+@pytest.fixture
+def boxes(monkeypatch) -> Boxes:
+    recorder = Boxes()
+    monkeypatch.setattr(QMessageBox, "question", recorder.question)
+    for kind in ("critical", "warning", "information", "about"):
+        monkeypatch.setattr(QMessageBox, kind, recorder.recorder(kind))
+    return recorder
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings, boxes):
+    made: list[MainWindow] = []
+
+    def make(**kwargs) -> MainWindow:
+        kwargs.setdefault("settings", settings)
+        kwargs.setdefault("offer_recovery", False)
+        window = designer_app.create_window(**kwargs)
+        qtbot.addWidget(window)
+        window.resize(1200, 800)
+        window.show()
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.document.undo_stack.setClean()  # never ask at teardown
+        window.close()
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    return make_window()
+
+
+def use_project(window: MainWindow, project: Project | None = None) -> None:
+    window.document.new_project(project or small_project())
+
+
+def action(window: MainWindow, name: str):
+    return window.actions_by_name[name]
+
+
+# ----------------------------------------------------------------------------- opening
+def test_opens_with_default_example(window):
+    expected = load_example(DEFAULT_EXAMPLE)
+    doc = window.document
+    assert [n["id"] for n in expected.spec["nodes"]] == doc.node_ids()
+    assert doc.is_valid and not doc.is_modified
+    assert window.windowTitle().endswith("— ANN Designer")
+    assert len(window.scene.items()) > 0
+    assert window.status.layers.text() == f"{len(doc.node_ids())} layers"
+    assert "Valid" in window.status.validity.text()
+
+
+def test_opens_the_given_file(make_window, tmp_path):
+    path = tmp_path / "given.annproj"
+    from core.project import save_project
+    save_project(small_project("given"), path)
+    window = make_window(path=str(path))
+    assert window.document.node_ids() == ["in", "h1", "out"]
+    assert "given.annproj" in window.windowTitle()
+
+
+def test_a_damaged_file_is_a_message_not_a_crash(make_window, boxes, tmp_path):
+    path = tmp_path / "broken.annproj"
+    path.write_bytes(b"this is not a zip archive")
+    window = make_window(path=str(path))
+    assert boxes.kinds() == ["critical"]
+    assert "broken.annproj" in boxes.shown[0][2]
+    assert window.document.node_ids()  # fell back to the default example
+
+
+# ----------------------------------------------------------------------------- menus
+def test_menus_hold_every_command_with_standard_shortcuts(window):
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert titles == ["File", "Edit", "View", "Help"]
+    names = {a.objectName() for a in menu_actions(window)}
+    for name in ("new_example", "open", "save", "save_as", "export_onnx", "export_numpy",
+                 "export_pytorch", "quit", "undo", "redo", "cut", "copy", "paste",
+                 "duplicate", "delete", "select_all", "zoom_in", "zoom_out", "fit",
+                 "auto_layout", "neuron_view", "theme_light", "theme_dark", "presentation",
+                 "shortcuts", "about"):
+        assert name in names, name
+    std = QKeySequence.StandardKey
+    for name, key in (("open", std.Open), ("save", std.Save), ("undo", std.Undo),
+                      ("redo", std.Redo), ("copy", std.Copy), ("paste", std.Paste),
+                      ("cut", std.Cut), ("select_all", std.SelectAll),
+                      ("zoom_in", std.ZoomIn), ("zoom_out", std.ZoomOut)):
+        assert action(window, name).shortcut() == QKeySequence.keyBindings(key)[0], name
+    assert action(window, "duplicate").shortcut() == QKeySequence("Ctrl+D")
+    assert not action(window, "delete").shortcut().isEmpty()
+    assert "Open recent" in [a.text().replace("&", "") for a in window.menus["file"].actions()]
+
+
+def test_shortcuts_dialog_lists_the_shortcuts(window, qtbot, monkeypatch):
+    from designer import dialogs
+    seen = {}
+
+    def fake_exec(dialog):
+        table = dialog.table
+        seen["rows"] = {table.item(r, 0).text(): table.item(r, 1).text()
+                        for r in range(table.rowCount())}
+        return 0
+
+    monkeypatch.setattr(dialogs.ShortcutsDialog, "exec", fake_exec)
+    action(window, "shortcuts").trigger()
+    save_keys = action(window, "save").shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    assert seen["rows"]["Save"] == save_keys
+    assert "Mouse wheel" in seen["rows"].values()
+
+
+def test_new_from_example_lists_every_example(window, monkeypatch, boxes):
+    from designer import dialogs
+    seen = {}
+
+    def fake_exec(dialog):
+        texts = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+        seen["texts"] = texts
+        names = [dialog.list.item(i).data(dialogs.NAME_ROLE) for i in range(dialog.list.count())]
+        dialog.list.setCurrentRow(names.index("xor"))
+        return dialogs.ExampleDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(dialogs.ExampleDialog, "exec", fake_exec)
+    action(window, "new_example").trigger()
+    examples = list_examples()
+    assert len(seen["texts"]) == len(examples)
+    for info, text in zip(examples, seen["texts"], strict=True):
+        assert info.title in text and info.description in text
+    assert window.document.node_ids() == [n["id"] for n in load_example("xor").spec["nodes"]]
+
+
+# ----------------------------------------------------------------------------- palette
+def test_palette_lists_every_layer_grouped_and_filters(window):
+    from core.spec import LAYER_SCHEMAS
+    palette = window.palette
+    assert set(palette.visible_types()) == set(LAYER_SCHEMAS) | {"Neuron"}
+    groups = [palette.tree.topLevelItem(i).text(0) for i in range(palette.tree.topLevelItemCount())]
+    assert groups == ["Core", "Convolution", "Pooling", "Merge", "Shape", "Regularization"]
+    for item in palette.items():
+        assert not item.icon(0).isNull()
+        assert item.toolTip(0)
+    assert LAYER_SCHEMAS["Dense"].formula in next(
+        i for i in palette.items() if i.text(0) == "Dense").toolTip(0)
+    palette.search.setText("pool")
+    assert sorted(palette.visible_types()) == ["AveragePooling2D", "MaxPooling2D"]
+    hidden_groups = [palette.tree.topLevelItem(i).isHidden()
+                     for i in range(palette.tree.topLevelItemCount())]
+    assert hidden_groups == [True, True, False, True, True, True]
+    palette.search.setText("nothing matches this")
+    assert palette.visible_types() == []
+    palette.search.clear()
+    assert len(palette.visible_types()) == len(LAYER_SCHEMAS) + 1
+
+
+def test_palette_drag_carries_the_layer_mime_type(window):
+    item = next(i for i in window.palette.items() if i.text(0) == "Conv2D")
+    mime = window.palette.tree.mimeData([item])
+    assert bytes(mime.data("application/x-ann-layer")).decode() == "Conv2D"
+
+
+def test_palette_double_click_adds_after_selection_and_wires_it(window):
+    use_project(window)
+    window.select_nodes(["h1"])
+    window.add_layer_from_palette("Dropout")
+    doc = window.document
+    new = [n for n in doc.node_ids() if doc.node_type(n) == "Dropout"]
+    assert len(new) == 1
+    assert ("h1", new[0]) in doc.edges()
+    assert doc.position(new[0])[0] > doc.position("h1")[0]
+    assert window.selected_node_ids() == new
+    doc.undo()  # one step removes the node and its edge
+    assert doc.node_ids() == ["in", "h1", "out"] and ("h1", new[0]) not in doc.edges()
+
+
+def test_neuron_item_adds_a_unit_to_the_selected_dense_layer(window):
+    use_project(window)
+    window.select_nodes(["h1"])
+    window.add_layer_from_palette("Neuron")
+    assert window.document.node("h1")["units"] == 5
+    window.select_nodes(["in"])
+    window.add_layer_from_palette("Neuron")
+    assert "Dense" in window.statusBar().currentMessage()
+
+
+# ----------------------------------------------------------------------------- inspector
+def test_inspector_edit_is_undoable_and_merges(window):
+    use_project(window)
+    doc = window.document
+    window.select_nodes(["h1"])
+    fields = window.inspector.fields
+    assert set(fields) == {"units", "activation", "use_bias", "kernel_initializer",
+                           "bias_initializer"}
+    assert fields["units"].widget.value() == 4
+    before = doc.undo_stack.count()
+    fields["units"].widget.setValue(1)
+    fields["units"].widget.setValue(12)
+    fields["units"].widget.setValue(128)
+    assert doc.node("h1")["units"] == 128
+    assert doc.undo_stack.count() == before + 1  # three edits of one field: one step
+    combo = fields["activation"].widget
+    combo.setCurrentIndex(combo.findData("relu"))
+    assert doc.node("h1")["activation"] == "relu"
+    assert doc.undo_stack.count() == before + 2
+    action(window, "undo").trigger()
+    assert doc.node("h1")["activation"] == "tanh"
+    assert combo.currentData() == "tanh"
+    action(window, "undo").trigger()
+    assert doc.node("h1")["units"] == 4 and fields["units"].widget.value() == 4
+    action(window, "redo").trigger()
+    assert doc.node("h1")["units"] == 128 and fields["units"].widget.value() == 128
+
+
+def test_inspector_rejects_invalid_text_as_typed(window, qtbot):
+    doc = window.document
+    doc.new_project(Project(name="drop", spec={
+        "nodes": [{"id": "in", "type": "Input", "shape": [3]},
+                  {"id": "d", "type": "Dropout", "rate": 0.5}],
+        "edges": [["in", "d"]]}, layout={}))
+    window.select_nodes(["d"])
+    rate = window.inspector.fields["rate"]
+    count = doc.undo_stack.count()
+    rate.widget.setFocus()
+    rate.widget.selectAll()
+    qtbot.keyClicks(rate.widget, "1.5")
+    assert doc.node("d")["rate"] != 1.5
+    assert rate.widget.property("invalid") is True
+    assert "at most" in window.inspector._errors["rate"].text()
+    rate.widget.selectAll()
+    qtbot.keyClicks(rate.widget, "0.25")
+    assert doc.node("d")["rate"] == 0.25
+    assert rate.widget.property("invalid") is False
+    assert doc.undo_stack.count() == count + 1
+    window.select_nodes(["in"])
+    shape = window.inspector.fields["shape"]
+    shape.widget.selectAll()
+    qtbot.keyClicks(shape.widget, "4, x")
+    assert doc.node("in")["shape"] == [3]
+    shape.widget.selectAll()
+    qtbot.keyClicks(shape.widget, "4, 5")
+    assert doc.node("in")["shape"] == [4, 5]
+
+
+def test_inspector_multi_selection_edits_shared_fields(window):
+    use_project(window)
+    doc = window.document
+    window.select_nodes(["h1", "out"])
+    fields = window.inspector.fields
+    assert "units" in fields and fields["units"].widget.specialValueText() == "(mixed)"
+    combo = fields["activation"].widget
+    combo.setCurrentIndex(combo.findData("relu"))
+    assert doc.node("h1")["activation"] == doc.node("out")["activation"] == "relu"
+    window.select_nodes(["in", "h1"])
+    assert window.inspector.fields == {}
+
+
+# ----------------------------------------------------------------------------- problems
+def test_problem_click_selects_and_centres_its_node(window):
+    use_project(window)
+    doc = window.document
+    doc.move_nodes({"out": (3000.0, 2000.0)})
+    doc.disconnect("h1", "out")
+    problems = window.problems.list
+    assert problems.topLevelItemCount() >= 1
+    row = next(problems.topLevelItem(i) for i in range(problems.topLevelItemCount())
+               if "out" in problems.topLevelItem(i).text(1))
+    window.problems._on_item(row)
+    assert "out" in window.selected_node_ids()
+    centre = window.view.mapToScene(window.view.viewport().rect().center())
+    item_centre = window.scene.node_item("out").sceneBoundingRect().center()
+    assert (centre - item_centre).manhattanLength() < 50
+    assert "problem" in window.status.validity.text()
+
+
+# ----------------------------------------------------------------------------- files
+def test_save_and_open_round_trip_through_the_menus(window, monkeypatch, tmp_path, boxes):
+    use_project(window)
+    doc = window.document
+    doc.set_param(["h1"], "units", 7)
+    doc.move_nodes({"out": (600.0, 40.0)})
+    assert window.isWindowModified()
+    target = tmp_path / "saved"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(target), PROJECT_FILTER))
+    action(window, "save").trigger()
+    saved = tmp_path / "saved.annproj"
+    assert saved.is_file() and not doc.is_modified and not window.isWindowModified()
+    assert "saved.annproj" in window.windowTitle()
+    spec, layout = doc.spec, dict(doc.project.layout)
+    use_project(window, small_project("other"))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(saved), PROJECT_FILTER))
+    action(window, "open").trigger()
+    assert doc.spec == spec
+    assert doc.project.layout == layout
+    assert load_project(saved).spec == spec
+    assert window.files.recent_files()[0] == str(saved.resolve())
+    assert boxes.shown == []
+
+
+PROJECT_FILTER = "ANN Designer projects (*.annproj)"
+
+
+def test_unsaved_changes_prompt_save_discard_cancel(window, monkeypatch, boxes, tmp_path):
+    use_project(window)
+    doc = window.document
+    doc.set_param(["h1"], "units", 9)
+    other = tmp_path / "other.annproj"
+    from core.project import save_project
+    save_project(small_project("other"), other)
+    boxes.answers = [B.Cancel]
+    assert not window.open_path(str(other))
+    assert doc.node("h1")["units"] == 9 and doc.is_modified
+    boxes.answers = [B.Cancel]
+    assert not window.close()
+    assert window.isVisible()
+    boxes.answers = [B.Save]
+    target = tmp_path / "kept.annproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.open_path(str(other))
+    assert load_project(target).spec["nodes"][1]["units"] == 9
+    doc.set_param(["h1"], "units", 11)
+    boxes.answers = [B.Discard]
+    assert window.files.new_from_example("xor")
+    assert [kind for kind, *_ in boxes.shown] == ["question"] * 4
+    assert "Unsaved changes" in boxes.shown[0][1]
+
+
+def test_file_drops_open_projects_and_hand_csv_to_the_importer(window, tmp_path, boxes, qtbot):
+    from core.project import save_project
+    project_file = tmp_path / "dropped.annproj"
+    save_project(small_project("dropped"), project_file)
+    csv_file = tmp_path / "data.csv"
+    csv_file.write_text("x,y\n1,0\n")
+    _drop(window, [project_file])
+    qtbot.waitUntil(lambda: window.document.node_ids() == ["in", "h1", "out"])
+    assert "dropped.annproj" in window.windowTitle()
+    window.open_dropped_files([str(csv_file)])
+    assert boxes.kinds() == ["information"]
+    imported = []
+    window.data_file_importer = imported.append
+    _drop(window, [csv_file])
+    qtbot.waitUntil(lambda: imported == [str(csv_file)])
+    window.open_dropped_files([str(tmp_path / "notes.txt")])
+    assert boxes.kinds()[-1] == "warning"
+
+
+def _drop(window: MainWindow, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window.view.viewport(), event)
+    assert event.isAccepted()
+
+
+def test_export_writes_onnx_through_the_menu(window, monkeypatch, tmp_path, boxes):
+    use_project(window)
+    target = tmp_path / "model"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    boxes.answers = [B.Yes]  # "export an untrained model?"
+    action(window, "export_onnx").trigger()
+    assert (tmp_path / "model.onnx").is_file(), boxes.shown
+    assert boxes.kinds() == ["question"]
+
+
+# ----------------------------------------------------------------------------- edit
+def test_copy_paste_duplicate_delete_select_all(window):
+    use_project(window)
+    doc = window.document
+    window.select_nodes(["h1", "out"])
+    action(window, "copy").trigger()
+    data = json.loads(QGuiApplication.clipboard().text())
+    assert [n["id"] for n in data["nodes"]] == ["h1", "out"]
+    action(window, "paste").trigger()
+    assert len(doc.node_ids()) == 5
+    pasted = window.selected_node_ids()
+    assert len(pasted) == 2 and (pasted[0], pasted[1]) in doc.edges()
+    action(window, "duplicate").trigger()
+    assert len(doc.node_ids()) == 7
+    action(window, "select_all").trigger()
+    assert sorted(window.selected_node_ids()) == sorted(doc.node_ids())
+    window.select_nodes(["out"])
+    action(window, "delete").trigger()
+    assert "out" not in doc.node_ids() and ("h1", "out") not in doc.edges()
+    action(window, "undo").trigger()
+    assert ("h1", "out") in doc.edges()
+    window.select_nodes(["h1"])
+    action(window, "cut").trigger()
+    assert "h1" not in doc.node_ids()
+
+
+def test_status_bar_shows_the_training_lock_and_refusals(window):
+    use_project(window)
+    doc = window.document
+    doc.set_structure_lock("training is running")
+    assert window.status.lock.isVisibleTo(window) and "training" in window.status.lock.text()
+    window.select_nodes(["h1"])
+    action(window, "delete").trigger()
+    assert "h1" in doc.node_ids()
+    assert "training is running" in window.statusBar().currentMessage()
+    doc.set_structure_lock(None)
+    assert not window.status.lock.isVisibleTo(window)
+    doc.connect("out", "in")
+    assert "Input" in window.statusBar().currentMessage()
+
+
+# ----------------------------------------------------------------------------- settings
+def test_themes_and_presentation_mode(window, qapp):
+    from designer.themes import FONT_POINTS
+    base = qapp.palette().color(qapp.palette().ColorRole.Window).lightness()
+    action(window, "theme_dark").trigger()
+    assert qapp.palette().color(qapp.palette().ColorRole.Window).lightness() < base
+    assert window.scene.style.name == "dark"
+    action(window, "presentation").trigger()
+    assert qapp.font().pointSizeF() == FONT_POINTS[1]
+    assert window.scene.style.is_presentation
+    action(window, "theme_light").trigger()
+    action(window, "presentation").trigger()
+    assert qapp.font().pointSizeF() == FONT_POINTS[0]
+    assert window.scene.style.name == "light"
+    assert window.settings.value("view/theme") == "light"
+
+
+def test_dock_layout_and_geometry_are_remembered(make_window, settings, qtbot):
+    first = make_window()
+    extra = QDockWidget("Training")
+    extra.setWidget(QLabel("curves"))
+    first.add_panel(extra, Qt.DockWidgetArea.BottomDockWidgetArea)
+    assert extra.toggleViewAction() in first.panels_menu.actions()
+    first.problems_dock.hide()
+    first.resize(1111, 777)
+    first.close()
+    assert settings.value("window/state") is not None
+    second = make_window()
+    assert not second.problems_dock.isVisible()
+    assert second.inspector_dock.isVisible()
+    later = QDockWidget("Training")
+    later.setWidget(QLabel("curves"))
+    second.add_panel(later, Qt.DockWidgetArea.RightDockWidgetArea)
+    assert second.dockWidgetArea(later) == Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+# ----------------------------------------------------------------------------- recovery
+def test_recovery_after_a_simulated_crash(make_window, tmp_path, boxes):
+    store = RecoveryStore(tmp_path / "recovery")
+    crashed = make_window(recovery=store)
+    use_project(crashed)
+    crashed.document.set_param(["h1"], "units", 13)
+    crashed.autosave()
+    assert store.project_path.is_file()
+    store.abandon()  # the process "dies": its files stay, its lock is gone
+    crashed.recovery = None
+    crashed.document.undo_stack.setClean()
+    crashed.close()
+    boxes.answers = [B.Yes]
+    later = make_window(recovery=RecoveryStore(tmp_path / "recovery"), offer_recovery=True)
+    assert boxes.shown[0][1] == "Recover unsaved work?"
+    assert later.document.node("h1")["units"] == 13
+    assert later.document.is_modified and later.isWindowModified()
+    assert not store.project_path.exists()  # the orphan is consumed
+    assert RecoveryStore(tmp_path / "recovery").orphans() == []
+
+
+def test_no_recovery_prompt_after_a_clean_exit(make_window, tmp_path, boxes):
+    store = RecoveryStore(tmp_path / "recovery")
+    first = make_window(recovery=store)
+    use_project(first)
+    first.document.set_param(["h1"], "units", 13)
+    first.autosave()
+    first.document.undo_stack.setClean()
+    first.close()
+    assert list((tmp_path / "recovery").iterdir()) == []
+    make_window(recovery=RecoveryStore(tmp_path / "recovery"), offer_recovery=True)
+    assert boxes.shown == []
+
+
+def test_autosave_timer_runs_every_minute(make_window, tmp_path):
+    window = make_window(recovery=RecoveryStore(tmp_path / "recovery"))
+    assert window.autosave_timer.isActive()
+    assert window.autosave_timer.interval() == 60_000

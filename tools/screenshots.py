@@ -1,0 +1,114 @@
+"""Render the README's screenshots offscreen into docs/images/*.png.
+
+    .venv/bin/python tools/screenshots.py            # every shot
+    .venv/bin/python tools/screenshots.py designer   # only the shots named here
+
+The window is built exactly as `ann-designer` builds it (default example, training UI if
+installed) but with throw-away settings, so the pictures never depend on the machine's
+remembered layout.  Other parts add shots by exposing `SHOTS` (a list of
+`(file_stem, setup(window))`) in `designer.training.screenshots`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("ANN_DESIGNER_NO_RECOVERY", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+OUT_DIR = ROOT / "docs" / "images"
+SIZE = (1500, 900)
+
+Setup = Callable[[object], None]
+
+
+def _designer(window) -> None:
+    """The default example on the canvas, its first hidden layer selected."""
+    ids = window.document.node_ids()
+    dense = [n for n in ids if window.document.node_type(n) == "Dense"]
+    if dense:
+        window.select_nodes([dense[0]])
+
+
+def _designer_dark_presentation(window) -> None:
+    """The same network in the dark theme and presentation mode (for projectors)."""
+    window.set_theme("dark")
+    window.set_presentation(True)
+    _designer(window)
+
+
+def _neuron_view(window) -> None:
+    """The spiral network drawn as neurons, like TensorFlow Playground."""
+    window.set_neuron_view(True)
+    window.select_nodes([])
+
+
+SHOTS: list[tuple[str, Setup]] = [
+    ("designer", _designer),
+    ("designer-dark-presentation", _designer_dark_presentation),
+    ("designer-neuron-view", _neuron_view),
+]
+
+
+def all_shots() -> list[tuple[str, Setup]]:
+    """The designer's shots plus the training UI's, when it has any."""
+    shots = list(SHOTS)
+    try:
+        from designer.training import screenshots as training_shots
+    except ImportError:
+        return shots
+    return shots + list(getattr(training_shots, "SHOTS", []))
+
+
+def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:
+    """Build a fresh window, run `setup`, let it settle, save `out_dir/stem.png`."""
+    from designer.app import application, create_window
+
+    app = application()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = create_window(settings=settings, offer_recovery=False)
+        window.resize(*SIZE)
+        window.show()
+        _settle(app)
+        setup(window)
+        _settle(app)
+        window.fit_view()
+        _settle(app)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"{stem}.png"
+        if not window.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        window.document.undo_stack.setClean()
+        window.set_theme("light")
+        window.set_presentation(False)
+        window.close()
+        window.deleteLater()
+        _settle(app)
+    return path
+
+
+def _settle(app: QApplication, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    for stem, setup in all_shots():
+        if not wanted or stem in wanted:
+            print(render(stem, setup).relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
