@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
+
+import numpy as np
 
 from core import cli_output as out
 from core import workflow
@@ -26,7 +29,7 @@ from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
 from core.export import EXPORT_FORMATS, ExportError, export
 from core.project import Project, ProjectError, load_project, save_project
 from core.spec import SpecError, output_shapes, param_counts, validate
-from core.starter import layered_layout, starter_spec, starter_training
+from core.starter import starter_project
 from core.training import Trainer, TrainingDiverged
 
 PROG = "ann-designer"
@@ -155,8 +158,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(namespace.func(namespace) or 0)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)
+    except BrokenPipeError:  # output piped into e.g. head, which has seen enough
+        _silence_stdout()
+        return EXIT_FAILURE
     except USER_ERRORS as exc:
         return fail(error_line(exc), EXIT_FAILURE)
+    except KeyboardInterrupt:  # outside training (which handles it): files stay intact
+        return fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def fail(message: str, status: int) -> int:
@@ -237,14 +252,7 @@ def project_from_csv(path: Path, target: str, features: list[str], categorical: 
                "task": task}
     ds = workflow.read_source_file(request, path)
     source = {**ds.source, "path": _relative_path(path, project_dir), "embedded": False}
-    n_classes = len(ds.class_names or [])
-    spec, loss = starter_spec(ds.input_shape, ds.task, n_classes, ds.n_outputs)
-    project = Project(name=path.stem, description=f"{ds.task.capitalize()} of {target!r} "
-                      f"from {path.name}", spec=spec, layout=layered_layout(spec),
-                      data=source, preprocessing={"method": "standardize", "offset": [],
-                                                  "scale": []},
-                      split={"val": 0.2, "test": 0.0, "seed": 0},
-                      training=starter_training(loss, len(ds)))
+    project = starter_project(ds, source, path.stem)
     workflow.prepare_data(project, dataset=ds)  # fits the scaler on the training split
     return project, ds
 
@@ -321,16 +329,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     target = Path(args.output) if args.output else path
     epochs = args.epochs or int(project.training.get("epochs", 10))
     progress = out.TrainingProgress(epochs, sys.stderr, enabled=not args.quiet)
-    try:
-        with stop_on_ctrl_c(progress) as hook:
+    try:  # the trainer checks every step for inf/NaN itself: numpy's warnings are noise
+        with stop_on_ctrl_c(progress) as hook, np.errstate(over="ignore", invalid="ignore"):
             outcome = workflow.train_project(
                 project, epochs, on_event=progress, base_dir=path.parent, trainer_hook=hook,
                 lr=args.lr, batch_size=args.batch_size, seed=args.seed)
+    except TrainingDiverged as exc:
+        raise TrainingDiverged(f"{exc} Nothing was saved (set the rate with --lr).",
+                               exc.lr, exc.epoch, exc.step) from None
     finally:
         progress.close()
-    if outcome.stop_reason == "diverged":
-        raise TrainingDiverged("training diverged (the loss became infinite or NaN); "
-                               "lower the learning rate with --lr; nothing was saved")
     save_project(project, target)
     summary = out.metrics_line(progress.last_epoch)
     stopped = outcome.interrupted or outcome.stop_reason == "stopped"
@@ -380,7 +388,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               f"(run '{PROG} train {path}')", file=sys.stderr)
     net = workflow.build_network(project)
     if args.data:
-        ds = workflow.external_dataset(project, Path(args.data), args.target)
+        ds = workflow.external_dataset(project, Path(args.data), args.target,
+                                       path.parent)
         parts = [(Path(args.data).name, ds)]
     else:
         data = workflow.prepare_data(project, base_dir=path.parent)
@@ -405,7 +414,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not project.weights:
         raise ProjectError(f"{path} has no trained weights; run '{PROG} train {path}' first")
     net = workflow.build_network(project)
-    X = workflow.input_features(project, Path(args.input))
+    X = workflow.input_features(project, Path(args.input), path.parent)
     header, rows = workflow.prediction_table(project, net, X)
     if args.output:
         with open(args.output, "w", newline="", encoding="utf-8") as stream:

@@ -71,37 +71,45 @@ def event_values(event: TrainEvent) -> dict[str, float | None]:
 
 
 class TrainingProgress:
-    """A tqdm bar over the epochs whose postfix shows the latest loss and accuracy.
+    """A tqdm bar over all batches of the run, showing the epoch, loss and accuracy.
 
-    Batch events refresh the postfix (tqdm throttles the redraws); epoch events advance
-    the bar. Every epoch's numbers stay in ``last_epoch`` for the closing line.
+    Batch events advance the bar and show that batch's loss and accuracy (tqdm throttles
+    the redraws); epoch events show the epoch's means and the validation numbers, which
+    stay visible until the next epoch ends. Each epoch's numbers are kept in
+    ``last_epoch`` for the closing line.
     """
+
+    SHOWN = ("loss", "accuracy", "mae", "val_loss", "val_accuracy", "val_mae")
 
     def __init__(self, epochs: int, stream: TextIO, enabled: bool = True) -> None:
         self.epochs, self.stream, self.enabled = epochs, stream, enabled
-        self._bar: tqdm | None = None  # created at the first event: errors before it
+        self._bar: tqdm | None = None  # made at the first batch: errors before it
         self.last_epoch: dict[str, float | None] = {}  # stay alone on stderr
+        self._values: dict[str, float] = {}
 
-    @property
-    def bar(self) -> tqdm:
+    def _bar_for(self, batches: int) -> tqdm:
         if self._bar is None:
-            self._bar = tqdm(total=self.epochs, unit="epoch", file=self.stream,
-                             disable=not self.enabled, dynamic_ncols=True, desc="training")
+            self._bar = tqdm(total=self.epochs * max(batches, 1), unit="batch",
+                             file=self.stream, disable=not self.enabled, dynamic_ncols=True,
+                             desc=f"epoch 1/{self.epochs}")
         return self._bar
 
     def __call__(self, event: TrainEvent) -> None:
         if event.kind == "batch":
-            self._postfix({"loss": event.loss, **dict(event.metrics or {})})
+            bar = self._bar_for(event.batches)
+            bar.set_description(f"epoch {event.epoch}/{self.epochs}", refresh=False)
+            self._show({"loss": event.loss, **dict(event.metrics or {})})
+            bar.update(1)
         elif event.kind == "epoch":
             self.last_epoch = event_values(event)
-            self._postfix(self.last_epoch)
-            self.bar.update(1)
+            self._show(self.last_epoch)
 
-    def _postfix(self, values: Mapping[str, float | None]) -> None:
-        shown = {SHORT_NAMES.get(k, k): f"{v:.4f}" for k, v in values.items()
-                 if v is not None and k in ("loss", "accuracy", "val_loss", "val_accuracy",
-                                            "mae", "val_mae")}
-        self.bar.set_postfix(shown, refresh=False)
+    def _show(self, values: Mapping[str, float | None]) -> None:
+        self._values.update({k: float(v) for k, v in values.items()
+                             if v is not None and k in self.SHOWN})
+        if self._bar is not None:
+            self._bar.set_postfix({SHORT_NAMES.get(k, k): f"{v:.4f}"
+                                   for k, v in self._values.items()}, refresh=False)
 
     def write(self, message: str) -> None:
         """A line above the bar (tqdm.write keeps the bar intact)."""

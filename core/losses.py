@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.activations import row_max, row_sum
+
 Array = np.ndarray
 EPSILON = 1e-7
 HUBER_DELTA = 1.0
@@ -47,6 +49,12 @@ def _indices(target: Array, pred: Array) -> Array:
     if t.size and (t.min() < 0 or t.max() >= k):
         raise ValueError(f"class indices must lie in 0..{k - 1}, got {t.min()}..{t.max()}")
     return t.reshape(-1)
+
+
+def _logsumexp_rows(z2: Array) -> Array:
+    """log(sum(exp(z))) of each row, (rows,), without overflow."""
+    m = row_max(z2)
+    return (np.log(row_sum(np.exp(z2 - m))) + m)[:, 0]
 
 
 def _rows(pred: Array) -> int:
@@ -137,9 +145,18 @@ class BinaryCrossentropy(Loss):
         return value, g
 
 
+def _onehot(target: Array, pred: Array) -> Array:
+    t = np.asarray(target)
+    if t.shape != pred.shape and t.size * pred.shape[-1] == pred.size:
+        raise ValueError(f"categorical_crossentropy needs one-hot targets of shape "
+                         f"{pred.shape}, got {t.shape}; for class indices use "
+                         "sparse_categorical_crossentropy")
+    return _like(t, pred)
+
+
 class CategoricalCrossentropy(Loss):
     def value_and_grad(self, pred, target, need_grad=True, out=None):
-        t = _like(target, pred)
+        t = _onehot(target, pred)
         p = np.clip(pred, EPSILON, 1.0 - EPSILON)
         n = _rows(pred)
         value = -float((t * np.log(p)).sum()) / n
@@ -150,12 +167,13 @@ class CategoricalCrossentropy(Loss):
         return value, g
 
     def fused(self, z, p, target, out=None):
-        t = _like(target, z)
+        t = _onehot(target, z)
         n = _rows(z)
-        m = z.max(axis=-1, keepdims=True)
-        lse = np.log(np.exp(z - m).sum(axis=-1, keepdims=True)) + m
+        k = z.shape[-1]
+        t2 = t.reshape(-1, k)
+        lse = _logsumexp_rows(z.reshape(-1, k))
         # -sum t (z - lse) = sum(t) lse - sum(t z), per row.
-        value = float((t.sum(axis=-1, keepdims=True) * lse).sum() - np.vdot(t, z)) / n
+        value = float(np.vdot(row_sum(t2)[:, 0], lse) - np.vdot(t, z)) / n
         g = np.subtract(p, t, out=out)
         g *= 1.0 / n
         return value, g
@@ -181,8 +199,7 @@ class SparseCategoricalCrossentropy(Loss):
         z2 = z.reshape(-1, z.shape[-1])
         n = max(z2.shape[0], 1)
         rows = np.arange(z2.shape[0])
-        m = z2.max(axis=-1)
-        lse = np.log(np.exp(z2 - m[:, None]).sum(axis=-1)) + m
+        lse = _logsumexp_rows(z2)
         value = float((lse - z2[rows, idx]).sum()) / n
         g = p.copy() if out is None else out
         if g is not p:

@@ -6,12 +6,17 @@ an optimizer updates the whole network with a few vector operations and a traini
 writes gradients in place without building dictionaries.  ``param_refs`` says where each
 array sits.  Nodes run in a topological order; the edge order of the spec is the input
 order of merge nodes.
+
+Layers keep their work arrays and the last batch's activations between calls, so the
+public methods hold a lock: a view may call ``predict`` from the UI thread while a
+Trainer steps in another thread, and each call sees a consistent network.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -50,7 +55,7 @@ class SummaryRow(NamedTuple):
 class Network:
     """An executable network; build it with :meth:`from_spec`."""
 
-    def __init__(self, spec: dict, seed: int = 0, dtype: Any = "float32") -> None:
+    def __init__(self, spec: dict, seed: int | None = 0, dtype: Any = "float32") -> None:
         analysis = analyze(spec)
         if analysis.errors:
             raise SpecError(analysis.errors)
@@ -58,18 +63,24 @@ class Network:
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, not {self.dtype}")
         self.spec = copy.deepcopy(spec)
-        self.seed = seed
+        if seed is None:  # still reproducible afterwards: the drawn seed is kept
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self.seed = int(seed)
+        self.lock = threading.RLock()
         self.order: list[str] = list(analysis.order)
         self.input_id: str = analysis.input_id  # type: ignore[assignment]
         self.output_id: str = analysis.output_id  # type: ignore[assignment]
         self.output_shapes = {n: analysis.shapes[n] for n in self.order}
         self._counts = dict(analysis.counts)
+        # Output of the latest forward pass or training step: a work array, valid until
+        # the next call (the Trainer reads it for batch metrics without a copy).
+        self.last_output: Array | None = None
         self._build_layers(analysis)
-        self._allocate(seed)
+        self._allocate(self.seed)
         self._plan(analysis)
 
     @classmethod
-    def from_spec(cls, spec: dict, seed: int = 0, dtype: Any = "float32") -> Network:
+    def from_spec(cls, spec: dict, seed: int | None = 0, dtype: Any = "float32") -> Network:
         """Check ``spec`` (SpecError lists every problem), then build and initialise."""
         return cls(spec, seed=seed, dtype=dtype)
 
@@ -80,7 +91,7 @@ class Network:
             cls = LAYER_TYPES[a.types[n]]
             in_shapes = [a.shapes[j] for j in a.inputs[n]]
             layer = cls(n, dict(a.configs[n]), in_shapes, self.dtype)
-            layer.rng = np.random.default_rng([self.seed, i])
+            layer.rng = np.random.default_rng([self.seed, i + 1])
             self.layers[n] = layer
 
     def _allocate(self, seed: int) -> None:
@@ -127,6 +138,12 @@ class Network:
                           for lay in self._seq)
         self._values_per_sample = max(per_sample, 1)
 
+    def reseed(self, seed: int) -> None:
+        """Restart the random streams of Dropout layers (a Trainer's seed, for instance)."""
+        with self.lock:
+            for i, layer in enumerate(self._seq):
+                layer.rng = np.random.default_rng([int(seed), i + 1])
+
     # ---- properties -------------------------------------------------------------------
     @property
     def output_activation(self) -> str:
@@ -161,15 +178,18 @@ class Network:
         for i, layer in enumerate(self._seq):
             if i != self._in_pos_input:
                 outs[i] = layer.forward([outs[j] for j in self._in_pos[i]], training)
+        self.last_output = outs[self._out_pos]
         return outs
 
     def forward(self, X: Any, training: bool = False, capture: bool = False):
         """The output for ``X``; with ``capture`` also every node's output by id."""
-        outs = self._forward(self._as_input(X), training)
-        y = outs[self._out_pos].copy()
-        if not capture:
-            return y
-        return y, {n: np.array(outs[i]) for i, n in enumerate(self.order)}
+        X = self._as_input(X)
+        with self.lock:
+            outs = self._forward(X, training)
+            y = outs[self._out_pos].copy()
+            if not capture:
+                return y
+            return y, {n: np.array(outs[i]) for i, n in enumerate(self.order)}
 
     def predict(self, X: Any, batch_size: int | None = None) -> Array:
         """Outputs for ``X`` in inference mode, in batches that fit in memory."""
@@ -180,7 +200,8 @@ class Network:
         result = np.empty((n,) + self.output_shape, dtype=self.dtype)
         for s in range(0, n, batch_size):
             xb = self._as_input(X[s:s + batch_size])
-            result[s:s + len(xb)] = self._forward(xb, False)[self._out_pos]
+            with self.lock:
+                result[s:s + len(xb)] = self._forward(xb, False)[self._out_pos]
         return result
 
     def _loss(self, loss: str | Loss) -> Loss:
@@ -195,12 +216,17 @@ class Network:
     def compute_gradients(self, X: Any, Y: Any, loss: str | Loss) -> float:
         """Batch-mean loss of (X, Y); fills ``self.grads``. The training hot path."""
         lossf = self._loss(loss)
-        outs = self._forward(self._as_input(X), True)
-        out_layer = self._seq[self._out_pos]
-        y = outs[self._out_pos]
+        X = self._as_input(X)
         Y = np.asarray(Y)
         if Y.dtype.kind == "f" and Y.dtype != self.dtype:
             Y = Y.astype(self.dtype)
+        with self.lock:
+            return self._step(X, Y, lossf)
+
+    def _step(self, X: Array, Y: Array, lossf: Loss) -> float:
+        outs = self._forward(X, True)
+        out_layer = self._seq[self._out_pos]
+        y = outs[self._out_pos]
         act = out_layer.activation
         fused = act is not None and act.name == lossf.fuses_with
         gbuf = out_layer.buffer("loss_grad", y.shape)
@@ -236,8 +262,9 @@ class Network:
     def loss_and_gradients(self, X: Any, Y: Any, loss: str | Loss
                            ) -> tuple[float, dict[str, dict[str, Array]]]:
         """(batch-mean loss, gradients by node id and weight name, as copies)."""
-        value = self.compute_gradients(X, Y, loss)
-        return value, self.last_gradients()
+        with self.lock:
+            value = self.compute_gradients(X, Y, loss)
+            return value, self.last_gradients()
 
     def evaluate_loss(self, X: Any, Y: Any, loss: str | Loss) -> float:
         """Batch-mean loss in inference mode, computed from the outputs."""
@@ -246,20 +273,22 @@ class Network:
     def last_gradients(self) -> dict[str, dict[str, Array]]:
         """Copies of the last step's gradients, {node_id: {name: array}}."""
         out: dict[str, dict[str, Array]] = {}
-        for r in self.param_refs:
-            out.setdefault(r.node_id, {})[r.name] = \
-                self.grads[r.offset:r.offset + r.size].reshape(r.shape).copy()
+        with self.lock:
+            for r in self.param_refs:
+                out.setdefault(r.node_id, {})[r.name] = \
+                    self.grads[r.offset:r.offset + r.size].reshape(r.shape).copy()
         return out
 
     # ---- weights ----------------------------------------------------------------------
     def get_weights(self) -> dict[str, dict[str, Array]]:
         """Copies of every weight, trainable or not, {node_id: {name: array}}."""
         out: dict[str, dict[str, Array]] = {}
-        for n in self.order:
-            layer = self.layers[n]
-            arrays = {**layer.w, **layer.state}
-            if arrays:
-                out[n] = {k: v.copy() for k, v in arrays.items()}
+        with self.lock:
+            for n in self.order:
+                layer = self.layers[n]
+                arrays = {**layer.w, **layer.state}
+                if arrays:
+                    out[n] = {k: v.copy() for k, v in arrays.items()}
         return out
 
     def set_weights(self, weights: dict[str, dict[str, Any]]) -> None:
@@ -280,8 +309,9 @@ class Network:
                     raise ValueError(f"set_weights: {n}.{name} must have shape {dst.shape}, "
                                      f"got {value.shape}")
                 targets.append((dst, value))
-        for dst, value in targets:  # all checked first: no half-applied update
-            np.copyto(dst, value, casting="unsafe")
+        with self.lock:  # all checked first: no half-applied update
+            for dst, value in targets:
+                np.copyto(dst, value, casting="unsafe")
 
     # ---- description ------------------------------------------------------------------
     def summary(self) -> list[SummaryRow]:

@@ -134,6 +134,7 @@ class Optimizer:
         self.iterations = 0
         self.scratch = np.zeros(self.size, self.dtype)
         self._work: Array | None = None
+        self._backup: Array | None = None
         self.state: dict[str, Array] = {}
         self.reset()
 
@@ -162,11 +163,19 @@ class Optimizer:
         return self._work
 
     # ---- the update -------------------------------------------------------------------
-    def update(self, params: Array, grads: Array, lr: float | None = None) -> None:
-        """One step on ``params`` in place from ``grads`` with learning rate ``lr``."""
+    def update(self, params: Array, grads: Array, lr: float | None = None,
+               backup: Array | None = None) -> None:
+        """One step on ``params`` in place from ``grads`` with learning rate ``lr``.
+
+        With ``backup`` (an array like ``params``) the parameters from before the step
+        are copied there on the way, block by block while they are in cache: the
+        trainer's way back to the last good weights.
+        """
         self._check(params, grads)
         self.iterations += 1
+        self._backup = backup
         self._step(params, grads, self.lr if lr is None else float(lr), params)
+        self._backup = None
 
     def compute_step(self, params: Array, grads: Array, lr: float | None = None) -> Array:
         """Advance the state and return the step ``d`` (``params`` are not changed yet).
@@ -208,6 +217,8 @@ class Optimizer:
         """
         self._compute(params, grads, lr)
         if apply_to is not None:
+            if self._backup is not None:
+                np.copyto(self._backup, apply_to)
             self.apply_step(apply_to, self.scratch)
 
     def _compute(self, params: Array, grads: Array, lr: float) -> None:
@@ -385,6 +396,8 @@ class Adam(Optimizer):
             np.divide(m, d, out=d)
             d *= alpha
             if apply_to is not None:
+                if self._backup is not None:
+                    np.copyto(self._backup[s:s + CHUNK], apply_to[s:s + CHUNK])
                 self.apply_step(apply_to[s:s + CHUNK], d, s)
 
     def step_bound(self, lr: float, grad_bound: float) -> float:

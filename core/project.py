@@ -10,7 +10,7 @@ A project file is a zip archive holding
 
 Project files travel between people, so reading one treats it as hostile: sizes are
 checked before anything is decompressed or allocated, nothing is ever unpickled or
-evaluated (``.npy`` arrays are parsed here and only plain numeric dtypes are accepted),
+evaluated (``core.safe_zip`` parses ``.npy`` arrays and accepts only numeric dtypes),
 and every problem becomes one :class:`ProjectError` line instead of a traceback.
 Saving is atomic: a temporary file in the target folder is written, flushed, fsynced and
 renamed over the old file, so a crash mid-save leaves the old file intact.
@@ -33,7 +33,18 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from numpy.lib import format as npy_format
+
+from core.safe_zip import (
+    NUMERIC_KINDS,
+    ArchiveError,
+    check_members,
+    open_member,
+    read_member,
+    read_npz,
+    safe_member_name,
+    write_npz,
+    zip_info,
+)
 
 FORMAT = "ann-designer-project"
 VERSION = 1
@@ -50,14 +61,9 @@ MAX_TOTAL_BYTES = 2 * 1024**3          # all members together, uncompressed
 MAX_JSON_BYTES = 256 * 1024**2         # project.json (history can be long)
 MAX_MEMBERS = 64                       # members of the project zip
 MAX_ARRAYS = 100_000                   # arrays inside weights.npz
-MAX_RATIO = 200                        # uncompressed / compressed, for members > 1 MiB
-RATIO_FREE_BYTES = 1024**2
 MAX_PARAMETERS = 2**28                 # bound on any whole number in a node's settings
 MAX_NODES = 10_000
 MAX_EDGES = 100_000
-
-_FIXED_DATE = (1980, 1, 1, 0, 0, 0)    # same project -> same bytes
-_NUMERIC_KINDS = "biuf"
 
 
 class ProjectError(Exception):
@@ -110,10 +116,15 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
     write_atomically(path, lambda handle: _write_zip(handle, members))
 
 
-def _project_members(project: Project, folder: Path) -> list[tuple[str, bytes, int]]:
-    """(member name, bytes, compression) for every member of the archive, in order.
+_Content = bytes | Callable[[Any], None]   # bytes, or a function writing to a stream
+
+
+def _project_members(project: Project, folder: Path) -> list[tuple[str, _Content, int]]:
+    """(member name, content, compression) for every member of the archive, in order.
 
     ``folder`` is where the project goes: a relative data path counts from there.
+    The weights are a writer function so that they stream into the file instead of
+    being copied into memory several times (a big network's weights are large).
     """
     arrays, scalars = _split_optimizer_state(project.optimizer_state)
     weight_arrays = _weight_arrays(project.weights)
@@ -127,7 +138,7 @@ def _project_members(project: Project, folder: Path) -> list[tuple[str, bytes, i
         "name": project.name,
         "description": project.description,
         "spec": project.spec,
-        "layout": {str(k): [float(v) for v in pos] for k, pos in project.layout.items()},
+        "layout": _layout_to_save(project.layout),
         "data": project.data,
         "preprocessing": project.preprocessing,
         "split": project.split,
@@ -140,33 +151,64 @@ def _project_members(project: Project, folder: Path) -> list[tuple[str, bytes, i
         "files": files,
         "extra": project.extra,
     }
-    members = [(PROJECT_JSON, _dump_json(document), zipfile.ZIP_DEFLATED)]
+    members: list[tuple[str, _Content, int]] = [
+        (PROJECT_JSON, _dump_json(document), zipfile.ZIP_DEFLATED)]
     if weight_arrays:
         # Stored, not deflated: trained weights hardly compress, and a stored member
         # keeps the compression-ratio check on load meaningful.
-        members.append((WEIGHTS_NPZ, write_npz_bytes(weight_arrays), zipfile.ZIP_STORED))
+        members.append((WEIGHTS_NPZ, lambda stream: write_npz(stream, weight_arrays),
+                        zipfile.ZIP_STORED))
     if data_member is not None:
         members.append((data_member, data_bytes, zipfile.ZIP_DEFLATED))
     return members
+
+
+def _layout_to_save(layout: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Positions as [x, y] floats; a broken position is refused, not written."""
+    out = {}
+    for node_id, pos in (layout or {}).items():
+        try:
+            x, y = (float(v) for v in pos)
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ValueError("not finite")
+        except (TypeError, ValueError) as exc:
+            raise ProjectError(f"Cannot save: the position of node '{node_id}' is "
+                               f"{_short(pos)}, not [x, y].") from exc
+        out[str(node_id)] = [x, y]
+    return out
 
 
 def _dump_json(document: dict[str, Any]) -> bytes:
     def default(value: Any) -> Any:
         if isinstance(value, np.generic):
             return value.item()
-        if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
+        if isinstance(value, np.ndarray) and value.dtype.kind in NUMERIC_KINDS:
             return value.tolist()
         if isinstance(value, (tuple, set, frozenset)):
             return list(value)
         raise TypeError(type(value).__name__)
 
+    # Readable, diff-friendly layout, except the history: one line per list, not per value.
+    token = f"@history-{secrets.token_hex(8)}@"
     try:
-        text = json.dumps(document, indent=1, default=default, ensure_ascii=False)
+        history = _history_json(document.get("history"), default)
+        text = json.dumps({**document, "history": token}, indent=1, default=default,
+                          ensure_ascii=False).replace(json.dumps(token), history, 1)
     except (TypeError, ValueError) as exc:
         raise ProjectError(
             f"Cannot save: a setting holds a value of type {exc} that a project file "
             "cannot store (only numbers, text, lists and dictionaries).") from exc
     return text.encode("utf-8")
+
+
+def _history_json(history: Any, default: Callable[[Any], Any]) -> str:
+    """The history object with one line per metric (a compact list of numbers)."""
+    if not isinstance(history, dict) or not history:
+        return json.dumps(history, default=default)
+    lines = [f"  {json.dumps(str(key))}: "
+             f"{json.dumps(values, default=default, separators=(',', ':'))}"
+             for key, values in history.items()]
+    return "{\n" + ",\n".join(lines) + "\n }"
 
 
 def _weight_arrays(weights: Mapping[str, Mapping[str, Any]] | None) -> dict[str, np.ndarray]:
@@ -175,7 +217,7 @@ def _weight_arrays(weights: Mapping[str, Mapping[str, Any]] | None) -> dict[str,
     for node_id, named in (weights or {}).items():
         for name, value in named.items():
             key = f"{node_id}/{name}"
-            if not _safe_member_name(key):
+            if not safe_member_name(key):
                 raise ProjectError(f"Cannot save the weights of node '{node_id}': its id "
                                    "looks like a file path ('..', leading '/' or 'C:'); "
                                    "rename the node.")
@@ -185,7 +227,7 @@ def _weight_arrays(weights: Mapping[str, Mapping[str, Any]] | None) -> dict[str,
 
 def _numeric_array(value: Any, what: str) -> np.ndarray:
     array = np.asarray(value)
-    if array.dtype.kind not in _NUMERIC_KINDS or array.dtype.fields is not None:
+    if array.dtype.kind not in NUMERIC_KINDS or array.dtype.fields is not None:
         raise ProjectError(f"Cannot save {what}: it holds {array.dtype} values, "
                            "but only numeric arrays can be stored.")
     return array
@@ -237,28 +279,15 @@ def _data_file_name(source: Any) -> str:
     return name if name not in ("", ".", "..") and ":" not in name else "data.csv"
 
 
-def write_npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """An .npz archive (readable by ``np.load``) with fixed dates, so output is stable."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for key, array in arrays.items():
-            member = io.BytesIO()
-            npy_format.write_array(member, np.asarray(array), allow_pickle=False)
-            archive.writestr(_zip_info(f"{key}.npy", zipfile.ZIP_STORED), member.getvalue())
-    return buffer.getvalue()
-
-
-def _zip_info(name: str, compression: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
-    info.compress_type = compression
-    info.external_attr = 0o644 << 16
-    return info
-
-
-def _write_zip(handle: io.BufferedWriter, members: list[tuple[str, bytes, int]]) -> None:
+def _write_zip(handle: io.BufferedWriter, members: list[tuple[str, _Content, int]]) -> None:
     with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
         for name, content, compression in members:
-            archive.writestr(_zip_info(name, compression), content)
+            info = zip_info(name, compression)
+            if callable(content):
+                with archive.open(info, "w", force_zip64=True) as stream:
+                    content(stream)
+            else:
+                archive.writestr(info, content)
 
 
 def write_atomically(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
@@ -319,9 +348,14 @@ def load_project(path: str | os.PathLike) -> Project:
         return _load(path)
     except ProjectError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise ProjectError(f"{path.name} is damaged ({exc}); it cannot be read. "
+    except ArchiveError as exc:
+        raise ProjectError(str(exc)) from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise ProjectError(f"{path.name} is damaged ({_short(exc, 80)}); it cannot be read. "
                            "Use a backup copy of the project.") from exc
+    except NotImplementedError as exc:
+        raise ProjectError(f"{path.name} uses a zip feature ANN Designer does not support "
+                           f"({_short(exc, 80)}); it was not written by ANN Designer.") from exc
     except MemoryError as exc:
         raise ProjectError(f"{path.name} needs more memory than is available.") from exc
     except Exception as exc:  # noqa: BLE001 - a hostile file must never show a traceback
@@ -340,95 +374,43 @@ def _load(path: Path) -> Project:
         raise ProjectError(f"Cannot open {path}: {exc.strerror or exc}.") from exc
     with archive:
         where = path.name
-        members = check_zip_members(archive.infolist(), where, MAX_MEMBERS)
+        members = check_members(archive.infolist(), where, MAX_MEMBERS, MAX_TOTAL_BYTES)
         if PROJECT_JSON not in members:
             raise ProjectError(f"{where} is not an ANN Designer project, or it is "
                                f"truncated: it has no {PROJECT_JSON}.")
         document = _read_json(archive, members[PROJECT_JSON], where)
         document = migrate(document, where)
         project = _project_from_document(document, where)
-        files = _files_entry(document, where)
+        files = _files_entry(document, members, where)
         arrays = {}
         if files.get("weights"):
-            content = _read_member(archive, members, files["weights"], where)
-            arrays = read_npz_bytes(content, f"{where}: {files['weights']}")
+            info = _member(members, files["weights"], where)
+            with open_member(path, archive, info, where) as stream:
+                arrays = read_npz(stream, f"{where}: {info.filename}", MAX_ARRAYS,
+                                  MAX_TOTAL_BYTES)
         _attach_arrays(project, document, arrays, where)
         if files.get("data"):
-            project.embedded_data = _read_member(archive, members, files["data"], where)
+            info = _member(members, files["data"], where)
+            project.embedded_data = read_member(archive, info, where)
         elif (project.data or {}).get("embedded"):
             raise ProjectError(f"{where}: the data file is marked as embedded but the "
                                "archive has no data/ member; the file is incomplete.")
     return project
 
 
-def check_zip_members(infos: list[zipfile.ZipInfo], where: str,
-                      max_members: int) -> dict[str, zipfile.ZipInfo]:
-    """Refuse unsafe names, unknown compression, encryption and bombs before reading.
-
-    The sizes come from the central directory; ``zipfile`` never returns more bytes than
-    the declared size (and fails the CRC check if the stream disagrees), so checking the
-    declared sizes bounds what reading can allocate.
-    """
-    if len(infos) > max_members:
-        raise ProjectError(f"{where} has {len(infos)} members; a project has at most "
-                           f"{max_members}. It is not a valid project file.")
-    members: dict[str, zipfile.ZipInfo] = {}
-    total = 0
-    for info in infos:
-        name = info.filename
-        _check_member_name(name, where)
-        if name in members:
-            raise ProjectError(f"{where} holds two members named '{name}'; refusing an "
-                               "ambiguous file.")
-        if info.flag_bits & 0x1:
-            raise ProjectError(f"{where}: member '{name}' is encrypted; project files "
-                               "are never encrypted.")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ProjectError(f"{where}: member '{name}' uses an unsupported compression "
-                               f"method ({info.compress_type}).")
-        total += info.file_size
-        if info.file_size > MAX_TOTAL_BYTES or total > MAX_TOTAL_BYTES:
-            raise ProjectError(f"{where} would unpack to more than "
-                               f"{MAX_TOTAL_BYTES // 1024**3} GiB; refusing to open it.")
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > RATIO_FREE_BYTES and ratio > MAX_RATIO:
-            raise ProjectError(f"{where}: member '{name}' expands {ratio:.0f} times when "
-                               "unpacked (a zip bomb?); refusing to open it.")
-        members[name] = info
-    return members
-
-
-def _safe_member_name(name: str) -> bool:
-    """No parent-folder parts, no absolute or drive paths, no NUL: safe to extract."""
-    parts = name.replace("\\", "/").split("/")
-    absolute = name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":")
-    return not (absolute or ".." in parts or "\x00" in name)
-
-
-def _check_member_name(name: str, where: str) -> None:
-    if not _safe_member_name(name):
-        raise ProjectError(f"{where} contains a member with an unsafe name ({name!r}); "
-                           "refusing to open it.")
-
-
-def _read_member(archive: zipfile.ZipFile, members: Mapping[str, zipfile.ZipInfo],
-                 name: str, where: str) -> bytes:
-    info = members.get(name)
-    if info is None:
+def _member(members: Mapping[str, zipfile.ZipInfo], name: str, where: str
+            ) -> zipfile.ZipInfo:
+    if name not in members:
         raise ProjectError(f"{where} is incomplete: the member '{name}' listed in "
                            f"{PROJECT_JSON} is missing.")
-    with archive.open(info) as stream:
-        content = stream.read(info.file_size + 1)
-    if len(content) != info.file_size:
-        raise ProjectError(f"{where}: member '{name}' is truncated or damaged.")
-    return content
+    return members[name]
 
 
 def _read_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> dict:
     if info.file_size > MAX_JSON_BYTES:
         raise ProjectError(f"{where}: {PROJECT_JSON} is {info.file_size / 1024**2:.0f} MiB, "
                            f"more than the {MAX_JSON_BYTES // 1024**2} MiB a project allows.")
-    raw = _read_member(archive, {info.filename: info}, info.filename, where)
+    raw = read_member(archive, info, where)
     try:
         document = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -577,8 +559,14 @@ def _class_names(value: Any, where: str) -> list[str] | None:
     return value
 
 
-def _files_entry(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
-    files = doc.get("files", {})
+def _files_entry(doc: Mapping[str, Any], members: Mapping[str, zipfile.ZipInfo],
+                 where: str) -> dict[str, Any]:
+    """Which member holds what; inferred from the members if a hand-made file has no table."""
+    if "files" not in doc:
+        data = [name for name in members if name.startswith(DATA_DIR)]
+        return {"weights": WEIGHTS_NPZ if WEIGHTS_NPZ in members else None,
+                "data": data[0] if len(data) == 1 else None}
+    files = doc.get("files")
     ok = isinstance(files, dict) and all(v is None or isinstance(v, str)
                                          for v in files.values())
     if not ok:
@@ -653,9 +641,9 @@ def _largest_int(value: Any) -> int:
     return 0
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, limit: int = 40) -> str:
     text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # ----------------------------------------------------------------------- weights.npz
@@ -683,55 +671,6 @@ def _attach_arrays(project: Project, doc: Mapping[str, Any],
         if not isinstance(values, dict):
             raise ProjectError(f"{where}: {PROJECT_JSON} 'optimizer_state' is damaged.")
         project.optimizer_state = {**values, **optimizer_arrays}
-
-
-def read_npz_bytes(content: bytes, where: str,
-                   max_arrays: int = MAX_ARRAYS) -> dict[str, np.ndarray]:
-    """Arrays of an untrusted .npz, parsed without ``np.load`` and never unpickled.
-
-    Each member's declared size is checked before it is read, each ``.npy`` header is
-    parsed with numpy's literal-only header reader, only plain numeric dtypes are
-    accepted, and the data must be exactly as long as the header's shape says.
-    """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile as exc:
-        raise ProjectError(f"{where} is not a valid .npz archive.") from exc
-    with archive:
-        members = check_zip_members(archive.infolist(), where, max_arrays)
-        arrays = {}
-        for name in members:
-            if not name.endswith(".npy"):
-                raise ProjectError(f"{where} holds '{name}', which is not a .npy array.")
-            raw = _read_member(archive, members, name, where)
-            arrays[name[:-4]] = parse_npy(raw, f"{where}: '{name[:-4]}'")
-    return arrays
-
-
-def parse_npy(raw: bytes, where: str) -> np.ndarray:
-    """One ``.npy`` array from bytes; refuses object dtypes and size mismatches."""
-    stream = io.BytesIO(raw)
-    try:
-        version = npy_format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = npy_format.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy_format.read_array_header_2_0(stream)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, TypeError, SyntaxError, EOFError) as exc:
-        raise ProjectError(f"{where} is not a valid .npy array ({exc}).") from exc
-    if dtype.hasobject or dtype.fields is not None or dtype.kind not in _NUMERIC_KINDS:
-        what = "Python objects (pickled data)" if dtype.hasobject else f"{dtype} values"
-        raise ProjectError(f"{where} holds {what}; only numeric arrays are accepted, "
-                           "and pickled data is never loaded.")
-    count = math.prod(int(d) for d in shape)
-    offset = stream.tell()
-    if len(raw) - offset != count * dtype.itemsize:
-        raise ProjectError(f"{where}: its data ({len(raw) - offset} bytes) does not match its "
-                           f"shape {tuple(shape)}; the file is damaged.")
-    array = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
-    return array.reshape(shape, order="F" if fortran else "C").copy(order="K")
 
 
 # ------------------------------------------------------------------------------ helpers

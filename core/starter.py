@@ -12,6 +12,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.data import DataError, Dataset
+from core.project import Project
+
 LAYER_X_STEP = 200.0
 LAYER_Y_STEP = 140.0
 ORIGIN = (80.0, 200.0)
@@ -36,7 +39,7 @@ def output_head(task: str, n_classes: int, n_outputs: int) -> tuple[int, str, st
     """
     if task == "classification":
         if n_classes < 2:
-            raise ValueError(f"the target has {n_classes} class; a classifier needs at "
+            raise DataError(f"the target has {n_classes} class; a classifier needs at "
                              "least two different values in the target column")
         if n_classes == 2:
             return 1, "sigmoid", "binary_crossentropy"
@@ -64,6 +67,22 @@ def starter_training(loss: str, n_samples: int) -> dict[str, Any]:
     return {"loss": loss, "optimizer": {"type": "adam", "lr": 0.01},
             "batch_size": int(min(32, max(1, n_samples))), "epochs": 50, "seed": 0,
             "schedule": None, "l1": 0.0, "l2": 0.0, "clipnorm": None}
+
+
+def starter_project(ds: Dataset, source: Mapping[str, Any], name: str) -> Project:
+    """A new, untrained project for ``ds``: starting network, layout, settings.
+
+    Inputs are standardized (the scaler is fitted later, on the training split only) and
+    20 % of the samples are held out for validation.
+    """
+    spec, loss = starter_spec(ds.input_shape, ds.task, ds.n_classes, ds.n_outputs)
+    target = source.get("target")
+    return Project(name=name, description=f"{ds.task.capitalize()} of {target!r} from "
+                   f"{ds.name or 'the data'}", spec=spec, layout=layered_layout(spec),
+                   data=dict(source),
+                   preprocessing={"method": "standardize", "offset": [], "scale": []},
+                   split={"val": 0.2, "test": 0.0, "seed": 0},
+                   training=starter_training(loss, len(ds)), class_names=ds.class_names)
 
 
 def layered_layout(spec: Mapping[str, Any], origin: tuple[float, float] = ORIGIN,

@@ -16,12 +16,15 @@ Memory.  The data is never copied as a whole: each epoch draws a permutation of 
 indices from the trainer's own seeded generator and gathers one batch at a time into a
 preallocated buffer (``np.take(..., out=)``).  A validation split is a second index array.
 
-Divergence.  Before touching the weights a step checks, in this order, that the loss, the
-gradients and the optimizer's step are finite (each a scalar test or one BLAS dot over the
-flat buffer).  The first that is not raises :class:`TrainingDiverged` with the weights
-exactly as they were before the step, so no copy of them is ever needed.  The weights
-cannot become non-finite otherwise: every element of an accepted step is below 1.8e19 in
-size (its square is finite), far too small to overflow a finite weight.
+Divergence.  Before touching the weights a step checks that the loss and the gradients
+are finite (a scalar test and one BLAS dot over the flat buffer; the dot also gives the
+norm for clipping), and the optimizer's step when it cannot bound it from the gradient
+norm (adaptive optimizers always can).  An accepted step is then finite and far too small
+to overflow a finite weight, so the weights themselves never need a scan.  Weights whose
+loss is not finite are not good weights, though: so every update copies the weights it
+changes into a preallocated buffer on the way (Adam does it block by block while they are
+in cache), and :class:`TrainingDiverged` puts back the weights from before the last
+update, the last ones whose loss and gradients were both finite.
 
 Threads.  ``request_stop()``, ``pause()``, ``resume()`` and ``set_learning_rate()`` may be
 called from any thread; ``run()`` looks at them before every batch.
@@ -175,12 +178,10 @@ class MetricAccumulator:
         self.y_sum: Array | None = None
         self.y2_sum: Array | None = None
 
-    def add(self, loss: float, pred: Array | None, target: Array, n: int) -> dict[str, float]:
+    def add(self, loss: float, pred: Array, target: Array, n: int) -> dict[str, float]:
         """Add one batch (``n`` samples, mean ``loss``); returns that batch's metrics."""
         self.n += n
         self.loss_sum += loss * n
-        if pred is None:
-            return {}
         if self.task == "classification":
             return self._add_classification(pred, target)
         return self._add_regression(pred, target)
@@ -339,6 +340,8 @@ class Trainer:
         self._state: _EpochState | None = None
         self._stopping = _StopState()
         self._scratch: Array | None = None
+        self._good: Array | None = None
+        self._good_valid = False
         self._xbuf: Array | None = None
         self._ybuf: Array | None = None
         self._lock = threading.Lock()
@@ -411,6 +414,8 @@ class Trainer:
             val_X, val_Y = X, Y
         self._data = _Bound(X, Y, train_idx, val_X, val_Y, val_idx)
         self._state = None
+        self._good = np.empty_like(self.net.params)  # weights before the last update
+        self._good_valid = False
         b = min(self.batch_size, self._data.n_train)
         self._xbuf = np.empty((b, *X.shape[1:]), self.dtype)
         self._ybuf = np.empty((b, *Y.shape[1:]), self._target_dtype())
@@ -563,20 +568,25 @@ class Trainer:
         st.batch += 1
         n = len(idx)
         xb, yb = self._xbuf[:n], self._ybuf[:n]
-        np.take(data.X, idx, axis=0, out=xb, mode="clip")
-        np.take(data.Y, idx, axis=0, out=yb, mode="clip")
+        _gather(data.X, idx, xb)
+        _gather(data.Y, idx, yb)
         return xb, yb, n
 
     def _train_batch(self) -> tuple[TrainEvent, TrainEvent | None]:
         """One optimizer step; returns the batch event and, at an epoch's end, its event."""
         lr = self.lr
         xb, yb, n = self._next_batch()
-        loss = self._step_weights(xb, yb, lr)
+        st = self._state
+        try:
+            loss = self._step_weights(xb, yb, lr)
+        except TrainingDiverged:
+            st.position -= n  # the batch was not learned: it comes again next time
+            st.batch -= 1
+            raise
         self._lr = lr
         self.global_step += 1
         self.samples_seen += n
-        st = self._state
-        metrics = st.metrics.add(loss, self._batch_output(n), yb, n)
+        metrics = st.metrics.add(loss, self._batch_output(xb), yb, n)
         self.history.setdefault("batch_loss", []).append(loss)
         batches = -(-self._data.n_train // self.batch_size)
         event = TrainEvent("batch", self.epoch + 1, self.global_step, loss,
@@ -591,7 +601,8 @@ class Trainer:
     def _step_weights(self, xb: Array, yb: Array, lr: float) -> float:
         """Gradients, penalties, clipping, checks and the update; returns the loss."""
         net, params, grads = self.net, self.net.params, self.net.grads
-        loss = float(net.compute_gradients(xb, yb, self.loss_name))
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled below
+            loss = float(net.compute_gradients(xb, yb, self.loss_name))
         if self.l1 or self.l2:
             loss += self._add_penalties(params, grads)
         if not math.isfinite(loss):
@@ -607,13 +618,15 @@ class Trainer:
         # Every |g_i| <= norm; when the optimizer can bound its step from that, the step
         # is finite and small next to the float range, and needs no look of its own.
         if opt.step_bound(lr, min(norm, self.clipnorm or norm)) <= STEP_LIMIT:
-            opt.update(params, grads, lr)
-            return loss
-        d = opt.compute_step(params, grads, lr)
-        size = float(np.dot(d, d))
-        if not math.isfinite(size):
-            self._diverged("weight update", size, lr)
-        opt.apply_step(params, d)
+            opt.update(params, grads, lr, backup=self._good)
+        else:
+            d = opt.compute_step(params, grads, lr)
+            size = float(np.dot(d, d))
+            if not math.isfinite(size):
+                self._diverged("weight update", size, lr)
+            np.copyto(self._good, params)
+            opt.apply_step(params, d)
+        self._good_valid = True
         return loss
 
     def _add_penalties(self, params: Array, grads: Array) -> float:
@@ -642,29 +655,32 @@ class Trainer:
         return total
 
     def _diverged(self, what: str, value: float, lr: float) -> None:
-        """Reset the optimizer's state and raise TrainingDiverged (weights untouched)."""
+        """Put back the weights from before the last update, whose loss and gradients
+        were finite; reset the optimizer's state; raise TrainingDiverged."""
+        if self._good_valid:
+            np.copyto(self.net.params, self._good)
+            self._good_valid = False
         self.optimizer.reset()
         kind = "NaN" if math.isnan(value) else "infinite"
         epoch = self.epoch + 1
         raise TrainingDiverged(
             f"Training diverged in epoch {epoch}, step {self.global_step + 1}: the "
             f"{what} became {kind}. The learning rate {lr:g} is probably too high; try "
-            f"{lr / 10:g}. The weights from before this step were kept.",
+            f"{lr / 10:g}. The last weights with a finite loss were put back.",
             lr, epoch, self.global_step + 1)
 
-    def _batch_output(self, n: int) -> Array | None:
+    def _batch_output(self, xb: Array) -> Array:
         """The network's output for the batch just trained, for the batch metrics.
 
-        ``net.last_output`` when the network keeps it; otherwise the output layer's
-        kept activation; otherwise None (then only the loss is tracked per batch).
+        ``net.last_output`` when the network keeps it, else the output layer's kept
+        activation; only when neither exists is the batch run again in inference mode.
         """
         out = getattr(self.net, "last_output", None)
         if out is None:
-            layer = self.net.layers.get(self.net.output_id)
-            out = getattr(layer, "_y", None)
-        if isinstance(out, np.ndarray) and out.ndim >= 1 and len(out) == n:
+            out = getattr(self.net.layers.get(self.net.output_id), "_y", None)
+        if isinstance(out, np.ndarray) and out.ndim >= 1 and len(out) == len(xb):
             return out
-        return None
+        return self.net.predict(xb)
 
     def _finish_epoch(self, st: _EpochState, batches: int) -> TrainEvent:
         loss, metrics = st.metrics.result()
@@ -762,6 +778,14 @@ class Trainer:
                 method(self, event)
             else:
                 cb(event)
+
+
+def _gather(src: Array, idx: Array, out: Array) -> None:
+    """``out[:] = src[idx]`` without a temporary when the dtypes agree."""
+    if src.dtype == out.dtype:
+        np.take(src, idx, axis=0, out=out, mode="clip")  # idx is in range by construction
+    else:
+        out[...] = src[idx]
 
 
 def _first_bad_row(a: Array, chunk: int = 4096) -> int | None:

@@ -20,7 +20,16 @@ from typing import Any
 import numpy as np
 
 from core.csv_features import read_features
-from core.data import DataError, Dataset, Scaler, load_builtin, read_csv, split
+from core.data import (
+    DataError,
+    Dataset,
+    Scaler,
+    feature_transforms,
+    load_builtin,
+    read_csv,
+    read_npy,
+    split,
+)
 from core.network import Network
 from core.project import Project, ProjectError, extract_data
 from core.project import build_network as _project_network
@@ -29,6 +38,7 @@ from core.training import Trainer, TrainEvent
 REGRESSION_LOSSES = frozenset({"mse", "mae", "huber"})
 TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping")
 SPLITS = ("train", "val", "test")
+NUMPY_SUFFIXES = (".npy", ".npz")
 
 
 @dataclass
@@ -120,12 +130,36 @@ def load_dataset(project: Project, base_dir: str | Path | None = None) -> Datase
 
 def read_source_file(source: Mapping[str, Any], path: str | Path,
                      target: str | None = None) -> Dataset:
-    """Read a CSV/TSV file with a source's target, feature and categorical columns."""
-    return read_csv(path, target or source.get("target"),
-                    features=source.get("features") or None,
+    """Read a data file with a source's target, feature and categorical columns.
+
+    CSV/TSV files go through ``read_csv``; ``.npy``/``.npz`` arrays through ``read_npy``
+    (there the target is a column number, or the file's ``y`` array).
+    """
+    target = target or source.get("target")
+    if Path(path).suffix.lower() in NUMPY_SUFFIXES:
+        return read_npy(path, target=target if isinstance(target, int) else None,
+                        task=source.get("task"))
+    return read_csv(path, target, features=source.get("features") or None,
                     categorical=tuple(source.get("categorical") or ()),
                     drop_bad_rows=bool(source.get("drop_bad_rows", False)),
                     task=source.get("task"))
+
+
+def transforms_of(project: Project) -> list[str]:
+    """Playground input features (``data["transforms"]``, e.g. ["x1", "x1*x2"]), if any."""
+    return [str(t) for t in (project.data or {}).get("transforms") or []]
+
+
+def with_transforms(project: Project, X: np.ndarray) -> np.ndarray:
+    """2-D points through the project's Playground feature transforms (if it has any).
+
+    Applied before scaling, and only to data with two raw features, as in the designer.
+    """
+    transforms = transforms_of(project)
+    X = np.asarray(X, dtype=np.float32)
+    if not transforms or X.shape[1:] != (2,):
+        return X
+    return feature_transforms(X, transforms)
 
 
 def fitted_scaler(project: Project, train: Dataset) -> Scaler | None:
@@ -166,11 +200,15 @@ def prepare_data(project: Project, base_dir: str | Path | None = None,
                  dataset: Dataset | None = None) -> PreparedData:
     """Load, split and scale a project's data the way its settings say.
 
-    Fits the scaler on the training split if the project's preprocessing was never
-    fitted and records the class names in the project, so that prediction and export
+    Applies the project's Playground feature transforms (unless ``dataset`` is given, which
+    must already be transformed), fits the scaler on the training split if it was never
+    fitted, and records the class names in the project, so that prediction and export
     later use exactly what training used.
     """
-    ds = dataset if dataset is not None else load_dataset(project, base_dir)
+    if dataset is None:  # a dataset passed in already went through the transforms
+        raw = load_dataset(project, base_dir)
+        dataset = dataclasses.replace(raw, X=with_transforms(project, raw.X))
+    ds = dataset
     settings = {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
     train, val, test = split(ds, val=float(settings["val"]), test=float(settings["test"]),
                              seed=int(settings["seed"]))
@@ -208,32 +246,34 @@ def input_shape(project: Project) -> list[int]:
     raise ProjectError("the network has no Input node; add one in the designer")
 
 
-def feature_names(project: Project) -> list[str]:
-    """The input columns the network was trained on, in order."""
+def feature_names(project: Project, base_dir: str | Path | None = None) -> list[str]:
+    """The raw input columns the network was trained on, in order.
+
+    Recorded in the data source for CSV files; otherwise read from the data itself.
+    """
     source = project.data or {}
     if source.get("kind") == "file" and source.get("features"):
         return [str(name) for name in source["features"]]
-    if source.get("kind") == "builtin":
-        return list(load_dataset(project).feature_names)
-    raise ProjectError("the project does not record its feature columns; open it in the "
-                       "designer and choose its data again")
+    return list(load_dataset(project, base_dir).feature_names)
 
 
-def input_features(project: Project, path: str | Path) -> np.ndarray:
+def input_features(project: Project, path: str | Path,
+                   base_dir: str | Path | None = None) -> np.ndarray:
     """Scaled network inputs for every row of a CSV file, encoded as in training.
 
     The file must hold the project's feature columns (by name, or exactly those columns
     without a header); the target and any other columns are ignored.
     """
     source = project.data or {}
-    X = read_features(path, feature_names(project), source.get("categories"),
-                      int(np.prod(input_shape(project))))
-    X = as_input(project, X)
+    raw = read_features(path, feature_names(project, base_dir), source.get("categories"),
+                        int(np.prod(input_shape(project))))
+    X = as_input(project, with_transforms(project, raw))
     scaler = project_scaler(project)
     return X if scaler is None else np.asarray(scaler.transform(X), dtype=np.float32)
 
 
-def external_dataset(project: Project, path: str | Path, target: str | None = None) -> Dataset:
+def external_dataset(project: Project, path: str | Path, target: str | None = None,
+                     base_dir: str | Path | None = None) -> Dataset:
     """A labelled CSV file encoded and scaled as the project's data, classes aligned.
 
     For evaluating on new data: features as :func:`input_features` reads them, targets
@@ -245,9 +285,10 @@ def external_dataset(project: Project, path: str | Path, target: str | None = No
     if not target:
         raise DataError("this project trains on built-in data, so the file's target column "
                         "is unknown; name it with --target COLUMN")
-    labelled = read_csv(path, target, features=feature_names(project), task=task_of(project))
+    names = feature_names(project, base_dir)
+    labelled = read_csv(path, target, features=names, task=task_of(project))
     labelled = align_classes(labelled, project.class_names)
-    X = input_features(project, path)
+    X = input_features(project, path, base_dir)
     return dataclasses.replace(labelled, X=X)
 
 
@@ -303,19 +344,37 @@ def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
 
 
 class _LastGood:
-    """Copies of the weights and optimizer state after the last complete batch."""
+    """Copies of the weights and optimizer state after the last complete batch.
+
+    Taken after every batch, so they reuse preallocated buffers (``np.copyto``) for the
+    flat parameter buffer and the optimizer's arrays; only networks with non-trainable
+    state (BatchNormalization's moving statistics) also copy that.
+    """
 
     def __init__(self, trainer: Trainer) -> None:
-        self.trainer = trainer
-        self.take()
+        self.net, self.optimizer = trainer.net, trainer.optimizer
+        self.params = self.net.params.copy()
+        self.state = {name: arr.copy() for name, arr in self.optimizer.state.items()}
+        self.iterations = self.optimizer.iterations
+        self.has_buffers = any(getattr(layer, "state", None)
+                               for layer in getattr(self.net, "layers", {}).values())
+        self.weights = self.net.get_weights() if self.has_buffers else None
 
     def take(self) -> None:
-        self.weights = self.trainer.net.get_weights()
-        self.optimizer = self.trainer.optimizer.state_dict()
+        np.copyto(self.params, self.net.params)
+        for name, arr in self.optimizer.state.items():
+            np.copyto(self.state[name], arr)
+        self.iterations = self.optimizer.iterations
+        if self.has_buffers:
+            self.weights = self.net.get_weights()
 
     def restore(self) -> None:
-        self.trainer.net.set_weights(self.weights)
-        self.trainer.optimizer.load_state_dict(self.optimizer)
+        if self.weights is not None:
+            self.net.set_weights(self.weights)
+        np.copyto(self.net.params, self.params)
+        for name, arr in self.state.items():
+            np.copyto(self.optimizer.state[name], arr)
+        self.optimizer.iterations = self.iterations
 
 
 def train_project(project: Project, epochs: int | None = None,

@@ -26,33 +26,38 @@ class DocumentCommand(QUndoCommand):
 
     structural = True
 
-    def __init__(self, doc: Document, text: str, parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
+    def __init__(self, doc: Document, text: str) -> None:
+        super().__init__(text)
         self.doc = doc
-        self._kids: list[QUndoCommand] = []  # keeps Python wrappers of children alive
-
-    def adopt(self, child: DocumentCommand) -> None:
-        self._kids.append(child)
 
 
-class BatchCommand(DocumentCommand):
-    """Runs its child commands inside one ``doc.batch()`` (a single validation)."""
+class CompoundCommand(DocumentCommand):
+    """An edit made of child commands, run in order and undone in reverse, validated once.
+
+    The children are kept in a Python list rather than as Qt child commands: PySide6 would
+    otherwise own the same objects from both sides and can crash while collecting them.
+    """
+
+    def __init__(self, doc: Document, text: str) -> None:
+        super().__init__(doc, text)
+        self.children: list[DocumentCommand] = []
 
     def redo(self) -> None:
         with self.doc.batch():
-            super().redo()
+            for child in self.children:
+                child.redo()
 
     def undo(self) -> None:
         with self.doc.batch():
-            super().undo()
+            for child in reversed(self.children):
+                child.undo()
 
 
 class AddNode(DocumentCommand):
     """Insert one node at a position."""
 
-    def __init__(self, doc: Document, node: dict[str, Any], pos: tuple[float, float],
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(doc, f"Add {node['type']} {node['id']}", parent)
+    def __init__(self, doc: Document, node: dict[str, Any], pos: tuple[float, float]) -> None:
+        super().__init__(doc, f"Add {node['type']} {node['id']}")
         self.node = copy.deepcopy(node)
         self.pos = (float(pos[0]), float(pos[1]))
 
@@ -66,8 +71,8 @@ class AddNode(DocumentCommand):
 class RemoveNode(DocumentCommand):
     """Remove one node whose edges are already gone; undo restores its place and weights."""
 
-    def __init__(self, doc: Document, node_id: str, parent: QUndoCommand | None = None) -> None:
-        super().__init__(doc, f"Remove {node_id}", parent)
+    def __init__(self, doc: Document, node_id: str) -> None:
+        super().__init__(doc, f"Remove {node_id}")
         self.node_id = node_id
         self._saved: tuple[dict[str, Any], tuple[float, float], int] | None = None
         self._weights: dict[str, np.ndarray] | None = None
@@ -91,9 +96,8 @@ class RemoveNode(DocumentCommand):
 class Connect(DocumentCommand):
     """Add the edge ``src -> dst`` (at ``index`` in the edge list when given)."""
 
-    def __init__(self, doc: Document, src: str, dst: str, index: int | None = None,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(doc, f"Connect {src} to {dst}", parent)
+    def __init__(self, doc: Document, src: str, dst: str, index: int | None = None) -> None:
+        super().__init__(doc, f"Connect {src} to {dst}")
         self.src, self.dst, self.index = src, dst, index
 
     def redo(self) -> None:
@@ -106,9 +110,8 @@ class Connect(DocumentCommand):
 class Disconnect(DocumentCommand):
     """Remove the edge ``src -> dst``; undo puts it back at the same index."""
 
-    def __init__(self, doc: Document, src: str, dst: str,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(doc, f"Disconnect {src} from {dst}", parent)
+    def __init__(self, doc: Document, src: str, dst: str) -> None:
+        super().__init__(doc, f"Disconnect {src} from {dst}")
         self.src, self.dst = src, dst
         self.index: int | None = None
 
@@ -119,7 +122,7 @@ class Disconnect(DocumentCommand):
         self.doc.insert_edge(self.src, self.dst, self.index)
 
 
-class RemoveNodes(BatchCommand):
+class RemoveNodes(CompoundCommand):
     """Remove nodes; every edge touching them is removed first by a child command."""
 
     def __init__(self, doc: Document, ids: list[str]) -> None:
@@ -128,21 +131,21 @@ class RemoveNodes(BatchCommand):
         gone = set(ids)
         for src, dst in doc.edges():
             if src in gone or dst in gone:
-                self.adopt(Disconnect(doc, src, dst, parent=self))
+                self.children.append(Disconnect(doc, src, dst))
         for node_id in ids:
-            self.adopt(RemoveNode(doc, node_id, parent=self))
+            self.children.append(RemoveNode(doc, node_id))
 
 
-class Paste(BatchCommand):
+class Paste(CompoundCommand):
     """Insert copied nodes (already renamed) and the edges between them."""
 
     def __init__(self, doc: Document, placed: list[tuple[dict[str, Any], tuple[float, float]]],
                  edges: list[tuple[str, str]], text: str = "Paste") -> None:
         super().__init__(doc, f"{text} {len(placed)} layer{'s' * (len(placed) != 1)}")
         for node, pos in placed:
-            self.adopt(AddNode(doc, node, pos, parent=self))
+            self.children.append(AddNode(doc, node, pos))
         for src, dst in edges:
-            self.adopt(Connect(doc, src, dst, parent=self))
+            self.children.append(Connect(doc, src, dst))
 
 
 class MoveNodes(DocumentCommand):

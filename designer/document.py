@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -297,14 +298,10 @@ class Document(QObject):
         if self._batch_depth:
             self._dirty = True
             return
-        from core.spec import output_shapes, param_counts, validate
-
         self._dirty = False
         training = getattr(self._project, "training", None)
         loss = training.get("loss") if isinstance(training, dict) else None
-        self._problems = list(validate(self._spec, loss=loss))
-        self._shapes = _safe_call(output_shapes, self._spec)
-        self._param_counts = _safe_call(param_counts, self._spec)
+        self._problems, self._shapes, self._param_counts = _analyze(self._spec, loss)
         self._revision += 1
         if emit:
             self.specChanged.emit()
@@ -656,22 +653,45 @@ class Document(QObject):
             return {}
         from core.network import Network
 
-        training = getattr(self._project, "training", None) or {}
-        seed = training.get("seed", 0) if isinstance(training, dict) else 0
         try:
-            return Network.from_spec(self._spec, seed=int(seed or 0)).get_weights()
+            return Network.from_spec(self._spec, seed=self._seed()).get_weights()
         except Exception:  # noqa: BLE001 - an engine refusal only means "no preview"
             return {}
 
     def layer_weights(self, node_id: str) -> dict[str, np.ndarray] | None:
         """Weights of one layer for display: trained/live ones when their shapes still fit
         the spec, else a fresh initialisation; None when the layer has none."""
-        fresh = self.initial_weights().get(node_id)
+        fresh = self.initial_weights().get(node_id) or self._fallback_dense(node_id)
         current = (self.weights or {}).get(node_id)
         if current and (fresh is None or all(
                 k in current and np.shape(current[k]) == np.shape(v) for k, v in fresh.items())):
             return current
         return fresh
+
+    def _fallback_dense(self, node_id: str) -> dict[str, np.ndarray] | None:
+        """Fresh Dense weights when the whole network cannot be built yet (other layers
+        have problems), so the neuron view still works on the valid part."""
+        node = self._by_id.get(node_id)
+        inputs = self.predecessors(node_id)
+        if node is None or node.get("type") != "Dense" or len(inputs) != 1:
+            return None
+        feeding, units = self._shapes.get(inputs[0]), node.get("units")
+        if not feeding or len(feeding) != 1 or not isinstance(units, int) or units < 1:
+            return None
+        from core.initializers import initialize
+
+        rng = np.random.default_rng([self._seed(), zlib.crc32(node_id.encode())])
+        kernel = np.empty((int(feeding[0]), units), np.float32)
+        try:
+            initialize(str(node.get("kernel_initializer", "glorot_uniform")), kernel, rng)
+        except (KeyError, ValueError):
+            initialize("glorot_uniform", kernel, rng)
+        return {"kernel": kernel, "bias": np.zeros(units, np.float32)}
+
+    def _seed(self) -> int:
+        training = getattr(self._project, "training", None) or {}
+        seed = training.get("seed", 0) if isinstance(training, dict) else 0
+        return int(seed) if isinstance(seed, int) else 0
 
     def _materialize(self, node_id: str) -> dict[str, np.ndarray] | None:
         """Make sure ``project.weights[node_id]`` holds the arrays shown, and return it."""
@@ -693,6 +713,24 @@ class Document(QObject):
         """A copy of ``project.weights[node_id]`` (for undo snapshots), or None."""
         arrays = (self._project.weights or {}).get(node_id)
         return None if arrays is None else {k: np.array(v, copy=True) for k, v in arrays.items()}
+
+
+def _analyze(spec: dict[str, Any], loss: str | None) -> tuple[list[Any], dict, dict]:
+    """Problems, output shapes and parameter counts of ``spec``.
+
+    ``core.spec.analyze`` gives all three from one pass (a 300-node edit re-validates in
+    one go); the contract functions are the fallback.
+    """
+    import core.spec as spec_module
+
+    analyze = getattr(spec_module, "analyze", None)
+    if analyze is not None:
+        result = analyze(spec, loss)
+        problems = sorted(result.problems, key=lambda p: p.severity != "error")
+        return problems, dict(result.shapes), dict(result.counts)
+    problems = list(spec_module.validate(spec, loss=loss))
+    return (problems, _safe_call(spec_module.output_shapes, spec),
+            _safe_call(spec_module.param_counts, spec))
 
 
 def _safe_call(function: Any, spec: dict[str, Any]) -> dict[str, Any]:

@@ -230,8 +230,8 @@ class MainWindow(QMainWindow):
         """Add a dock (training UI) whose place and visibility are remembered too."""
         if not dock.objectName():
             dock.setObjectName(f"{dock.windowTitle() or 'panel'}Dock".replace(" ", ""))
-        self.addDockWidget(area, dock)
-        self.restoreDockWidget(dock)  # its saved place, if the last session had it
+        if not self.restoreDockWidget(dock):  # its saved place, if the last session had it
+            self.addDockWidget(area, dock)
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
 
@@ -264,8 +264,11 @@ class MainWindow(QMainWindow):
         present = [n for n in node_ids if self.document.has_node(n)]
         if not present:
             return
-        self.select_nodes(present)
-        self.view.center_on_nodes(present)
+        self.view.center_on_nodes(present)  # selects them and scrolls them into view
+        rect = self.scene.node_item(present[0]).sceneBoundingRect()
+        for node_id in present[1:]:
+            rect = rect.united(self.scene.node_item(node_id).sceneBoundingRect())
+        self.view.centerOn(rect.center())
 
     # ================================================================== edit
     def undo(self) -> None:

@@ -6,7 +6,7 @@ is wrong and how to fix it.
 """
 
 from core.data.builtin import BUILTIN_DATASETS, DatasetInfo, load_builtin
-from core.data.csv_import import CsvLayout, read_csv, sniff_csv
+from core.data.csv_import import CsvLayout, read_csv, read_features, sniff_csv
 from core.data.dataset import DataError, Dataset
 from core.data.npy_import import read_npy
 from core.data.preprocessing import FEATURE_TRANSFORMS, Scaler, feature_transforms
@@ -14,4 +14,4 @@ from core.data.split import split
 
 __all__ = ["BUILTIN_DATASETS", "CsvLayout", "DataError", "Dataset", "DatasetInfo",
            "FEATURE_TRANSFORMS", "Scaler", "feature_transforms", "load_builtin", "read_csv",
-           "read_npy", "sniff_csv", "split"]
+           "read_features", "read_npy", "sniff_csv", "split"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.data.dataset import DataError, Dataset
+from core.data.split import stratified_take
 
 MAX_SAMPLES = 1_000_000
 POS_NEG = ["negative", "positive"]
@@ -291,5 +292,4 @@ def _balanced_subset(y: np.ndarray, n: int, stratify: bool,
     """``n`` sorted positions; for classes, as close to the original class ratios as can be."""
     if not stratify:
         return np.sort(rng.permutation(len(y))[:n])
-    from core.data.split import stratified_take
     return np.sort(stratified_take(y, n, rng))

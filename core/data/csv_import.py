@@ -1,187 +1,29 @@
-"""CSV/TSV import: detect the layout, pick columns, and say exactly where a file is wrong.
+"""CSV/TSV import: pick the columns, read them, and build a Dataset.
 
-Two readers share one set of rules. The fast one hands an all-numeric file to NumPy's C
-parser (``np.loadtxt``); if that parser objects, or the file has text columns, the careful
-one reads the file with the ``csv`` module in chunks. Only the careful reader reports
-problems, by 1-based line number and column name, so every error message reads the same
-whichever path found it. Files are untrusted: the size is checked before anything big is
-allocated, and nothing in a cell is ever evaluated.
+``sniff_csv`` (csv_sniff.py) finds the layout, the readers (csv_readers.py) turn the
+chosen columns into arrays, and this module turns those into features and targets:
+text features become one-hot columns, text targets become classes.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core.data.csv_readers import CarefulReader, ReadPlan, fast_read, parses_as_float
+from core.data.csv_sniff import MAX_CSV_BYTES, CsvLayout, sniff_csv
 from core.data.dataset import DataError, Dataset
 
-MAX_CSV_BYTES = 1 << 30  # refuse larger files: the parsed floats would not fit comfortably
-SAMPLE_BYTES = 64 * 1024
-SAMPLE_ROWS = 200
-CHUNK_ROWS = 50_000
 MAX_AUTO_CLASSES = 20  # an integer target with at most this many values is a class label
 MAX_CLASSES = 1000
 MAX_CATEGORIES = 1000  # one-hot columns per categorical feature
-DELIMITERS = ("\t", ";", ",", "|", " ")
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
-DROP_HINT = "or pass drop_bad_rows=True (tick 'Drop bad rows') to skip such rows"
 
 ColumnRef = str | int
 
-
-@dataclass(frozen=True)
-class CsvLayout:
-    """What sniffing found: shown by the import dialog before the user picks columns."""
-
-    path: str
-    delimiter: str
-    has_header: bool
-    columns: tuple[str, ...]
-    numeric: tuple[bool, ...]  # per column: do the sampled cells look like numbers?
-    preview: tuple[tuple[str, ...], ...]  # first data rows, as text
-    encoding: str
-    size_bytes: int
-
-
-# ------------------------------------------------------------------------- sniffing
-def _is_number(cell: str) -> bool:
-    try:
-        return np.isfinite(float(cell))
-    except ValueError:
-        return False
-
-
-def _read_sample(path: Path, max_bytes: int) -> tuple[str, str, int]:
-    """The first ~64 KiB as text (cut at a line end), the encoding, the file size."""
-    try:
-        size = os.stat(path).st_size
-        with open(path, "rb") as f:
-            raw = f.read(SAMPLE_BYTES)
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if size > max_bytes:
-        raise DataError(f"{path.name} is {size / 2**20:,.0f} MiB, more than the "
-                        f"{max_bytes / 2**20:,.0f} MiB limit; use a sample of the rows or "
-                        f"raise max_bytes")
-    if not raw.strip():
-        raise DataError(f"{path.name} is empty; a CSV file needs a row per sample")
-    if b"\x00" in raw:
-        raise DataError(f"{path.name} is not a text file (it contains NUL bytes); export "
-                        f"it as CSV, or use an .npy/.npz file with read_npy")
-    complete = len(raw) == size
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            text = codecs.getincrementaldecoder(encoding)().decode(raw, final=complete)
-            break
-        except UnicodeDecodeError:
-            continue
-    if not complete and "\n" in text:
-        text = text[: text.rindex("\n") + 1]  # drop the partial last line
-    return text, encoding, size
-
-
-def _rows(text: str, delimiter: str, limit: int = SAMPLE_ROWS) -> list[list[str]]:
-    rows = []
-    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        if any(cell.strip() for cell in row):
-            rows.append(row)
-            if len(rows) >= limit:
-                break
-    return rows
-
-
-def _detect_delimiter(text: str) -> str:
-    """The delimiter giving the same number (>= 2) of fields on every sampled line.
-
-    Several candidates can be consistent (a TSV whose text holds commas); the one giving
-    the most fields wins, ties going to the order tab, semicolon, comma, pipe, space.
-    """
-    consistent, modal = [], []
-    for d in DELIMITERS:
-        counts = [len(r) for r in _rows(text, d)]
-        if not counts:
-            continue
-        values, freq = np.unique(counts, return_counts=True)
-        if len(values) == 1 and values[0] > 1:
-            consistent.append((-int(values[0]), DELIMITERS.index(d), d))
-        elif values[np.argmax(freq)] > 1:
-            modal.append((-int(freq.max()), DELIMITERS.index(d), d))
-    if consistent:
-        return min(consistent)[2]
-    if modal:  # ragged file: the parser will name the odd lines
-        return min(modal)[2]
-    return ","  # one column
-
-
-def _detect_header(rows: list[list[str]]) -> bool:
-    """A header row has a text cell above a column whose other cells are numbers."""
-    first, rest = rows[0], rows[1:]
-    if not rest:
-        return not all(_is_number(c) for c in first)
-    for j, cell in enumerate(first):
-        below = [r[j] for r in rest if j < len(r) and r[j].strip().lower() not in MISSING]
-        if not _is_number(cell) and below and all(_is_number(c) for c in below):
-            return True
-    if any(_is_number(c) for c in first):
-        return False
-    try:  # all text: let the standard library's heuristics decide
-        sample = "\n".join(",".join(f'"{c}"' for c in r) for r in rows[:50])
-        return csv.Sniffer().has_header(sample)
-    except csv.Error:
-        return True
-
-
-def _column_names(first: list[str], n: int, has_header: bool) -> tuple[str, ...]:
-    if not has_header:
-        return tuple(f"column{j + 1}" for j in range(n))
-    names: list[str] = []
-    for j in range(n):
-        name = first[j].strip() if j < len(first) else ""
-        name = name or f"column{j + 1}"
-        base, k = name, 2
-        while name in names:
-            name, k = f"{base}.{k}", k + 1
-        names.append(name)
-    return tuple(names)
-
-
-def sniff_csv(path: str | os.PathLike, delimiter: str | None = None,
-              header: bool | None = None, max_bytes: int = MAX_CSV_BYTES) -> CsvLayout:
-    """Delimiter, header, column names and kinds of a CSV file, from its first rows."""
-    path = Path(path)
-    text, encoding, size = _read_sample(path, max_bytes)
-    if delimiter is not None and len(delimiter) != 1:
-        raise DataError(f"the delimiter must be one character, got {delimiter!r}")
-    delimiter = delimiter or _detect_delimiter(text)
-    rows = _rows(text, delimiter)
-    has_header = _detect_header(rows) if header is None else bool(header)
-    data = rows[1:] if has_header else rows
-    if has_header:
-        n = len(rows[0])
-    else:  # the usual field count; lines that differ are reported when reading
-        counts, freq = np.unique([len(r) for r in rows], return_counts=True)
-        n = int(counts[np.argmax(freq)])
-    columns = _column_names(rows[0], n, has_header)
-    numeric = tuple(_looks_numeric([r[j] for r in data if j < len(r)]) for j in range(n))
-    preview = tuple(tuple(r) for r in data[:20])
-    return CsvLayout(str(path), delimiter, has_header, columns, numeric, preview, encoding,
-                     size)
-
-
-def _looks_numeric(cells: list[str]) -> bool:
-    """Numeric unless most non-missing cells are text (a few bad cells are errors, later)."""
-    present = [c for c in cells if c.strip().lower() not in MISSING]
-    if not present:
-        return True
-    text = sum(not _is_number(c) for c in present)
-    return text * 2 <= len(present)
+__all__ = ["CsvLayout", "read_csv", "read_features", "sniff_csv"]
 
 
 # ------------------------------------------------------------------- column selection
@@ -215,20 +57,11 @@ def _resolve_all(refs: ColumnRef | Sequence[ColumnRef], columns: tuple[str, ...]
     return out
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """Which columns to read and how: the result of the user's choices plus sniffing."""
-
-    targets: list[int]
-    features: list[int]
-    text: frozenset[int]  # columns read as text: categorical features, text targets
-
-
-def _plan(layout: CsvLayout, target, features, categorical, task: str | None) -> _Plan:
+def _plan(layout: CsvLayout, target, features, categorical, task: str | None) -> ReadPlan:
     columns = layout.columns
     targets = _resolve_all(target, columns, "target")
     if features is None:
-        feats = [j for j in range(len(columns)) if j not in targets]
+        feats = [j for j in range(len(columns)) if j not in targets and not layout.blank[j]]
     else:
         feats = _resolve_all(features, columns, "feature")
     clash = [columns[j] for j in feats if j in targets]
@@ -252,162 +85,7 @@ def _plan(layout: CsvLayout, target, features, categorical, task: str | None) ->
                         f"a regression target; choose task='classification'")
     if task not in (None, "classification", "regression"):
         raise DataError(f"task must be 'classification', 'regression' or None, not {task!r}")
-    return _Plan(targets, feats, frozenset(text | set(text_targets)))
-
-
-# ------------------------------------------------------------------------- parsing
-def _fast_numeric(layout: CsvLayout, engine: str) -> np.ndarray | None:
-    """The whole file as float64 by a C parser, or None if anything is amiss.
-
-    pandas' parser is used when pandas is installed (about twice as fast as NumPy's);
-    otherwise ``np.loadtxt``. Either only has to succeed or give up: the careful reader
-    finds and describes whatever made it give up.
-    """
-    if engine not in ("auto", "pandas", "numpy"):
-        raise DataError(f"engine must be 'auto', 'pandas' or 'numpy', not {engine!r}")
-    pandas = None
-    if engine != "numpy":
-        try:
-            import pandas
-        except ImportError:
-            if engine == "pandas":
-                raise DataError("engine='pandas' needs pandas; install it or use "
-                                "engine='auto'") from None
-    try:
-        table = _read_pandas(pandas, layout) if pandas else _read_numpy(layout)
-    except (ValueError, UnicodeDecodeError, IndexError, OverflowError):
-        return None  # pandas' ParserError is a ValueError
-    if table.shape[1] != len(layout.columns) or not np.isfinite(table).all():
-        return None
-    return table
-
-
-def _read_numpy(layout: CsvLayout) -> np.ndarray:
-    return np.loadtxt(layout.path, delimiter=layout.delimiter, comments=None,
-                      skiprows=int(layout.has_header), quotechar='"', ndmin=2,
-                      encoding=layout.encoding, dtype=np.float64)
-
-
-def _read_pandas(pandas, layout: CsvLayout) -> np.ndarray:
-    frame = pandas.read_csv(layout.path, sep=layout.delimiter, header=None,
-                            skiprows=int(layout.has_header), dtype=np.float64, quotechar='"',
-                            skip_blank_lines=True, encoding=layout.encoding, engine="c")
-    return frame.to_numpy(np.float64)
-
-
-def _cell_problem(line: int, column: str, cell: str) -> str:
-    value = cell.strip()
-    if value.lower() in MISSING:
-        what = "the cell is empty" if not value else f"{value!r} marks a missing value"
-        fix = "fill it in or delete the row"
-    elif _is_number_text(value):
-        what, fix = f"{value!r} is not a finite number", "replace it or delete the row"
-    else:
-        what = f"{value!r} is not a number"
-        fix = "fix the cell, or list the column as categorical if it holds categories"
-        if "," in value and _is_number_text(value.replace(",", ".")):
-            fix = "write numbers with '.' as the decimal point"
-    return f"line {line}, column {column!r}: {what}; {fix}, {DROP_HINT}"
-
-
-def _is_number_text(value: str) -> bool:
-    try:
-        float(value)
-        return True
-    except ValueError:
-        return False
-
-
-def _ragged_problem(line: int, found: int, columns: tuple[str, ...], delimiter: str) -> str:
-    n = len(columns)
-    if found < n:
-        where = f"so column {columns[found]!r} has no value"
-    else:
-        where = f"an extra field after column {columns[-1]!r}"
-    return (f"line {line}, column {columns[min(found, n - 1)]!r}: the line has {found} "
-            f"fields but the header has {n} ({where}); check that line for a missing or "
-            f"extra {delimiter!r}, {DROP_HINT}")
-
-
-class _Careful:
-    """Chunked reader with the csv module that knows the line number of every row."""
-
-    def __init__(self, layout: CsvLayout, plan: _Plan, drop: bool) -> None:
-        self.layout, self.drop = layout, drop
-        self.used = sorted(set(plan.features) | set(plan.targets))
-        self.text = plan.text
-        self.parts: dict[int, list[np.ndarray]] = {j: [] for j in self.used}
-        self.dropped: list[int] = []  # line numbers
-
-    def read(self) -> tuple[dict[int, np.ndarray], list[int]]:
-        layout, n = self.layout, len(self.layout.columns)
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        try:
-            with open(layout.path, encoding=layout.encoding, newline="") as f:
-                reader = csv.reader(f, delimiter=layout.delimiter, quotechar='"')
-                if layout.has_header:
-                    next(reader, None)
-                for row in reader:
-                    if len(row) != n:
-                        if not any(c.strip() for c in row):
-                            continue  # blank line
-                        if not self.drop:
-                            raise DataError(_ragged_problem(reader.line_num, len(row),
-                                                            layout.columns, layout.delimiter))
-                        self.dropped.append(reader.line_num)
-                        continue
-                    rows.append(row)
-                    lines.append(reader.line_num)
-                    if len(rows) >= CHUNK_ROWS:
-                        self._flush(rows, lines)
-                        rows, lines = [], []
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{Path(layout.path).name} is not valid {layout.encoding} text "
-                            f"near byte {exc.start}; save it as UTF-8 CSV") from None
-        except csv.Error as exc:
-            raise DataError(f"{Path(layout.path).name} is not readable as CSV: {exc}") from None
-        self._flush(rows, lines)
-        return {j: np.concatenate(p) if p else np.zeros(0) for j, p in self.parts.items()}, \
-            self.dropped
-
-    def _flush(self, rows: list[list[str]], lines: list[int]) -> None:
-        if not rows:
-            return
-        cells = list(zip(*rows, strict=True))
-        values, bad = {}, np.zeros(len(rows), bool)
-        for j in self.used:
-            values[j], bad_j = self._convert(cells[j], j in self.text)
-            bad |= bad_j
-        if bad.any():
-            first = int(np.argmax(bad))
-            if not self.drop:
-                j = next(j for j in self.used if self._convert(cells[j][first:first + 1],
-                                                                j in self.text)[1][0])
-                raise DataError(_cell_problem(lines[first], self.layout.columns[j],
-                                              cells[j][first]))
-            self.dropped.extend(np.asarray(lines)[bad].tolist())
-        for j in self.used:
-            self.parts[j].append(values[j][~bad])
-
-    @staticmethod
-    def _convert(cells: Sequence[str], text: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Values and a mask of bad cells (missing, not a number, not finite)."""
-        if text:
-            out = np.array([c.strip() for c in cells], dtype=str)
-            return out, out == ""
-        try:
-            out = np.array(cells, dtype=np.float64)
-        except ValueError:
-            out = np.array([_to_float(c) for c in cells], dtype=np.float64)
-        return out, ~np.isfinite(out)
-
-
-def _to_float(cell: str) -> float:
-    try:
-        return float(cell)
-    except ValueError:
-        return np.nan
+    return ReadPlan(targets, feats, frozenset(text | set(text_targets)))
 
 
 # ------------------------------------------------------------------------ assembling
@@ -415,12 +93,16 @@ def _number_name(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _categories(values: np.ndarray) -> list[str]:
-    """Sorted distinct values; numerically when they are all numbers (2 before 10)."""
-    distinct = np.unique(values).tolist()
-    if all(_is_number_text(v) for v in distinct):
-        distinct.sort(key=float)
-    return distinct
+def _encode(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes and sorted distinct text values; numeric order when all are numbers (2 < 10)."""
+    distinct, codes = np.unique(values, return_inverse=True)
+    names = distinct.tolist()
+    if all(parses_as_float(v) for v in names):
+        order = sorted(range(len(names)), key=lambda i: float(names[i]))
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        codes, names = rank[codes], [names[i] for i in order]
+    return codes.reshape(-1), names
 
 
 def _small_int_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -441,9 +123,7 @@ def _small_int_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None
 
 def _classes(values: np.ndarray, column: str) -> tuple[np.ndarray, list[str]]:
     if values.dtype.kind == "U":
-        names = _categories(values)
-        lookup = {name: i for i, name in enumerate(names)}
-        y = np.fromiter((lookup[v] for v in values), np.int64, len(values))
+        y, names = _encode(values)
     else:
         fast = _small_int_codes(values)
         if fast is not None:
@@ -469,34 +149,50 @@ def _auto_task(values: np.ndarray) -> str:
     return "classification" if len(np.unique(values)) <= MAX_AUTO_CLASSES else "regression"
 
 
-def _features(data: dict[int, np.ndarray], plan: _Plan, columns: tuple[str, ...],
-              n: int) -> tuple[np.ndarray, list[str], dict[str, list[str]]]:
+def _known_codes(values: np.ndarray, known: Sequence[str], column: str) -> np.ndarray:
+    """Codes of ``values`` in a category list fixed earlier (by the training data)."""
+    lookup = {c: i for i, c in enumerate(known)}
+    distinct, inverse = np.unique(values, return_inverse=True)
+    unknown = [v for v in distinct.tolist() if v not in lookup]
+    if unknown:
+        raise DataError(f"column {column!r} holds {unknown[0]!r}, a value the training data "
+                        f"did not have; known values are {', '.join(map(repr, known[:10]))}")
+    return np.array([lookup[v] for v in distinct.tolist()], np.int64)[inverse.reshape(-1)]
+
+
+def _features(data: dict[int, np.ndarray], plan: ReadPlan, columns: tuple[str, ...], n: int,
+              known: dict[str, list[str]] | None = None
+              ) -> tuple[np.ndarray, list[str], dict[str, list[str]]]:
+    """The feature matrix: numeric columns as they are, text columns one-hot.
+
+    ``known`` fixes the categories of some columns (those of the training data), so that
+    new data gets the same one-hot columns in the same order.
+    """
     blocks, names, categories = [], [], {}
     for j in plan.features:
         if j not in plan.text:
-            blocks.append(data[j])
+            blocks.append(data[j][:, None])
             names.append(columns[j])
             continue
-        cats = _categories(data[j])
+        if known and columns[j] in known:
+            cats = [str(c) for c in known[columns[j]]]
+            codes = _known_codes(data[j], cats, columns[j])
+        else:
+            codes, cats = _encode(data[j])
         if len(cats) > MAX_CATEGORIES:
             raise DataError(f"column {columns[j]!r} has {len(cats):,} distinct values; one-hot "
                             f"encoding would add that many features. Leave it out of the "
                             f"features (it may be an identifier)")
         categories[columns[j]] = cats
         names.extend(f"{columns[j]}={c}" for c in cats)
-        blocks.append(("onehot", data[j], cats))
+        onehot = np.zeros((n, len(cats)), np.float32)
+        onehot[np.arange(n), codes] = 1.0
+        blocks.append(onehot)
     X = np.empty((n, len(names)), np.float32)
     k = 0
     for block in blocks:
-        if isinstance(block, tuple):
-            _, values, cats = block
-            lookup = {c: i for i, c in enumerate(cats)}
-            codes = np.fromiter((lookup[v] for v in values), np.int64, n)
-            X[:, k:k + len(cats)] = np.eye(len(cats), dtype=np.float32)[codes]
-            k += len(cats)
-        else:
-            X[:, k] = block
-            k += 1
+        X[:, k:k + block.shape[1]] = block
+        k += block.shape[1]
     return X, names, categories
 
 
@@ -507,42 +203,48 @@ def _take_columns(table: np.ndarray, cols: list[int]) -> np.ndarray:
     return table.take(cols, axis=1).astype(np.float32)
 
 
+def _read_features(layout: CsvLayout, plan: ReadPlan, drop: bool, engine: str,
+                   known: dict[str, list[str]] | None):
+    """(columns by position, X, feature names, categories, dropped line numbers)."""
+    fast = fast_read(layout, plan, engine)
+    if fast is not None:
+        (data, table), dropped = fast, []
+    else:
+        (data, dropped), table = CarefulReader(layout, plan, drop).read(), None
+    n = len(data[plan.features[0]])
+    if n == 0:
+        why = f"all {len(dropped)} data rows had bad cells" if dropped else "it has no data rows"
+        raise DataError(f"nothing to load from {Path(layout.path).name}: {why}")
+    if table is not None and not plan.text:
+        X = _take_columns(table, plan.features)
+        return data, X, [layout.columns[j] for j in plan.features], {}, dropped
+    X, names, categories = _features(data, plan, layout.columns, n, known)
+    return data, X, names, categories, dropped
+
+
 def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
              features: Sequence[ColumnRef] | None = None,
              categorical: Sequence[ColumnRef] = (), delimiter: str | None = None,
              header: bool | None = None, drop_bad_rows: bool = False,
-             task: str | None = None, max_bytes: int = MAX_CSV_BYTES,
-             engine: str = "auto") -> Dataset:
+             task: str | None = None, categories: dict[str, list[str]] | None = None,
+             max_bytes: int = MAX_CSV_BYTES, engine: str = "auto") -> Dataset:
     """Read a CSV/TSV file into a Dataset.
 
     Columns are named or 0-based indices. ``features`` defaults to every column but the
     target; text columns among them become one-hot ("color=red"), as do those listed in
-    ``categorical``. A text target gives classes (sorted names); a numeric one gives
-    classes when it holds at most 20 distinct integers, else regression (``task``
-    overrides). Several targets make a regression. A bad cell raises DataError naming the
-    line and column, unless ``drop_bad_rows``: then ``source["dropped_rows"]`` counts them.
-    ``engine`` picks the fast parser for all-numeric files: "auto" (pandas if installed,
-    else NumPy), "pandas" or "numpy"; results are the same.
+    ``categorical`` (``categories`` can fix each one's values, e.g. from
+    ``source["categories"]`` of an earlier load). A text target gives classes (sorted
+    names); a numeric one gives classes when it holds at most 20 distinct integers, else
+    regression (``task`` overrides). Several targets make a regression. A bad cell raises
+    DataError naming the line and column, unless ``drop_bad_rows``: then
+    ``source["dropped_rows"]`` counts the rows left out. ``engine`` picks the fast parser:
+    "auto" (pandas if installed, else NumPy), "pandas" or "numpy"; only the speed differs.
     """
     layout = sniff_csv(path, delimiter, header, max_bytes)
     plan = _plan(layout, target, features, categorical, task)
     columns = layout.columns
-    dropped: list[int] = []
-    table = None
-    if not plan.text and all(layout.numeric):
-        table = _fast_numeric(layout, engine)
-    if table is not None:
-        data = {j: table[:, j] for j in plan.targets}
-        n = len(table)
-        X = _take_columns(table, plan.features)
-        names, categories = [columns[j] for j in plan.features], {}
-    else:
-        data, dropped = _Careful(layout, plan, drop_bad_rows).read()
-        n = len(data[plan.targets[0]])
-        X, names, categories = _features(data, plan, columns, n)
-    if n == 0:
-        why = f"all {len(dropped)} data rows had bad cells" if dropped else "it has no data rows"
-        raise DataError(f"nothing to load from {Path(path).name}: {why}")
+    data, X, names, found, dropped = _read_features(layout, plan, drop_bad_rows, engine,
+                                                    categories)
     target_names = [columns[j] for j in plan.targets]
     first = data[plan.targets[0]]
     task = task or ("regression" if len(plan.targets) > 1 else _auto_task(first))
@@ -550,7 +252,7 @@ def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
               target_names[0] if len(target_names) == 1 else target_names,
               "features": [columns[j] for j in plan.features],
               "categorical": [columns[j] for j in plan.features if j in plan.text],
-              "categories": categories, "delimiter": layout.delimiter,
+              "categories": found, "delimiter": layout.delimiter,
               "header": layout.has_header, "task": task, "dropped_rows": len(dropped),
               "dropped_lines": dropped[:20], "embedded": False}
     name = Path(path).stem
@@ -561,3 +263,24 @@ def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
     y = np.column_stack([data[j] for j in plan.targets]).astype(np.float32)
     return Dataset(X=X, y=y, task=task, feature_names=names, name=name, source=source,
                    target_names=target_names)
+
+
+def read_features(path: str | os.PathLike, features: Sequence[ColumnRef],
+                  categorical: Sequence[ColumnRef] = (),
+                  categories: dict[str, list[str]] | None = None,
+                  delimiter: str | None = None, header: bool | None = None,
+                  max_bytes: int = MAX_CSV_BYTES, engine: str = "auto"
+                  ) -> tuple[np.ndarray, list[str]]:
+    """(X, feature names) of new data without targets, encoded like the training data.
+
+    For prediction: pass the training Dataset's ``source["features"]``,
+    ``source["categorical"]`` and ``source["categories"]``; every row must be valid
+    (rows are never dropped, so predictions line up with the file's rows).
+    """
+    layout = sniff_csv(path, delimiter, header, max_bytes)
+    feats = _resolve_all(features, layout.columns, "feature")
+    cats = set(_resolve_all(categorical or [], layout.columns, "categorical"))
+    text = frozenset(cats | {j for j in feats if not layout.numeric[j]})
+    plan = ReadPlan([], feats, text)
+    _, X, names, _, _ = _read_features(layout, plan, False, engine, categories)
+    return X, names

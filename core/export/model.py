@@ -56,6 +56,7 @@ class ExportModel:
     preprocessing_method: str = "none"
     class_names: list[str] | None = None
     feature_names: list[str] | None = None   # raw CSV columns, when they map 1:1
+    target: str | None = None                # the data's target column (for CSV headers)
 
     def __post_init__(self) -> None:
         self.by_id = {node.id: node for node in self.nodes}
@@ -82,9 +83,8 @@ def prepare(source: Any, preprocessing: dict | None = None,
     from core.network import Network
     from core.project import Project, ProjectError, build_network
 
-    feature_names = None
+    feature_names, target = None, None
     if isinstance(source, Project):
-        feature_names = _feature_names(source)
         try:
             net = build_network(source)
         except ProjectError as exc:
@@ -92,28 +92,30 @@ def prepare(source: Any, preprocessing: dict | None = None,
         preprocessing = source.preprocessing if preprocessing is None else preprocessing
         class_names = source.class_names if class_names is None else class_names
         name = name or source.name
+        feature_names, target = _columns(source)
     elif isinstance(source, Network):
         net = source
     else:
         raise ExportError(f"Cannot export a {type(source).__name__}; give a Project or a "
                           "Network.")
-    nodes = _nodes(net)
-    model = ExportModel(name=name or "model", nodes=nodes, input_id=net.input_id,
+    model = ExportModel(name=name or "model", nodes=_nodes(net), input_id=net.input_id,
                         output_id=net.output_id,
-                        class_names=list(class_names) if class_names else None)
+                        class_names=list(class_names) if class_names else None,
+                        target=target)
     if feature_names and len(feature_names) == size_of(model.input_shape):
         model.feature_names = feature_names
     _attach_preprocessing(model, preprocessing)
     return model
 
 
-def _feature_names(project: Any) -> list[str] | None:
-    """The data file's feature columns, if each is one input (no one-hot columns)."""
+def _columns(project: Any) -> tuple[list[str] | None, str | None]:
+    """(feature columns if each is one input, i.e. no one-hot columns; target column)."""
     data = project.data or {}
+    target = data.get("target") if isinstance(data.get("target"), str) else None
     features = data.get("features")
     if data.get("kind") != "file" or data.get("categorical") or not features:
-        return None
-    return [str(f) for f in features]
+        return None, target
+    return [str(f) for f in features], target
 
 
 def _nodes(net: Any) -> list[ExportNode]:

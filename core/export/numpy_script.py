@@ -50,6 +50,7 @@ def describe(model: ExportModel) -> dict[str, Any]:
         "scale": None if model.scale is None else [float(v) for v in model.scale],
         "class_names": model.class_names,
         "feature_names": model.feature_names,
+        "target": model.target,
         "nodes": [_describe_node(model, node) for node in model.nodes],
     }
 
@@ -72,10 +73,11 @@ def _describe_node(model: ExportModel, node: ExportNode) -> dict[str, Any]:
 
 def write_npz(model: ExportModel, path: Path) -> list[Path]:
     """The weights file alone."""
-    from core.project import write_atomically, write_npz_bytes
+    from core.project import write_atomically
+    from core.safe_zip import write_npz as stream_npz
 
-    data = write_npz_bytes(weight_arrays(model))
-    write_atomically(path, lambda handle: handle.write(data))
+    arrays = weight_arrays(model)
+    write_atomically(path, lambda handle: stream_npz(handle, arrays))
     return [path]
 
 

@@ -44,7 +44,7 @@ class _Builder:
         self.initializers: list[Any] = []
         self.values: dict[str, dict[str, str]] = {}   # node id -> {layout: tensor name}
         self.rank: dict[str, int] = {}
-        self._used: set[str] = set()
+        self._used: set[str] = {INPUT_NAME, OUTPUT_NAME}
 
     # ---- names, constants, ops -------------------------------------------------------
     def name(self, hint: str) -> str:
@@ -255,7 +255,6 @@ def to_onnx(model: ExportModel) -> Any:
     """The ONNX ModelProto for ``model`` (float32, dynamic batch), checked by onnx."""
     onnx = _onnx()
     b = _Builder(model)
-    b._used.update({INPUT_NAME, OUTPUT_NAME})
     for node in model.nodes:
         _EMITTERS[node.type](b, node)
     b.nodes.append(onnx.helper.make_node("Identity", [b.get(model.output_id)],

@@ -127,7 +127,9 @@ def predict(X, weights=None):
     X = np.asarray(X, dtype=np.float64)
     shape = tuple(MODEL["input_shape"])
     if X.shape[1:] != shape:
-        if X.ndim == 2 and X.shape[1] == math.prod(shape):
+        if X.ndim == 1 and shape == (1,):
+            X = X.reshape(-1, 1)
+        elif X.ndim == 2 and X.shape[1] == math.prod(shape):
             X = X.reshape((len(X),) + shape)
         else:
             raise ValueError(f"expected samples of shape {shape}, got data of shape {X.shape}")
@@ -194,6 +196,22 @@ def read_csv(path):
     return data
 
 
+def prediction_table(out):
+    """(header, rows) like `ann-designer predict`: class and probabilities, or values."""
+    names = MODEL["class_names"]
+    probs = np.column_stack([1.0 - out[:, 0], out[:, 0]]) if out.shape[1] == 1 else out
+    if names and len(names) == probs.shape[1]:
+        header = ["prediction"] + [f"p({name})" for name in names]
+        labels = _labels(out)
+        return header, [[labels[i]] + [f"{v:.9g}" for v in row] for i, row in enumerate(probs)]
+    target = MODEL["target"]
+    if out.shape[1] == 1:
+        header = [target or "prediction"]
+    else:
+        header = [f"prediction_{i + 1}" for i in range(out.shape[1])]
+    return header, [[f"{v:.9g}" for v in row] for row in out]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("input", help="CSV file with one sample per row")
@@ -205,17 +223,7 @@ def main(argv=None):
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    names = MODEL["class_names"]
-    if names and len(names) == out.shape[1]:
-        header = list(names) + ["predicted"]
-    elif names and out.shape[1] == 1 and len(names) == 2:
-        header = [f"p({names[1]})", "predicted"]
-    else:
-        header, names = [f"output_{i}" for i in range(out.shape[1])], None
-    rows = [[f"{v:.9g}" for v in row] for row in out]
-    if names:
-        for row, label in zip(rows, _labels(out)):  # noqa: B905 - runs on old Pythons too
-            row.append(label)
+    header, rows = prediction_table(out)
     if args.output:
         with open(args.output, "w", newline="", encoding="utf-8") as stream:
             _write(stream, header, rows)

@@ -95,7 +95,7 @@ class MaxPooling2D(_Pooling2D):
         for k, (rows, cols) in enumerate(offsets):
             hit = np.equal(self._xp[:, rows, cols, :], self._y)
             if taken is not None:
-                hit &= ~taken
+                np.greater(hit, taken, out=hit)  # hit and not taken
             if k < len(offsets) - 1:
                 taken = hit if taken is None else np.logical_or(taken, hit, out=taken)
                 if taken is hit:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer.canvas.style import CanvasStyle
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 EDGE_Z = 1.0
 LABEL_MIN_ZOOM = 0.45
+OVERVIEW_ZOOM = 0.3
 ARROW = 7.0
 PORT_GAP = 6.0  # the arrow tip stops just before the input port
 
@@ -60,8 +61,17 @@ class EdgeItem(QGraphicsItem):
         self.update_path()
 
     def _fonts(self) -> None:
-        self._font = self._style.font(0.85)
+        """Fonts, pens and brushes of this style, made once (not in every paint)."""
+        s = self._style
+        self._font = s.font(0.85)
         self._fm = QFontMetricsF(self._font)
+        cap = Qt.PenCapStyle.RoundCap
+        self._pens = {
+            False: QPen(s.color("edge"), s.line_width, Qt.PenStyle.SolidLine, cap),
+            True: QPen(s.color("edge_selected"), s.line_width * 1.8, Qt.PenStyle.SolidLine, cap)}
+        self._thin_pens = {False: QPen(s.color("edge"), 0), True: QPen(s.color("edge_selected"), 0)}
+        self._label_brush = QBrush(s.color("edge_label_background"))
+        self._label_pen = QPen(s.color("edge_label"))
 
     def set_label(self, text: str) -> None:
         """The tensor shape flowing through this edge."""
@@ -108,20 +118,22 @@ class EdgeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        s = self._style
+        selected = self.isSelected()
+        zoom = painter.worldTransform().m11()
+        if zoom < OVERVIEW_ZOOM:  # far out: a thin crisp curve is all one can see
+            painter.setPen(self._thin_pens[selected])
+            painter.drawPath(self._path)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = s.color("edge_selected" if self.isSelected() else "edge")
-        width = s.line_width * (1.8 if self.isSelected() else 1.0)
-        painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.setPen(self._pens[selected])
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(color)
+        painter.setBrush(self._pens[selected].color())
         painter.drawPath(self._arrow)
-        zoom = painter.worldTransform().m11()
         if self._label and zoom >= LABEL_MIN_ZOOM:
-            painter.setBrush(s.color("edge_label_background"))
+            painter.setBrush(self._label_brush)
             painter.drawRoundedRect(self._label_rect, 4, 4)
-            painter.setPen(s.color("edge_label"))
+            painter.setPen(self._label_pen)
             painter.setFont(self._font)
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self._label)

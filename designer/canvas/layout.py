@@ -3,7 +3,8 @@
 1. Layering: longest path from the sources, so every edge points right.
 2. Edges that span several layers get dummy nodes, so they take part in ordering.
 3. Crossing reduction: barycenter sweeps left-to-right and back, keeping the best order.
-4. Coordinates: layer -> x, order -> y, each layer centred around y = 0.
+4. Coordinates: layer -> x; y pulled towards the neighbours' mean, keeping the order
+   and the spacing, so chains run straight.
 
 Pure Python (no Qt) so it can be tested and benchmarked alone.
 """
@@ -15,14 +16,15 @@ from collections.abc import Iterable, Mapping, Sequence
 LAYER_SPACING = 270.0
 NODE_HEIGHT = 110.0
 ROW_GAP = 40.0
-DUMMY_HEIGHT = 24.0
+DUMMY_HEIGHT = 40.0  # a lane for long edges, so they pass between cards
 SWEEPS = 8
+ALIGN_SWEEPS = 6
 
 
 def layered_layout(nodes: Sequence[str], edges: Iterable[tuple[str, str]],
                    heights: Mapping[str, float] | None = None, dx: float = LAYER_SPACING,
                    gap: float = ROW_GAP) -> dict[str, tuple[float, float]]:
-    """Top-left positions ``{node: (x, y)}`` for a DAG, each column centred on y = 0.
+    """Top-left positions ``{node: (x, y)}`` for a DAG, flowing left to right.
 
     ``heights`` are the cards' heights (tall neuron-view cards get more room); edges that
     would close a cycle are ignored.
@@ -33,16 +35,48 @@ def layered_layout(nodes: Sequence[str], edges: Iterable[tuple[str, str]],
     layer = _longest_path_layers(nodes, edges)
     layers, succ, pred = _with_dummies(nodes, edges, layer)
     _reduce_crossings(layers, succ, pred)
-    heights = heights or {}
-    positions: dict[str, tuple[float, float]] = {}
-    for index, column in enumerate(layers):
-        sizes = [heights.get(n, NODE_HEIGHT) if n in known else DUMMY_HEIGHT for n in column]
-        y = -(sum(sizes) + gap * (len(column) - 1)) / 2.0
-        for name, size in zip(column, sizes, strict=True):
-            if name in known:
-                positions[name] = (index * dx, round(y, 1))
-            y += size + gap
-    return positions
+    size = {n: (heights or {}).get(n, NODE_HEIGHT) if n in known else DUMMY_HEIGHT
+            for column in layers for n in column}
+    centre = _assign_y(layers, pred, succ, size, gap)
+    return {n: (index * dx, round(centre[n] - size[n] / 2.0, 1))
+            for index, column in enumerate(layers) for n in column if n in known}
+
+
+def _assign_y(layers: list[list[str]], pred: dict[str, list[str]], succ: dict[str, list[str]],
+              size: dict[str, float], gap: float) -> dict[str, float]:
+    """Vertical centres: start stacked and centred, then pull every node towards the mean
+    of its neighbours (left, then right) without breaking the order, so chains run
+    straight and merges sit between their inputs."""
+    centre: dict[str, float] = {}
+    for column in layers:
+        y = -(sum(size[n] for n in column) + gap * (len(column) - 1)) / 2.0
+        for n in column:
+            centre[n] = y + size[n] / 2.0
+            y += size[n] + gap
+    for sweep in range(ALIGN_SWEEPS):
+        forward = sweep % 2 == 0
+        neighbours = pred if forward else succ
+        for column in (layers if forward else reversed(layers)):
+            wanted = {n: (sum(centre[m] for m in neighbours[n]) / len(neighbours[n])
+                          if neighbours[n] else centre[n]) for n in column}
+            _place_column(column, wanted, size, gap, centre)
+    return centre
+
+
+def _place_column(column: list[str], wanted: dict[str, float], size: dict[str, float],
+                  gap: float, centre: dict[str, float]) -> None:
+    """Put each node as close to its wanted centre as the order and spacing allow: the
+    mean of a push-down and a push-up pass (both keep the spacing, so their mean does),
+    which leaves nodes without a conflict exactly where they want to be."""
+    sep = [(size[a] + size[b]) / 2.0 + gap for a, b in zip(column, column[1:], strict=False)]
+    down = [wanted[n] for n in column]
+    for i in range(1, len(column)):
+        down[i] = max(down[i], down[i - 1] + sep[i - 1])
+    up = [wanted[n] for n in column]
+    for i in range(len(column) - 2, -1, -1):
+        up[i] = min(up[i], up[i + 1] - sep[i])
+    for n, a, b in zip(column, down, up, strict=True):
+        centre[n] = (a + b) / 2.0
 
 
 def _acyclic_edges(nodes: list[str], edges: list[tuple[str, str]]) -> list[tuple[str, str]]:

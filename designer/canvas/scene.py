@@ -267,6 +267,8 @@ class CanvasScene(QGraphicsScene):
         proxy.setPos(pos)
         editor.returnPressed.connect(lambda: self._commit_weight(lines.dst.node_id, i, j))
         editor.cancelled.connect(lambda: QTimer.singleShot(0, self.close_weight_editor))
+        editor.editingFinished.connect(  # clicking elsewhere closes it without a change
+            lambda: QTimer.singleShot(0, self.close_weight_editor))
         editor.setFocus()
         self._editor_proxy, self.weight_editor = proxy, editor
         return editor
@@ -305,6 +307,7 @@ class CanvasScene(QGraphicsScene):
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         """A subtle grid: minor lines when zoomed in, major lines every five cells."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # axis-aligned lines
         painter.fillRect(rect, self.style.color("background"))
         zoom = painter.worldTransform().m11()
         grid = float(self.style.grid_size)

@@ -72,7 +72,7 @@ class CanvasStyle:
     line_width: float = 1.6
     border_width: float = 1.0
     grid_size: int = 20
-    node_width: float = 184.0
+    node_width: float = 152.0
     corner_radius: float = 8.0
     max_weight_width: float = 4.0
 

@@ -52,7 +52,7 @@ class CanvasView(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing
                             | QPainter.RenderHint.TextAntialiasing
                             | QPainter.RenderHint.SmoothPixmapTransform)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -80,26 +80,29 @@ class CanvasView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def zoom_by(self, factor: float, anchor_under_mouse: bool = True) -> None:
-        """Scale by ``factor`` within sensible limits (around the cursor by default)."""
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Scale by ``factor`` within sensible limits, keeping the scene point under the
+        viewport position ``at`` (default: the centre) where it is."""
         target = min(max(self.zoom * factor, MIN_ZOOM), MAX_ZOOM)
         if target == self.zoom:
             return
-        anchor = (QGraphicsView.ViewportAnchor.AnchorUnderMouse if anchor_under_mouse
-                  else QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setTransformationAnchor(anchor)
+        spot = at if at is not None else QPointF(self.viewport().rect().center())
+        anchor = self.mapToScene(spot.toPoint())
         self.scale(target / self.zoom, target / self.zoom)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        shift = QPointF(self.mapFromScene(anchor)) - spot
+        bars = self.horizontalScrollBar(), self.verticalScrollBar()
+        bars[0].setValue(bars[0].value() + round(shift.x()))
+        bars[1].setValue(bars[1].value() + round(shift.y()))
         self.zoomChanged.emit(self.zoom)
 
     def zoom_in(self) -> None:
-        self.zoom_by(1.25, anchor_under_mouse=False)
+        self.zoom_by(1.25)
 
     def zoom_out(self) -> None:
-        self.zoom_by(0.8, anchor_under_mouse=False)
+        self.zoom_by(0.8)
 
     def reset_zoom(self) -> None:
-        self.zoom_by(1.0 / self.zoom, anchor_under_mouse=False)
+        self.zoom_by(1.0 / self.zoom)
 
     def fit_to_view(self) -> None:
         """Show every card (or the selection, when there is one)."""
@@ -111,7 +114,7 @@ class CanvasView(QGraphicsView):
             rect = rect.united(item.sceneBoundingRect())
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.5:
-            self.zoom_by(1.5 / self.zoom, anchor_under_mouse=False)
+            self.zoom_by(1.5 / self.zoom)
         self.zoomChanged.emit(self.zoom)
 
     fit = fit_to_view  # the name the shell's View menu calls
@@ -130,7 +133,7 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
         delta = event.angleDelta().y() or event.angleDelta().x()
         if delta:
-            self.zoom_by(1.0015 ** delta)
+            self.zoom_by(1.0015 ** delta, event.position())
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802

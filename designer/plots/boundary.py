@@ -55,6 +55,7 @@ class BoundaryView(LiveView):
         self._ctx = ViewContext()
         self._grid_seq = -1
         self._levels = (-1.0, 1.0)
+        self._rect = QRectF(0, 0, 1, 1)
 
     # -- LiveView ------------------------------------------------------------------
     def set_context(self, context: ViewContext) -> None:
@@ -71,8 +72,7 @@ class BoundaryView(LiveView):
         x0, x1, y0, y1 = extent
         one_d = shape[0] == 1
         self.image.setVisible(not one_d)
-        if not one_d:
-            self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._rect = QRectF(x0, y0, x1 - x0, y1 - y0)
         self._levels = self._regression_levels(context)
         self.train_scatter.setData(**self._points(context.train_points, context.train_labels,
                                                   one_d))
@@ -121,6 +121,7 @@ class BoundaryView(LiveView):
         else:
             self.image.setLookupTable(self._lut)
             self.image.setImage(grid[:, :, 0], autoLevels=False, levels=self._levels)
+        self.image.setRect(self._rect)  # after setImage: the scale depends on its size
 
     # -- helpers -------------------------------------------------------------------
     def _points(self, points: np.ndarray | None, labels: np.ndarray | None,

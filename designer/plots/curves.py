@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from designer.plots.common import NEGATIVE, POSITIVE, LiveView, ViewContext, make_plot
 from designer.training.snapshots import CurveData, Snapshot
 
+MAX_SYMBOLS = 100
 STEP_PEN = pg.mkPen((150, 150, 150), width=1)
 TRAIN_PEN = pg.mkPen(POSITIVE, width=2)
 VAL_PEN = pg.mkPen(NEGATIVE, width=2)
@@ -42,8 +43,10 @@ class CurvesView(LiveView):
         metric_item.addLegend(offset=(-10, 10))
         self.metric_train = metric_item.plot([], [], pen=TRAIN_PEN, name="train")
         self.metric_val = metric_item.plot([], [], pen=VAL_PEN, name="validation")
-        for curve in (self.step_curve, self.train_curve, self.val_curve):
+        for curve in self._curves():
             curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self._symbols = True
         self.log_box = QCheckBox("Log scale")
         self.log_box.toggled.connect(self._set_log)
         self.axis_box = QComboBox()
@@ -111,10 +114,10 @@ class CurvesView(LiveView):
         return self.axis_box.currentIndex() == 0
 
     def _epoch_axis(self, curves: CurveData) -> tuple[np.ndarray, np.ndarray]:
-        epochs = np.array([e.get("epoch", i + 1) for i, e in enumerate(curves.epochs)],
-                          dtype=np.float64)
-        steps = np.array([e.get("step", np.nan) for e in curves.epochs], dtype=np.float64)
-        return epochs, steps
+        epochs = curves.column("epoch")
+        if not np.isfinite(epochs).all():
+            epochs = np.arange(1, curves.n_epochs + 1, dtype=np.float64)
+        return epochs, curves.column("step")
 
     def _step_x(self, curves: CurveData) -> np.ndarray:
         """The per-step curve's x: steps, or epochs interpolated through the epoch ends."""
@@ -139,10 +142,15 @@ class CurvesView(LiveView):
         epochs, steps = self._epoch_axis(curves)
         ex = epochs if self.per_epoch() else steps
         self.step_curve.setData(self._step_x(curves), curves.step_loss)
+        symbols = curves.n_epochs <= MAX_SYMBOLS
+        if symbols != self._symbols:  # markers only while they can be told apart
+            self._symbols = symbols
+            for curve in (self.train_curve, self.val_curve):
+                curve.setSymbol("o" if symbols else None)
         for curve, key in ((self.train_curve, "loss"), (self.val_curve, "val_loss"),
                            (self.metric_train, self._metric),
                            (self.metric_val, "val_" + self._metric)):
-            y = np.array([e.get(key, np.nan) for e in curves.epochs], dtype=np.float64)
+            y = curves.column(key)
             ok = np.isfinite(y) & np.isfinite(ex)
             if self.log_box.isChecked() and curve in (self.train_curve, self.val_curve):
                 ok &= y > 0
@@ -170,12 +178,12 @@ class CurvesView(LiveView):
     def readout_at(self, x: float) -> str:
         """Text of the values nearest to ``x`` (in the current axis unit)."""
         data = self._data
-        if data is None or not data.epochs:
+        if data is None or not data.n_epochs:
             return " "
         epochs, steps = self._epoch_axis(data)
         ex = epochs if self.per_epoch() else steps
         i = int(np.nanargmin(np.abs(ex - x))) if np.isfinite(ex).any() else 0
-        record = data.epochs[i]
+        record = {k: float(c[i]) for k, c in data.columns.items() if np.isfinite(c[i])}
         parts = [f"epoch {int(record.get('epoch', i + 1))}"]
         for key in ("loss", "val_loss", self._metric, "val_" + self._metric, "lr"):
             if key in record:

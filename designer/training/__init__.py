@@ -4,172 +4,22 @@
 Training and Inference panels and the live views (curves, decision boundary, weights,
 confusion matrix, images) as docks, wires them to ``window.document``, makes dropped data
 files go through the Data panel's importer, and stops training when the window closes.
+The heavy imports wait for ``install`` so that importing this package stays cheap.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
+from designer.training.pyside_fix import protect_singletons
 
-from designer.plots.boundary import BoundaryView
-from designer.plots.common import LiveView
-from designer.plots.confusion import ConfusionView
-from designer.plots.curves import CurvesView
-from designer.plots.images import ImagesView
-from designer.plots.weights import WeightsView
-from designer.training.controller import TrainingController
-from designer.training.live import LiveRefresher
+__all__ = ["install"]
 
-__all__ = ["TrainingUI", "install"]
+protect_singletons()  # PySide6 6.12.0 on Python 3.11 frees None/True otherwise: pyside_fix
 
 
-@dataclass
-class TrainingUI:
-    """Everything ``install`` made, for the window, tests and benchmarks."""
+def install(window: Any) -> Any:
+    """Add the training UI to ``window``; returns the ``TrainingUI`` it made."""
+    from designer.training.ui import install as install_ui
 
-    controller: TrainingController
-    refresher: LiveRefresher
-    data_panel: Any
-    training_panel: Any
-    inference_panel: Any
-    curves: CurvesView
-    boundary: BoundaryView
-    weights: WeightsView
-    confusion: ConfusionView
-    images: ImagesView
-    docks: dict[str, QDockWidget] = field(default_factory=dict)
-
-    @property
-    def views(self) -> list[LiveView]:
-        """The live views, in the order they are refreshed."""
-        return [self.curves, self.boundary, self.weights, self.confusion, self.images]
-
-    def show_all_views(self) -> None:
-        """Lay the live views out side by side so that all of them are on screen."""
-        window = self.curves.window()
-        names = ["Loss curves", "Output", "Weights", "Confusion", "Images"]
-        docks = [self.docks[n] for n in names]
-        for dock in docks:
-            dock.show()
-            dock.setFloating(False)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks[0])
-        for left, right in zip(docks, docks[1:], strict=False):
-            window.splitDockWidget(left, right, Qt.Orientation.Horizontal)
-
-
-def _dock(window: Any, title: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
-    dock = QDockWidget(title, window)
-    dock.setObjectName(title.replace(" ", "") + "Dock")
-    if scroll:
-        area = QScrollArea()
-        area.setWidgetResizable(True)
-        area.setWidget(widget)
-        widget = area
-    dock.setWidget(widget)
-    return dock
-
-
-def install(window: Any) -> TrainingUI:
-    """Add the training UI to ``window`` (a MainWindow with ``document`` and ``add_panel``)."""
-    from designer.panels.data_panel import DataPanel
-    from designer.panels.inference_panel import InferencePanel
-    from designer.panels.training_panel import TrainingPanel
-
-    document = window.document
-    controller = TrainingController(document, window)
-    refresher = LiveRefresher(controller.buffer, document, window)
-    ui = TrainingUI(controller, refresher, DataPanel(controller), TrainingPanel(controller),
-                    InferencePanel(controller), CurvesView(), BoundaryView(), WeightsView(),
-                    ConfusionView(), ImagesView())
-    for view in ui.views:
-        refresher.add_view(view)
-    right = Qt.DockWidgetArea.RightDockWidgetArea
-    bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-    panels = [("Training", ui.training_panel, True), ("Data", ui.data_panel, True),
-              ("Inference", ui.inference_panel, False)]
-    views = [("Output", ui.boundary), ("Loss curves", ui.curves), ("Weights", ui.weights),
-             ("Confusion", ui.confusion), ("Images", ui.images)]
-    for title, widget, scroll in panels:
-        ui.docks[title] = window.add_panel(_dock(window, title, widget, scroll), right)
-    for title, widget in views:
-        ui.docks[title] = window.add_panel(_dock(window, title, widget), bottom)
-    _arrange(window, ui)
-    _wire(window, ui)
-    window.training_ui = ui
-    if getattr(document.project, "data", None):
-        controller.project_replaced()
-    return ui
-
-
-def _saved_layout_has(window: Any, name: str) -> bool:
-    """True when the window's saved layout (last session) already places dock ``name``."""
-    settings = getattr(window, "settings", None)
-    state = settings.value("window/state") if settings is not None else None
-    try:
-        raw = bytes(state) if state is not None else b""
-    except TypeError:
-        return False
-    return name.encode("utf-16-be") in raw
-
-
-def _arrange(window: Any, ui: TrainingUI) -> None:
-    """First-run layout; a layout saved by the last session is kept as it was."""
-    d = ui.docks
-    if _saved_layout_has(window, d["Training"].objectName()):
-        return
-    window.tabifyDockWidget(d["Training"], d["Data"])
-    window.tabifyDockWidget(d["Data"], d["Inference"])
-    window.splitDockWidget(d["Output"], d["Loss curves"], Qt.Orientation.Horizontal)
-    window.splitDockWidget(d["Loss curves"], d["Weights"], Qt.Orientation.Horizontal)
-    window.tabifyDockWidget(d["Weights"], d["Confusion"])
-    window.tabifyDockWidget(d["Confusion"], d["Images"])
-    d["Training"].raise_()
-    d["Weights"].raise_()
-    window.resizeDocks([d["Output"]], [300], Qt.Orientation.Vertical)
-    window.resizeDocks([d["Output"], d["Loss curves"], d["Weights"]], [330, 420, 420],
-                       Qt.Orientation.Horizontal)
-
-
-def _wire(window: Any, ui: TrainingUI) -> None:
-    controller, refresher = ui.controller, ui.refresher
-    controller.contextChanged.connect(refresher.set_context)
-    controller.contextChanged.connect(lambda _ctx: _show_idle(ui))
-
-    def state_changed(state: str) -> None:
-        if state == "idle":
-            refresher.stop()
-        else:
-            refresher.start()
-
-    controller.stateChanged.connect(state_changed)
-    controller.historyRestored.connect(lambda: _show_idle(ui))
-    controller.weightsReset.connect(refresher.clear)
-    controller.weightsReset.connect(lambda: _show_idle(ui))
-    def show_message(text: str) -> None:
-        if text:
-            window.statusBar().showMessage(text, 8000)
-
-    def dock_shown(visible: bool) -> None:
-        if visible:
-            refresher.tick(final=True)
-
-    controller.message.connect(show_message)
-    for dock in ui.docks.values():
-        dock.visibilityChanged.connect(dock_shown)
-    window.data_file_importer = ui.data_panel.import_file
-    if hasattr(window, "closing"):
-        window.closing.connect(controller.shutdown)
-    app = QApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(controller.shutdown)
-
-
-def _show_idle(ui: TrainingUI) -> None:
-    """Views of the network as it is (opened, reset or changed while not training)."""
-    if ui.controller.is_running:
-        return
-    ui.controller.static_snapshot()
-    ui.refresher.tick(final=True)
+    return install_ui(window)

@@ -46,17 +46,22 @@ class DecimatedSeries:
             self._acc_y += y
             self._acc_n += 1
             if self._acc_n >= self.stride:
-                self._push(self._acc_x / self._acc_n, self._acc_y / self._acc_n)
+                count = self._acc_n
+                mean_x, mean_y = self._acc_x / count, self._acc_y / count
                 self._acc_x = self._acc_y = 0.0
                 self._acc_n = 0
+                self._push(mean_x, mean_y, count)
 
-    def _push(self, x: float, y: float) -> None:
+    def _push(self, x: float, y: float, count: int) -> None:
         if self.n == self.capacity:
             half = self.capacity // 2
             self.x[:half] = self.x.reshape(half, 2).mean(axis=1)
             self.y[:half] = self.y.reshape(half, 2).mean(axis=1)
             self.n = half
             self.stride *= 2
+            # This point covers only half a bucket now: it waits for its other half.
+            self._acc_x, self._acc_y, self._acc_n = x * count, y * count, count
+            return
         self.x[self.n] = x
         self.y[self.n] = y
         self.n += 1
@@ -113,6 +118,40 @@ def _unflatten(flat: np.ndarray | None, refs: Sequence[Any]) -> dict[str, dict[s
     return out
 
 
+class EpochTable:
+    """Per-epoch figures as growing columns (NaN where an epoch lacks a figure).
+
+    Columns make the UI's copy per refresh one ``memcpy`` per figure, however many
+    epochs there are, instead of rebuilding arrays from a list of dicts.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._capacity = 64
+        self._columns: dict[str, np.ndarray] = {}
+
+    def append(self, record: Mapping[str, float]) -> None:
+        """Add one epoch's figures."""
+        if self.n == self._capacity:
+            self._capacity *= 2
+            for key, col in self._columns.items():
+                grown = np.full(self._capacity, np.nan)
+                grown[: self.n] = col[: self.n]
+                self._columns[key] = grown
+        for key, value in record.items():
+            if key not in self._columns:
+                self._columns[key] = np.full(self._capacity, np.nan)
+            self._columns[key][self.n] = value
+        for key, col in self._columns.items():
+            if key not in record:
+                col[self.n] = np.nan
+        self.n += 1
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Copies of every column, ``n`` long."""
+        return {k: c[: self.n].copy() for k, c in self._columns.items()}
+
+
 @dataclass(frozen=True)
 class CurveData:
     """Copies of the loss/metric curves for the UI: per step (decimated) and per epoch."""
@@ -120,9 +159,21 @@ class CurveData:
     version: int
     step_x: np.ndarray
     step_loss: np.ndarray
-    epochs: tuple[Mapping[str, float], ...]
+    columns: Mapping[str, np.ndarray]
+    n_epochs: int
     grad_norm_x: np.ndarray
     grad_norms: Mapping[str, np.ndarray]
+
+    def column(self, key: str) -> np.ndarray:
+        """One per-epoch figure (all NaN when it was never reported)."""
+        col = self.columns.get(key)
+        return col if col is not None else np.full(self.n_epochs, np.nan)
+
+    @property
+    def epochs(self) -> tuple[dict[str, float], ...]:
+        """The epochs as dicts of their finite figures (for read-outs and tests)."""
+        return tuple({k: float(c[i]) for k, c in self.columns.items() if np.isfinite(c[i])}
+                     for i in range(self.n_epochs))
 
 
 class SnapshotBuffer:
@@ -133,7 +184,7 @@ class SnapshotBuffer:
         self._snapshot: Snapshot | None = None
         self._version = 0
         self._steps = DecimatedSeries()
-        self._epochs: list[dict[str, float]] = []
+        self._epochs = EpochTable()
         self._norm_x = DecimatedSeries()
         self._norms: dict[str, DecimatedSeries] = {}
 
@@ -147,7 +198,7 @@ class SnapshotBuffer:
     def add_epoch(self, record: Mapping[str, float]) -> None:
         """Append one epoch's figures: ``epoch``, ``loss``, ``val_loss``, metrics, ``lr``."""
         with self._lock:
-            self._epochs.append(dict(record))
+            self._epochs.append(record)
             self._version += 1
 
     def add_grad_norms(self, step: float, norms: Mapping[str, float]) -> None:
@@ -182,7 +233,7 @@ class SnapshotBuffer:
             sx, sy = self._steps.arrays()
             nx, _ = self._norm_x.arrays()
             norms = {k: s.arrays()[1] for k, s in self._norms.items()}
-            return CurveData(self._version, sx, sy, tuple(dict(e) for e in self._epochs),
+            return CurveData(self._version, sx, sy, self._epochs.columns(), self._epochs.n,
                              nx, norms)
 
     @property
@@ -195,7 +246,10 @@ class SnapshotBuffer:
     def last_epoch(self) -> int:
         """The number of epochs recorded, so that a new run continues the epoch axis."""
         with self._lock:
-            return int(self._epochs[-1].get("epoch", len(self._epochs))) if self._epochs else 0
+            if not self._epochs.n:
+                return 0
+            last = self._epochs.columns().get("epoch", np.array([self._epochs.n]))[-1]
+            return int(last) if np.isfinite(last) else self._epochs.n
 
     # -- history (project file) --------------------------------------------------------
     def clear(self) -> None:
@@ -210,11 +264,9 @@ class SnapshotBuffer:
         per-step curve where it was.
         """
         with self._lock:
-            keys: list[str] = []
-            for record in self._epochs:
-                keys.extend(k for k in record if k not in keys)
             history: dict[str, list[float]] = {
-                k: [float(r.get(k, np.nan)) for r in self._epochs] for k in keys}
+                k: [float(v) if np.isfinite(v) else None for v in col]  # JSON has no NaN
+                for k, col in self._epochs.columns().items()}
             sx, sy = self._steps.arrays()
             history["batch_step"] = sx.tolist()
             history["batch_loss"] = sy.tolist()

@@ -79,7 +79,10 @@ def cnn_spec() -> dict[str, Any]:
 
 
 def definitions() -> dict[str, dict[str, Any]]:
-    """Per example: data source, spec, preprocessing, training settings and target."""
+    """Per example: data source, spec, preprocessing, training settings and target.
+
+    ``nudge`` moves nodes down by that many canvas units (branches off the main row).
+    """
     acc = "val_accuracy"
     return {
         "xor": dict(data=builtin("xor", n_samples=400, noise=0.0, seed=0),
@@ -125,10 +128,11 @@ def definitions() -> dict[str, dict[str, Any]]:
                            training=training("categorical_crossentropy", 0.01, 8),
                            target={"metric": acc, "min": 0.9}),
         "residual-mlp": dict(data=builtin("spiral3", n_samples=450, noise=0.0, seed=0),
-                             spec=residual_spec(),
+                             spec=residual_spec(), nudge={"block1": 90, "block2": 90},
                              training=training("categorical_crossentropy", 0.01, 120),
                              target={"metric": acc, "min": 0.9}),
         "wide-and-deep": dict(data=builtin("breast_cancer"), spec=wide_and_deep_spec(),
+                              nudge={"deep1": 90, "deep2": 90},
                               training=training("binary_crossentropy", 0.005, 30),
                               target={"metric": acc, "min": 0.93}),
     }
@@ -138,8 +142,11 @@ def build(info: ExampleInfo, definition: dict[str, Any]) -> Project:
     """The untrained project of one example, its scaler fitted on the training split."""
     method = definition.get("preprocessing", "standardize")
     spec = definition["spec"]
+    layout = layered_layout(spec)
+    for node_id, dy in definition.get("nudge", {}).items():
+        layout[node_id][1] += dy  # below the main row, so the skip edge stays visible
     project = Project(name=info.name, description=info.description, spec=spec,
-                      layout=layered_layout(spec), data=definition["data"],
+                      layout=layout, data=definition["data"],
                       preprocessing={"method": method, "offset": [], "scale": []}
                       if method != "none" else None,
                       split={"val": 0.2, "test": 0.0, "seed": 0},

@@ -193,6 +193,22 @@ def test_new_from_csv_chooses_the_head_from_the_target(capsys, tmp_path, kind, u
     assert set(project.layout) == {n["id"] for n in nodes}
 
 
+def test_new_from_csv_with_chosen_columns_and_task(capsys, tmp_path):
+    data = write_blobs_csv(tmp_path / "d.csv", kind="binary", target="y")
+    # y holds names, so --task regression is refused with one line
+    code, _, err = run(capsys, "new", "--data", data, "--target", "y", "--task",
+                       "regression", "-o", tmp_path / "p.annproj")
+    assert code == 1
+    assert_one_error_line(err, "'y'", "text")
+    assert run(capsys, "new", "--data", data, "--target", "f4", "--features", "f1,f2,color",
+               "--categorical", "color", "--task", "regression", "-o",
+               tmp_path / "p.annproj")[0] == 0
+    project = load_project(tmp_path / "p.annproj")
+    assert project.spec["nodes"][0]["shape"] == [5]  # f1, f2 + three colours
+    assert project.training["loss"] == "mse"
+    assert project.data["features"] == ["f1", "f2", "color"]
+
+
 def test_new_from_csv_with_many_features_gets_two_hidden_layers(capsys, tmp_path):
     path = tmp_path / "wide.csv"
     rng = np.random.default_rng(1)
@@ -218,7 +234,9 @@ def test_worked_flow_csv_to_onnx(capsys, tmp_path):
     code, out, err = run(capsys, "train", project, "--epochs", "30")
     assert code == 0, err
     assert "completed: 30 epochs" in out and "saved weights" in out
-    assert "30/30" in err and "loss=" in err and "acc=" in err  # the progress bar
+    bar = err.replace("\r", "\n").strip().splitlines()[-1]  # the progress bar, finished
+    assert "epoch 30/30" in bar and "150/150" in bar  # 144 training rows / 32 -> 5 batches
+    assert "loss=" in bar and "acc=" in bar and "val_acc=" in bar
     trained = load_project(project)
     assert trained.weights and trained.optimizer_state
     assert len(trained.history["loss"]) == 30 and trained.history["val_accuracy"][-1] > 0.95
@@ -322,22 +340,36 @@ def test_train_to_another_file_and_history_grows(capsys, tmp_path):
     assert len(history["batch_loss"]) == 3 * 7 + 2 * 10
 
 
-def test_workflow_interrupt_restores_the_last_complete_batch():
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_workflow_interrupt_restores_the_last_complete_batch(batch_norm):
     project = cli.load_example("xor")
+    if batch_norm:  # moving statistics live outside the flat parameter buffer
+        project.spec["nodes"].insert(2, {"id": "bn", "type": "BatchNormalization"})
+        project.spec["edges"] = [["input", "hidden"], ["hidden", "bn"], ["bn", "output"]]
     seen: dict[str, object] = {}
 
     def on_event(event):
         if event.kind == "batch" and event.step == 5:
-            seen["weights"] = seen["trainer"].net.get_weights()
-            seen["trainer"].net.params[:] = np.nan  # as if Ctrl-C hit mid-update
+            trainer = seen["trainer"]
+            seen["weights"] = trainer.net.get_weights()
+            seen["optimizer"] = trainer.optimizer.state_dict()
+            # as if Ctrl-C hit mid-update: weights, moments and BN statistics half done
+            trainer.net.params[:] = np.nan
+            trainer.optimizer.compute_step(trainer.net.params, trainer.net.grads)
+            for layer in trainer.net.layers.values():
+                for array in layer.state.values():
+                    array[:] = np.nan
             raise KeyboardInterrupt
 
     outcome = workflow.train_project(project, epochs=3, on_event=on_event,
                                      trainer_hook=lambda t: seen.__setitem__("trainer", t))
     assert outcome.interrupted and outcome.stop_reason == "stopped"
+    assert ("bn" in project.weights) == batch_norm
     for node, arrays in seen["weights"].items():
         for name, array in arrays.items():
             np.testing.assert_array_equal(project.weights[node][name], array)
+    for name, value in seen["optimizer"].items():
+        np.testing.assert_array_equal(project.optimizer_state[name], value)
     assert len(project.history["batch_loss"]) == 5
 
 
@@ -380,7 +412,7 @@ def test_first_ctrl_c_stops_after_the_batch(capsys, tmp_path, monkeypatch):
     assert len(saved.history["loss"]) == 1
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # no overflow warnings on stderr
 def test_diverging_training_saves_nothing(capsys, tmp_path):
     project = tmp_path / "p.annproj"
     assert run(capsys, "new", "--example", "sine", "-o", project)[0] == 0
@@ -479,6 +511,20 @@ def test_summary_of_a_broken_network_lists_its_problems(capsys, tmp_path):
     code, _, err = run(capsys, "train", path, "-q")
     assert code == 1
     assert_one_error_line(err, "not valid")
+
+
+def test_embedded_data_trains_without_the_original_file(capsys, tmp_path):
+    project = tmp_path / "p.annproj"
+    data = write_blobs_csv(tmp_path / "d.csv")
+    assert run(capsys, "new", "--data", data, "--target", "species", "-o", project)[0] == 0
+    loaded = load_project(project)
+    loaded.data["embedded"] = True
+    loaded.embedded_data = data.read_bytes()
+    save_project(loaded, project)
+    data.unlink()
+    code, _, err = run(capsys, "train", project, "--epochs", "2", "-q")
+    assert code == 0, err
+    assert len(load_project(project).history["loss"]) == 2
 
 
 def test_corrupt_project_file_is_one_error_line(capsys, tmp_path):

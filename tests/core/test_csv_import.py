@@ -1,11 +1,12 @@
 """CSV/TSV and NPY/NPZ import: layout detection, column choices, and exact error places."""
 
+import contextlib
 import zipfile
 
 import numpy as np
 import pytest
 
-from core.data import DataError, read_csv, read_npy, sniff_csv
+from core.data import DataError, read_csv, read_features, read_npy, sniff_csv
 from core.data.npy_import import load_arrays
 
 
@@ -100,6 +101,24 @@ def test_categorical_features_become_one_hot(tmp_path):
     assert ds.source["categories"]["color"] == ["blue", "green", "red"]
 
 
+def test_new_data_is_encoded_like_the_training_data(tmp_path):
+    train = read_csv(write(tmp_path, "size,color,y\n1,red,0\n2,blue,1\n3,green,0\n",
+                           "train.csv"), target="y")
+    src = train.source
+    new = write(tmp_path, "color,size\nred,5\nred,6\n", "new.csv")  # other order, no y
+    X, names = read_features(new, src["features"], src["categorical"], src["categories"])
+    assert names == train.feature_names == ["size", "color=blue", "color=green", "color=red"]
+    np.testing.assert_array_equal(X, [[5, 0, 0, 1], [6, 0, 0, 1]])
+    again = read_csv(new, target="size", categories=src["categories"])
+    assert again.feature_names == ["color=blue", "color=green", "color=red"]
+    odd = write(tmp_path, "size,color\n1,purple\n", "odd.csv")
+    with pytest.raises(DataError, match="'purple', a value the training data did not have"):
+        read_features(odd, src["features"], src["categorical"], src["categories"])
+    with pytest.raises(DataError, match="^line 3, column 'size'"):
+        read_features(write(tmp_path, "size,color\n1,red\n,red\n", "gap.csv"),
+                      src["features"], src["categorical"], src["categories"])
+
+
 def test_columns_by_index_and_unknown_names(tmp_path):
     path = write(tmp_path, "a,b,c\n1,2,0\n3,4,1\n")
     ds = read_csv(path, target=0, features=[2, "B"])
@@ -146,6 +165,15 @@ def test_drop_bad_rows_reports_how_many(tmp_path, case):
     assert len(ds) == good_lines and np.isfinite(ds.X).all()
 
 
+def test_first_problem_in_the_file_is_reported_and_drops_are_in_order(tmp_path):
+    path = write(tmp_path, "a,b,y\n1,2,0\n3,x,1\n4,5\n6,7,0\n")
+    with pytest.raises(DataError, match="^line 3, column 'b'"):
+        read_csv(path, target="y")
+    ds = read_csv(path, target="y", drop_bad_rows=True)
+    assert ds.source["dropped_rows"] == 2 and ds.source["dropped_lines"] == [3, 4]
+    assert ds.X.tolist() == [[1, 2], [6, 7]]
+
+
 def test_problems_in_unused_columns_are_ignored(tmp_path):
     path = write(tmp_path, "id,a,y\nx1,1,0\n,2,1\n")
     ds = read_csv(path, target="y", features=["a"])
@@ -172,23 +200,33 @@ def test_size_limit_is_checked_before_reading(tmp_path):
         read_csv(write(tmp_path, "a\x00b", "bin.csv"), target=0)
 
 
-@pytest.mark.parametrize("engine", ["numpy", "pandas"])
-def test_fast_and_careful_readers_agree(tmp_path, engine):
-    if engine == "pandas":
-        pytest.importorskip("pandas")
+def test_fast_and_careful_readers_agree(tmp_path):
+    pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     table = np.round(rng.normal(size=(300, 4)), 5)
     lines = ["a,b,c,d,label,note"] + [
-        ",".join(f"{v:g}" for v in row) + f",{i % 3},n{i}" for i, row in enumerate(table)]
+        ",".join(f"{v:g}" for v in row) + f",{'xyz'[i % 3]},n{i}" for i, row in enumerate(table)]
     text = "\n".join(lines) + "\n"
-    numeric = write(tmp_path, text.replace(",n", ",1"), "numeric.csv")
-    mixed = write(tmp_path, text, "mixed.csv")  # a text column: the careful reader runs
-    fast = read_csv(numeric, target="label", features=["a", "b", "c", "d"], engine=engine)
-    careful = read_csv(mixed, target="label", features=["a", "b", "c", "d"])
-    np.testing.assert_array_equal(fast.X, careful.X)
-    np.testing.assert_array_equal(fast.y, careful.y)
-    np.testing.assert_allclose(fast.X, table.astype(np.float32))
-    assert fast.class_names == careful.class_names == ["0", "1", "2"]
+    numeric = write(tmp_path, text.replace(",n", ",1").replace(",x", ",0").replace(
+        ",y", ",1").replace(",z", ",2"), "numeric.csv")
+    mixed = write(tmp_path, text, "mixed.csv")
+    feats = ["a", "b", "c", "d"]
+    results = [read_csv(numeric, target="label", features=feats, engine="pandas"),
+               read_csv(numeric, target="label", features=feats, engine="numpy"),
+               read_csv(mixed, target="label", features=feats, engine="pandas"),
+               read_csv(mixed, target="label", features=feats, engine="numpy")]  # careful
+    for ds in results:
+        np.testing.assert_array_equal(ds.X, results[0].X)
+        np.testing.assert_array_equal(ds.y, results[0].y)
+    np.testing.assert_allclose(results[0].X, table.astype(np.float32))
+    assert results[0].class_names == ["0", "1", "2"]
+    assert results[2].class_names == results[3].class_names == ["x", "y", "z"]
+
+
+def test_trailing_delimiter_column_is_left_out(tmp_path):
+    path = write(tmp_path, "a,b,y,\n1,2,0,\n3,4,1,\n")
+    ds = read_csv(path, target="y")
+    assert ds.feature_names == ["a", "b"] and len(ds) == 2
 
 
 # -- NPY / NPZ --------------------------------------------------------------------------
@@ -275,3 +313,24 @@ def test_corrupt_files_give_one_clear_error(tmp_path):
     np.savez(no_y, X=np.zeros((3, 2)))
     with pytest.raises(DataError, match="no target array"):
         read_npy(no_y)
+
+
+def test_random_junk_gives_data_errors_only(tmp_path):
+    """Whatever the bytes, the reader answers with a Dataset or a DataError."""
+    rng = np.random.default_rng(7)
+    pieces = ["1", "2.5", "-3", "a", "", ",", ",", ";", "\t", "\n", "\n", '"', " ", "nan",
+              "1e3", "\r\n", "é"]
+    path = tmp_path / "junk.csv"
+    for _ in range(150):
+        path.write_text("".join(rng.choice(pieces, rng.integers(0, 40))), encoding="utf-8")
+        for target, drop in ((0, False), (-1, True)):
+            with contextlib.suppress(DataError):
+                read_csv(path, target=target, drop_bad_rows=drop)
+    good = tmp_path / "good.npz"
+    np.savez(good, X=np.ones((4, 3)), y=np.arange(4))
+    raw = good.read_bytes()
+    for cut in range(0, len(raw), 37):
+        path = tmp_path / f"cut{cut}.npz"
+        path.write_bytes(raw[:cut] + bytes(rng.integers(0, 256, 5, dtype=np.uint8)))
+        with pytest.raises(DataError):
+            read_npy(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -46,13 +47,15 @@ CNN = {"nodes": [{"id": "img", "type": "Input", "shape": [9, 9, 2]},
 DAG = {"nodes": [{"id": "x", "type": "Input", "shape": [4]},
                  {"id": "a", "type": "Dense", "units": 6, "activation": "gelu"},
                  {"id": "b", "type": "Dense", "units": 6, "activation": "leaky_relu"},
+                 {"id": "c", "type": "Dense", "units": 6, "activation": "elu"},
                  {"id": "sum", "type": "Add"},
                  {"id": "act", "type": "Activation", "activation": "softplus"},
                  {"id": "cat", "type": "Concatenate"},
                  {"id": "r", "type": "Reshape", "target_shape": [2, -1]},
                  {"id": "flat", "type": "Flatten"},
                  {"id": "out", "type": "Dense", "units": 1, "activation": "sigmoid"}],
-       "edges": [["x", "a"], ["x", "b"], ["a", "sum"], ["b", "sum"], ["sum", "act"],
+       "edges": [["x", "a"], ["x", "b"], ["x", "c"], ["a", "sum"], ["b", "sum"],
+                 ["c", "sum"], ["sum", "act"],
                  ["act", "cat"], ["x", "cat"], ["a", "cat"], ["cat", "r"], ["r", "flat"],
                  ["flat", "out"]]}
 
@@ -196,13 +199,20 @@ def test_softmax_on_feature_maps_uses_the_channel_axis(tmp_path):
 
 
 @pytest.mark.parametrize("name", [e.name for e in list_examples()])
-def test_every_example_exports_to_onnx(tmp_path, name):
+def test_every_example_exports_to_every_format(tmp_path, name):
     project = load_example(name)
     net = build_network(project)
     X = raw_inputs(net, project.preprocessing, n=16)
+    want = expected(net, X, project.preprocessing)
     (path,) = export_project(project, tmp_path / f"{name}.onnx", "onnx")
-    np.testing.assert_allclose(run_onnx(path, X), expected(net, X, project.preprocessing),
-                               **TOL)
+    np.testing.assert_allclose(run_onnx(path, X), want, **TOL)
+    script, _ = export_project(project, tmp_path / f"{name}.py", "numpy")
+    np.testing.assert_allclose(import_file(script, f"example_{name}").predict(X), want, **TOL)
+    torch = pytest.importorskip("torch")
+    script, _ = export_project(project, tmp_path / f"{name}_torch.py", "pytorch")
+    with torch.no_grad():
+        got = import_file(script, f"example_torch_{name}").load_model()(torch.from_numpy(X))
+    np.testing.assert_allclose(got.numpy(), want, **TOL)
 
 
 # ---- NumPy -------------------------------------------------------------------------------
@@ -238,15 +248,33 @@ def test_predict_script_runs_on_a_csv_in_a_subprocess(tmp_path):
     out = tmp_path / "out.csv"
     result = subprocess.run([sys.executable, str(script), str(csv), "-o", str(out)],
                             capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                            env={"PYTHONNOUSERSITE": "1", "PATH": ""})
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert result.returncode == 0, result.stderr
     rows = out.read_text().splitlines()
-    assert rows[0] == "cat,dog,bird,predicted"
-    probs = np.array([[float(v) for v in row.split(",")[:3]] for row in rows[1:]])
+    assert rows[0] == "prediction,p(cat),p(dog),p(bird)"   # as `ann-designer predict`
+    probs = np.array([[float(v) for v in row.split(",")[1:]] for row in rows[1:]])
     want = expected(net, X.astype(np.float32), scaler)
     np.testing.assert_allclose(probs, want, **TOL)
-    labels = [row.split(",")[3] for row in rows[1:]]
+    labels = [row.split(",")[0] for row in rows[1:]]
     assert labels == [["cat", "dog", "bird"][i] for i in want.argmax(axis=1)]
+
+
+def test_predict_script_tables_for_binary_and_regression(tmp_path):
+    net = network(DAG)   # one sigmoid output
+    X = raw_inputs(net, None)
+    p = net.predict(X)[:, 0]
+    binary = Project(spec=DAG, weights=net.get_weights(), class_names=["no", "yes"])
+    script, _ = export(binary, "numpy", tmp_path / "binary.py")
+    header, rows = import_file(script, "binary_predict").prediction_table(net.predict(X))
+    assert header == ["prediction", "p(no)", "p(yes)"]
+    assert [r[0] for r in rows] == ["yes" if v > 0.5 else "no" for v in p]
+    np.testing.assert_allclose([float(r[1]) for r in rows], 1 - p, **TOL)
+    regression = Project(spec=DAG, weights=net.get_weights(),
+                         data={"kind": "file", "path": "d.csv", "target": "price"})
+    script, _ = export(regression, "numpy", tmp_path / "regression.py")
+    header, rows = import_file(script, "regression_predict").prediction_table(
+        net.predict(X))
+    assert header == ["price"] and len(rows) == len(X)
 
 
 def test_predict_script_needs_only_numpy_and_reports_bad_cells(tmp_path):
@@ -330,3 +358,25 @@ def test_saved_project_exports_the_same_model(tmp_path):
     X = raw_inputs(net, scaler)
     (path,) = export_project(project, tmp_path / "p.onnx", "onnx")
     np.testing.assert_allclose(run_onnx(path, X), expected(net, X, scaler), **TOL)
+
+
+def test_batchnorm_on_sequences_in_every_format(tmp_path):
+    """BatchNormalization over the last axis of (N, L, C) data (no ONNX op for that)."""
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [12]},
+                      {"id": "r", "type": "Reshape", "target_shape": [4, 3]},
+                      {"id": "bn", "type": "BatchNormalization"},
+                      {"id": "f", "type": "Flatten"},
+                      {"id": "out", "type": "Dense", "units": 2}],
+            "edges": [["in", "r"], ["r", "bn"], ["bn", "f"], ["f", "out"]]}
+    net = network(spec)
+    X = raw_inputs(net, None)
+    want = net.predict(X)
+    (path,) = export(net, "onnx", tmp_path / "m.onnx")
+    np.testing.assert_allclose(run_onnx(path, X), want, **TOL)
+    script, _ = export(net, "numpy", tmp_path / "predict.py")
+    np.testing.assert_allclose(import_file(script, "seq_predict").predict(X), want, **TOL)
+    torch = pytest.importorskip("torch")
+    script, _ = export(net, "pytorch", tmp_path / "seq_model.py")
+    with torch.no_grad():
+        got = import_file(script, "seq_model").load_model()(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(got, want, **TOL)

@@ -23,8 +23,8 @@ from core.project import (
     extract_data,
     load_project,
     save_project,
-    write_npz_bytes,
 )
+from core.safe_zip import write_npz_bytes
 
 SPEC = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
                   {"id": "h1", "type": "Dense", "units": 8, "activation": "tanh"},
@@ -183,6 +183,10 @@ def test_save_refuses_unstorable_values(tmp_path):
         save_project(project, tmp_path / "p.annproj")
     with pytest.raises(ProjectError, match="cannot store"):
         save_project(Project(extra={"x": object()}), tmp_path / "p.annproj")
+    with pytest.raises(ProjectError, match="position of node 'a'"):
+        save_project(Project(layout={"a": [1, "left"]}), tmp_path / "p.annproj")
+    with pytest.raises(ProjectError, match="position of node 'b'"):
+        save_project(Project(layout={"b": [1, float("nan")]}), tmp_path / "p.annproj")
     with pytest.raises(ProjectError, match="does not exist"):
         save_project(Project(), tmp_path / "no" / "such" / "p.annproj")
     assert list(tmp_path.iterdir()) == []
@@ -478,3 +482,48 @@ def test_weights_that_do_not_fit_the_design(tmp_path):
     project.weights = {"ghost": {"kernel": np.zeros(2)}}
     with pytest.raises(ProjectError, match="'ghost/kernel' has no place"):
         build_network(project)
+
+
+def test_relative_data_path_counts_from_the_project_folder(tmp_path, monkeypatch):
+    (tmp_path / "sets").mkdir()
+    (tmp_path / "sets" / "d.csv").write_bytes(b"a,b\n1,2\n")
+    monkeypatch.chdir("/")
+    project = Project(data={"kind": "file", "path": "sets/d.csv", "embedded": True})
+    save_project(project, tmp_path / "p.annproj")
+    assert load_project(tmp_path / "p.annproj").embedded_data == b"a,b\n1,2\n"
+
+
+@pytest.mark.parametrize("node_id", ["..", "/abs", "C:x"])
+def test_node_ids_that_look_like_paths_are_refused_on_save(tmp_path, node_id):
+    project = Project(weights={node_id: {"kernel": np.zeros(2)}})
+    with pytest.raises(ProjectError, match="rename the node"):
+        save_project(project, tmp_path / "p.annproj")
+
+
+def test_hand_made_file_without_a_files_table(tmp_path):
+    weights = Network.from_spec(SPEC, seed=0).get_weights()
+    npz = write_npz_bytes({f"{n}/{k}": v for n, a in weights.items() for k, v in a.items()})
+    doc = json.dumps({"format": FORMAT, "version": 1, "spec": SPEC}).encode()
+    loaded = load_project(write_zip(tmp_path / "p.annproj",
+                                    {"project.json": doc, "weights.npz": npz}))
+    assert np.array_equal(loaded.weights["h1"]["bias"], weights["h1"]["bias"])
+
+
+def test_random_damage_always_gives_one_clear_line(tmp_path):
+    """Seeded byte flips anywhere in a real file: a ProjectError line (or a clean load)."""
+    path = tmp_path / "p.annproj"
+    save_project(trained_project(), path)
+    raw = path.read_bytes()
+    rng = np.random.default_rng(0)
+    damaged = tmp_path / "damaged.annproj"
+    for _ in range(100):
+        content = bytearray(raw)
+        for _ in range(int(rng.integers(1, 6))):
+            content[int(rng.integers(len(content)))] = int(rng.integers(256))
+        damaged.write_bytes(bytes(content))
+        try:
+            load_project(damaged)
+        except ProjectError as exc:
+            message = str(exc)
+            assert "\n" not in message and len(message) < 400
+            assert "cannot be read: " not in message, message   # no generic fallback

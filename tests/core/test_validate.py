@@ -183,7 +183,7 @@ def test_loss_and_output_that_do_not_fit(units, act, loss, code):
              [["in", "out"]])
     (p,) = only(validate(s, loss=loss), code)
     assert p.node_ids == ("out",)
-    assert validate(s) == [] or codes(validate(s)) == set()
+    assert codes(validate(s)) == set()  # the layers alone are fine
 
 
 def test_softmax_on_one_unit_is_a_warning():

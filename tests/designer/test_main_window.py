@@ -7,11 +7,12 @@ boxes and file dialogs replaced by recorders, and a check that no window is left
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMessageBox
 
 from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
@@ -85,16 +86,17 @@ def make_window(qtbot, settings, boxes):
         kwargs.setdefault("settings", settings)
         kwargs.setdefault("offer_recovery", False)
         window = designer_app.create_window(**kwargs)
-        qtbot.addWidget(window)
         window.resize(1200, 800)
         window.show()
         made.append(window)
         return window
 
     yield make
-    for window in made:
+    for window in made:  # not qtbot.addWidget: it closes before this can mark them clean
         window.document.undo_stack.setClean()  # never ask at teardown
         window.close()
+        window.deleteLater()
+    qtbot.wait(1)
 
 
 @pytest.fixture
@@ -303,8 +305,9 @@ def test_inspector_rejects_invalid_text_as_typed(window, qtbot):
     window.select_nodes(["in"])
     shape = window.inspector.fields["shape"]
     shape.widget.selectAll()
-    qtbot.keyClicks(shape.widget, "4, x")
+    qtbot.keyClicks(shape.widget, "0, 5")  # 0 is never a valid size, whatever follows
     assert doc.node("in")["shape"] == [3]
+    assert "at least 1" in window.inspector._errors["shape"].text()
     shape.widget.selectAll()
     qtbot.keyClicks(shape.widget, "4, 5")
     assert doc.node("in")["shape"] == [4, 5]
@@ -415,8 +418,15 @@ def test_file_drops_open_projects_and_hand_csv_to_the_importer(window, tmp_path,
 
 
 def _drop(window: MainWindow, paths: list[Path]) -> None:
+    """Drag the files over the canvas and drop them, as Qt delivers it (enter, then drop)."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the QPoint constructor
+        enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window.view.viewport(), enter)
+    assert enter.isAccepted()
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window.view.viewport(), event)

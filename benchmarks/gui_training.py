@@ -1,0 +1,161 @@
+"""Training with every live view on, against the headless core on the same data.
+
+For each workload (the default example "spiral" and "digits-mlp") this script
+
+1. trains the example's network with ``core.Trainer.run`` alone (no Qt) for a fixed
+   number of epochs and measures samples per second;
+2. opens the designer offscreen, lays out all live views side by side so that every one
+   is on screen (curves, decision boundary, weights, confusion matrix, images), and trains
+   the same network on the same data for the same number of epochs from the Train path,
+   while a QTimer ticking every 5 ms measures how late the event loop serves it;
+3. prints one JSON object per workload: ``workload``, ``gui_samples_per_s``,
+   ``headless_samples_per_s``, ``ratio``, ``latency_p99_ms``, ``latency_max_ms``,
+   ``refresh_hz``, ``epochs``, ``seconds``.
+
+Usage: ``QT_QPA_PLATFORM=offscreen python benchmarks/gui_training.py [--seconds 6]``.
+The targets (issue 5): ratio >= 0.85, latency p99 <= 50 ms, refresh >= 20 Hz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("ANN_DESIGNER_NO_RECOVERY", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from core.examples import load_example  # noqa: E402
+from core.network import Network  # noqa: E402
+from core.workflow import make_trainer  # noqa: E402
+from designer.training.pipeline import load_training_data  # noqa: E402
+
+WORKLOADS = ("spiral", "digits-mlp")
+TICK_MS = 5
+
+
+def headless_rate(name: str, epochs: int) -> tuple[float, float]:
+    """(samples/s, seconds) of ``Trainer.run`` on the example's training data, no Qt."""
+    project = load_example(name)
+    data = load_training_data(project)
+    net = Network.from_spec(project.spec, seed=int(project.training.get("seed", 0)))
+    trainer = make_trainer(project, net)
+    X, Y = data.prepared.arrays("train")
+    start = time.perf_counter()
+    seen = 0
+    for event in trainer.run(X, Y, epochs=epochs, validation_data=data.prepared.arrays("val")):
+        seen = event.samples_seen
+    seconds = time.perf_counter() - start
+    return seen / seconds, seconds
+
+
+def epochs_for(name: str, seconds: float) -> int:
+    """Epochs that take about ``seconds`` headless (measured on a short run)."""
+    rate, _ = headless_rate(name, 3)
+    n_train = len(load_training_data(load_example(name)).prepared.train.X)
+    return max(3, int(seconds * rate / n_train))
+
+
+class LatencyProbe:
+    """A 5 ms QTimer that records how late each tick arrives."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.late_ms: list[float] = []
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.late_ms.append(max(0.0, (now - self._last) * 1000.0 - TICK_MS))
+        self._last = now
+
+
+def gui_run(name: str, epochs: int) -> dict:
+    """Train in the designer with all views visible; returns the GUI figures."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from designer.app import application, create_window
+
+    app = application([])
+    settings_path = Path(tempfile.mkdtemp()) / "bench.ini"
+    window = create_window(settings=QSettings(str(settings_path), QSettings.Format.IniFormat),
+                           offer_recovery=False)
+    window.document.new_project(load_example(name))
+    window.resize(1600, 1000)
+    window.show()
+    ui = window.training_ui
+    ui.show_all_views()
+    for _ in range(20):
+        app.processEvents()
+    probe = LatencyProbe()
+    loop = QEventLoop()
+    ui.controller.finished.connect(lambda _reason: loop.quit())
+    refreshes0 = ui.refresher.refresh_count
+    probe.start()
+    start = time.perf_counter()
+    error = ui.controller.train(epochs=epochs)
+    if error:
+        raise SystemExit(f"{name}: {error}")
+    QTimer.singleShot(600_000, loop.quit)
+    loop.exec()
+    seconds = time.perf_counter() - start
+    probe.stop()
+    snapshot = ui.controller.buffer.latest()
+    refreshes = ui.refresher.refresh_count - refreshes0
+    shown = [type(v).__name__ for v in ui.views if v.is_shown()]
+    window.document.undo_stack.setClean()
+    window.close()
+    app.processEvents()
+    late = np.asarray(probe.late_ms) if probe.late_ms else np.zeros(1)
+    return {"gui_samples_per_s": snapshot.samples_per_s,
+            "gui_wall_samples_per_s": snapshot.samples_seen / seconds,
+            "latency_p99_ms": float(np.percentile(late, 99)),
+            "latency_max_ms": float(late.max()), "refresh_hz": refreshes / seconds,
+            "seconds": seconds, "views_on_screen": shown,
+            "last_reason": ui.controller.last_reason}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0,
+                        help="about how long each training run lasts (default 6)")
+    parser.add_argument("--workload", choices=WORKLOADS, action="append")
+    args = parser.parse_args(argv)
+    for name in args.workload or WORKLOADS:
+        epochs = epochs_for(name, args.seconds)
+        headless, _ = headless_rate(name, epochs)
+        gui = gui_run(name, epochs)
+        result = {"workload": name, "epochs": epochs,
+                  "gui_samples_per_s": round(gui["gui_samples_per_s"], 1),
+                  "headless_samples_per_s": round(headless, 1),
+                  "ratio": round(gui["gui_samples_per_s"] / headless, 3),
+                  "latency_p99_ms": round(gui["latency_p99_ms"], 2),
+                  "latency_max_ms": round(gui["latency_max_ms"], 2),
+                  "refresh_hz": round(gui["refresh_hz"], 1),
+                  "seconds": round(gui["seconds"], 2),
+                  "gui_wall_samples_per_s": round(gui["gui_wall_samples_per_s"], 1),
+                  "views_on_screen": gui["views_on_screen"]}
+        print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

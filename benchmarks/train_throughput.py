@@ -1,0 +1,301 @@
+"""Training throughput and memory of the NumPy engine next to PyTorch and scikit-learn.
+
+Prints one JSON object:
+
+- ``mlp``: 784-256-128-10 ReLU MLP, softmax cross-entropy, Adam(lr=1e-3), batch 128,
+  float32, synthetic data (as ``../shared/bench/peers.py``): samples/s of our Trainer
+  (shuffled mini-batches), of PyTorch on the CPU and of scikit-learn's MLPClassifier, the
+  ratios and where our step's time goes (network, optimizer, the rest).
+- ``cnn``: 28x28x1 -> Conv2D 16 3x3 same ReLU -> MaxPool 2 -> Conv2D 32 3x3 same ReLU ->
+  MaxPool 2 -> Flatten -> Dense 10 softmax, Adam, batch 64, ours vs PyTorch.
+- ``memory``: peak RSS of one MLP epoch on 60,000 samples, measured in a fresh
+  subprocess with ``resource.getrusage``, next to the data size and the parameter size.
+
+Every figure is the best of ``--repeats`` one-epoch runs after a warm-up, the fairest
+reading on a shared machine; the median is reported too, with the load average.
+
+    .venv/bin/python benchmarks/train_throughput.py [--n 20000] [--repeats 3]
+
+PyTorch is optional (``pip install torch``); when it is missing its figures say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.network import Network  # noqa: E402
+from core.training import Trainer  # noqa: E402
+
+D, H1, H2, C = 784, 256, 128, 10
+MLP_BATCH, CNN_BATCH = 128, 64
+TARGETS = {"mlp_vs_torch": 1.2, "mlp_vs_sklearn": 1.5, "cnn_vs_torch": 0.6}
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def synthetic(n: int, shape: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Standard-normal float32 inputs and random labels, filled in place (no temporaries)."""
+    rng = np.random.default_rng(seed)
+    X = np.empty((n, *shape), np.float32)
+    flat = X.reshape(n, -1)
+    for s in range(0, n, 4096):
+        flat[s:s + 4096] = rng.standard_normal(flat[s:s + 4096].shape, dtype=np.float32)
+    return X, rng.integers(0, C, n)
+
+
+def one_hot(y: np.ndarray) -> np.ndarray:
+    Y = np.zeros((len(y), C), np.float32)
+    Y[np.arange(len(y)), y] = 1.0
+    return Y
+
+
+# ---------------------------------------------------------------------------- specs
+
+
+def mlp_spec() -> dict:
+    return {"nodes": [{"id": "in", "type": "Input", "shape": [D]},
+                      {"id": "h1", "type": "Dense", "units": H1, "activation": "relu"},
+                      {"id": "h2", "type": "Dense", "units": H2, "activation": "relu"},
+                      {"id": "out", "type": "Dense", "units": C, "activation": "softmax"}],
+            "edges": [["in", "h1"], ["h1", "h2"], ["h2", "out"]]}
+
+
+def cnn_spec() -> dict:
+    conv = {"type": "Conv2D", "kernel_size": 3, "padding": "same", "activation": "relu"}
+    nodes = [{"id": "in", "type": "Input", "shape": [28, 28, 1]},
+             {"id": "c1", "filters": 16, **conv},
+             {"id": "p1", "type": "MaxPooling2D", "pool_size": 2},
+             {"id": "c2", "filters": 32, **conv},
+             {"id": "p2", "type": "MaxPooling2D", "pool_size": 2},
+             {"id": "flat", "type": "Flatten"},
+             {"id": "out", "type": "Dense", "units": C, "activation": "softmax"}]
+    ids = [n["id"] for n in nodes]
+    return {"nodes": nodes, "edges": [list(e) for e in zip(ids[:-1], ids[1:], strict=True)]}
+
+
+# ---------------------------------------------------------------------------- timing
+
+
+def best_of(fn, n: int, repeats: int) -> dict:
+    """samples/s of ``fn`` (one epoch of ``n`` samples) after one warm-up call."""
+    fn()
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        rates.append(n / (time.perf_counter() - t0))
+    return {"samples_per_s": round(max(rates)), "median_samples_per_s":
+            round(statistics.median(rates))}
+
+
+def ours(spec: dict, X: np.ndarray, Y: np.ndarray, batch: int, repeats: int) -> dict:
+    net = Network.from_spec(spec, seed=0)
+    trainer = Trainer(net, "categorical_crossentropy", {"type": "adam", "lr": 1e-3},
+                      batch_size=batch, seed=0)
+    trainer.prepare(X, Y)
+    return best_of(lambda: trainer.step_epoch(), len(X), repeats)
+
+
+def ours_breakdown(X: np.ndarray, Y: np.ndarray, steps: int = 100) -> dict:
+    """Microseconds per MLP step in the network (forward + backward), in Adam, and in
+    everything else the trainer does (batch gather, checks, metrics, events)."""
+    net = Network.from_spec(mlp_spec(), seed=0)
+    trainer = Trainer(net, "categorical_crossentropy", {"type": "adam", "lr": 1e-3},
+                      batch_size=MLP_BATCH, seed=0)
+    trainer.prepare(X, Y)
+    for _ in range(5):
+        trainer.step()
+    xb, yb = X[:MLP_BATCH], Y[:MLP_BATCH]
+
+    def per_step(fn) -> float:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        return (time.perf_counter() - t0) / steps * 1e6
+
+    network = per_step(lambda: net.compute_gradients(xb, yb, "categorical_crossentropy"))
+    adam = per_step(lambda: trainer.optimizer.update(net.params, net.grads, 1e-9))
+    total = per_step(trainer.step)
+    return {"network_us": round(network), "adam_us": round(adam),
+            "trainer_rest_us": round(total - network - adam), "step_us": round(total),
+            "parameters": int(net.param_count)}
+
+
+def torch_mlp(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
+    import torch
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(D, H1), torch.nn.ReLU(), torch.nn.Linear(H1, H2),
+                              torch.nn.ReLU(), torch.nn.Linear(H2, C))
+    return _torch_epoch(net, torch.from_numpy(X), torch.from_numpy(y), MLP_BATCH, repeats)
+
+
+def torch_cnn(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
+    import torch
+    nn = torch.nn
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(32 * 7 * 7, C))
+    Xt = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 3, 1, 2)))  # NHWC -> NCHW
+    return _torch_epoch(net, Xt, torch.from_numpy(y), CNN_BATCH, repeats)
+
+
+def _torch_epoch(net, Xt, yt, batch: int, repeats: int) -> dict:
+    """As peers.py: contiguous slices in order (no shuffling), Adam, cross-entropy."""
+    import torch
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    lossf = torch.nn.CrossEntropyLoss()
+
+    def epoch() -> None:
+        for s in range(0, len(Xt), batch):
+            opt.zero_grad()
+            lossf(net(Xt[s:s + batch]), yt[s:s + batch]).backward()
+            opt.step()
+
+    out = best_of(epoch, len(Xt), repeats)
+    out["version"] = torch.__version__
+    out["threads"] = torch.get_num_threads()
+    return out
+
+
+def sklearn_mlp(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
+    from sklearn.neural_network import MLPClassifier
+
+    def epoch() -> None:
+        clf = MLPClassifier(hidden_layer_sizes=(H1, H2), batch_size=MLP_BATCH, max_iter=1,
+                            solver="adam", learning_rate_init=1e-3, shuffle=False,
+                            random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(X, y)
+
+    return best_of(epoch, len(X), repeats)
+
+
+def peer(fn, *args) -> dict:
+    try:
+        return fn(*args)
+    except Exception as exc:  # a missing peer is reported, not fatal
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def ratio(a: dict, b: dict) -> float | None:
+    if "samples_per_s" not in a or "samples_per_s" not in b:
+        return None
+    return round(a["samples_per_s"] / b["samples_per_s"], 2)
+
+
+# ---------------------------------------------------------------------------- memory
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def hwm_mb() -> float | None:
+    """Peak RSS of this address space (VmHWM): unlike ru_maxrss, not inherited from the
+    parent across fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def memory_child(n: int) -> None:
+    """Run in a fresh interpreter: one MLP epoch on n samples; print the RSS figures."""
+    base, base_hwm = rss_mb(), hwm_mb()
+    X, y = synthetic(n, (D,))
+    Y = one_hot(y)
+    del y
+    net = Network.from_spec(mlp_spec(), seed=0)
+    trainer = Trainer(net, "categorical_crossentropy", {"type": "adam", "lr": 1e-3},
+                      batch_size=MLP_BATCH, seed=0)
+    before, before_hwm = rss_mb(), hwm_mb()
+    trainer.fit(X, Y, epochs=1)
+    peak, peak_hwm = rss_mb(), hwm_mb()
+    # params, grads, Adam's m and v, its scratch, the last-good copy: 6 flat buffers
+    param_mb = net.params.nbytes / 2 ** 20
+    print(json.dumps({"samples": n, "interpreter_and_libraries_mb": round(base, 1),
+                      "data_mb": round((X.nbytes + Y.nbytes) / 2 ** 20, 1),
+                      "parameters_mb": round(param_mb, 2),
+                      "flat_buffers_mb": round(6 * param_mb, 2),
+                      "rss_before_training_mb": round(before, 1),
+                      "peak_rss_mb": round(peak, 1),
+                      "peak_minus_before_training_mb": round(peak - before, 1),
+                      "vmhwm_mb": {"start": base_hwm, "before_training": before_hwm,
+                                   "peak": peak_hwm}}))
+
+
+def memory(n: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--memory-child", str(n)],
+                         capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1:]}
+    return json.loads(out.stdout)
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=20000, help="MLP samples per epoch")
+    ap.add_argument("--cnn-n", type=int, default=2048, help="CNN samples per epoch")
+    ap.add_argument("--memory-n", type=int, default=60000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    res: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                             "numpy": np.__version__, "load_avg_start": os.getloadavg()}}
+    # first, while this process is small: Linux carries ru_maxrss over fork and exec
+    res["memory"] = memory(args.memory_n)
+
+    X, y = synthetic(args.n, (D,))
+    Y = one_hot(y)
+    mlp = {"samples": args.n, "ours": ours(mlp_spec(), X, Y, MLP_BATCH, args.repeats),
+           "ours_breakdown_per_step": ours_breakdown(X, Y),
+           "torch_cpu": peer(torch_mlp, X, y, args.repeats),
+           "sklearn_mlp": peer(sklearn_mlp, X, y, args.repeats)}
+    mlp["vs_torch"] = ratio(mlp["ours"], mlp["torch_cpu"])
+    mlp["vs_sklearn"] = ratio(mlp["ours"], mlp["sklearn_mlp"])
+    res["mlp"] = mlp
+
+    Xc, yc = synthetic(args.cnn_n, (28, 28, 1), seed=1)
+    cnn = {"samples": args.cnn_n,
+           "ours": ours(cnn_spec(), Xc, one_hot(yc), CNN_BATCH, args.repeats),
+           "torch_cpu": peer(torch_cnn, Xc, yc, args.repeats)}
+    cnn["vs_torch"] = ratio(cnn["ours"], cnn["torch_cpu"])
+    res["cnn"] = cnn
+
+    res["targets"] = {name: {"target": t, "got": got, "met": None if got is None else got >= t}
+                      for (name, t), got in zip(TARGETS.items(),
+                                                (mlp["vs_torch"], mlp["vs_sklearn"],
+                                                 cnn["vs_torch"]), strict=True)}
+    res["machine"]["load_avg_end"] = os.getloadavg()
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Network: building, running, weights, summary, config round trip, layer numerics."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from core.layers import LAYER_TYPES
+from core.network import Network
+
+MLP = {"nodes": [{"id": "in", "type": "Input", "shape": [4]},
+                 {"id": "h", "type": "Dense", "units": 8, "activation": "relu"},
+                 {"id": "out", "type": "Dense", "units": 3, "activation": "softmax"}],
+       "edges": [["in", "h"], ["h", "out"]]}
+
+
+def one(node, input_shape):
+    """Input -> node."""
+    return {"nodes": [{"id": "in", "type": "Input", "shape": list(input_shape)},
+                      {"id": "x", **node}], "edges": [["in", "x"]]}
+
+
+def test_float32_by_default_float64_on_request():
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    n32 = Network.from_spec(MLP)
+    n64 = Network.from_spec(MLP, dtype="float64")
+    assert n32.dtype == np.float32 and n32.params.dtype == np.float32
+    assert n32.predict(X).dtype == np.float32 and n64.predict(X).dtype == np.float64
+    np.testing.assert_allclose(n32.predict(X), n64.predict(X), rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        Network.from_spec(MLP, dtype="int32")
+
+
+def test_attributes_of_the_contract():
+    net = Network.from_spec(MLP, seed=3)
+    assert net.order == ["in", "h", "out"] and net.input_id == "in" and net.output_id == "out"
+    assert net.output_shapes == {"in": (4,), "h": (8,), "out": (3,)}
+    assert net.param_count == 4 * 8 + 8 + 8 * 3 + 3 == net.params.size == net.grads.size
+    assert net.output_activation == "softmax"
+    assert net.spec == MLP and net.spec is not MLP
+    refs = [(r.node_id, r.name, r.shape, r.decay) for r in net.param_refs]
+    assert refs == [("h", "kernel", (4, 8), True), ("h", "bias", (8,), False),
+                    ("out", "kernel", (8, 3), True), ("out", "bias", (3,), False)]
+    assert sum(r.size for r in net.param_refs) == net.params.size
+
+
+def test_weights_are_views_into_the_flat_buffer():
+    net = Network.from_spec(MLP)
+    net.params[:] = 0.5
+    assert np.all(net.get_weights()["out"]["kernel"] == 0.5)
+    net.set_weights({"h": {"bias": np.arange(8)}})
+    r = net.param_refs[1]
+    assert net.params[r.offset:r.offset + r.size].tolist() == list(range(8))
+
+
+def test_get_set_weights_round_trip_and_errors():
+    a, b = Network.from_spec(MLP, seed=1), Network.from_spec(MLP, seed=2)
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    assert not np.allclose(a.predict(X), b.predict(X))
+    b.set_weights(a.get_weights())
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    with pytest.raises(ValueError, match="no node 'zz'"):
+        b.set_weights({"zz": {}})
+    with pytest.raises(ValueError, match="no weight 'gamma'"):
+        b.set_weights({"h": {"gamma": np.ones(8)}})
+    before = b.get_weights()
+    with pytest.raises(ValueError, match=r"shape \(8,\)"):
+        b.set_weights({"out": {"bias": np.ones(3)}, "h": {"bias": np.ones(9)}})
+    np.testing.assert_array_equal(before["out"]["bias"], b.get_weights()["out"]["bias"])
+
+
+def test_same_seed_same_weights():
+    w1 = Network.from_spec(MLP, seed=7).params
+    assert np.array_equal(w1, Network.from_spec(MLP, seed=7).params)
+    assert not np.array_equal(w1, Network.from_spec(MLP, seed=8).params)
+
+
+@pytest.mark.parametrize("init,check", [
+    ("glorot_uniform", lambda w: np.abs(w).max() <= np.sqrt(6 / 600)),
+    ("he_normal", lambda w: abs(w.std() - np.sqrt(2 / 400)) < 0.004),
+    ("lecun_uniform", lambda w: np.abs(w).max() <= np.sqrt(3 / 400)),
+    ("zeros", lambda w: not w.any()),
+    ("ones", lambda w: np.all(w == 1)),
+])
+def test_initializers(init, check):
+    spec = one({"type": "Dense", "units": 200, "kernel_initializer": init}, [400])
+    assert check(Network.from_spec(spec, dtype="float64").get_weights()["x"]["kernel"])
+
+
+def test_forward_capture_and_predict_batches():
+    net = Network.from_spec(MLP)
+    X = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
+    y, acts = net.forward(X, capture=True)
+    assert set(acts) == {"in", "h", "out"} and acts["h"].shape == (10, 8)
+    assert np.all(acts["h"] >= 0)
+    np.testing.assert_allclose(y.sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(net.predict(X, batch_size=3), y, rtol=1e-6)
+    y2 = net.forward(X)
+    y2[:] = 0  # the caller owns what it gets back
+    assert np.array_equal(net.forward(X), y)
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+        net.predict(np.zeros((2, 5)))
+
+
+def test_summary_rows():
+    rows = Network.from_spec(MLP).summary()
+    assert [(r.node_id, r.type, r.output_shape, r.params) for r in rows] == [
+        ("in", "Input", (4,), 0), ("h", "Dense", (8,), 40), ("out", "Dense", (3,), 27)]
+    assert "Total parameters: 67" in Network.from_spec(MLP).summary_text()
+
+
+def test_config_round_trip_through_json():
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 6, 2]},
+                      {"id": "c", "type": "Conv2D", "filters": 3, "kernel_size": [3, 2],
+                       "strides": 1, "padding": "same", "activation": "elu"},
+                      {"id": "bn", "type": "BatchNormalization", "momentum": 0.9},
+                      {"id": "p", "type": "AveragePooling2D", "pool_size": 2},
+                      {"id": "d", "type": "Dropout", "rate": 0.25},
+                      {"id": "f", "type": "Flatten"},
+                      {"id": "r", "type": "Reshape", "target_shape": [3, -1]},
+                      {"id": "f2", "type": "Flatten"},
+                      {"id": "out", "type": "Dense", "units": 2, "activation": "sigmoid"}],
+            "edges": [["in", "c"], ["c", "bn"], ["bn", "p"], ["p", "d"], ["d", "f"],
+                      ["f", "r"], ["r", "f2"], ["f2", "out"]]}
+    net = Network.from_spec(spec)
+    # Each layer's config (defaults filled in) rebuilds the same layer.
+    nodes = [{"id": n, "type": type(net.layers[n]).TYPE, **net.layers[n].get_config()}
+             for n in net.order]
+    rebuilt = Network.from_spec(json.loads(json.dumps({"nodes": nodes,
+                                                        "edges": spec["edges"]})))
+    for n in net.order:
+        assert rebuilt.layers[n].get_config() == net.layers[n].get_config()
+    rebuilt.set_weights(net.get_weights())
+    X = np.random.default_rng(0).normal(size=(3, 6, 6, 2))
+    np.testing.assert_array_equal(rebuilt.predict(X), net.predict(X))
+    assert [r[:4] for r in rebuilt.summary()] == [r[:4] for r in net.summary()]
+    again = Network.from_spec(json.loads(json.dumps(net.spec)))
+    assert again.summary() == net.summary()
+
+
+def test_every_layer_type_round_trips_its_config():
+    for name, cls in LAYER_TYPES.items():
+        defaults = {p.name: p.default for p in cls.PARAMS}
+        assert set(defaults) == {p.name for p in cls.PARAMS}, name
+
+
+def test_concatenate_follows_edge_order():
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
+                      {"id": "a", "type": "Dense", "units": 1, "kernel_initializer": "ones"},
+                      {"id": "b", "type": "Dense", "units": 3, "kernel_initializer": "zeros"},
+                      {"id": "cat", "type": "Concatenate"}],
+            "edges": [["in", "a"], ["in", "b"], ["b", "cat"], ["a", "cat"]]}
+    y = Network.from_spec(spec).predict(np.array([[1.0, 2.0]]))
+    assert y.tolist() == [[0, 0, 0, 3]]
+
+
+def _naive_conv(x, k, b, stride, pad):
+    n, h, w, c = x.shape
+    kh, kw, _, f = k.shape
+    xp = np.pad(x, ((0, 0), pad[0], pad[1], (0, 0)))
+    ho = (xp.shape[1] - kh) // stride + 1
+    wo = (xp.shape[2] - kw) // stride + 1
+    out = np.zeros((n, ho, wo, f))
+    for i in range(ho):
+        for j in range(wo):
+            patch = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+            out[:, i, j, :] = np.tensordot(patch, k, axes=([1, 2, 3], [0, 1, 2])) + b
+    return out
+
+
+@pytest.mark.parametrize("padding,stride,pad", [
+    ("valid", 1, ((0, 0), (0, 0))), ("valid", 2, ((0, 0), (0, 0))),
+    ("same", 1, ((1, 1), (0, 1))), ("same", 2, ((1, 1), (0, 0))),
+])
+def test_conv2d_matches_a_naive_loop(padding, stride, pad):
+    # Input 7x6, kernel 3x2: TensorFlow's "same" puts the odd padding pixel last.
+    spec = one({"type": "Conv2D", "filters": 4, "kernel_size": [3, 2], "strides": stride,
+                "padding": padding, "bias_initializer": "ones"}, [7, 6, 2])
+    net = Network.from_spec(spec, dtype="float64")
+    x = np.random.default_rng(0).normal(size=(2, 7, 6, 2))
+    w = net.get_weights()["x"]
+    want = _naive_conv(x, w["kernel"], w["bias"], stride, pad)
+    np.testing.assert_allclose(net.predict(x), want, atol=1e-12)
+
+
+def test_pooling_by_hand():
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    mx = Network.from_spec(one({"type": "MaxPooling2D"}, [4, 4, 1])).predict(x)
+    assert mx[0, :, :, 0].tolist() == [[5, 7], [13, 15]]
+    avg = Network.from_spec(one({"type": "AveragePooling2D", "pool_size": 3, "strides": 2,
+                                 "padding": "same"}, [4, 4, 1])).predict(x)
+    # "same" pads one row/column at the end; windows cover {0,1,2} and {2,3,pad}, and
+    # the padding is left out of the average: mean(10, 11, 14, 15) = 12.5.
+    assert avg[0, :, :, 0].tolist() == [[5.0, 6.5], [11.0, 12.5]]
+
+
+def test_maxpool_ties_send_the_gradient_to_one_input():
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [2, 2, 1]},
+                      {"id": "c", "type": "Conv2D", "filters": 1, "kernel_size": 1,
+                       "use_bias": False, "kernel_initializer": "ones"},
+                      {"id": "p", "type": "MaxPooling2D"}, {"id": "f", "type": "Flatten"}],
+            "edges": [["in", "c"], ["c", "p"], ["p", "f"]]}
+    net = Network.from_spec(spec, dtype="float64")
+    x = np.array([[[[2.0], [2.0]], [[2.0], [1.0]]]])  # three tied maxima
+    _, grads = net.loss_and_gradients(x, np.array([[0.0]]), "mse")
+    assert grads["c"]["kernel"].item() == pytest.approx(2 * 2.0 * 2.0)  # 2 (y - t) x_max
+
+
+def test_dropout_is_seeded_and_off_when_predicting():
+    spec = one({"type": "Dropout", "rate": 0.5}, [1000])
+    net = Network.from_spec(spec, seed=0)
+    X = np.ones((4, 1000), dtype=np.float32)
+    assert np.array_equal(net.predict(X), X)
+    y1 = net.layers["x"].forward([X], training=True).copy()
+    assert set(np.unique(y1)) == {0.0, 2.0} and 0.4 < (y1 == 0).mean() < 0.6
+    again = Network.from_spec(spec, seed=0).layers["x"].forward([X], training=True)
+    assert np.array_equal(y1, again)
+
+
+def test_batchnorm_moving_statistics_follow_keras():
+    spec = one({"type": "BatchNormalization", "momentum": 0.9, "epsilon": 1e-3}, [2])
+    net = Network.from_spec(spec, dtype="float64")
+    X = np.array([[1.0, 10.0], [3.0, 20.0]])
+    net.compute_gradients(X, np.zeros((2, 2)), "mse")
+    w = net.get_weights()["x"]
+    np.testing.assert_allclose(w["moving_mean"], 0.1 * X.mean(0))
+    np.testing.assert_allclose(w["moving_variance"], 0.9 + 0.1 * X.var(0))
+    y = net.predict(X)
+    want = (X - w["moving_mean"]) / np.sqrt(w["moving_variance"] + 1e-3)
+    np.testing.assert_allclose(y, want)
+    assert set(w) == {"gamma", "beta", "moving_mean", "moving_variance"}
+    assert {r.name for r in net.param_refs} == {"gamma", "beta"}
+
+
+def test_training_step_allocates_nothing_parameter_sized():
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [784]},
+                      {"id": "h1", "type": "Dense", "units": 256, "activation": "relu"},
+                      {"id": "h2", "type": "Dense", "units": 128, "activation": "relu"},
+                      {"id": "out", "type": "Dense", "units": 10, "activation": "softmax"}],
+            "edges": [["in", "h1"], ["h1", "h2"], ["h2", "out"]]}
+    net = Network.from_spec(spec)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(128, 784)).astype(np.float32)
+    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
+    net.compute_gradients(X, Y, "categorical_crossentropy")  # warm the work buffers
+    tracemalloc.start()
+    for _ in range(3):
+        net.compute_gradients(X, Y, "categorical_crossentropy")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 200_000  # the 784x256 kernel alone is 800 kB

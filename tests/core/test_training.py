@@ -1,0 +1,369 @@
+"""The Trainer: it learns, it is reproducible, it obeys other threads, it fails safely."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from core.network import Network
+from core.training import Callback, Trainer, TrainEvent, TrainingDiverged
+
+
+def mlp(n_in: int, hidden: list[int], n_out: int, act: str = "tanh", out_act: str = "linear",
+        dtype: str = "float32", seed: int = 0, dropout: float = 0.0) -> Network:
+    nodes = [{"id": "in", "type": "Input", "shape": [n_in]}]
+    for i, units in enumerate(hidden):
+        nodes.append({"id": f"h{i}", "type": "Dense", "units": units, "activation": act})
+        if dropout:
+            nodes.append({"id": f"d{i}", "type": "Dropout", "rate": dropout})
+    nodes.append({"id": "out", "type": "Dense", "units": n_out, "activation": out_act})
+    edges = [[a["id"], b["id"]] for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
+    return Network.from_spec({"nodes": nodes, "edges": edges}, seed=seed, dtype=dtype)
+
+
+def accuracy(net: Network, X, y) -> float:
+    p = net.predict(X)
+    pred = (p[:, 0] > 0.5).astype(int) if p.shape[1] == 1 else p.argmax(axis=1)
+    return float((pred == y).mean())
+
+
+def two_spirals(n_per_arm: int = 100, seed: int = 0):
+    """TensorFlow Playground's spiral: two arms, 1.75 turns, no noise."""
+    i = np.arange(n_per_arm) / n_per_arm
+    r, t = 5 * i, 1.75 * i * 2 * np.pi
+    X = np.concatenate([np.stack([r * np.sin(t + d), r * np.cos(t + d)], 1)
+                        for d in (0.0, np.pi)]).astype(np.float32)
+    y = np.repeat([1, 0], n_per_arm)
+    return X, y
+
+
+def sine(n: int = 256):
+    X = np.linspace(-np.pi, np.pi, n, dtype=np.float32)[:, None]
+    return X, np.sin(X)
+
+
+# ---- learning -------------------------------------------------------------------------
+
+def test_xor_reaches_full_accuracy():
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([0, 1, 1, 0])
+    net = mlp(2, [8], 1, out_act="sigmoid")
+    trainer = Trainer(net, "binary_crossentropy", {"type": "adam", "lr": 0.05}, batch_size=4)
+    history = trainer.fit(X, y[:, None].astype(np.float32), epochs=300)
+    assert accuracy(net, X, y) == 1.0
+    assert history["accuracy"][-1] == 1.0 and len(history["loss"]) == 300
+    assert history["loss"][-1] < 0.05
+
+
+def test_two_arm_spiral_train_accuracy():
+    X, y = two_spirals()
+    net = mlp(2, [32, 32], 1, out_act="sigmoid")
+    trainer = Trainer(net, "binary_crossentropy", {"type": "adam", "lr": 0.01}, batch_size=16)
+    trainer.fit(X, y[:, None].astype(np.float32), epochs=300)
+    assert accuracy(net, X, y) >= 0.95
+
+
+def test_iris_held_out_accuracy():
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+    data = load_iris()
+    Xtr, Xte, ytr, yte = train_test_split(data.data.astype(np.float32), data.target,
+                                          test_size=0.3, stratify=data.target, random_state=0)
+    mean, std = Xtr.mean(0), Xtr.std(0)
+    Xtr, Xte = (Xtr - mean) / std, (Xte - mean) / std
+    net = mlp(4, [16], 3, out_act="softmax")
+    trainer = Trainer(net, "sparse_categorical_crossentropy", {"type": "adam", "lr": 0.01},
+                      batch_size=16)
+    history = trainer.fit(Xtr, ytr, epochs=100, validation_data=(Xte, yte))
+    assert accuracy(net, Xte, yte) >= 0.93
+    assert history["val_accuracy"][-1] == pytest.approx(accuracy(net, Xte, yte))
+
+
+def test_sine_regression_and_metrics():
+    X, Y = sine()
+    net = mlp(1, [32, 32], 1)
+    trainer = Trainer(net, "mse", {"type": "adam", "lr": 0.01}, batch_size=32)
+    history = trainer.fit(X, Y, epochs=300)
+    grid = np.linspace(-np.pi, np.pi, 1000, dtype=np.float32)[:, None]
+    assert float(np.mean((net.predict(grid) - np.sin(grid)) ** 2)) < 0.01
+    # the trainer's regression metrics agree with scikit-learn's
+    from sklearn.metrics import mean_absolute_error, r2_score
+    loss, metrics = trainer.evaluate(X, Y)
+    pred = net.predict(X)
+    assert metrics["mae"] == pytest.approx(mean_absolute_error(Y, pred), rel=1e-5)
+    assert metrics["r2"] == pytest.approx(r2_score(Y, pred), rel=1e-5)
+    assert loss == pytest.approx(float(np.mean((pred - Y) ** 2)), rel=1e-5)
+    assert history["r2"][-1] > 0.95 and "mae" in history
+
+
+# ---- reproducibility and data handling ------------------------------------------------
+
+def train_twice(seed: int, dtype: str = "float32"):
+    X, y = two_spirals(50)
+    net = mlp(2, [16, 16], 1, out_act="sigmoid", dtype=dtype, seed=seed, dropout=0.2)
+    trainer = Trainer(net, "binary_crossentropy", {"type": "adam", "lr": 0.01}, batch_size=8,
+                      seed=seed, validation_split=0.2)
+    trainer.fit(X, y[:, None], epochs=5)
+    return net.params.copy(), trainer.history
+
+
+def test_same_seed_gives_bit_identical_weights():
+    (a, ha), (b, hb) = train_twice(1), train_twice(1)
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert ha == hb
+    c, _ = train_twice(2)
+    assert not np.array_equal(a, c)
+
+
+def test_float64_on_request():
+    w, _ = train_twice(1, "float64")
+    assert w.dtype == np.float64
+
+
+def test_an_epoch_never_copies_the_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20000, 50)).astype(np.float32)  # 4 MB
+    Y = rng.standard_normal((20000, 1)).astype(np.float32)
+    net = mlp(50, [16], 1)
+    trainer = Trainer(net, "mse", {"type": "adam"}, batch_size=64, validation_split=0.1)
+    trainer.fit(X[:256], Y[:256])  # warm the buffers up
+    tracemalloc.start()
+    trainer.fit(X, Y, epochs=1)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < X.nbytes / 4, f"training allocated {peak} bytes at once"
+
+
+def test_validation_split_holds_out_a_random_fraction():
+    X, y = two_spirals(50)
+    net = mlp(2, [8], 1, out_act="sigmoid")
+    trainer = Trainer(net, "binary_crossentropy", batch_size=10, validation_split=0.2)
+    events = list(trainer.run(X, y, epochs=2))
+    epochs = [e for e in events if e.kind == "epoch"]
+    assert [e.samples_seen for e in epochs] == [80, 160]
+    assert all(e.val_loss is not None and "accuracy" in e.val_metrics for e in epochs)
+    assert set(trainer.history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "lr",
+                                    "batch_loss"}
+    assert len(trainer.history["batch_loss"]) == 16
+
+
+def test_bad_data_is_refused_with_a_clear_message():
+    net = mlp(2, [4], 1)
+    trainer = Trainer(net, "mse")
+    with pytest.raises(ValueError, match="network's input"):
+        trainer.fit(np.zeros((5, 3)), np.zeros((5, 1)))
+    with pytest.raises(ValueError, match="5 inputs but 4 targets"):
+        trainer.fit(np.zeros((5, 2)), np.zeros((4, 1)))
+    X = np.zeros((5, 2))
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="row 3"):
+        trainer.fit(X, np.zeros((5, 1)))
+    with pytest.raises(RuntimeError, match="prepare"):
+        Trainer(net, "mse").step()
+
+
+# ---- events, step-wise use, callbacks -------------------------------------------------
+
+def test_events_are_frozen_and_complete():
+    X, Y = sine(64)
+    trainer = Trainer(mlp(1, [8], 1), "mse", batch_size=16)
+    events = list(trainer.run(X, Y, epochs=2))
+    kinds = [e.kind for e in events]
+    assert kinds == (["batch"] * 4 + ["epoch"]) * 2 + ["end"]
+    end = events[-1]
+    assert end.stop_reason == "completed" and end.epoch == 2 and end.step == 8
+    assert [e.batch for e in events[:4]] == [1, 2, 3, 4] and events[0].batches == 4
+    assert events[4].loss == pytest.approx(np.mean([e.loss for e in events[:4]]))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        end.loss = 0.0
+    with pytest.raises(TypeError):
+        end.metrics["mae"] = 0.0
+    assert all(e.elapsed_s >= 0 for e in events)
+
+
+def test_prepare_step_and_step_epoch():
+    X, Y = sine(40)
+    seen = []
+
+    class Recorder(Callback):
+        def on_epoch_end(self, trainer, event):
+            seen.append(event.epoch)
+
+    trainer = Trainer(mlp(1, [8], 1), "mse", batch_size=16, callbacks=[Recorder()])
+    trainer.prepare(X, Y, validation_data=(X[:10], Y[:10]))
+    first = trainer.step()
+    assert first.kind == "batch" and first.step == 1 and first.samples_seen == 16
+    epoch = trainer.step_epoch()  # the two remaining batches of epoch 1
+    assert epoch.kind == "epoch" and epoch.epoch == 1 and epoch.step == 3
+    assert epoch.val_loss is not None and seen == [1]
+    assert trainer.step_epoch().step == 6 and seen == [1, 2]
+    trainer.step()  # epoch 3 begins; run() goes on from there with the bound data
+    events = list(trainer.run(epochs=1))
+    assert events[-1].epoch == 3 and trainer.history["loss"].__len__() == 3
+
+
+def test_plain_callables_get_every_event():
+    X, Y = sine(32)
+    got: list[TrainEvent] = []
+    Trainer(mlp(1, [4], 1), "mse", batch_size=16, callbacks=[got.append]).fit(X, Y, epochs=1)
+    assert [e.kind for e in got] == ["batch", "batch", "epoch", "end"]
+
+
+# ---- control from another thread ------------------------------------------------------
+
+def run_in_thread(trainer: Trainer, X, Y, epochs: int):
+    out: dict = {}
+
+    def work():
+        out["events"] = list(trainer.run(X, Y, epochs=epochs))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread, out
+
+
+def wait_for(cond, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+def test_stop_from_another_thread():
+    X, Y = sine(256)
+    trainer = Trainer(mlp(1, [16], 1), "mse", batch_size=8)
+    thread, out = run_in_thread(trainer, X, Y, epochs=100000)
+    wait_for(lambda: trainer.global_step >= 5)
+    trainer.request_stop()
+    thread.join(5)
+    assert not thread.is_alive()
+    end = out["events"][-1]
+    assert end.kind == "end" and end.stop_reason == "stopped"
+    assert end.step <= trainer.global_step < 100000
+    assert not trainer.stop_requested  # cleared for the next run
+
+
+def test_pause_and_resume_from_another_thread():
+    X, Y = sine(256)
+    trainer = Trainer(mlp(1, [16], 1), "mse", batch_size=8)
+    thread, out = run_in_thread(trainer, X, Y, epochs=100000)
+    wait_for(lambda: trainer.global_step >= 3)
+    trainer.pause()
+    time.sleep(0.05)  # the batch under way may finish
+    paused_at = trainer.global_step
+    time.sleep(0.2)
+    assert trainer.global_step == paused_at and trainer.paused
+    trainer.resume()
+    wait_for(lambda: trainer.global_step >= paused_at + 5)
+    trainer.pause()
+    trainer.request_stop()  # a stop wakes a paused run
+    thread.join(5)
+    assert not thread.is_alive() and out["events"][-1].stop_reason == "stopped"
+
+
+def test_learning_rate_change_from_another_thread_applies_next_batch():
+    X, Y = sine(64)
+    reached, go = threading.Event(), threading.Event()
+
+    def hold_at_step_3(event: TrainEvent) -> None:
+        if event.kind == "batch" and event.step == 3:
+            reached.set()
+            go.wait(5)
+
+    trainer = Trainer(mlp(1, [8], 1), "mse", {"type": "sgd", "lr": 0.01}, batch_size=8,
+                      schedule={"type": "exponential", "decay_rate": 0.5},
+                      callbacks=[hold_at_step_3])
+    thread, out = run_in_thread(trainer, X, Y, epochs=3)
+    assert reached.wait(5)
+    trainer.set_learning_rate(0.002)
+    go.set()
+    thread.join(5)
+    lrs = [e.lr for e in out["events"] if e.kind == "batch"]
+    assert lrs[:3] == [0.01] * 3 and lrs[3:] == [0.002] * (len(lrs) - 3)
+    with pytest.raises(ValueError, match="positive"):
+        trainer.set_learning_rate(-1)
+
+
+def test_schedule_sets_the_learning_rate_per_epoch():
+    X, Y = sine(32)
+    trainer = Trainer(mlp(1, [4], 1), "mse", {"type": "sgd", "lr": 0.1}, batch_size=16,
+                      schedule={"type": "step", "step_size": 1, "gamma": 0.5})
+    history = trainer.fit(X, Y, epochs=3)
+    assert history["lr"] == pytest.approx([0.1, 0.05, 0.025])
+
+
+# ---- failure modes --------------------------------------------------------------------
+
+def test_divergence_raises_and_keeps_last_good_weights():
+    X, Y = sine(64)
+    Y = Y * 100
+    net = mlp(1, [16], 1, act="relu")
+    before_step: list[np.ndarray] = [net.params.copy()]  # weights each batch started from
+
+    def keep(event: TrainEvent) -> None:
+        if event.kind == "batch":
+            before_step.append(net.params.copy())
+
+    trainer = Trainer(net, "mse", {"type": "sgd", "lr": 1.0}, batch_size=8, callbacks=[keep])
+    events = []
+    with pytest.raises(TrainingDiverged) as info:
+        for event in trainer.run(X, Y, epochs=50):
+            events.append(event)
+    message = str(info.value)
+    assert "learning rate 1 " in message and "try 0.1" in message
+    assert info.value.suggested_lr == pytest.approx(0.1)
+    assert events[-1].kind == "end" and events[-1].stop_reason == "diverged"
+    # the failing batch started from before_step[-1]; its loss was not finite, so the
+    # weights of the batch before, whose loss was finite, are back
+    assert len(before_step) >= 2 and np.isfinite(net.params).all()
+    np.testing.assert_array_equal(net.params, before_step[-2])
+    finite = trainer.history["batch_loss"]
+    assert len(finite) == len(before_step) - 1 and np.isfinite(finite).all()
+
+
+def test_nan_gradients_are_caught_before_the_update():
+    X, Y = sine(16)
+    net = mlp(1, [4], 1)
+    trainer = Trainer(net, "mse", {"type": "adam"}, batch_size=16)
+    trainer.fit(X, Y, epochs=1)
+    good = net.params.copy()
+    real = net.compute_gradients
+
+    def poisoned(*args):
+        value = real(*args)
+        net.grads[0] = np.inf
+        return value
+
+    net.compute_gradients = poisoned
+    with pytest.raises(TrainingDiverged, match="gradient became infinite"):
+        trainer.fit(epochs=1)
+    assert np.isfinite(net.params).all()
+    assert not np.array_equal(net.params, good) or trainer.global_step == 1
+
+
+def test_early_stopping_restores_best_weights():
+    rng = np.random.default_rng(0)
+    X, Xv = rng.standard_normal((40, 5)), rng.standard_normal((40, 5))
+    y, yv = rng.integers(0, 2, 40), rng.integers(0, 2, 40)  # noise: it can only overfit
+    net = mlp(5, [64, 64], 2, out_act="softmax")
+    trainer = Trainer(net, "sparse_categorical_crossentropy", {"type": "adam", "lr": 0.01},
+                      batch_size=8, early_stopping={"patience": 3})
+    events = list(trainer.run(X, y, epochs=200, validation_data=(Xv, yv)))
+    history = trainer.history
+    assert events[-1].stop_reason == "early_stopping"
+    best = int(np.argmin(history["val_loss"]))
+    assert len(history["val_loss"]) == best + 1 + 3 < 200
+    val_loss, _ = trainer.evaluate(Xv, yv)
+    assert val_loss == pytest.approx(history["val_loss"][best], rel=1e-5)
+
+
+def test_divergence_message_numbers():
+    err = TrainingDiverged("x", 0.5, 1, 2)
+    assert err.suggested_lr == 0.05 and not math.isnan(err.lr)

@@ -1,0 +1,147 @@
+"""core.workflow and core.starter: the steps the command line and the designer share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import workflow
+from core.csv_features import read_features
+from core.data import DataError, Dataset, load_builtin, split
+from core.examples import load_example
+from core.project import Project
+from core.starter import hidden_sizes, layered_layout, output_head, starter_spec
+
+
+def test_prepare_data_fits_the_scaler_on_the_training_split_only():
+    project = load_example("wine")
+    project.preprocessing = {"method": "standardize", "offset": [], "scale": []}
+    data = workflow.prepare_data(project)
+    raw_train, raw_val, _ = split(load_builtin("wine"), val=0.2, seed=0)
+    np.testing.assert_allclose(project.preprocessing["offset"], raw_train.X.mean(axis=0),
+                               rtol=1e-5)
+    np.testing.assert_allclose(data.train.X.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(data.train.X.std(axis=0), 1.0, atol=1e-4)
+    assert abs(float(data.val.X.mean())) > 1e-4  # validation statistics were not used
+    assert data.test is None and project.class_names == ["class_0", "class_1", "class_2"]
+    X, Y = data.arrays("val")
+    assert X.shape == (len(raw_val), 13) and Y.shape == (len(raw_val), 3)
+
+
+def test_fitted_scaler_is_kept_not_refitted():
+    project = load_example("iris")
+    fitted = dict(project.preprocessing)
+    workflow.prepare_data(project)
+    assert project.preprocessing == fitted
+
+
+def test_transforms_apply_before_scaling_and_to_new_files(tmp_path):
+    project = load_example("xor")
+    project.data["transforms"] = ["x1", "x2", "x1*x2"]
+    project.spec["nodes"][0]["shape"] = [3]
+    project.preprocessing = {"method": "none", "offset": [], "scale": []}
+    data = workflow.prepare_data(project)
+    X = data.train.X
+    np.testing.assert_allclose(X[:, 2], X[:, 0] * X[:, 1], rtol=1e-6)
+    csv_path = tmp_path / "points.csv"
+    csv_path.write_text("x1,x2\n2,3\n-1,4\n")
+    np.testing.assert_allclose(workflow.input_features(project, csv_path),
+                               [[2, 3, 6], [-1, 4, -4]])
+
+
+def test_make_trainer_uses_settings_overrides_and_restores_optimizer_state():
+    project = load_example("xor")
+    outcome = workflow.train_project(project, epochs=1)
+    iterations = outcome.trainer.optimizer.iterations
+    assert iterations == 10  # 400 points, 80 % for training = 320, in batches of 32
+    net = workflow.build_network(project)
+    trainer = workflow.make_trainer(project, net, lr=0.5, batch_size=7)
+    assert trainer.batch_size == 7 and trainer.optimizer.lr == 0.5
+    assert trainer.optimizer.iterations == iterations
+    np.testing.assert_allclose(trainer.optimizer.state_dict()["m"],
+                               project.optimizer_state["m"], rtol=1e-6)
+
+
+def test_train_project_appends_history_and_stores_results():
+    project = load_example("circle")
+    workflow.train_project(project, epochs=2)
+    workflow.train_project(project, epochs=3)
+    assert len(project.history["loss"]) == 5 and len(project.history["val_accuracy"]) == 5
+    assert set(project.weights) == {"hidden", "output"}
+
+
+def test_confusion_matrix_and_probabilities_by_hand():
+    counts = workflow.confusion_matrix(np.array([0, 0, 1, 2, 2, 2]),
+                                       np.array([0, 1, 1, 2, 0, 2]), 3)
+    np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    sigmoid = np.array([[0.2], [0.7], [0.5]])
+    np.testing.assert_array_equal(workflow.class_predictions(sigmoid), [0, 1, 0])
+    np.testing.assert_allclose(workflow.class_probabilities(sigmoid),
+                               [[0.8, 0.2], [0.3, 0.7], [0.5, 0.5]])
+    np.testing.assert_array_equal(workflow.class_predictions(np.eye(3)[[2, 0]]), [2, 0])
+
+
+def test_align_classes_renumbers_by_name():
+    ds = Dataset(X=np.zeros((3, 1)), y=np.array([0, 1, 1]), task="classification",
+                 feature_names=["a"], class_names=["gamma", "alpha"])
+    aligned = workflow.align_classes(ds, ["alpha", "beta", "gamma"])
+    np.testing.assert_array_equal(aligned.y, [2, 0, 0])
+    assert aligned.class_names == ["alpha", "beta", "gamma"]
+    with pytest.raises(DataError, match="'gamma'"):
+        workflow.align_classes(ds, ["alpha", "beta"])
+
+
+def test_evaluate_dataset_matches_hand_computed_accuracy():
+    project = load_example("iris")
+    net = workflow.build_network(project)
+    data = workflow.prepare_data(project)
+    result = workflow.evaluate_dataset(project, net, data.val)
+    predicted = np.argmax(net.predict(data.val.X), axis=1)
+    assert result.metrics["accuracy"] == pytest.approx(np.mean(predicted == data.val.y))
+    assert result.confusion.sum() == len(data.val) == 30
+    assert np.trace(result.confusion) == np.sum(predicted == data.val.y)
+
+
+def test_npy_data_source(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2)).astype(np.float32)
+    np.savez(tmp_path / "d.npz", X=X, y=(X[:, 0] > 0).astype(np.int64))
+    spec, loss = starter_spec((2,), "classification", n_classes=2)
+    project = Project(spec=spec, data={"kind": "file", "path": "d.npz"},
+                      training={"loss": loss, "optimizer": {"type": "adam", "lr": 0.05},
+                                "batch_size": 16, "epochs": 5, "seed": 0})
+    outcome = workflow.train_project(project, base_dir=tmp_path)
+    assert outcome.epochs_run == 5 and project.weights
+
+
+def test_read_features_by_name_in_any_order_with_categories(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("id,color,b,a\n7,red,2.5,1\n8,blue,-1,0\n")
+    X = read_features(path, ["a", "b", "color"], {"color": ["blue", "green", "red"]})
+    np.testing.assert_array_equal(X, [[1, 2.5, 0, 0, 1], [0, -1, 1, 0, 0]])
+    headless = tmp_path / "h.csv"
+    headless.write_text("1,2.5\n0,-1\n")
+    np.testing.assert_array_equal(read_features(headless, ["a", "b"]), [[1, 2.5], [0, -1]])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,\n")
+    with pytest.raises(DataError, match="line 3, column 'b' is empty"):
+        read_features(bad, ["a", "b"])
+
+
+@pytest.mark.parametrize("n, sizes", [(1, [8]), (4, [8]), (7, [16]), (8, [16, 8]),
+                                      (13, [32, 16]), (64, [128, 64]), (500, [128, 64])])
+def test_hidden_sizes(n, sizes):
+    assert hidden_sizes(n) == sizes
+
+
+def test_output_head_and_layout():
+    assert output_head("classification", 2, 2) == (1, "sigmoid", "binary_crossentropy")
+    assert output_head("classification", 5, 5) == (5, "softmax", "categorical_crossentropy")
+    assert output_head("regression", 0, 3) == (3, "linear", "mse")
+    with pytest.raises(DataError, match="at least two"):
+        output_head("classification", 1, 1)
+    spec = {"nodes": [{"id": i} for i in "abcd"],
+            "edges": [["a", "b"], ["b", "c"], ["a", "c"], ["a", "d"]]}
+    layout = layered_layout(spec)
+    assert layout["a"][0] < layout["b"][0] < layout["c"][0]   # longest path decides
+    assert layout["b"][0] == layout["d"][0] and layout["b"][1] != layout["d"][1]

@@ -1,0 +1,397 @@
+"""The canvas in a real scene and view: drops, port drags, card drags, neuron view.
+
+Gestures are real Qt events sent to the view's viewport (drag-enter/move/drop, mouse
+press/move/release, wheel, keys), and every check reads the document, not the items,
+except where the items' own look (badges, labels, neuron lines) is what is tested.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QMouseEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QApplication
+
+from core.project import Project
+from designer.canvas.layout import count_crossings, layered_layout
+from designer.canvas.node_item import describe, format_shape
+from designer.canvas.style import CanvasStyle, style_for
+from designer.canvas.view import FRAGMENT_MIME, LAYER_MIME, CanvasView
+from designer.document import Document
+
+Button = Qt.MouseButton
+
+
+@pytest.fixture
+def view(qtbot):
+    doc = Document(Project(name="empty", training={"seed": 0}))
+    canvas = CanvasView.for_document(doc)
+    qtbot.addWidget(canvas)
+    canvas.resize(1100, 700)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    return canvas
+
+
+def tiny(view: CanvasView) -> CanvasView:
+    """Input(2) -> Dense(4) -> Dense(1) loaded into the view's document."""
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
+                      {"id": "h1", "type": "Dense", "units": 4, "activation": "tanh"},
+                      {"id": "out", "type": "Dense", "units": 1, "activation": "sigmoid"}],
+            "edges": [["in", "h1"], ["h1", "out"]]}
+    layout = {"in": [0.0, 0.0], "h1": [270.0, 0.0], "out": [540.0, 0.0]}
+    view.document.new_project(Project(name="tiny", spec=spec, layout=layout,
+                                      training={"seed": 0}))
+    view.fit_to_view()
+    QApplication.processEvents()
+    return view
+
+
+def drop(view: CanvasView, kind: str, scene_pos: QPointF) -> None:
+    """Drag-enter, drag-move and drop a palette item at a scene position."""
+    mime = QMimeData()
+    mime.setData(LAYER_MIME, kind.encode("utf-8"))
+    at = view.mapFromScene(scene_pos)
+    target = view.viewport()
+    actions = Qt.DropAction.CopyAction
+    with warnings.catch_warnings():  # Qt 6 marks the QPoint constructors as deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        events = (QDragEnterEvent(at, actions, mime, Button.LeftButton,
+                                  Qt.KeyboardModifier.NoModifier),
+                  QDragMoveEvent(at, actions, mime, Button.LeftButton,
+                                 Qt.KeyboardModifier.NoModifier),
+                  QDropEvent(QPointF(at), actions, mime, Button.LeftButton,
+                             Qt.KeyboardModifier.NoModifier))
+    for event in events:
+        QApplication.sendEvent(target, event)
+
+
+def mouse(view: CanvasView, kind: QEvent.Type, scene_pos: QPointF,
+          button: Qt.MouseButton = Button.LeftButton) -> None:
+    """One mouse event at a scene position (moves carry the button as held)."""
+    local = QPointF(view.mapFromScene(scene_pos))
+    held = Button.NoButton if kind == QEvent.Type.MouseButtonRelease else button
+    which = Button.NoButton if kind == QEvent.Type.MouseMove else button
+    event = QMouseEvent(kind, local, QPointF(view.viewport().mapToGlobal(local.toPoint())),
+                        which, held, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def drag(view: CanvasView, start: QPointF, end: QPointF, steps: int = 6,
+         button: Qt.MouseButton = Button.LeftButton) -> None:
+    mouse(view, QEvent.Type.MouseButtonPress, start, button)
+    for k in range(1, steps + 1):
+        mouse(view, QEvent.Type.MouseMove, start + (end - start) * (k / steps), button)
+    mouse(view, QEvent.Type.MouseButtonRelease, end, button)
+
+
+def port(view: CanvasView, node_id: str, side: str) -> QPointF:
+    return view.canvas.node_item(node_id).port_scene_pos(side)
+
+
+def connect_by_drag(view: CanvasView, src: str, dst: str) -> None:
+    drag(view, port(view, src, "out"), port(view, dst, "in"))
+
+
+def test_build_a_network_by_drops_and_port_drags(view):
+    doc = view.document
+    for kind, x in (("Input", 0), ("Dense", 300), ("Dense", 600)):
+        drop(view, kind, QPointF(x, 0))
+    assert doc.node_ids() == ["input_1", "dense_1", "dense_2"]
+    item = view.canvas.node_item("dense_1")
+    assert item.sceneBoundingRect().contains(QPointF(300, 0))  # created where dropped
+    doc.set_param(["dense_2"], "units", 1)
+    view.fit_to_view()
+    connect_by_drag(view, "input_1", "dense_1")
+    drag(view, port(view, "dense_2", "in"), port(view, "dense_1", "out"))  # backwards too
+    assert doc.edges() == [("input_1", "dense_1"), ("dense_1", "dense_2")]
+    assert view.canvas.edge_item("dense_1", "dense_2").label == format_shape(
+        doc.shape("dense_1"))
+    assert doc.problems == [] and doc.undo_stack.count() == 6
+
+
+def test_illegal_edge_by_port_drag_is_refused_with_a_reason(view, qtbot):
+    tiny(view)
+    with qtbot.waitSignal(view.statusMessage) as message:
+        connect_by_drag(view, "in", "out")  # out already has an input
+    assert "single input" in message.args[0]
+    with qtbot.waitSignal(view.statusMessage) as message:
+        connect_by_drag(view, "out", "in")
+    assert "Input layer" in message.args[0]
+    assert view.document.edges() == [("in", "h1"), ("h1", "out")]
+    assert view.canvas.edge_item("in", "out") is None
+
+
+def test_validation_badge_appears_and_clears(view):
+    tiny(view)
+    badge = view.canvas.node_item("h1").badge
+    assert not badge.isVisible()
+    view.document.disconnect("in", "h1")
+    assert badge.isVisible() and "input" in badge.toolTip().lower()
+    view.document.undo_stack.undo()
+    assert not badge.isVisible() and badge.toolTip() == ""
+
+
+def test_undo_redo_of_each_edit_shows_in_the_scene(view):
+    tiny(view)
+    doc, canvas = view.document, view.canvas
+    drop(view, "Dropout", QPointF(270, 250))
+    assert canvas.node_item("dropout_1") is not None
+    doc.undo_stack.undo()
+    assert canvas.node_item("dropout_1") is None
+    doc.undo_stack.redo()
+    assert canvas.node_item("dropout_1") is not None
+    view.canvas.select_nodes(["h1"])
+    view.delete_selected()
+    assert canvas.node_item("h1") is None and canvas.edge_items() == []
+    doc.undo_stack.undo()
+    assert canvas.node_item("h1") is not None and len(canvas.edge_items()) == 2
+    doc.set_param(["h1"], "units", 7)
+    assert "7 units" in describe(canvas.node_item("h1").node)
+    doc.undo_stack.undo()
+    assert canvas.node_item("h1").node["units"] == 4
+
+
+def test_card_drag_is_one_move_command_validated_once(view):
+    tiny(view)
+    doc = view.document
+    validations = []
+    doc.problemsChanged.connect(lambda: validations.append(1))
+    item = view.canvas.node_item("h1")
+    start = item.sceneBoundingRect().center() + QPointF(0, -20)
+    drag(view, start, start + QPointF(60, 90), steps=10)
+    assert doc.position("h1") != (270.0, 0.0)
+    assert doc.undo_stack.count() == 1 and validations == []
+    assert doc.position("h1") == (item.pos().x(), item.pos().y())
+    doc.undo_stack.undo()
+    assert item.pos() == QPointF(270, 0) and doc.position("h1") == (270.0, 0.0)
+
+
+def test_snap_to_grid_applies_to_drags(view):
+    tiny(view)
+    view.set_snap_to_grid(True)
+    item = view.canvas.node_item("h1")
+    start = item.sceneBoundingRect().center() + QPointF(0, -20)
+    drag(view, start, start + QPointF(33, 47))
+    x, y = view.document.position("h1")
+    grid = view.canvas.style.grid_size
+    assert x % grid == 0 and y % grid == 0 and (x, y) != (270.0, 0.0)
+
+
+def test_rubber_band_selects_cards(view):
+    tiny(view)
+    a = view.canvas.node_item("in").sceneBoundingRect()
+    b = view.canvas.node_item("h1").sceneBoundingRect()
+    drag(view, a.topLeft() - QPointF(30, 30), b.bottomRight() + QPointF(5, 20))
+    assert view.canvas.selected_node_ids() == ["in", "h1"]
+
+
+def test_wheel_zooms_around_the_cursor_and_fit_shows_all(view):
+    tiny(view)
+    view.reset_zoom()
+    anchor = view.canvas.node_item("h1").sceneBoundingRect().center()
+    local = QPointF(view.mapFromScene(anchor))
+    before = view.zoom
+    event = QWheelEvent(local, QPointF(view.viewport().mapToGlobal(local.toPoint())),
+                        QPoint(), QPoint(0, 240), Button.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
+    assert view.zoom > before
+    after = view.mapToScene(local.toPoint())
+    assert abs(after.x() - anchor.x()) < 3 and abs(after.y() - anchor.y()) < 3
+    view.fit_to_view()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    for item in view.canvas.node_items():
+        assert visible.contains(item.sceneBoundingRect())
+
+
+def test_middle_button_pans(view):
+    tiny(view)
+    view.reset_zoom()
+    centre = view.mapToScene(view.viewport().rect().center())
+    drag(view, centre, centre + QPointF(-120, -80), button=Button.MiddleButton)
+    moved = view.mapToScene(view.viewport().rect().center())
+    assert moved.x() > centre.x() + 50 and view.document.undo_stack.count() == 0
+
+
+def test_copy_paste_keeps_inner_edges_with_new_ids(view):
+    tiny(view)
+    view.canvas.select_nodes(["h1", "out"])
+    assert view.copy()
+    data = json.loads(bytes(QGuiApplication.clipboard().mimeData().data(FRAGMENT_MIME).data()))
+    assert [n["id"] for n in data["nodes"]] == ["h1", "out"]
+    new = view.paste()
+    assert new == ["dense_1", "dense_2"]
+    assert view.canvas.edge_item("dense_1", "dense_2") is not None
+    assert view.canvas.selected_node_ids() == new
+    assert ("in", "dense_1") not in view.document.edges()
+    assert view.duplicate() == ["dense_3", "dense_4"]
+    assert view.document.undo_stack.count() == 2
+
+
+def test_auto_layout_orders_left_to_right(view):
+    tiny(view)
+    doc = view.document
+    doc.move_nodes({"in": (800, 300), "h1": (-300, 40), "out": (100, -200)})
+    view.auto_layout()
+    xs = {n: doc.position(n)[0] for n in doc.node_ids()}
+    assert xs["in"] < xs["h1"] < xs["out"]
+    assert view.canvas.node_item("out").pos().x() == xs["out"]
+
+
+def test_layout_of_a_dag_has_every_edge_pointing_right_and_few_crossings():
+    nodes = ["a", "b", "c", "d", "e", "f", "g"]
+    edges = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "e"), ("b", "e"), ("c", "d"),
+             ("d", "f"), ("e", "f"), ("a", "g"), ("g", "f")]
+    pos = layered_layout(nodes, edges)
+    assert all(pos[s][0] < pos[d][0] for s, d in edges)
+    columns = {}
+    for n in nodes:
+        columns.setdefault(pos[n][0], []).append(n)
+    # a crossing-free drawing exists for this graph; barycenter sweeps find a good one
+    layers = [sorted(c, key=lambda n: pos[n][1]) for _, c in sorted(columns.items())]
+    succ = {n: [d for s, d in edges if s == n] for n in nodes}
+    assert count_crossings(layers, succ) <= 1
+    assert layered_layout(["x", "y"], [("x", "y"), ("y", "x")])  # a cycle does not hang
+
+
+def test_neuron_view_draws_weights_and_edits_them(view, qtbot):
+    tiny(view)
+    doc, canvas = view.document, view.canvas
+    view.set_neuron_view(True)
+    view.fit_to_view()
+    lines = canvas.weight_item("in", "h1")
+    assert lines is not None and not canvas.edge_item("in", "h1").isVisible()
+    assert canvas.node_item("h1").neurons == 4 and canvas.node_item("in").neurons == 2
+    kernel = doc.layer_weights("h1")["kernel"]
+    a = canvas.node_item("in").neuron_center(1)
+    b = canvas.node_item("h1").neuron_center(2)
+    middle = view.mapToScene(view.mapFromScene(a + (b - a) * 0.3))  # a pixel on the line
+    assert lines.line_at(middle) == (1, 2)
+    assert f"{kernel[1, 2]:.4g}" in lines.describe(1, 2)
+    mouse(view, QEvent.Type.MouseButtonPress, middle)
+    mouse(view, QEvent.Type.MouseButtonRelease, middle)
+    editor = canvas.weight_editor
+    assert editor is not None and float(editor.text()) == pytest.approx(kernel[1, 2], rel=1e-5)
+    editor.setText("-1.5")
+    editor.returnPressed.emit()
+    assert doc.project.weights["h1"]["kernel"][1, 2] == -1.5
+    assert lines.weight(1, 2) == -1.5
+    assert doc.undo_stack.undoText().startswith("Set h1.kernel")
+    doc.undo_stack.undo()
+    assert lines.weight(1, 2) == pytest.approx(kernel[1, 2])
+
+
+def test_neuron_view_plus_minus_buttons_and_neuron_drop(view):
+    tiny(view)
+    doc, canvas = view.document, view.canvas
+    view.set_neuron_view(True)
+    view.fit_to_view()
+    item = canvas.node_item("h1")
+    plus = item.mapToScene(item.button_rects()[+1].center())
+    mouse(view, QEvent.Type.MouseButtonPress, plus)
+    mouse(view, QEvent.Type.MouseButtonRelease, plus)
+    assert doc.node("h1")["units"] == 5 and item.neurons == 5
+    assert canvas.weight_item("h1", "out").weight(4, 0) is not None
+    minus = item.mapToScene(item.button_rects()[-1].center())
+    mouse(view, QEvent.Type.MouseButtonPress, minus)
+    mouse(view, QEvent.Type.MouseButtonRelease, minus)
+    assert doc.node("h1")["units"] == 4
+    drop(view, "Neuron", canvas.node_item("out").sceneBoundingRect().center())
+    assert doc.node("out")["units"] == 2
+    messages = []
+    view.statusMessage.connect(messages.append)
+    drop(view, "Neuron", canvas.node_item("in").sceneBoundingRect().center())
+    assert messages and "Dense" in messages[0]
+
+
+def test_neuron_view_shows_maps_and_skips_big_layers(view):
+    tiny(view)
+    doc, canvas = view.document, view.canvas
+    view.set_neuron_view(True)
+    doc.set_neuron_maps({"h1": np.random.default_rng(0).normal(size=(4, 6, 6))})
+    images = canvas.neuron_images("h1")
+    assert len(images) == 4 and images[0].width() == 6
+    canvas.node_item("h1").update()
+    view.viewport().repaint()
+    doc.set_param(["h1"], "units", 40)
+    assert canvas.node_item("h1").neurons is None
+    assert canvas.weight_item("in", "h1") is None and canvas.edge_item("in", "h1").isVisible()
+    view.set_neuron_view(False)
+    assert canvas.node_item("in").neurons is None
+
+
+def test_live_weights_repaint_the_neuron_lines(view):
+    tiny(view)
+    view.set_neuron_view(True)
+    lines = view.canvas.weight_item("in", "h1")
+    kernel = np.arange(8, dtype=float).reshape(2, 4)
+    view.document.set_live_weights({"h1": {"kernel": kernel, "bias": np.zeros(4)}})
+    assert lines.weight(1, 3) == 7.0
+
+
+def test_styles_switch_theme_and_presentation(view):
+    tiny(view)
+    item = view.canvas.node_item("h1")
+    width = item.card_rect().width()
+    view.canvas.set_style(style_for("dark"))
+    assert view.canvas.backgroundBrush().color().name() == CanvasStyle.dark().background
+    view.canvas.set_style(style_for("light", presentation=True))
+    assert item.card_rect().width() > width
+    assert style_for("dark", True).line_width > CanvasStyle.dark().line_width
+    view.viewport().repaint()
+
+
+def test_delete_key_removes_selection_in_one_step(view, qtbot):
+    tiny(view)
+    view.canvas.select_nodes(["out"])
+    view.setFocus()
+    qtbot.keyClick(view.viewport(), Qt.Key.Key_Delete)
+    assert not view.document.has_node("out") and view.document.undo_stack.count() == 1
+
+
+def test_problem_click_selects_and_shows_the_node(view):
+    tiny(view)
+    selections = []
+    view.canvas.nodesSelected.connect(selections.append)
+    view.center_on_nodes(["out"])
+    assert selections[-1] == ["out"] and view.canvas.selected_node_ids() == ["out"]
+
+
+def test_save_and_open_rebuilds_the_same_scene(view, tmp_path):
+    tiny(view)
+    view.document.add_node("Dropout", {"rate": 0.2}, (100.0, 220.0))
+    path = view.document.save(tmp_path / "tiny.annproj")
+    other = CanvasView.for_document(Document())
+    other.document.open(path)
+    assert other.document.spec == view.document.spec
+    for node_id in view.document.node_ids():
+        item = other.canvas.node_item(node_id)
+        assert (item.pos().x(), item.pos().y()) == view.document.position(node_id)
+    assert sorted(e.key for e in other.canvas.edge_items()) == sorted(view.document.edges())
+    other.deleteLater()
+
+
+def test_space_drag_pans_instead_of_selecting(view, qtbot):
+    tiny(view)
+    view.reset_zoom()
+    view.setFocus()
+    centre = view.mapToScene(view.viewport().rect().center())
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    drag(view, centre, centre + QPointF(150, 0))
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    moved = view.mapToScene(view.viewport().rect().center())
+    assert moved.x() < centre.x() - 100
+    assert view.canvas.selected_node_ids() == [] and view.document.undo_stack.count() == 0
+    assert view.dragMode() == view.DragMode.RubberBandDrag

@@ -1,0 +1,308 @@
+"""Train and watch, as a person uses it: the default example trains in a worker thread
+while the live views fill; pause/step/stop, live learning-rate changes, divergence and
+import errors are shown in the panels; closing the window stops training; a saved
+trained project brings its curves back.
+
+Each test gets a real main window (offscreen) with throw-away QSettings; a fixture fails
+the test if a training thread is left running or a window is left open.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, QThread
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.examples import load_example
+from designer import app as designer_app
+from designer.panels.data_import import ColumnMapping
+from designer.training.snapshots import DecimatedSeries, SnapshotBuffer
+from designer.training.worker import confusion_matrix, output_probabilities
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, monkeypatch):
+    for kind in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, kind, lambda *a, **k: QMessageBox.StandardButton.No)
+    made = []
+
+    def make():
+        settings = QSettings(str(tmp_path / f"settings{len(made)}.ini"),
+                             QSettings.Format.IniFormat)
+        window = designer_app.create_window(settings=settings, offer_recovery=False)
+        window.resize(1400, 900)
+        window.show()
+        made.append(window)
+        return window
+
+    yield make
+    threads = []
+    for window in made:
+        ui = window.training_ui
+        if ui.controller._thread is not None:
+            threads.append(ui.controller._thread)
+        window.document.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
+    qtbot.wait(1)
+    assert all(not t.isRunning() for t in threads), "a training thread is still running"
+    left = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    assert not left, f"windows left open: {left}"
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def ui_of(window):
+    return window.training_ui
+
+
+def wait_idle(qtbot, ui) -> None:
+    qtbot.waitUntil(lambda: not ui.controller.is_running, timeout=WAIT_MS)
+
+
+def wait_paused(qtbot, ui) -> None:
+    qtbot.waitUntil(lambda: ui.controller.worker is not None and ui.controller.worker.waiting,
+                    timeout=WAIT_MS)
+
+
+def use_example(window, name: str) -> None:
+    window.document.new_project(load_example(name))
+
+
+# ------------------------------------------------------------------ pure pieces
+def test_decimated_series_keeps_the_mean_and_a_bounded_size():
+    series = DecimatedSeries(capacity=8)
+    xs = np.arange(1, 101, dtype=float)
+    series.extend(xs, 2 * xs)
+    x, y = series.arrays()
+    assert len(x) <= 8
+    assert np.allclose(y, 2 * x)  # averaging pairs of a line stays on the line
+    assert x[0] == pytest.approx(np.mean(xs[: series.stride]))
+
+
+def test_history_round_trip_through_the_buffer():
+    buffer = SnapshotBuffer()
+    buffer.add_steps([1, 2, 3, 4], [1.0, 0.8, 0.6, 0.5])
+    buffer.add_epoch({"epoch": 1.0, "step": 2.0, "loss": 0.9, "accuracy": 0.5})
+    buffer.add_epoch({"epoch": 2.0, "step": 4.0, "loss": 0.55, "accuracy": 0.75})
+    history = buffer.to_history()
+    again = SnapshotBuffer()
+    again.load_history(history)
+    curves = again.curves()
+    assert [e["loss"] for e in curves.epochs] == [0.9, 0.55]
+    assert curves.step_loss.tolist() == [1.0, 0.8, 0.6, 0.5]
+    assert again.last_step == 4 and again.last_epoch == 2
+
+
+def test_confusion_and_probabilities_by_hand():
+    counts = confusion_matrix(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), 3)
+    assert counts.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    probs = output_probabilities(np.array([[0.25], [1.0]]))
+    assert probs.tolist() == [[0.75, 0.25], [0.0, 1.0]]
+
+
+# ------------------------------------------------------------------ training
+def test_default_example_trains_curves_fill_and_loss_falls(qtbot, window):
+    ui = ui_of(window)
+    assert ui.controller.data is not None, ui.controller.data_error
+    ui.training_panel.epochs_box.setValue(100)
+    ui.training_panel.train_button.click()
+    assert window.document.structure_lock  # the canvas is locked while training
+    wait_idle(qtbot, ui)
+    assert ui.controller.last_reason == "completed"
+    assert window.document.structure_lock is None
+    x, y = ui.curves.train_curve.getData()
+    assert len(x) == 100
+    assert y[-1] < 0.75 * y[0]
+    step_x, _ = ui.curves.step_curve.getData()
+    assert len(step_x) > 100
+    assert ui.boundary.image.image is not None and ui.boundary.image.image.shape == (100, 100)
+    assert ui.confusion.accuracy.text() == " "  # behind the Weights tab: not refreshed
+    ui.docks["Confusion"].raise_()
+    qtbot.waitUntil(lambda: ui.confusion.accuracy.text().startswith("accuracy"), timeout=5000)
+    assert ui.controller.buffer.latest().confusion.sum() == 80  # the validation split
+    assert ui.refresher.refresh_count >= 1
+    history = window.document.project.history
+    assert len(history["loss"]) == 100 and history["loss"][-1] < history["loss"][0]
+    maps = window.document.neuron_maps
+    assert maps["hidden1"].shape == (8, 100, 100)
+    assert "100 / 100" in ui.training_panel.epoch_label.text()
+
+
+def test_train_again_continues_from_the_current_weights(qtbot, window):
+    ui = ui_of(window)
+    ui.controller.train(epochs=5)
+    wait_idle(qtbot, ui)
+    first = ui.controller.buffer.curves().epochs[-1]["loss"]
+    ui.controller.train(epochs=5)
+    wait_idle(qtbot, ui)
+    epochs = ui.controller.buffer.curves().epochs
+    assert [e["epoch"] for e in epochs] == [float(i) for i in range(1, 11)]
+    assert epochs[5]["loss"] < epochs[0]["loss"] and abs(epochs[5]["loss"] - first) < 0.1
+    ui.training_panel.reset_button.click()
+    assert ui.controller.buffer.curves().n_epochs == 0
+
+
+def test_pause_step_step_epoch_and_stop(qtbot, window):
+    ui = ui_of(window)
+    c = ui.controller
+    c.train(epochs=100_000)
+    qtbot.waitUntil(lambda: (c.buffer.latest() or 0) and c.buffer.latest().step > 5,
+                    timeout=WAIT_MS)
+    ui.training_panel.pause_button.click()
+    wait_paused(qtbot, ui)
+    assert c.state == "paused"
+    step = c.buffer.latest().step
+    qtbot.wait(100)
+    assert c.buffer.latest().step == step  # paused means paused
+    ui.training_panel.step_button.click()
+    qtbot.waitUntil(lambda: c.buffer.latest().step == step + 1, timeout=WAIT_MS)
+    wait_paused(qtbot, ui)
+    assert c.buffer.latest().step == step + 1
+    epochs = len(c.buffer.curves().epochs)
+    ui.training_panel.epoch_button.click()
+    qtbot.waitUntil(lambda: len(c.buffer.curves().epochs) == epochs + 1, timeout=WAIT_MS)
+    wait_paused(qtbot, ui)
+    assert len(c.buffer.curves().epochs) == epochs + 1
+    thread = c._thread
+    ui.training_panel.stop_button.click()
+    assert not c.is_running and not thread.isRunning()
+    assert c.last_reason == "stopped"
+    assert window.document.structure_lock is None
+
+
+def test_step_when_idle_trains_exactly_one_batch(qtbot, window):
+    ui = ui_of(window)
+    ui.training_panel.step_button.click()
+    wait_paused(qtbot, ui)
+    assert ui.controller.buffer.latest().step == 1
+    ui.controller.stop()
+    assert not ui.controller.is_running
+
+
+def test_learning_rate_change_during_training_takes_effect(qtbot, window):
+    ui = ui_of(window)
+    c = ui.controller
+    c.train(epochs=100_000)
+    qtbot.waitUntil(lambda: c.buffer.latest() is not None and c.buffer.latest().step > 3,
+                    timeout=WAIT_MS)
+    assert c.buffer.latest().lr == pytest.approx(0.03)
+    ui.training_panel.lr_box.setValue(0.0025)
+    qtbot.waitUntil(lambda: c.buffer.latest().lr == pytest.approx(0.0025), timeout=WAIT_MS)
+    assert c.settings["optimizer"]["lr"] == pytest.approx(0.0025)
+    c.stop()
+
+
+def test_closing_the_window_during_training_leaves_no_running_thread(qtbot, make_window):
+    window = make_window()
+    ui = ui_of(window)
+    ui.controller.train(epochs=100_000)
+    qtbot.waitUntil(lambda: ui.controller.buffer.latest() is not None, timeout=WAIT_MS)
+    thread = ui.controller._thread
+    assert isinstance(thread, QThread) and thread.isRunning()
+    window.close()
+    assert not thread.isRunning()
+    assert not ui.controller.is_running
+
+
+def test_diverging_setup_shows_its_message(qtbot, window):
+    use_example(window, "sine")
+    ui = ui_of(window)
+    ui.training_panel.optimizer_box.setCurrentText("sgd")
+    ui.training_panel.lr_box.setValue(10.0)
+    ui.training_panel.epochs_box.setValue(50)
+    ui.training_panel.train_button.click()
+    wait_idle(qtbot, ui)
+    assert ui.controller.last_reason == "diverged"
+    text = ui.training_panel.message_label.text()
+    assert "diverged" in text and "learning rate" in text
+    assert window.document.structure_lock is None
+
+
+def test_digits_show_images_and_a_ten_class_confusion_matrix(qtbot, window):
+    use_example(window, "digits-mlp")
+    ui = ui_of(window)
+    ui.docks["Images"].raise_()
+    ui.controller.train(epochs=2)
+    wait_idle(qtbot, ui)
+    labels = [t.toPlainText() for t in ui.images._labels]
+    assert len(labels) == 16 and all(label for label in labels)
+    snapshot = ui.controller.buffer.latest()
+    assert snapshot.confusion.shape == (10, 10)
+    assert snapshot.confusion.sum() == len(ui.controller.data.prepared.val.X)
+    ui.inference_panel.take_sample()
+    assert ui.inference_panel.answer.text().startswith("Prediction:")
+
+
+# ------------------------------------------------------------------ data panel
+def test_import_error_is_shown_in_the_panel(qtbot, window, tmp_path):
+    ui = ui_of(window)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n")
+    assert not ui.data_panel.import_with(str(bad), ColumnMapping("no such column", ["a"]))
+    text = ui.data_panel.error_label.text()
+    assert "bad.csv" in text and "no such column" in text
+    assert window.document.project.data["kind"] == "builtin"  # the old data stays
+    missing = str(tmp_path / "missing.csv")
+    assert not ui.data_panel.import_file(missing)
+    assert "missing.csv" in ui.data_panel.error_label.text()
+
+
+def test_csv_import_mismatch_has_a_one_click_fix(qtbot, window, tmp_path):
+    ui = ui_of(window)
+    rng = np.random.default_rng(0)
+    rows = ["f1,f2,f3,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{'abc'[int(k)]}" for a, b, c, k in
+                                zip(*rng.normal(size=(3, 60)), rng.integers(0, 3, 60),
+                                    strict=True)]
+    path = tmp_path / "three.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ui.training_panel.loss_box.setCurrentText("categorical_crossentropy")
+    assert ui.data_panel.import_with(str(path), ColumnMapping("kind", ["f1", "f2", "f3"]))
+    mismatches = ui.data_panel.check_network()
+    assert {(m.node_id, m.param) for m in mismatches} == {("input", "shape"),
+                                                          ("output", "units")}
+    assert ui.data_panel.fix_button.isVisibleTo(ui.data_panel)
+    ui.data_panel.fix_button.click()
+    spec = {n["id"]: n for n in window.document.project.spec["nodes"]}
+    assert spec["input"]["shape"] == [3] and spec["output"]["units"] == 3
+    assert ui.data_panel.check_network() == []
+    assert "a 2" in ui.data_panel.balance_label.text() or "a " in ui.data_panel.balance_label.text()
+
+
+def test_feature_transforms_change_the_input_and_keep_the_grid(qtbot, window):
+    ui = ui_of(window)
+    ui.data_panel.transform_boxes["x1*x2"].setChecked(True)
+    assert window.document.project.data["transforms"] == ["x1", "x2", "x1*x2"]
+    data = ui.controller.data
+    assert data.input_shape == (3,)
+    grid = data.grid()
+    raw = np.array([[grid.extent[0], grid.extent[2]]], dtype=np.float32)
+    assert np.allclose(grid.inputs[0], data.to_inputs(raw)[0])
+    assert [m.param for m in ui.data_panel.check_network()] == ["shape"]
+
+
+# ------------------------------------------------------------------ files
+def test_opening_a_trained_project_restores_its_curves(qtbot, make_window, tmp_path):
+    window = make_window()
+    ui = ui_of(window)
+    ui.controller.train(epochs=6)
+    wait_idle(qtbot, ui)
+    losses = [e["loss"] for e in ui.controller.buffer.curves().epochs]
+    path = tmp_path / "trained.annproj"
+    window.document.save(path)
+    other = make_window()
+    other.document.open(path)
+    x, y = ui_of(other).curves.train_curve.getData()
+    assert len(x) == 6 and np.allclose(y, losses)
+    assert ui_of(other).boundary.image.image is not None
+    text = ui_of(other).curves.readout_at(6.0)
+    assert text.startswith("epoch 6") and "loss" in text
+    assert math.isclose(float(text.split("loss ")[1].split()[0]), losses[-1], rel_tol=1e-3)
