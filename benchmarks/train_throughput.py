@@ -11,8 +11,9 @@ Prints one JSON object:
 - ``memory``: peak RSS of one MLP epoch on 60,000 samples, measured in a fresh
   subprocess with ``resource.getrusage``, next to the data size and the parameter size.
 
-Every figure is the best of ``--repeats`` one-epoch runs after a warm-up, the fairest
-reading on a shared machine; the median is reported too, with the load average.
+Every figure is the best of ``--repeats`` one-epoch runs after a warm-up, the systems
+taking turns round by round: the fairest reading on a shared machine.  The median is
+reported too, with the load average before and after.
 
     .venv/bin/python benchmarks/train_throughput.py [--n 20000] [--repeats 3]
 
@@ -33,7 +34,20 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+
+def _threads_from_argv() -> int | None:
+    """``--threads N`` must reach BLAS before NumPy is imported."""
+    if "--threads" in sys.argv:
+        n = sys.argv[sys.argv.index("--threads") + 1]
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = n
+        return int(n)
+    return None
+
+
+THREADS = _threads_from_argv()
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -91,24 +105,39 @@ def cnn_spec() -> dict:
 # ---------------------------------------------------------------------------- timing
 
 
-def best_of(fn, n: int, repeats: int) -> dict:
-    """samples/s of ``fn`` (one epoch of ``n`` samples) after one warm-up call."""
-    fn()
-    rates = []
+def interleaved(runners: dict, n: int, repeats: int) -> dict:
+    """samples/s of each runner (one epoch of ``n`` samples), after one warm-up each.
+
+    The systems take turns, round after round, so that a burst of load from other
+    processes hits them alike; each gets its best and its median round.
+    """
+    rates: dict[str, list[float]] = {}
+    out: dict[str, dict] = {}
+    for name, make in runners.items():
+        try:
+            runners[name] = make()
+            runners[name]()
+            rates[name] = []
+        except Exception as exc:  # a missing peer is reported, not fatal
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        rates.append(n / (time.perf_counter() - t0))
-    return {"samples_per_s": round(max(rates)), "median_samples_per_s":
-            round(statistics.median(rates))}
+        for name in rates:
+            t0 = time.perf_counter()
+            runners[name]()
+            rates[name].append(n / (time.perf_counter() - t0))
+    for name, r in rates.items():
+        out[name] = {"samples_per_s": round(max(r)), "median_samples_per_s":
+                     round(statistics.median(r))}
+    return out
 
 
-def ours(spec: dict, X: np.ndarray, Y: np.ndarray, batch: int, repeats: int) -> dict:
+def ours(spec: dict, X: np.ndarray, Y: np.ndarray, batch: int):
+    """One epoch of our Trainer (shuffled mini-batches, metrics, events)."""
     net = Network.from_spec(spec, seed=0)
     trainer = Trainer(net, "categorical_crossentropy", {"type": "adam", "lr": 1e-3},
                       batch_size=batch, seed=0)
     trainer.prepare(X, Y)
-    return best_of(lambda: trainer.step_epoch(), len(X), repeats)
+    return trainer.step_epoch
 
 
 def ours_breakdown(X: np.ndarray, Y: np.ndarray, steps: int = 100) -> dict:
@@ -136,15 +165,15 @@ def ours_breakdown(X: np.ndarray, Y: np.ndarray, steps: int = 100) -> dict:
             "parameters": int(net.param_count)}
 
 
-def torch_mlp(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
+def torch_mlp(X: np.ndarray, y: np.ndarray):
     import torch
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(D, H1), torch.nn.ReLU(), torch.nn.Linear(H1, H2),
                               torch.nn.ReLU(), torch.nn.Linear(H2, C))
-    return _torch_epoch(net, torch.from_numpy(X), torch.from_numpy(y), MLP_BATCH, repeats)
+    return _torch_epoch(net, torch.from_numpy(X), torch.from_numpy(y), MLP_BATCH)
 
 
-def torch_cnn(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
+def torch_cnn(X: np.ndarray, y: np.ndarray):
     import torch
     nn = torch.nn
     torch.manual_seed(0)
@@ -152,12 +181,14 @@ def torch_cnn(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Flatten(), nn.Linear(32 * 7 * 7, C))
     Xt = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 3, 1, 2)))  # NHWC -> NCHW
-    return _torch_epoch(net, Xt, torch.from_numpy(y), CNN_BATCH, repeats)
+    return _torch_epoch(net, Xt, torch.from_numpy(y), CNN_BATCH)
 
 
-def _torch_epoch(net, Xt, yt, batch: int, repeats: int) -> dict:
+def _torch_epoch(net, Xt, yt, batch: int):
     """As peers.py: contiguous slices in order (no shuffling), Adam, cross-entropy."""
     import torch
+    if THREADS:
+        torch.set_num_threads(THREADS)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     lossf = torch.nn.CrossEntropyLoss()
 
@@ -167,13 +198,18 @@ def _torch_epoch(net, Xt, yt, batch: int, repeats: int) -> dict:
             lossf(net(Xt[s:s + batch]), yt[s:s + batch]).backward()
             opt.step()
 
-    out = best_of(epoch, len(Xt), repeats)
-    out["version"] = torch.__version__
-    out["threads"] = torch.get_num_threads()
-    return out
+    return epoch
 
 
-def sklearn_mlp(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
+def torch_info() -> dict:
+    try:
+        import torch
+    except ImportError as exc:
+        return {"error": f"PyTorch is not installed ({exc}); pip install torch"}
+    return {"version": torch.__version__, "threads": torch.get_num_threads()}
+
+
+def sklearn_mlp(X: np.ndarray, y: np.ndarray):
     from sklearn.neural_network import MLPClassifier
 
     def epoch() -> None:
@@ -184,14 +220,7 @@ def sklearn_mlp(X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
             warnings.simplefilter("ignore")
             clf.fit(X, y)
 
-    return best_of(epoch, len(X), repeats)
-
-
-def peer(fn, *args) -> dict:
-    try:
-        return fn(*args)
-    except Exception as exc:  # a missing peer is reported, not fatal
-        return {"error": f"{type(exc).__name__}: {exc}"}
+    return epoch
 
 
 def ratio(a: dict, b: dict) -> float | None:
@@ -262,32 +291,38 @@ def main() -> None:
     ap.add_argument("--cnn-n", type=int, default=2048, help="CNN samples per epoch")
     ap.add_argument("--memory-n", type=int, default=60000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: all)")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
         return
     res: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "numpy": np.__version__, "load_avg_start": os.getloadavg()}}
+                             "numpy": np.__version__, "threads": THREADS or "default",
+                             "load_avg_start": os.getloadavg()}}
     # first, while this process is small: Linux carries ru_maxrss over fork and exec
     res["memory"] = memory(args.memory_n)
 
     X, y = synthetic(args.n, (D,))
     Y = one_hot(y)
-    mlp = {"samples": args.n, "ours": ours(mlp_spec(), X, Y, MLP_BATCH, args.repeats),
-           "ours_breakdown_per_step": ours_breakdown(X, Y),
-           "torch_cpu": peer(torch_mlp, X, y, args.repeats),
-           "sklearn_mlp": peer(sklearn_mlp, X, y, args.repeats)}
+    mlp = {"samples": args.n, **interleaved(
+        {"ours": lambda: ours(mlp_spec(), X, Y, MLP_BATCH),
+         "torch_cpu": lambda: torch_mlp(X, y),
+         "sklearn_mlp": lambda: sklearn_mlp(X, y)}, args.n, args.repeats)}
+    mlp["ours_breakdown_per_step"] = ours_breakdown(X, Y)
     mlp["vs_torch"] = ratio(mlp["ours"], mlp["torch_cpu"])
     mlp["vs_sklearn"] = ratio(mlp["ours"], mlp["sklearn_mlp"])
     res["mlp"] = mlp
 
+
     Xc, yc = synthetic(args.cnn_n, (28, 28, 1), seed=1)
-    cnn = {"samples": args.cnn_n,
-           "ours": ours(cnn_spec(), Xc, one_hot(yc), CNN_BATCH, args.repeats),
-           "torch_cpu": peer(torch_cnn, Xc, yc, args.repeats)}
+    Yc = one_hot(yc)
+    cnn = {"samples": args.cnn_n, **interleaved(
+        {"ours": lambda: ours(cnn_spec(), Xc, Yc, CNN_BATCH),
+         "torch_cpu": lambda: torch_cnn(Xc, yc)}, args.cnn_n, args.repeats)}
     cnn["vs_torch"] = ratio(cnn["ours"], cnn["torch_cpu"])
     res["cnn"] = cnn
+    res["torch"] = torch_info()
 
     res["targets"] = {name: {"target": t, "got": got, "met": None if got is None else got >= t}
                       for (name, t), got in zip(TARGETS.items(),

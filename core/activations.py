@@ -5,6 +5,10 @@ Every forward is written so that inputs of +-1e4 give neither overflow warnings 
 pre-activation ``x``, the output ``y`` and the incoming gradient ``dy`` and writes the
 gradient with respect to ``x`` into ``out`` (which may be ``dy`` only when the caller owns
 ``dy``).  The registry is what the palette, the inspector and the exporters list.
+
+Activations marked ``from_output`` get their derivative from the output alone (passing
+``y`` as ``x`` to ``backward`` is exact), and their forward may write over its input, so
+layers apply them in place and keep one array instead of two.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Activation:
     backward_fn: Callable[[Array, Array, Array, Array], Array]
     formula: str
     description: str
+    from_output: bool = False
 
     def forward(self, x: Array, out: Array | None = None) -> Array:
         """y = f(x), written into ``out`` when given (must not alias ``x`` for gelu)."""
@@ -55,9 +60,9 @@ def _linear(x: Array, out: Array) -> Array:
 
 def _sigmoid(x: Array, out: Array) -> Array:
     # exp(-|x|) never overflows; then pick 1/(1+e) or e/(1+e) by sign.
+    neg = x < 0
     e = np.exp(-np.abs(x))
     np.divide(1.0, 1.0 + e, out=out)
-    neg = x < 0
     np.multiply(e, out, out=e)
     np.copyto(out, e, where=neg)
     return out
@@ -73,20 +78,17 @@ def _relu(x: Array, out: Array) -> Array:
 
 def _leaky_relu(x: Array, out: Array) -> Array:
     # max(x, a*x) is exact for 0 < a < 1.
-    np.multiply(x, LEAKY_SLOPE, out=out)
-    return np.maximum(x, out, out=out)
+    return np.maximum(x, x * LEAKY_SLOPE, out=out)
 
 
 def _elu(x: Array, out: Array) -> Array:
+    mask = x <= 0
     neg = np.minimum(x, 0)
     np.expm1(neg, out=neg)
     neg *= ELU_ALPHA
-    return _select(x > 0, x, neg, out)
-
-
-def _select(cond: Array, a: Array, b: Array, out: Array) -> Array:
-    np.copyto(out, b)
-    np.copyto(out, a, where=cond)
+    if out is not x:
+        np.copyto(out, x)
+    np.copyto(out, neg, where=mask)
     return out
 
 
@@ -160,7 +162,11 @@ def _d_tanh(x: Array, y: Array, dy: Array, out: Array) -> Array:
 
 
 def _d_relu(x: Array, y: Array, dy: Array, out: Array) -> Array:
-    return np.multiply(dy, x > 0, out=out)
+    if out is dy or out is x:
+        return np.multiply(dy, x > 0, out=out)
+    # A 0/1 float mask written straight into out: no boolean temporary to cast.
+    np.greater(x, 0, out=out, casting="unsafe")
+    return np.multiply(out, dy, out=out)
 
 
 def _d_leaky_relu(x: Array, y: Array, dy: Array, out: Array) -> Array:
@@ -218,15 +224,15 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in (
         Activation("linear", _linear, _d_linear, "f(x) = x", "No activation (identity)."),
         Activation("sigmoid", _sigmoid, _d_sigmoid, "f(x) = 1 / (1 + e^-x)",
-                   "Squashes to (0, 1); for binary outputs."),
-        Activation("tanh", _tanh, _d_tanh, "f(x) = tanh(x)", "Squashes to (-1, 1)."),
+                   "Squashes to (0, 1); for binary outputs.", True),
+        Activation("tanh", _tanh, _d_tanh, "f(x) = tanh(x)", "Squashes to (-1, 1).", True),
         Activation("relu", _relu, _d_relu, "f(x) = max(0, x)",
-                   "Rectified linear unit; the usual hidden-layer choice."),
+                   "Rectified linear unit; the usual hidden-layer choice.", True),
         Activation("leaky_relu", _leaky_relu, _d_leaky_relu,
                    f"f(x) = x if x > 0 else {LEAKY_SLOPE} x",
-                   "ReLU with a small slope for negative inputs."),
+                   "ReLU with a small slope for negative inputs.", True),
         Activation("elu", _elu, _d_elu, "f(x) = x if x > 0 else e^x - 1",
-                   "Exponential linear unit; smooth for negative inputs."),
+                   "Exponential linear unit; smooth for negative inputs.", True),
         Activation("softplus", _softplus, _d_softplus, "f(x) = log(1 + e^x)",
                    "A smooth ReLU."),
         Activation("gelu", _gelu, _d_gelu,

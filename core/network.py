@@ -132,6 +132,7 @@ class Network:
         self._needs_grad = needs
         self._need_dx = [[needs[j] for j in ins] for ins in self._in_pos]
         self._out_pos = pos[self.output_id]
+        self._seq[self._out_pos].keep_preactivation = True  # the fused losses read z
         self._in_pos_input = pos[self.input_id]
         per_sample = sum(math.prod(s) for s in self.output_shapes.values())
         per_sample += sum(type(lay).work_size(lay.config, lay.input_shapes)

@@ -10,7 +10,6 @@ rules, so a network far too large for memory is refused before anything is alloc
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -18,11 +17,11 @@ from typing import Any
 
 from core.activations import ACTIVATIONS
 from core.layers import LAYER_TYPES, Layer, ParamSchema, ShapeError
+from core.layers.base import did_you_mean
 from core.losses import LOSSES
 
 MAX_PARAMS = 100_000_000
 MAX_VALUES_PER_SAMPLE = 250_000_000  # activations + work arrays for one sample (1 GB f32)
-MAX_DIM = 100_000_000
 IGNORED_KEYS = ("id", "type", "name")  # "name" is a free label, as in Keras
 
 
@@ -95,79 +94,8 @@ class Analysis:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def _did_you_mean(word: Any, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f"Did you mean {close[0]!r}?" if close else ""
-
-
 def _hint(*parts: str) -> str:
     return " ".join(p for p in parts if p)
-
-
-def _check_value(p: ParamSchema, value: Any) -> tuple[Any, str | None, str]:
-    """(normalised value, error sentence or None, hint) for one parameter value."""
-    if value is None and p.nullable:
-        return p.default, None, ""
-    if p.kind == "int":
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            return value, f"{p.name} must be a whole number, not {value!r}.", \
-                f"Enter an integer such as {p.default}."
-        return value, _range_error(p, value), _range_hint(p)
-    if p.kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
-            return value, f"{p.name} must be a number, not {value!r}.", \
-                f"Enter a number such as {p.default}."
-        return float(value), _range_error(p, value), _range_hint(p)
-    if p.kind == "bool":
-        if not isinstance(value, bool):
-            return value, f"{p.name} must be true or false, not {value!r}.", \
-                "Tick or untick the box."
-        return value, None, ""
-    if p.kind == "choice":
-        if value not in (p.choices or ()):
-            code_hint = _did_you_mean(value, p.choices or ())
-            return value, f"{p.name} {value!r} is not known.", _hint(
-                code_hint, f"Choose one of: {', '.join(p.choices or ())}.")
-        return value, None, ""
-    if p.kind == "shape":
-        ok = isinstance(value, (list, tuple)) and len(value) >= 1 and all(
-            isinstance(d, int) and not isinstance(d, bool)
-            and (1 <= d <= MAX_DIM or (d == -1 and p.min == -1)) for d in value)
-        if not ok:
-            return value, f"{p.name} must be a list of positive sizes, not {value!r}.", \
-                f"Write it like {list(p.default) if p.min != -1 else [7, 7, 1]}."
-        return [int(d) for d in value], None, ""
-    if p.kind == "int_or_pair":
-        items = value if isinstance(value, (list, tuple)) else [value]
-        ok = len(items) in (1, 2) and all(
-            isinstance(d, int) and not isinstance(d, bool) for d in items)
-        if not ok:
-            return value, f"{p.name} must be a whole number or a pair [h, w], not {value!r}.", \
-                f"Enter something like {p.default}."
-        bad = [d for d in items if _range_error(p, d)]
-        if bad:
-            return value, _range_error(p, bad[0]), _range_hint(p)
-        return (items[0] if len(items) == 1 else list(items)), None, ""
-    return value, None, ""
-
-
-def _range_error(p: ParamSchema, v: float) -> str | None:
-    if p.min is not None and v < p.min:
-        return f"{p.name} = {v} is too small."
-    if p.max is not None and v > p.max:
-        return f"{p.name} = {v} is too large."
-    return None
-
-
-def _range_hint(p: ParamSchema) -> str:
-    if p.min is not None and p.max is not None:
-        return f"Use a value from {p.min} to {p.max}."
-    if p.min is not None:
-        return f"Use a value of at least {p.min}."
-    return f"Use a value of at most {p.max}." if p.max is not None else ""
 
 
 def _read_nodes(spec: Any, a: Analysis) -> list[str]:
@@ -195,7 +123,7 @@ def _read_nodes(spec: Any, a: Analysis) -> list[str]:
         a.types[nid] = typ if cls else ""
         if cls is None:
             a.add((nid,), f"Layer type {typ!r} is not known.",
-                  _hint(_did_you_mean(typ, LAYER_TYPES),
+                  _hint(did_you_mean(typ, LAYER_TYPES),
                         f"Available types: {', '.join(LAYER_TYPES)}."), "unknown_type")
             continue
         cfg = _read_params(nid, cls, node, a)
@@ -213,19 +141,20 @@ def _read_params(nid: str, cls: type[Layer], node: dict, a: Analysis) -> dict | 
         if key not in schema and key not in IGNORED_KEYS:
             ok = False
             a.add((nid,), f"{cls.TYPE} has no parameter {key!r}.",
-                  _hint(_did_you_mean(key, schema),
+                  _hint(did_you_mean(key, schema),
                         f"Its parameters are: {', '.join(schema) or 'none'}."),
                   "unknown_parameter")
     for name, p in schema.items():
         if name not in node:
             cfg[name] = copy.deepcopy(p.default)
             continue
-        value, error, hint = _check_value(p, node[name])
+        value, error = p.check(node[name])
         if error:
             ok = False
-            code = "unknown_activation" if name == "activation" else (
-                "out_of_range" if "too" in error else "bad_value")
-            a.add((nid,), f"{nid}: {error}", hint, code)
+            message, hint, code = error
+            if name == "activation" and code == "unknown_choice":
+                code = "unknown_activation"
+            a.add((nid,), f"{nid}: {message}", hint, code)
         cfg[name] = value
     return cfg if ok else None
 
@@ -303,6 +232,9 @@ def _check_graph(ids: list[str], a: Analysis) -> None:
               "example through an Add or Concatenate, or delete them.", "several_outputs")
     elif len(sinks) == 1:
         a.output_id = sinks[0]
+    elif len(order) == len(ids) and inputs:
+        a.add(tuple(inputs), "The network has no layer after its input.",
+              "Add a layer (for example a Dense) and connect the input to it.", "no_output")
     for n in ids:
         cls = LAYER_TYPES.get(a.types.get(n, ""))
         if cls is None:
@@ -394,7 +326,7 @@ def _check_loss(loss: Any, a: Analysis) -> None:
     """Does the loss fit the output layer's units and activation?"""
     if loss not in LOSSES:
         a.add((), f"Loss {loss!r} is not known.",
-              _hint(_did_you_mean(loss, LOSSES), f"Choose one of: {', '.join(LOSSES)}."),
+              _hint(did_you_mean(loss, LOSSES), f"Choose one of: {', '.join(LOSSES)}."),
               "unknown_loss")
         return
     out = a.output_id

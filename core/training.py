@@ -307,7 +307,10 @@ class Trainer:
                  callbacks: Sequence[Callback | Callable[[TrainEvent], Any]] = ()) -> None:
         self.net = net
         self.loss_name = loss
-        self.loss = get_loss(loss)
+        try:
+            self.loss = get_loss(loss)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
         self.task = "classification" if loss in CLASSIFICATION_LOSSES else "regression"
         self.dtype = np.dtype(net.params.dtype)
         self.decay_slices = merge_slices(

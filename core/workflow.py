@@ -494,10 +494,12 @@ def prediction_table(project: Project, net: Network,
 
 
 def _target_names(project: Project, k: int) -> list[str]:
+    """Column names for k regression outputs: the target column(s) when they are known."""
     target = (project.data or {}).get("target")
-    if k == 1:
-        return [str(target) if isinstance(target, str) else "prediction"]
-    return [f"prediction_{i + 1}" for i in range(k)]
+    names = [target] if isinstance(target, str) else list(target or [])
+    if len(names) == k and all(isinstance(n, str) for n in names):
+        return names
+    return ["prediction"] if k == 1 else [f"prediction_{i + 1}" for i in range(k)]
 
 
 def _num(value: float) -> str:

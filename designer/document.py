@@ -130,13 +130,17 @@ class Document(QObject):
     def _install(self, project: Any) -> None:
         """Adopt ``project``: normalise its spec and layout, index it, validate it."""
         spec = project.spec if isinstance(project.spec, dict) else {}
-        spec.setdefault("nodes", [])
-        spec["edges"] = [list(e) for e in spec.get("edges", [])]
+        if not isinstance(spec.get("nodes"), list):
+            spec["nodes"] = []
+        raw_edges = spec.get("edges") if isinstance(spec.get("edges"), list) else []
+        spec["edges"] = [[str(e[0]), str(e[1])] for e in raw_edges  # loaders report junk
+                         if isinstance(e, (list, tuple)) and len(e) == 2]
         project.spec = spec
         self._project = project
         self._spec: dict[str, Any] = spec
         self._by_id: dict[str, dict[str, Any]] = {
-            n["id"]: n for n in spec["nodes"] if isinstance(n, dict) and "id" in n}
+            n["id"]: n for n in spec["nodes"]
+            if isinstance(n, dict) and isinstance(n.get("id"), str)}
         layout = project.layout if isinstance(project.layout, dict) else {}
         project.layout = layout
         self._layout: dict[str, list[float]] = layout
@@ -414,8 +418,10 @@ class Document(QObject):
         if type_name not in _layer_schemas():
             self._refuse(f"Unknown layer type {type_name!r}: pick one from the palette.")
             return ""
+        extra = {k: v for k, v in copy.deepcopy(dict(params or {})).items()
+                 if k not in FIXED_KEYS}
         node = {"id": self.new_id(type_name), "type": type_name,
-                **_schema_defaults(type_name), **copy.deepcopy(dict(params or {}))}
+                **_schema_defaults(type_name), **extra}
         self.undo_stack.push(cmd.AddNode(self, node, pos))
         return node["id"]
 

@@ -38,10 +38,6 @@ class DatasetInfo:
 
 
 # ----------------------------------------------------------------- Playground generators
-def _uniform(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:
-    return rng.uniform(a, b, n)
-
-
 def _halves(n: int) -> tuple[int, int]:
     return n // 2, n - n // 2
 
@@ -52,11 +48,11 @@ def circle(n: int, noise: float, rng: np.random.Generator):
     parts = []
     for r_lo, r_hi, count in ((0.0, radius * 0.5, _halves(n)[0]),
                               (radius * 0.7, radius, _halves(n)[1])):
-        r = _uniform(rng, r_lo, r_hi, count)
-        angle = _uniform(rng, 0, 2 * np.pi, count)
+        r = rng.uniform(r_lo, r_hi, count)
+        angle = rng.uniform(0, 2 * np.pi, count)
         x, y = r * np.sin(angle), r * np.cos(angle)
-        nx = _uniform(rng, -radius, radius, count) * noise
-        ny = _uniform(rng, -radius, radius, count) * noise
+        nx = rng.uniform(-radius, radius, count) * noise
+        ny = rng.uniform(-radius, radius, count) * noise
         label = (np.hypot(x + nx, y + ny) < radius * 0.5).astype(np.int64)
         parts.append((np.column_stack([x, y]), label))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -65,12 +61,12 @@ def circle(n: int, noise: float, rng: np.random.Generator):
 def xor(n: int, noise: float, rng: np.random.Generator):
     """Quadrants: class 1 where x*y >= 0; points pushed 0.3 away from the axes."""
     padding = 0.3
-    x = _uniform(rng, -5, 5, n)
+    x = rng.uniform(-5, 5, n)
     x += np.where(x > 0, padding, -padding)
-    y = _uniform(rng, -5, 5, n)
+    y = rng.uniform(-5, 5, n)
     y += np.where(y > 0, padding, -padding)
-    nx = _uniform(rng, -5, 5, n) * noise
-    ny = _uniform(rng, -5, 5, n) * noise
+    nx = rng.uniform(-5, 5, n) * noise
+    ny = rng.uniform(-5, 5, n) * noise
     label = ((x + nx) * (y + ny) >= 0).astype(np.int64)
     return np.column_stack([x, y]), label
 
@@ -92,8 +88,8 @@ def _spiral_arms(n: int, noise: float, rng: np.random.Generator, arms: int):
         i = np.arange(count)
         r = i / max(count, 1) * 5
         t = 1.75 * i / max(count, 1) * 2 * np.pi + 2 * np.pi * k / arms
-        x = r * np.sin(t) + _uniform(rng, -1, 1, count) * noise
-        y = r * np.cos(t) + _uniform(rng, -1, 1, count) * noise
+        x = r * np.sin(t) + rng.uniform(-1, 1, count) * noise
+        y = r * np.cos(t) + rng.uniform(-1, 1, count) * noise
         xs.append(np.column_stack([x, y]))
         labels.append(np.full(count, k, np.int64))
     return np.concatenate(xs), np.concatenate(labels)
@@ -175,41 +171,41 @@ def _info(name, title, task, n, noise, nf, desc, k=0, shape=None, synthetic=True
     return DatasetInfo(name, title, task, n, noise, nf, desc, k, shape or (nf,), synthetic)
 
 
-C, R = "classification", "regression"
+_CLS, _REG = "classification", "regression"
 BUILTIN_DATASETS: dict[str, DatasetInfo] = {i.name: i for i in [
-    _info("circle", "Circle", C, 500, 0.0, 2,
+    _info("circle", "Circle", _CLS, 500, 0.0, 2,
           "A disc of one class inside a ring of the other (Playground).", 2),
-    _info("xor", "Exclusive or", C, 500, 0.0, 2,
+    _info("xor", "Exclusive or", _CLS, 500, 0.0, 2,
           "Opposite quadrants share a class (Playground).", 2),
-    _info("gauss", "Two Gaussians", C, 500, 0.0, 2,
+    _info("gauss", "Two Gaussians", _CLS, 500, 0.0, 2,
           "Two Gaussian blobs; separable by a line (Playground).", 2),
-    _info("spiral", "Spiral", C, 500, 0.0, 2,
+    _info("spiral", "Spiral", _CLS, 500, 0.0, 2,
           "Two interleaved spiral arms, the hardest Playground set.", 2),
-    _info("moons", "Two moons", C, 500, 0.1, 2,
+    _info("moons", "Two moons", _CLS, 500, 0.1, 2,
           "Two interleaving half circles (scikit-learn's make_moons, scaled).", 2),
-    _info("spiral3", "Three-arm spiral", C, 600, 0.0, 2,
+    _info("spiral3", "Three-arm spiral", _CLS, 600, 0.0, 2,
           "Three interleaved spiral arms: a three-class problem.", 3),
-    _info("plane", "Plane", R, 1200, 0.0, 2,
+    _info("plane", "Plane", _REG, 1200, 0.0, 2,
           "Regression: the target rises linearly with x1 + x2 (Playground).", 0),
-    _info("multigauss", "Multi-Gaussian", R, 1200, 0.0, 2,
+    _info("multigauss", "Multi-Gaussian", _REG, 1200, 0.0, 2,
           "Regression: six positive and negative bumps (Playground).", 0),
-    _info("sine", "Sine", R, 400, 0.1, 1,
+    _info("sine", "Sine", _REG, 400, 0.1, 1,
           "Regression in one dimension: y = sin(x) with Gaussian noise.", 0),
-    _info("iris", "Iris", C, 150, None, 4,
+    _info("iris", "Iris", _CLS, 150, None, 4,
           "Three iris species from four flower measurements (Fisher, 1936).", 3,
           synthetic=False),
-    _info("wine", "Wine", C, 178, None, 13,
+    _info("wine", "Wine", _CLS, 178, None, 13,
           "Three wine cultivars from 13 chemical measurements.", 3, synthetic=False),
-    _info("breast_cancer", "Breast cancer", C, 569, None, 30,
+    _info("breast_cancer", "Breast cancer", _CLS, 569, None, 30,
           "Malignant or benign tumour from 30 cell-nucleus features (Wisconsin).", 2,
           synthetic=False),
-    _info("diabetes", "Diabetes", R, 442, None, 10,
+    _info("diabetes", "Diabetes", _REG, 442, None, 10,
           "Regression: disease progression after one year from 10 baseline values.", 0,
           synthetic=False),
-    _info("digits", "Digits (flat)", C, 1797, None, 64,
+    _info("digits", "Digits (flat)", _CLS, 1797, None, 64,
           "Handwritten digits 0-9, 8x8 pixels as 64 features (values 0-16).", 10,
           synthetic=False),
-    _info("digits_images", "Digits (images)", C, 1797, None, 64,
+    _info("digits_images", "Digits (images)", _CLS, 1797, None, 64,
           "Handwritten digits 0-9 as 8x8x1 images for convolutional networks.", 10,
           shape=(8, 8, 1), synthetic=False),
 ]}
@@ -274,15 +270,15 @@ def _load_sklearn(info: DatasetInfo, n_samples: int | None, rng: np.random.Gener
         features = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
     index = np.arange(len(X))
     if n_samples is not None and n_samples < len(X):
-        index = _balanced_subset(y, n_samples, info.task == C, rng)
+        index = _balanced_subset(y, n_samples, info.task == _CLS, rng)
     X, y = X[index].reshape((len(index),) + info.input_shape), y[index]
     source["params"]["n_samples"] = len(index)
-    if info.task == C:
+    if info.task == _CLS:
         names = [str(t) for t in getattr(bunch, "target_names", range(int(y.max()) + 1))]
-        return Dataset(X=X.astype(np.float32), y=y.astype(np.int64), task=C,
+        return Dataset(X=X.astype(np.float32), y=y.astype(np.int64), task=_CLS,
                        feature_names=features, class_names=names, name=info.name,
                        source=source)
-    return Dataset(X=X.astype(np.float32), y=y.astype(np.float32), task=R,
+    return Dataset(X=X.astype(np.float32), y=y.astype(np.float32), task=_REG,
                    feature_names=features, name=info.name, source=source,
                    target_names=["progression"])
 

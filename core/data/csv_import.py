@@ -20,6 +20,7 @@ from core.data.dataset import DataError, Dataset
 MAX_AUTO_CLASSES = 20  # an integer target with at most this many values is a class label
 MAX_CLASSES = 1000
 MAX_CATEGORIES = 1000  # one-hot columns per categorical feature
+MAX_MATRIX_BYTES = 4 << 30  # the float32 feature matrix, one-hot columns included
 
 ColumnRef = str | int
 
@@ -60,8 +61,12 @@ def _resolve_all(refs: ColumnRef | Sequence[ColumnRef], columns: tuple[str, ...]
 def _plan(layout: CsvLayout, target, features, categorical, task: str | None) -> ReadPlan:
     columns = layout.columns
     targets = _resolve_all(target, columns, "target")
+    if not targets:
+        raise DataError(f"choose a target column (what the network should predict); the "
+                        f"columns are {', '.join(repr(c) for c in columns)}")
     if features is None:
-        feats = [j for j in range(len(columns)) if j not in targets and not layout.blank[j]]
+        blank = {j for j, b in enumerate(layout.blank) if b}
+        feats = [j for j in range(len(columns)) if j not in targets and j not in blank]
     else:
         feats = _resolve_all(features, columns, "feature")
     clash = [columns[j] for j in feats if j in targets]
@@ -166,33 +171,40 @@ def _features(data: dict[int, np.ndarray], plan: ReadPlan, columns: tuple[str, .
     """The feature matrix: numeric columns as they are, text columns one-hot.
 
     ``known`` fixes the categories of some columns (those of the training data), so that
-    new data gets the same one-hot columns in the same order.
+    new data gets the same one-hot columns in the same order. The matrix size is checked
+    before it is allocated: one-hot columns can make it far larger than the file.
     """
-    blocks, names, categories = [], [], {}
+    names, categories, codes = [], {}, {}
     for j in plan.features:
         if j not in plan.text:
-            blocks.append(data[j][:, None])
             names.append(columns[j])
             continue
         if known and columns[j] in known:
             cats = [str(c) for c in known[columns[j]]]
-            codes = _known_codes(data[j], cats, columns[j])
+            codes[j] = _known_codes(data[j], cats, columns[j])
         else:
-            codes, cats = _encode(data[j])
+            codes[j], cats = _encode(data[j])
         if len(cats) > MAX_CATEGORIES:
             raise DataError(f"column {columns[j]!r} has {len(cats):,} distinct values; one-hot "
                             f"encoding would add that many features. Leave it out of the "
                             f"features (it may be an identifier)")
         categories[columns[j]] = cats
         names.extend(f"{columns[j]}={c}" for c in cats)
-        onehot = np.zeros((n, len(cats)), np.float32)
-        onehot[np.arange(n), codes] = 1.0
-        blocks.append(onehot)
-    X = np.empty((n, len(names)), np.float32)
-    k = 0
-    for block in blocks:
-        X[:, k:k + block.shape[1]] = block
-        k += block.shape[1]
+    size = n * len(names) * 4
+    if size > MAX_MATRIX_BYTES:
+        raise DataError(f"the features would take {size / 2**30:,.1f} GiB ({n:,} rows x "
+                        f"{len(names):,} columns after one-hot encoding), more than the "
+                        f"{MAX_MATRIX_BYTES / 2**30:,.0f} GiB limit; use fewer categorical "
+                        f"columns or fewer rows")
+    X = np.zeros((n, len(names)), np.float32)
+    k, rows = 0, np.arange(n)
+    for j in plan.features:
+        if j in codes:
+            X[rows, k + codes[j]] = 1.0
+            k += len(categories[columns[j]])
+        else:
+            X[:, k] = data[j]
+            k += 1
     return X, names, categories
 
 

@@ -36,13 +36,13 @@ class CsvLayout:
     preview: tuple[tuple[str, ...], ...]  # first data rows, as text
     encoding: str
     size_bytes: int
-    blank: tuple[bool, ...]  # unnamed and empty in the sample (a trailing delimiter)
+    blank: tuple[bool, ...] = ()  # unnamed and empty in the sample (trailing delimiter)
 
 
 def is_number(cell: str) -> bool:
     """True for a finite number (what a numeric cell must hold)."""
     try:
-        return np.isfinite(float(cell))
+        return bool(np.isfinite(float(cell)))
     except ValueError:
         return False
 

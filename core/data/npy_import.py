@@ -69,6 +69,9 @@ def load_arrays(path: str | os.PathLike, max_bytes: int = MAX_NPY_BYTES) -> dict
     path = Path(path)
     try:
         size = os.stat(path).st_size
+        if size > max_bytes:
+            raise DataError(f"{path.name} is {size / 2**20:,.0f} MiB, more than the "
+                            f"{max_bytes / 2**20:,.0f} MiB limit")
         if zipfile.is_zipfile(path):
             return _load_npz(path, max_bytes)
         with open(path, "rb") as f:

@@ -15,7 +15,7 @@ class Activation(Layer):
 
     def forward(self, inputs, training):
         self._z = inputs[0]
-        self._y = self.activate(self._z)
+        self._y = self.activate(self._z, owned=False)
         return self._y
 
     def backward(self, dy, need_dx, fused=False):

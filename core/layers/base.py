@@ -11,6 +11,8 @@ in ``self.state``.  Work arrays are reused between batches of the same size
 
 from __future__ import annotations
 
+import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -32,9 +34,23 @@ class ShapeError(Exception):
         self.code = code
 
 
+MAX_DIM = 100_000_000  # largest size of one axis of a shape
+Error = tuple[str, str, str]  # (message, hint, code)
+
+
+def did_you_mean(word: Any, options) -> str:
+    """'Did you mean X?' for the closest option, or '' when none is close."""
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    return f"Did you mean {close[0]!r}?" if close else ""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 @dataclass(frozen=True)
 class ParamSchema:
-    """One configurable parameter as the inspector shows it."""
+    """One configurable parameter as the inspector shows it, and its value check."""
 
     name: str
     kind: str  # "int", "float", "bool", "choice", "shape", "int_or_pair"
@@ -44,6 +60,75 @@ class ParamSchema:
     choices: tuple[str, ...] | None = None
     description: str = ""
     nullable: bool = False
+
+    def check(self, value: Any) -> tuple[Any, Error | None]:
+        """(normalised value, None) or (value, (message, hint, code)) for a bad one."""
+        if value is None and self.nullable:
+            return self.default, None
+        return getattr(self, f"_check_{self.kind}")(value)
+
+    def _range(self, v: float) -> Error | None:
+        if self.min is not None and v < self.min:
+            return f"{self.name} = {v} is too small.", self._range_hint(), "out_of_range"
+        if self.max is not None and v > self.max:
+            return f"{self.name} = {v} is too large.", self._range_hint(), "out_of_range"
+        return None
+
+    def _range_hint(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"Use a value from {self.min} to {self.max}."
+        if self.min is not None:
+            return f"Use a value of at least {self.min}."
+        return f"Use a value of at most {self.max}."
+
+    def _bad(self, value: Any, what: str, example: Any) -> tuple[Any, Error]:
+        return value, (f"{self.name} must be {what}, not {value!r}.",
+                       f"Enter something like {example}.", "bad_value")
+
+    def _check_int(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not _is_int(value):
+            return self._bad(value, "a whole number", self.default)
+        return value, self._range(value)
+
+    def _check_float(self, value):
+        if not (_is_int(value) or isinstance(value, float)) or not math.isfinite(value):
+            return self._bad(value, "a number", self.default)
+        return float(value), self._range(value)
+
+    def _check_bool(self, value):
+        if not isinstance(value, bool):
+            return self._bad(value, "true or false", "true")
+        return value, None
+
+    def _check_choice(self, value):
+        choices = self.choices or ()
+        if value not in choices:
+            hint = " ".join(h for h in (did_you_mean(value, choices),
+                                        f"Choose one of: {', '.join(choices)}.") if h)
+            return value, (f"{self.name} {value!r} is not known.", hint, "unknown_choice")
+        return value, None
+
+    def _check_shape(self, value):
+        # Sizes are >= 1; a target_shape (min -1) may also hold -1.
+        ok = isinstance(value, (list, tuple)) and len(value) >= 1 and all(
+            _is_int(d) and (1 <= d <= MAX_DIM or (d == -1 and self.min == -1))
+            for d in value)
+        if not ok:
+            return self._bad(value, "a list of positive sizes",
+                             [7, 7, 1] if self.min == -1 else list(self.default))
+        return [int(d) for d in value], None
+
+    def _check_int_or_pair(self, value):
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if len(items) not in (1, 2) or not all(_is_int(d) for d in items):
+            return self._bad(value, "a whole number or a pair [h, w]", self.default)
+        for d in items:
+            error = self._range(d)
+            if error:
+                return value, error
+        return (items[0] if len(items) == 1 else items), None
 
 
 @dataclass(frozen=True)
@@ -82,6 +167,7 @@ class Layer:
     def __post_init__(self) -> None:
         self.output_shape_ = self.output_shape(self.config, self.input_shapes)
         self.activation: Activation | None = None
+        self.keep_preactivation = False
         act = self.config.get("activation")
         if "activation" in self.config and act not in (None, "linear"):
             self.activation = get_activation(act)
@@ -151,11 +237,19 @@ class Layer:
             ones = self._buffers["ones"] = np.ones(a.shape[0], dtype=self.dtype)
         return np.matmul(ones, a, out=out)
 
-    def activate(self, z: Array) -> Array:
-        """Apply the layer's activation to pre-activation ``z`` (kept for backward)."""
-        if self.activation is None:
+    def activate(self, z: Array, owned: bool = True) -> Array:
+        """Apply the layer's activation to pre-activation ``z``.
+
+        When the layer owns ``z`` and the derivative needs only the output, the result
+        overwrites ``z`` (one array less to write and read back); the output node keeps
+        ``z`` for the fused losses (``keep_preactivation``).
+        """
+        act = self.activation
+        if act is None:
             return z
-        return self.activation.forward(z, self.buffer("act", z.shape))
+        if owned and act.from_output and not self.keep_preactivation:
+            return act.forward(z, z)
+        return act.forward(z, self.buffer("act", z.shape))
 
     def activation_backward(self, z: Array, y: Array, dy: Array, fused: bool) -> Array:
         """dL/dz from dL/dy, into a buffer this layer owns (``dy`` is never changed)."""

@@ -8,6 +8,7 @@ Painting is cheap: geometry and texts are computed when data changes, never in
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 PORT_RADIUS = 5.5
 PORT_HIT = 14.0
 NODE_Z = 10.0
+OK_COLOR = "#2e9d4f"  # a port where the connection being drawn may end
 
 
 def format_shape(shape: Any) -> str:
@@ -144,7 +146,10 @@ class NodeItem(QGraphicsItem):
         self._params_text = ""
         self._problems: list[Any] = []
         self._neurons: int | None = None  # set when drawn as a neuron column
+        self._maps_shown = False
         self._hover_port: str | None = None
+        self._hover_neuron: int | None = None
+        self._drop_hint: tuple[str, bool] | None = None  # (port side, allowed) in a drag
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -163,6 +168,12 @@ class NodeItem(QGraphicsItem):
     def neurons(self) -> int | None:
         """Number of neurons drawn (neuron view), or None for the card view."""
         return self._neurons
+
+    @property
+    def title(self) -> str:
+        """The card's name: the node's free ``name`` label (as in Keras), else its id."""
+        name = self._node.get("name")
+        return name if isinstance(name, str) and name.strip() else self.node_id
 
     def set_node(self, node: dict[str, Any], group: str) -> None:
         """New spec entry of this node (after an edit)."""
@@ -184,9 +195,13 @@ class NodeItem(QGraphicsItem):
                self._neurons)
         if old == (shape_text, params_text, messages, neurons):
             return False
+        resize = neurons != self._neurons
         self._shape_text, self._params_text = shape_text, params_text
         self._problems, self._neurons = list(problems), neurons
-        self._relayout()
+        if resize:
+            self._relayout()
+        else:  # same card size: texts and badge only, the edges stay where they are
+            self._refresh_content()
         return True
 
     # ------------------------------------------------------------------ geometry
@@ -202,19 +217,25 @@ class NodeItem(QGraphicsItem):
             self._w = s.node_width
             self._h = self._header_h + 3 * self._line_h + self._pad * 1.5
         else:
-            geo = neuron_view.column_geometry(self._neurons, s, self._has_maps())
+            self._maps_shown = self._has_maps()
+            geo = neuron_view.column_geometry(self._neurons, s, self._maps_shown)
             self._w = max(geo.width, fm.height() * 5.5)
             self._h = (self._header_h + self._line_h * 2 + geo.height + self._pad * 2)
         self._rect = QRectF(0, 0, self._w, self._h)
         self._bounds = self._rect.adjusted(-PORT_RADIUS - 2, -12, PORT_RADIUS + 5, 5)
+        self.badge.setPos(self._w - 4, 0)
+        self._refresh_content()
+        for edge in self.edges:
+            edge.update_path()
+
+    def _refresh_content(self) -> None:
+        """Texts, badge and tooltip for the current data (the size is unchanged)."""
+        s = self._style
         self._texts()
         only_warnings = all(getattr(p, "severity", "error") == "warning" for p in self._problems)
         self.badge.set_style(s, only_warnings and bool(self._problems))
         self.badge.set_problems(self._problems)
-        self.badge.setPos(self._w - 4, 0)
         self.setToolTip(self._tooltip())
-        for edge in self.edges:
-            edge.update_path()
         self.update()
 
     def _texts(self) -> None:
@@ -228,11 +249,11 @@ class NodeItem(QGraphicsItem):
         if self._neurons is None:
             type_w = type_fm.horizontalAdvance(kind) + self._pad
             self._type_text = kind
-            self._title = title_fm.elidedText(self.node_id, Qt.TextElideMode.ElideRight,
+            self._title = title_fm.elidedText(self.title, Qt.TextElideMode.ElideRight,
                                               self._w - type_w - 2.5 * self._pad)
         else:
             self._type_text = ""
-            self._title = title_fm.elidedText(self.node_id, Qt.TextElideMode.ElideRight,
+            self._title = title_fm.elidedText(self.title, Qt.TextElideMode.ElideRight,
                                               self._w - 2 * self._pad)
         body_fm = QFontMetricsF(self._body_font)
         width = self._w - 2 * self._pad
@@ -240,11 +261,21 @@ class NodeItem(QGraphicsItem):
             describe(self._node), f"→ {self._shape_text}", self._params_text)]
 
     def _tooltip(self) -> str:
-        lines = [f"<b>{self.node_id}</b> ({self._node.get('type', '?')})",
-                 describe(self._node), f"output {self._shape_text}", self._params_text]
-        lines += [f"<span style='color:#d32f2f'>{_problem_line(p)}</span>"
+        label = html.escape(self.title) + (
+            f" [{html.escape(self.node_id)}]" if self.title != self.node_id else "")
+        lines = [f"<b>{label}</b> ({html.escape(str(self._node.get('type', '?')))})",
+                 *(html.escape(t) for t in (describe(self._node), f"output {self._shape_text}",
+                                            self._params_text))]
+        lines += [f"<span style='color:#d32f2f'>{html.escape(_problem_line(p))}</span>"
                   for p in self._problems]
         return "<br>".join(line for line in lines if line)
+
+    def refresh_maps(self) -> None:
+        """New activation maps: resize only when maps appeared or vanished, else repaint."""
+        if self._neurons is not None and self._has_maps() != self._maps_shown:
+            self._relayout()
+        else:
+            self.update()
 
     def _has_maps(self) -> bool:
         scene = self.scene()
@@ -347,7 +378,9 @@ class NodeItem(QGraphicsItem):
             faded = s.color("header_text")
             faded.setAlpha(215)
             painter.setPen(faded)
-            painter.drawText(text_rect, align | Qt.AlignmentFlag.AlignRight, self._type_text)
+            room = self._style.font_size * 1.2 if self._problems else 0.0  # for the badge
+            painter.drawText(text_rect.adjusted(0, 0, -room, 0),
+                             align | Qt.AlignmentFlag.AlignRight, self._type_text)
 
     def _paint_body(self, painter: QPainter) -> None:
         s = self._style
@@ -388,9 +421,39 @@ class NodeItem(QGraphicsItem):
             if side == "in" and not self.has_input_port():
                 continue
             hot = self._hover_port == side
-            painter.setBrush(s.color("port_hover") if hot else s.color("port"))
-            r = PORT_RADIUS * (1.35 if hot else 1.0)
+            color = s.color("port_hover") if hot else s.color("port")
+            if self._drop_hint is not None and self._drop_hint[0] == side:
+                hot, color = True, QColor(OK_COLOR if self._drop_hint[1] else s.badge)
+            painter.setBrush(color)
+            r = PORT_RADIUS * (1.45 if hot else 1.0)
             painter.drawEllipse(self.port_pos(side), r, r)
+
+    def set_drop_hint(self, side: str | None, allowed: bool = True) -> None:
+        """While a connection is drawn: show whether it may end on this card's port."""
+        hint = None if side is None else (side, allowed)
+        if hint != self._drop_hint:
+            self._drop_hint = hint
+            self.update()
+
+    def neuron_at(self, local: QPointF) -> int | None:
+        """Index of the neuron under ``local`` (item coordinates), neuron view only."""
+        if self._neurons is None:
+            return None
+        radius = self.neuron_radius()
+        for i in range(self._neurons):
+            delta = self.mapToScene(local) - self.neuron_center(i)
+            if delta.x() ** 2 + delta.y() ** 2 <= radius ** 2:
+                return i
+        return None
+
+    def _neuron_tooltip(self, index: int) -> str:
+        scene = self.scene()
+        if self._node.get("type") == "Input" or scene is None:
+            return f"{self.node_id}: feature {index}"
+        bias = (scene.document.layer_weights(self.node_id) or {}).get("bias")
+        value = f"bias = {float(bias[index]):.4g}" if bias is not None and index < len(
+            bias) else "no bias"
+        return f"{self.node_id}: neuron {index}, {value}"
 
     # ------------------------------------------------------------------ interaction
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
@@ -405,6 +468,10 @@ class NodeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+        neuron = self.neuron_at(event.pos())
+        if neuron != self._hover_neuron:
+            self._hover_neuron = neuron
+            self.setToolTip(self._tooltip() if neuron is None else self._neuron_tooltip(neuron))
         port = self.port_at(event.pos())
         if port != self._hover_port:
             self._hover_port = port

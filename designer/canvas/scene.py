@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.canvas import neuron_view
-from designer.canvas.edge_item import EdgeItem
+from designer.canvas.edge_item import EdgeItem, HitBand
 from designer.canvas.node_item import NodeItem, format_shape
 from designer.canvas.style import CanvasStyle
 from designer.document import Document, layer_group
@@ -64,8 +64,10 @@ class CanvasScene(QGraphicsScene):
         self._edges: dict[tuple[str, str], EdgeItem] = {}
         self._weights: dict[tuple[str, str], neuron_view.WeightLinesItem] = {}
         self._images: dict[str, list[QImage]] | None = None
+        self._zoom = 1.0
         self._drag: tuple[NodeItem, str] | None = None
         self._drag_line: QGraphicsPathItem | None = None
+        self._hint_target: NodeItem | None = None
         self._editor_proxy: QGraphicsProxyWidget | None = None
         self.weight_editor: WeightEditor | None = None
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -167,7 +169,8 @@ class CanvasScene(QGraphicsScene):
         if a is None or b is None or (src, dst) in self._edges:
             return
         edge = EdgeItem(a, b, self.style)
-        edge.set_label(format_shape(self.document.shape(src)))
+        edge.set_detail(self._zoom)
+        edge.set_label(_edge_label(self.document.shape(src)))
         self.addItem(edge)
         self._edges[(src, dst)] = edge
 
@@ -193,8 +196,15 @@ class CanvasScene(QGraphicsScene):
             neurons = neuron_view.neuron_count(doc, node_id) if self._neuron_view else None
             item.set_derived(doc.shape(node_id), counts.get(node_id), by_node.get(node_id, []),
                              neurons)
-        for (src, _dst), edge in self._edges.items():
-            edge.set_label(format_shape(doc.shape(src)))
+        order: dict[str, list[str]] = defaultdict(list)
+        for src, dst in doc.edges():
+            order[dst].append(src)
+        for (src, dst), edge in self._edges.items():
+            label = _edge_label(doc.shape(src))
+            inputs = order.get(dst, [])
+            if len(inputs) > 1 and doc.node_type(dst) == "Concatenate" and src in inputs:
+                label = f"{inputs.index(src) + 1}: {label}"  # the input order matters
+            edge.set_label(label)
         self._sync_weight_items()
 
     def _grow_rect(self, item: QGraphicsItem) -> None:
@@ -238,7 +248,7 @@ class CanvasScene(QGraphicsScene):
         if self._neuron_view:
             for item in self._nodes.values():
                 if item.neurons is not None:
-                    item.set_style(self.style)
+                    item.refresh_maps()
 
     def neuron_images(self, node_id: str) -> list[QImage] | None:
         """Heat-map images of a layer's neurons from ``document.neuron_maps`` (cached)."""
@@ -330,11 +340,32 @@ class CanvasScene(QGraphicsScene):
         return [n for n in self.document.node_ids() if n in chosen]
 
     def selected_edges(self) -> list[tuple[str, str]]:
-        return [i.key for i in self.selectedItems() if isinstance(i, EdgeItem)]
+        """Edges picked by clicking them (the scene, not Qt, keeps edge selection)."""
+        return [key for key, edge in self._edges.items() if edge.is_selected_edge()]
+
+    def select_edge(self, edge: EdgeItem, additive: bool = False) -> None:
+        """Select an edge (Ctrl toggles it into the selection)."""
+        if additive:
+            edge.set_selected_edge(not edge.is_selected_edge())
+            return
+        self.clearSelection()
+        self.clear_edge_selection()
+        edge.set_selected_edge(True)
+
+    def clear_edge_selection(self) -> None:
+        for edge in self._edges.values():
+            edge.set_selected_edge(False)
+
+    def set_detail(self, zoom: float) -> None:
+        """Level of detail after a zoom: edges drop labels and arrows when far out."""
+        self._zoom = zoom
+        for edge in self._edges.values():
+            edge.set_detail(zoom)
 
     def select_nodes(self, ids: list[str]) -> None:
         """Select exactly these cards (e.g. from the Problems dock)."""
         wanted = set(ids)
+        self.clear_edge_selection()
         self.blockSignals(True)
         try:
             self.clearSelection()
@@ -380,6 +411,24 @@ class CanvasScene(QGraphicsScene):
         path = QPainterPath(a)
         path.cubicTo(a + QPointF(bend, 0), b - QPointF(bend, 0), b)
         self._drag_line.setPath(path)
+        self._hint(self._node_at(pos, exclude=item))
+
+    def _hint(self, target: NodeItem | None) -> None:
+        """Mark the card under the cursor green or red, and say why red in the status bar."""
+        if target is self._hint_target:
+            return
+        if self._hint_target is not None and self._hint_target.scene() is self:
+            self._hint_target.set_drop_hint(None)
+        self._hint_target = target
+        if target is None or self._drag is None:
+            return
+        origin, side = self._drag
+        src, dst = ((origin.node_id, target.node_id) if side == "out"
+                    else (target.node_id, origin.node_id))
+        reason = self.document.edge_refusal(src, dst)
+        target.set_drop_hint("in" if side == "out" else "out", reason is None)
+        if reason:
+            self.statusMessage.emit(reason)
 
     def finish_edge_drag(self, pos: QPointF) -> str | None:
         """Connect to the card under ``pos``; returns the refusal reason, if any."""
@@ -395,6 +444,7 @@ class CanvasScene(QGraphicsScene):
         return self.document.connect(target.node_id, origin.node_id)
 
     def cancel_edge_drag(self) -> None:
+        self._hint(None)
         self._drag = None
         if self._drag_line is not None:
             self.removeItem(self._drag_line)
@@ -412,7 +462,24 @@ class CanvasScene(QGraphicsScene):
     def node_at(self, pos: QPointF) -> NodeItem | None:
         return self._node_at(pos)
 
+    def edge_at(self, pos: QPointF) -> EdgeItem | None:
+        """The edge whose clickable band is under ``pos``, if any."""
+        for item in self.items(pos):
+            if isinstance(item, HitBand):
+                return item.edge
+            if isinstance(item, EdgeItem):
+                return item
+        return None
+
     # ------------------------------------------------------------------ moves
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        """A click anywhere but on an edge drops the edge selection (Ctrl keeps it)."""
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        hit = next(iter(self.items(event.scenePos())), None)
+        if not ctrl and not isinstance(hit, (EdgeItem, HitBand)):
+            self.clear_edge_selection()
+        super().mousePressEvent(event)
+
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         """A whole card drag becomes one MoveNodes command, on release."""
         super().mouseReleaseEvent(event)
@@ -429,6 +496,11 @@ class CanvasScene(QGraphicsScene):
                     moved[item.node_id] = pos
         if moved:
             doc.move_nodes(moved)
+
+
+def _edge_label(shape: Any) -> str:
+    """An edge's label: the shape it carries, nothing while that shape is unknown."""
+    return "" if shape is None else format_shape(shape)
 
 
 def _frange(start: float, stop: float, step: float) -> list[float]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -24,7 +25,7 @@ from PySide6.QtGui import (
     QPainter,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from designer.canvas.scene import CanvasScene
 from designer.document import Document
@@ -35,6 +36,8 @@ NEURON = "Neuron"
 MAX_CLIPBOARD_BYTES = 5_000_000
 MIN_ZOOM, MAX_ZOOM = 0.08, 4.0
 PASTE_STEP = 40.0
+ARROWS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1),
+          Qt.Key.Key_Down: (0, 1)}
 
 
 class CanvasView(QGraphicsView):
@@ -61,6 +64,7 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         scene.statusMessage.connect(self.statusMessage)
+        self.zoomChanged.connect(scene.set_detail)
 
     @classmethod
     def for_document(cls, document: Document, parent: QWidget | None = None) -> CanvasView:
@@ -204,11 +208,50 @@ class CanvasView(QGraphicsView):
         if event.key() == Qt.Key.Key_D and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.duplicate()
             return True
+        if event.key() in ARROWS and self._scene.selected_node_ids():
+            big = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.nudge(*ARROWS[event.key()], steps=5 if big else 1)
+            return True
         if event.key() == Qt.Key.Key_Escape:
             self._scene.cancel_edge_drag()
             self._scene.clearSelection()
             return True
         return False
+
+    # ------------------------------------------------------------------ context menu
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        self.context_menu(self.mapToScene(event.pos())).exec(event.globalPos())
+
+    def context_menu(self, scene_pos: QPointF) -> QMenu:
+        """The right-click menu for what is under ``scene_pos`` (a card, an edge, nothing)."""
+        menu = QMenu(self)
+        node = self._scene.node_at(scene_pos)
+        edge = self._scene.edge_at(scene_pos)
+        if node is not None:
+            if node.node_id not in self._scene.selected_node_ids():
+                self._scene.select_nodes([node.node_id])
+            for text, slot in (("Duplicate", self.duplicate), ("Copy", self.copy),
+                               ("Cut", self.cut), ("Delete", self.delete_selected)):
+                menu.addAction(text, slot)
+            if node.node.get("type") == "Dense":
+                menu.addSeparator()
+                node_id = node.node_id
+                menu.addAction("Add a neuron",
+                               lambda: self.document.change_units(node_id, +1))
+                menu.addAction("Remove a neuron",
+                               lambda: self.document.change_units(node_id, -1))
+        elif edge is not None:
+            self._scene.select_edge(edge)
+            key = edge.key
+            menu.addAction(f"Delete connection {key[0]} → {key[1]}",
+                           lambda: self.document.disconnect(*key))
+        else:
+            paste = menu.addAction("Paste", self.paste)
+            paste.setEnabled(clipboard_fragment() is not None)
+            for text, slot in (("Select all", self.select_all), ("Auto layout", self.auto_layout),
+                               ("Fit to view", self.fit_to_view)):
+                menu.addAction(text, slot)
+        return menu
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
@@ -256,6 +299,13 @@ class CanvasView(QGraphicsView):
         return node_id or None
 
     # ------------------------------------------------------------------ editing
+    def nudge(self, dx: int, dy: int, steps: int = 1) -> None:
+        """Move the selected cards by grid cells (arrow keys; Shift for five cells)."""
+        grid = self._scene.style.grid_size * steps
+        doc = self.document
+        doc.move_nodes({i: (doc.position(i)[0] + dx * grid, doc.position(i)[1] + dy * grid)
+                        for i in self._scene.selected_node_ids()})
+
     def select_all(self) -> None:
         self._scene.select_nodes(self.document.node_ids())
 

@@ -18,10 +18,11 @@ from designer.plots.common import (
     CLASS_COLORS,
     LiveView,
     ViewContext,
+    add_plot,
     class_color,
     diverging_colormap,
     diverging_lut,
-    make_plot,
+    make_canvas,
 )
 from designer.training.snapshots import CurveData, Snapshot
 
@@ -35,8 +36,9 @@ class BoundaryView(LiveView):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = make_plot("Output over the input plane")
-        self.plot.getPlotItem().showGrid(x=False, y=False)
+        self.canvas = make_canvas()
+        self.plot = add_plot(self.canvas, 0, 0, "Output over the input plane")
+        self.plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
@@ -44,12 +46,12 @@ class BoundaryView(LiveView):
         self.val_scatter = pg.ScatterPlotItem(size=6, pen=VAL_OUTLINE)
         self.plot.addItem(self.train_scatter)
         self.plot.addItem(self.val_scatter)
-        self.line = self.plot.getPlotItem().plot([], [], pen=PREDICTION_PEN)
+        self.line = self.plot.plot([], [], pen=PREDICTION_PEN)
         self.note = QLabel("Shown for data with one or two input features.")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.canvas, 1)
         layout.addWidget(self.note)
         self._lut = diverging_lut()
         self._ctx = ViewContext()
@@ -66,7 +68,7 @@ class BoundaryView(LiveView):
         shape, extent = context.grid_shape, context.extent
         active = shape is not None and extent is not None
         self.note.setVisible(not active)
-        self.plot.setVisible(active)
+        self.canvas.setVisible(active)
         if not active:
             return
         x0, x1, y0, y1 = extent
@@ -78,11 +80,15 @@ class BoundaryView(LiveView):
                                                   one_d))
         self.val_scatter.setData(**self._points(context.val_points, context.val_labels,
                                                 one_d))
-        item = self.plot.getPlotItem()
+        item = self.plot
         item.setLabel("bottom", (context.feature_names or ["x1"])[0])
         item.setLabel("left", "target" if one_d else (context.feature_names + ["x1", "x2"])[1])
         if one_d:
-            item.enableAutoRange()
+            y = np.asarray(context.train_labels if context.train_labels is not None else [0.0],
+                           dtype=np.float64)
+            pad = 0.1 * (float(y.max() - y.min()) or 1.0)
+            item.setRange(xRange=(x0, x1), yRange=(float(y.min()) - pad, float(y.max()) + pad),
+                          padding=0)
         else:
             item.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 

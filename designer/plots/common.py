@@ -88,6 +88,9 @@ class LiveView(QWidget):
 
     #: True when the view draws from the curve history rather than the snapshot.
     wants_curves = False
+    #: Shortest time between two refreshes: the main views follow every tick (~30 Hz),
+    #: the detail views ~10 Hz, which leaves the training thread more of the GIL.
+    min_interval_s = 0.0
 
     def set_context(self, context: ViewContext) -> None:
         """New data or network: rebuild what depends on it (not per tick)."""
@@ -104,11 +107,21 @@ class LiveView(QWidget):
         return self.isVisible() and not self.visibleRegion().isEmpty()
 
 
-def make_plot(title: str = "", left: str = "", bottom: str = "") -> pg.PlotWidget:
-    """A PlotWidget with the settings every live plot uses (no auto-range flicker)."""
-    plot = pg.PlotWidget()
-    plot.setBackground(None)
-    item = plot.getPlotItem()
+def make_canvas() -> pg.GraphicsLayoutWidget:
+    """One QGraphicsView for all plots of a view: one paint event per refresh, not one
+    per plot (each paint event costs Python time that the training thread waits for)."""
+    canvas = pg.GraphicsLayoutWidget()
+    canvas.setBackground(None)
+    canvas.ci.setContentsMargins(2, 2, 2, 2)
+    return canvas
+
+
+def add_plot(canvas: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "",
+             left: str = "", bottom: str = "", rowspan: int = 1,
+             colspan: int = 1) -> pg.PlotItem:
+    """A PlotItem with the settings every live plot uses: no menu, no SI prefixes, and
+    auto-range off (ranges are set by :class:`RangeKeeper`, so axes rarely redraw)."""
+    item = canvas.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan)
     if title:
         item.setTitle(title, size="9pt")
     if left:
@@ -117,6 +130,62 @@ def make_plot(title: str = "", left: str = "", bottom: str = "") -> pg.PlotWidge
         item.setLabel("bottom", bottom)
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setMenuEnabled(False)
+    item.hideButtons()
     for axis in ("left", "bottom"):
         item.getAxis(axis).enableAutoSIPrefix(False)
-    return plot
+    item.vb.disableAutoRange()
+    return item
+
+
+class RangeKeeper:
+    """Moves a plot's view range in coarse steps only when the data leaves it.
+
+    Auto-range on every update makes pyqtgraph re-layout and redraw the axes each time;
+    keeping the range until the data outgrows it (then jumping to a "nice" bound with
+    head room) makes most refreshes touch only the curves.
+    """
+
+    def __init__(self, plot: pg.PlotItem, x_floor: float = 0.0, y_floor: float | None = 0.0,
+                 log_y: bool = False) -> None:
+        self.plot = plot
+        self.x_floor = x_floor
+        self.y_floor = y_floor
+        self.log_y = log_y
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the range (new data)."""
+        self.x = (0.0, 1.0)
+        self.y = (0.0, 1.0)
+        self._set = False
+
+    def fit(self, x_max: float, y_min: float, y_max: float,
+            fixed_x: tuple[float, float] | None = None) -> None:
+        """Make sure [x_floor, x_max] x [y_min, y_max] is in view (log10 values if log_y);
+        ``fixed_x`` gives the exact x range instead (histograms)."""
+        if not all(np.isfinite(v) for v in (x_max, y_min, y_max)):
+            return
+        x_lo = self.x_floor
+        changed = not self._set
+        x = self.x
+        if fixed_x is not None:
+            if fixed_x != x:
+                x, changed = fixed_x, True
+        elif changed or x_max > x[1] or x_lo < x[0]:
+            x = (x_lo, x_lo + nice_limit(max(x_max - x_lo, 1e-9) * 1.25, floor=1e-9))
+            changed = True
+        y = self.y
+        if changed or y_max > y[1] or y_min < y[0] or (y[1] - y[0]) > 8 * max(
+                y_max - y_min, 1e-12):
+            y = self._y_range(y_min, y_max)
+            changed = True
+        if changed:
+            self.x, self.y, self._set = x, y, True
+            self.plot.vb.setRange(xRange=x, yRange=y, padding=0.02)
+
+    def _y_range(self, lo: float, hi: float) -> tuple[float, float]:
+        if self.log_y:
+            return (np.floor(lo), np.ceil(hi) if np.ceil(hi) > np.floor(lo) else np.floor(lo) + 1)
+        span = max(hi - lo, 1e-9)
+        base = self.y_floor if self.y_floor is not None and lo >= self.y_floor else lo - 0.1 * span
+        return (base, base + nice_limit((hi - base) * 1.1, floor=1e-9))

@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
-from designer.plots.common import POSITIVE, LiveView, ViewContext, make_plot
+from designer.plots.common import POSITIVE, LiveView, ViewContext, add_plot, make_canvas
 from designer.training.snapshots import CurveData, Snapshot
 
 MAX_LABELLED_CLASSES = 12
@@ -25,10 +25,14 @@ def row_shares(counts: np.ndarray) -> np.ndarray:
 class ConfusionView(LiveView):
     """Heatmap of row shares with one text item per cell (created once per data set)."""
 
+    min_interval_s = 0.2
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = make_plot("Confusion matrix", "true class", "predicted class")
-        item = self.plot.getPlotItem()
+        self.canvas = make_canvas()
+        self.plot = add_plot(self.canvas, 0, 0, "Confusion matrix", "true class",
+                             "predicted class")
+        item = self.plot
         item.showGrid(x=False, y=False)
         item.invertY(True)
         item.setAspectLocked(True)
@@ -40,7 +44,7 @@ class ConfusionView(LiveView):
         self.note = QLabel("Shown for classification data.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.canvas, 1)
         layout.addWidget(self.accuracy)
         layout.addWidget(self.note)
         self._texts: list[list[pg.TextItem]] = []
@@ -49,13 +53,13 @@ class ConfusionView(LiveView):
 
     def set_context(self, context: ViewContext) -> None:
         """Lay out the cells and class names for the data's classes."""
-        item = self.plot.getPlotItem()
+        item = self.plot
         for row in self._texts:
             for text in row:
                 item.removeItem(text)
         classification = context.task == "classification"
         self.note.setVisible(not classification)
-        self.plot.setVisible(classification)
+        self.canvas.setVisible(classification)
         names = list(context.class_names)
         self._n = len(names) if classification else 0
         labelled = self._n <= MAX_LABELLED_CLASSES
@@ -64,6 +68,7 @@ class ConfusionView(LiveView):
         ticks = [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
         item.getAxis("bottom").setTicks(ticks)
         item.getAxis("left").setTicks(ticks)
+        item.setRange(xRange=(0, max(self._n, 1)), yRange=(0, max(self._n, 1)), padding=0.02)
         self.clear()
 
     @staticmethod

@@ -13,7 +13,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
-from designer.plots.common import NEGATIVE, POSITIVE, LiveView, ViewContext, make_plot
+from designer.plots.common import (
+    NEGATIVE,
+    POSITIVE,
+    LiveView,
+    RangeKeeper,
+    ViewContext,
+    add_plot,
+    make_canvas,
+)
 from designer.training.snapshots import CurveData, Snapshot
 
 MAX_SYMBOLS = 100
@@ -29,18 +37,23 @@ class CurvesView(LiveView):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.loss_plot = make_plot("Loss", "loss")
-        self.metric_plot = make_plot("Accuracy", "accuracy", "epoch")
+        self.canvas = make_canvas()
+        self.loss_plot = add_plot(self.canvas, 0, 0, "Loss", "loss")
+        self.metric_plot = add_plot(self.canvas, 1, 0, "Accuracy", "accuracy", "epoch")
         self.metric_plot.setXLink(self.loss_plot)
-        loss_item = self.loss_plot.getPlotItem()
+        self.canvas.ci.layout.setRowStretchFactor(0, 3)
+        self.canvas.ci.layout.setRowStretchFactor(1, 2)
+        self.loss_keeper = RangeKeeper(self.loss_plot)
+        self.metric_keeper = RangeKeeper(self.metric_plot)
+        loss_item = self.loss_plot
         loss_item.addLegend(offset=(-10, 10))
         self.step_curve = loss_item.plot([], [], pen=STEP_PEN, name="train (per step)")
         self.train_curve = loss_item.plot([], [], pen=TRAIN_PEN, symbol="o", symbolSize=4,
                                           symbolBrush=POSITIVE, name="train")
         self.val_curve = loss_item.plot([], [], pen=VAL_PEN, symbol="o", symbolSize=4,
                                         symbolBrush=NEGATIVE, name="validation")
-        metric_item = self.metric_plot.getPlotItem()
-        metric_item.addLegend(offset=(-10, 10))
+        metric_item = self.metric_plot
+        metric_item.addLegend(offset=(-10, -10))
         self.metric_train = metric_item.plot([], [], pen=TRAIN_PEN, name="train")
         self.metric_val = metric_item.plot([], [], pen=VAL_PEN, name="validation")
         for curve in self._curves():
@@ -62,25 +75,24 @@ class CurvesView(LiveView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
-        layout.addWidget(self.loss_plot, 3)
-        layout.addWidget(self.metric_plot, 2)
+        layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
         self._metric = "accuracy"
         self._version = -1
         self._data: CurveData | None = None
-        self._proxies = [pg.SignalProxy(p.scene().sigMouseMoved, rateLimit=20,
-                                        slot=lambda ev, p=p: self._mouse_moved(p, ev[0]))
-                         for p in (self.loss_plot, self.metric_plot)]
+        self._proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=20,
+                                     slot=self._mouse_moved)
 
     # -- LiveView ------------------------------------------------------------------
     def set_context(self, context: ViewContext) -> None:
         """Pick the metric to plot: accuracy for classifiers, mae for regression."""
         self._metric = context.metric or (
             "accuracy" if context.task == "classification" else "mae")
-        self.metric_plot.getPlotItem().setTitle(self._metric.replace("_", " ").capitalize(),
-                                                size="9pt")
-        self.metric_plot.getPlotItem().setLabel("left", self._metric)
+        self.metric_plot.setTitle(self._metric.replace("_", " ").capitalize(), size="9pt")
+        self.metric_plot.setLabel("left", self._metric)
         self._version = -1
+        self.loss_keeper.reset()
+        self.metric_keeper.reset()
 
     def clear(self) -> None:
         """Empty every curve."""
@@ -88,6 +100,8 @@ class CurvesView(LiveView):
             curve.setData([], [])
         self._data = None
         self._version = -1
+        self.loss_keeper.reset()
+        self.metric_keeper.reset()
         self.readout.setText(" ")
 
     def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
@@ -141,7 +155,8 @@ class CurvesView(LiveView):
     def _draw(self, curves: CurveData) -> None:
         epochs, steps = self._epoch_axis(curves)
         ex = epochs if self.per_epoch() else steps
-        self.step_curve.setData(self._step_x(curves), curves.step_loss)
+        step_x = self._step_x(curves)
+        self.step_curve.setData(step_x, curves.step_loss)
         symbols = curves.n_epochs <= MAX_SYMBOLS
         if symbols != self._symbols:  # markers only while they can be told apart
             self._symbols = symbols
@@ -155,25 +170,54 @@ class CurvesView(LiveView):
             if self.log_box.isChecked() and curve in (self.train_curve, self.val_curve):
                 ok &= y > 0
             curve.setData(ex[ok], y[ok])
+        self._fit_ranges(curves, step_x, ex)
+
+    def _fit_ranges(self, curves: CurveData, step_x: np.ndarray, ex: np.ndarray) -> None:
+        """Keep every point in view; ranges move in coarse steps (see RangeKeeper)."""
+        losses = [curves.step_loss, curves.column("loss"), curves.column("val_loss")]
+        values = np.concatenate(losses) if losses else np.zeros(0)
+        values = values[np.isfinite(values)]
+        xs = np.concatenate([step_x[-1:], ex[np.isfinite(ex)][-1:]]) if len(step_x) or len(
+            ex) else np.zeros(0)
+        if not len(values) or not len(xs):
+            return
+        x_max = float(xs.max())
+        if self.log_box.isChecked():
+            positive = values[values > 0]
+            if len(positive):
+                self.loss_keeper.fit(x_max, float(np.log10(positive.min())),
+                                     float(np.log10(positive.max())))
+        else:
+            self.loss_keeper.fit(x_max, float(values.min()), float(values.max()))
+        metric = np.concatenate([curves.column(self._metric),
+                                 curves.column("val_" + self._metric)])
+        metric = metric[np.isfinite(metric)]
+        if len(metric):
+            self.metric_keeper.fit(x_max, float(metric.min()), float(metric.max()))
 
     def _set_log(self, on: bool) -> None:
-        self.loss_plot.getPlotItem().setLogMode(y=on)
+        self.loss_plot.setLogMode(y=on)
+        self.loss_keeper.log_y = on
+        self.loss_keeper.y_floor = None if on else 0.0
+        self.loss_keeper.reset()
         if self._data is not None:
             self._draw(self._data)
 
     def _axis_changed(self) -> None:
         label = "epoch" if self.per_epoch() else "step"
-        self.metric_plot.getPlotItem().setLabel("bottom", label)
+        self.metric_plot.setLabel("bottom", label)
+        self.loss_keeper.reset()
+        self.metric_keeper.reset()
         if self._data is not None:
             self._draw(self._data)
-            self.loss_plot.getPlotItem().enableAutoRange()
 
     # -- read-out ------------------------------------------------------------------
-    def _mouse_moved(self, plot: pg.PlotWidget, pos) -> None:
-        if self._data is None or not plot.sceneBoundingRect().contains(pos):
-            return
-        x = plot.getPlotItem().vb.mapSceneToView(pos).x()
-        self.readout.setText(self.readout_at(x))
+    def _mouse_moved(self, event) -> None:
+        pos = event[0]
+        for plot in (self.loss_plot, self.metric_plot):
+            if self._data is not None and plot.sceneBoundingRect().contains(pos):
+                self.readout.setText(self.readout_at(plot.vb.mapSceneToView(pos).x()))
+                return
 
     def readout_at(self, x: float) -> str:
         """Text of the values nearest to ``x`` (in the current axis unit)."""

@@ -11,7 +11,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
-from designer.plots.common import LiveView, ViewContext, diverging_lut, make_plot, nice_limit
+from designer.plots.common import (
+    LiveView,
+    ViewContext,
+    add_plot,
+    diverging_lut,
+    make_canvas,
+    nice_limit,
+)
 from designer.training.snapshots import CurveData, Snapshot
 
 GAP = 1
@@ -51,12 +58,14 @@ def first_layer_filters(weights: dict, layer_ids: list[str],
 class ImagesView(LiveView):
     """Sample grid with predictions, and first-layer filters as images."""
 
+    min_interval_s = 0.2
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.samples_plot = make_plot("Validation samples: guess (green right, red wrong)")
-        self.filters_plot = make_plot("First layer weights as images")
-        for plot in (self.samples_plot, self.filters_plot):
-            item = plot.getPlotItem()
+        self.canvas = make_canvas()
+        self.samples_plot = add_plot(self.canvas, 0, 0, "Samples: guess (green right, red wrong)")
+        self.filters_plot = add_plot(self.canvas, 0, 1, "First layer weights as images")
+        for item in (self.samples_plot, self.filters_plot):
             item.showGrid(x=False, y=False)
             item.invertY(True)
             item.setAspectLocked(True)
@@ -72,8 +81,7 @@ class ImagesView(LiveView):
         self.note = QLabel("Shown for image data such as the digits.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.samples_plot, 1)
-        layout.addWidget(self.filters_plot, 1)
+        layout.addWidget(self.canvas, 1)
         layout.addWidget(self.note)
         self._ctx = ViewContext()
         self._labels: list[pg.TextItem] = []
@@ -84,22 +92,23 @@ class ImagesView(LiveView):
     def set_context(self, context: ViewContext) -> None:
         """Draw the sample images once; make one label per sample."""
         self._ctx = context
-        item = self.samples_plot.getPlotItem()
+        item = self.samples_plot
         for text in self._labels:
             item.removeItem(text)
         self._labels = []
         active = context.image_shape is not None and context.sample_images is not None
         self.note.setVisible(not active)
-        self.samples_plot.setVisible(active)
-        self.filters_plot.setVisible(context.image_shape is not None)
+        self.canvas.setVisible(active)
         if not active:
             return
         h, w = context.image_shape
         tiles = np.asarray(context.sample_images, dtype=np.float32).reshape(-1, h, w)
         lo, hi = float(np.min(tiles)), float(np.max(tiles))
         self._columns = max(1, math.ceil(math.sqrt(len(tiles))))
-        self.samples_image.setImage(mosaic(tiles, self._columns, fill=lo), autoLevels=False,
+        image = mosaic(tiles, self._columns, fill=lo)
+        self.samples_image.setImage(image, autoLevels=False,
                                     levels=(lo, hi if hi > lo else lo + 1))
+        item.setRange(xRange=(0, image.shape[1]), yRange=(0, image.shape[0]), padding=0.02)
         for i in range(len(tiles)):
             r, c = divmod(i, self._columns)
             text = pg.TextItem("", anchor=(0, 0))
@@ -148,5 +157,8 @@ class ImagesView(LiveView):
         if peak > self._limit:
             self._limit = nice_limit(peak, floor=0.05)
         columns = max(1, math.ceil(math.sqrt(len(tiles))))
-        self.filters_image.setImage(mosaic(tiles, columns, fill=0.0), autoLevels=False,
-                                    levels=(-self._limit, self._limit))
+        image = mosaic(tiles, columns, fill=0.0)
+        if self.filters_image.image is None or self.filters_image.image.shape != image.shape:
+            self.filters_plot.setRange(xRange=(0, image.shape[1]), yRange=(0, image.shape[0]),
+                                       padding=0.02)
+        self.filters_image.setImage(image, autoLevels=False, levels=(-self._limit, self._limit))

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from designer.plots.common import (
     NEGATIVE,
     POSITIVE,
     LiveView,
+    RangeKeeper,
     ViewContext,
+    add_plot,
     class_color,
     diverging_lut,
-    make_plot,
+    make_canvas,
     nice_limit,
 )
 from designer.training.snapshots import CurveData, Snapshot
@@ -40,45 +42,48 @@ class WeightsView(LiveView):
     """Heatmap + histograms of the chosen layer, gradient norms of all layers."""
 
     wants_curves = True
+    min_interval_s = 0.1
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self._shape: tuple[int, ...] | None = None
         self.layer_box = QComboBox()
         self.layer_box.currentIndexChanged.connect(self._layer_changed)
         self.level_label = QLabel("")
-        self.heatmap = make_plot("Kernel (rows: inputs, columns: units)")
-        self.heatmap.getPlotItem().showGrid(x=False, y=False)
-        self.heatmap.getPlotItem().invertY(True)
+        self.canvas = make_canvas()
+        self.heatmap = add_plot(self.canvas, 0, 0, "Kernel (rows: inputs, columns: units)",
+                                rowspan=2)
+        self.heatmap.showGrid(x=False, y=False)
+        self.heatmap.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setLookupTable(diverging_lut())
         self.heatmap.addItem(self.image)
-        self.weight_hist = make_plot("Weights")
-        self.grad_hist = make_plot("Gradients")
-        self.weight_curve = self.weight_hist.getPlotItem().plot(
+        self.weight_hist = add_plot(self.canvas, 0, 1, "Weights")
+        self.grad_hist = add_plot(self.canvas, 1, 1, "Gradients")
+        self.weight_curve = self.weight_hist.plot(
             [0, 1], [0], stepMode="center", fillLevel=0, brush=(*POSITIVE, 150),
             pen=pg.mkPen(POSITIVE))
-        self.grad_curve = self.grad_hist.getPlotItem().plot(
+        self.grad_curve = self.grad_hist.plot(
             [0, 1], [0], stepMode="center", fillLevel=0, brush=(*NEGATIVE, 150),
             pen=pg.mkPen(NEGATIVE))
-        self.norm_plot = make_plot("Gradient norm per layer", "|grad|", "step")
-        self.norm_plot.getPlotItem().setLogMode(y=True)
-        self.norm_plot.getPlotItem().addLegend(offset=(-10, 10))
+        self.norm_plot = add_plot(self.canvas, 2, 0, "Gradient norm per layer", "|grad|",
+                                  "step", colspan=2)
+        self.norm_plot.setLogMode(y=True)
+        self.norm_plot.addLegend(offset=(-10, 10))
+        self.norm_keeper = RangeKeeper(self.norm_plot, y_floor=None, log_y=True)
+        self.weight_keeper = RangeKeeper(self.weight_hist)
+        self.grad_keeper = RangeKeeper(self.grad_hist)
+        self.canvas.ci.layout.setColumnStretchFactor(0, 3)
+        self.canvas.ci.layout.setColumnStretchFactor(1, 2)
         self._norm_curves: dict[str, pg.PlotDataItem] = {}
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Layer:"))
         bar.addWidget(self.layer_box, 1)
         bar.addWidget(self.level_label)
-        grid = QGridLayout()
-        grid.addWidget(self.heatmap, 0, 0, 2, 1)
-        grid.addWidget(self.weight_hist, 0, 1)
-        grid.addWidget(self.grad_hist, 1, 1)
-        grid.addWidget(self.norm_plot, 2, 0, 1, 2)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
-        layout.addLayout(grid, 1)
+        layout.addWidget(self.canvas, 1)
         self._limits: dict[str, float] = {}
         self._grad_limits: dict[str, float] = {}
         self._seq = -1
@@ -95,7 +100,7 @@ class WeightsView(LiveView):
         if current in context.layer_ids:
             self.layer_box.setCurrentText(current)
         self.layer_box.blockSignals(False)
-        item = self.norm_plot.getPlotItem()
+        item = self.norm_plot
         for curve in self._norm_curves.values():
             item.removeItem(curve)
             if item.legend is not None:
@@ -112,6 +117,9 @@ class WeightsView(LiveView):
         self._seq = -1
         self._norm_version = -1
         self._last = None
+        self._shape = None
+        for keeper in (self.norm_keeper, self.weight_keeper, self.grad_keeper):
+            keeper.reset()
         self.image.clear()
         for curve in self._norm_curves.values():
             curve.setData([], [])
@@ -121,12 +129,19 @@ class WeightsView(LiveView):
         drawn = False
         if curves is not None and curves.version != self._norm_version:
             self._norm_version = curves.version
+            lo, hi, x_max = np.inf, -np.inf, 0.0
             for nid, curve in self._norm_curves.items():
                 y = curves.grad_norms.get(nid)
                 if y is not None and len(y):
                     n = min(len(y), len(curves.grad_norm_x))
                     ok = y[:n] > 0
-                    curve.setData(curves.grad_norm_x[:n][ok], y[:n][ok])
+                    x, y = curves.grad_norm_x[:n][ok], y[:n][ok]
+                    curve.setData(x, y)
+                    if len(y):
+                        lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+                        x_max = max(x_max, float(x[-1]))
+            if np.isfinite(lo) and hi > 0:
+                self.norm_keeper.fit(x_max, float(np.log10(lo)), float(np.log10(hi)))
             drawn = True
         if snapshot is not None and snapshot.seq != self._seq and snapshot.params is not None:
             self._seq = snapshot.seq
@@ -163,10 +178,16 @@ class WeightsView(LiveView):
         limit = self._limits.get(node, 0.0)
         if peak > limit:
             limit = self._limits[node] = nice_limit(peak, floor=0.1)
+            self.weight_keeper.reset()
         self.level_label.setText(f"colour range ±{limit:g}")
         self.image.setImage(matrix, autoLevels=False, levels=(-limit, limit))
+        if matrix.shape != self._shape:
+            self._shape = matrix.shape
+            self.heatmap.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]),
+                                  padding=0.02)
         counts, edges = np.histogram(matrix, bins=BINS, range=(-limit, limit))
         self.weight_curve.setData(edges, counts)
+        self.weight_keeper.fit(limit, 0.0, float(counts.max()), fixed_x=(-limit, limit))
         if grad is not None and grad.size:
             gpeak = float(np.max(np.abs(grad)))
             glimit = self._grad_limits.get(node, 0.0)
@@ -174,3 +195,4 @@ class WeightsView(LiveView):
                 glimit = self._grad_limits[node] = nice_limit(gpeak, floor=1e-8)
             counts, edges = np.histogram(grad, bins=BINS, range=(-glimit, glimit))
             self.grad_curve.setData(edges, counts)
+            self.grad_keeper.fit(glimit, 0.0, float(counts.max()), fixed_x=(-glimit, glimit))

@@ -42,6 +42,7 @@ class LiveRefresher(QObject):
         self._doc_seq = -1
         self._doc_grid = -1
         self._doc_time = 0.0
+        self._last_drawn: dict[int, float] = {}
 
     def add_view(self, view: LiveView) -> None:
         """Register a view (created once; refreshed while visible)."""
@@ -77,11 +78,15 @@ class LiveRefresher(QObject):
             return
         self._version = version
         snapshot = self.buffer.latest()
-        shown = [v for v in self.views if self.force_all or v.is_shown()]
-        curves = self.buffer.curves() if any(v.wants_curves for v in shown) else None
+        now = time.perf_counter()
+        due = [v for v in self.views if (self.force_all or v.is_shown()) and (
+            final or now - self._last_drawn.get(id(v), 0.0) >= v.min_interval_s)]
+        curves = self.buffer.curves() if any(v.wants_curves for v in due) else None
         drawn = False
-        for view in shown:
-            drawn = view.refresh(snapshot, curves) or drawn
+        for view in due:
+            if view.refresh(snapshot, curves):
+                drawn = True
+                self._last_drawn[id(view)] = now
         if drawn:
             self.refresh_count += 1
         self._push_to_document(snapshot, final)

@@ -32,6 +32,7 @@ PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
 CONFUSION_MIN_INTERVAL_S = 0.2
+YIELD_GIL = True
 
 
 @dataclass
@@ -232,6 +233,8 @@ class TrainingWorker(QObject):
         now = time.perf_counter()
         if now - self._t_light >= LIGHT_INTERVAL_S:
             self._flush(now)
+        if YIELD_GIL:
+            time.sleep(0)  # let a waiting UI thread take the GIL now, not after 5 ms
 
     def _on_epoch(self, event: Any) -> None:
         self.epoch = self.job.epoch_offset + int(event.epoch)

@@ -17,7 +17,7 @@ def write(tmp_path, text, name="data.csv", encoding="utf-8"):
 
 
 # -- layout detection -------------------------------------------------------------------
-@pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
+@pytest.mark.parametrize("delimiter", [",", "\t", ";", "|", " "])
 def test_delimiter_and_header_are_detected(tmp_path, delimiter):
     rows = [["height", "weight", "kind"], ["1.5", "60", "a"], ["1.8", "80", "b"],
             ["1.6", "-7e1", "a"]]
@@ -63,6 +63,14 @@ def test_latin1_file_is_read(tmp_path):
 
 
 # -- targets and features ---------------------------------------------------------------
+def test_bad_utf8_after_the_sample_is_explained(tmp_path):
+    text = "a,b\n" + "1,2\n" * 40_000
+    path = tmp_path / "mixed_encoding.csv"
+    path.write_bytes(text.encode() + b"3,\xff\xfe\n")
+    with pytest.raises(DataError, match="not valid UTF-8 text further down"):
+        read_csv(path, target="b")
+
+
 def test_string_targets_become_sorted_classes(tmp_path):
     path = write(tmp_path, "x,species\n1,virginica\n2,setosa\n3,versicolor\n4,setosa\n")
     ds = read_csv(path, target="species")
@@ -119,6 +127,15 @@ def test_new_data_is_encoded_like_the_training_data(tmp_path):
                       src["features"], src["categorical"], src["categories"])
 
 
+def test_one_hot_size_is_checked_before_allocating(tmp_path, monkeypatch):
+    import core.data.csv_import as csv_import
+
+    monkeypatch.setattr(csv_import, "MAX_MATRIX_BYTES", 100)
+    path = write(tmp_path, "c,y\n" + "".join(f"v{i % 9},{i % 2}\n" for i in range(20)))
+    with pytest.raises(DataError, match=r"20 rows x 9 columns after one-hot"):
+        read_csv(path, target="y")
+
+
 def test_columns_by_index_and_unknown_names(tmp_path):
     path = write(tmp_path, "a,b,c\n1,2,0\n3,4,1\n")
     ds = read_csv(path, target=0, features=[2, "B"])
@@ -127,6 +144,8 @@ def test_columns_by_index_and_unknown_names(tmp_path):
         read_csv(path, target="d")
     with pytest.raises(DataError, match="out of range"):
         read_csv(path, target=5)
+    with pytest.raises(DataError, match="choose a target column"):
+        read_csv(path, target=[])
     with pytest.raises(DataError, match="both a feature and the target"):
         read_csv(path, target="a", features=["a", "b"])
 
@@ -172,6 +191,28 @@ def test_first_problem_in_the_file_is_reported_and_drops_are_in_order(tmp_path):
     ds = read_csv(path, target="y", drop_bad_rows=True)
     assert ds.source["dropped_rows"] == 2 and ds.source["dropped_lines"] == [3, 4]
     assert ds.X.tolist() == [[1, 2], [6, 7]]
+
+
+@pytest.mark.parametrize("quoted_line", [None, 4, 9])
+def test_line_numbers_hold_across_chunks(tmp_path, monkeypatch, quoted_line):
+    import core.data.csv_readers as readers
+
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 3)  # many chunks: fast, csv and mixed ones
+    lines = ["a,b,label"] + [f"{i},{i * 2},{'xy'[i % 2]}" for i in range(2, 16)]
+    lines[9 - 1] = "9,oops,y"  # line k holds row i = k
+    lines[12 - 1] = "12,24"  # too short
+    if quoted_line:
+        lines[quoted_line - 1] = lines[quoted_line - 1].replace(",x", ',"x"').replace(
+            ",y", ',"y"')
+    lines.insert(5, "")  # a blank line 6: everything after moves down one
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(DataError, match="^line 10, column 'b': 'oops'"):
+        read_csv(path, target="label", engine="numpy")
+    ds = read_csv(path, target="label", drop_bad_rows=True, engine="numpy")
+    assert ds.source["dropped_lines"] == [10, 13]
+    assert ds.X[:, 0].tolist() == [i for i in range(2, 16) if i not in (9, 12)]
+    assert ds.class_names == ["x", "y"] and ds.y.tolist() == [
+        i % 2 for i in range(2, 16) if i not in (9, 12)]
 
 
 def test_problems_in_unused_columns_are_ignored(tmp_path):

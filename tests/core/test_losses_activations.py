@@ -158,3 +158,18 @@ def test_targets_of_the_wrong_shape_are_explained():
 def test_class_indices_with_categorical_loss_say_use_sparse():
     with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
         LOSSES["categorical_crossentropy"].value(np.full((2, 3), 1 / 3), np.array([0, 2]))
+
+
+def test_in_place_activations_need_only_their_output():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(4, 5)) * 3
+    dy = rng.normal(size=(4, 5))
+    marked = [a for a in ACTIVATIONS.values() if a.from_output]
+    assert {a.name for a in marked} >= {"relu", "tanh", "sigmoid"}
+    for act in marked:
+        y = act.forward(x)
+        want = act.backward(x, y, dy)
+        inplace = x.copy()
+        act.forward(inplace, inplace)  # the layer's in-place call
+        np.testing.assert_array_equal(inplace, y)
+        np.testing.assert_allclose(act.backward(inplace, inplace, dy), want, rtol=1e-12)

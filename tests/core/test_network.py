@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from core.initializers import initialize
 from core.layers import LAYER_TYPES
 from core.network import Network
 
@@ -90,6 +91,21 @@ def test_initializers(init, check):
     assert check(Network.from_spec(spec, dtype="float64").get_weights()["x"]["kernel"])
 
 
+def test_initializer_details():
+    rng = np.random.default_rng(0)
+    w = np.empty((300, 200))
+    initialize("glorot_normal", w, rng)
+    assert np.abs(w).max() <= 2 * np.sqrt(2 / 500) / 0.8796 + 1e-12  # truncated at 2 std
+    assert abs(w.std() - np.sqrt(2 / 500)) < 0.002
+    initialize("constant", w, rng, value=0.3)
+    assert np.all(w == 0.3)
+    k = np.empty((3, 3, 4, 8))
+    initialize("he_uniform", k, rng)  # fan_in of a conv kernel = 3*3*4
+    assert np.abs(k).max() <= np.sqrt(6 / 36)
+    with pytest.raises(KeyError, match="glorot_uniform"):
+        initialize("glorot", w, rng)
+
+
 def test_forward_capture_and_predict_batches():
     net = Network.from_spec(MLP)
     X = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
@@ -141,10 +157,39 @@ def test_config_round_trip_through_json():
     assert again.summary() == net.summary()
 
 
-def test_every_layer_type_round_trips_its_config():
-    for name, cls in LAYER_TYPES.items():
-        defaults = {p.name: p.default for p in cls.PARAMS}
-        assert set(defaults) == {p.name for p in cls.PARAMS}, name
+SINGLE_INPUT_CASES = {
+    "Dense": ({"units": 3, "activation": "elu", "use_bias": False}, [4]),
+    "Activation": ({"activation": "tanh"}, [4]),
+    "Dropout": ({"rate": 0.3}, [4]),
+    "BatchNormalization": ({"momentum": 0.8}, [4]),
+    "Flatten": ({}, [2, 2, 1]),
+    "Reshape": ({"target_shape": [2, -1]}, [4]),
+    "Conv2D": ({"filters": 2, "kernel_size": [2, 1], "strides": [1, 2]}, [4, 4, 1]),
+    "MaxPooling2D": ({"strides": 1}, [4, 4, 1]),
+    "AveragePooling2D": ({"padding": "same", "pool_size": [3, 2]}, [5, 5, 1]),
+}
+
+
+@pytest.mark.parametrize("layer_type", sorted(set(LAYER_TYPES) - {"Input"}))
+def test_every_layer_type_round_trips_its_config(layer_type):
+    if layer_type in ("Add", "Concatenate"):
+        given = {"axis": 1} if layer_type == "Concatenate" else {}
+        spec = {"nodes": [{"id": "in", "type": "Input", "shape": [3]},
+                          {"id": "a", "type": "Dense", "units": 3},
+                          {"id": "x", "type": layer_type, **given}],
+                "edges": [["in", "a"], ["in", "x"], ["a", "x"]]}
+    else:
+        given, shape = SINGLE_INPUT_CASES[layer_type]
+        spec = one({"type": layer_type, **given}, shape)
+    net = Network.from_spec(spec)
+    cfg = net.layers["x"].get_config()
+    assert set(cfg) == {p.name for p in LAYER_TYPES[layer_type].PARAMS}
+    assert {k: cfg[k] for k in given} == given  # what was set survives, defaults fill in
+    nodes = [dict(n) for n in spec["nodes"]]
+    nodes[-1] = {"id": "x", "type": layer_type, **json.loads(json.dumps(cfg))}
+    again = Network.from_spec({"nodes": nodes, "edges": spec["edges"]})
+    assert again.layers["x"].get_config() == cfg
+    assert again.output_shapes == net.output_shapes
 
 
 def test_concatenate_follows_edge_order():
@@ -175,12 +220,13 @@ def _naive_conv(x, k, b, stride, pad):
     ("valid", 1, ((0, 0), (0, 0))), ("valid", 2, ((0, 0), (0, 0))),
     ("same", 1, ((1, 1), (0, 1))), ("same", 2, ((1, 1), (0, 0))),
 ])
-def test_conv2d_matches_a_naive_loop(padding, stride, pad):
+@pytest.mark.parametrize("channels", [1, 2])
+def test_conv2d_matches_a_naive_loop(padding, stride, pad, channels):
     # Input 7x6, kernel 3x2: TensorFlow's "same" puts the odd padding pixel last.
     spec = one({"type": "Conv2D", "filters": 4, "kernel_size": [3, 2], "strides": stride,
-                "padding": padding, "bias_initializer": "ones"}, [7, 6, 2])
+                "padding": padding, "bias_initializer": "ones"}, [7, 6, channels])
     net = Network.from_spec(spec, dtype="float64")
-    x = np.random.default_rng(0).normal(size=(2, 7, 6, 2))
+    x = np.random.default_rng(0).normal(size=(2, 7, 6, channels))
     w = net.get_weights()["x"]
     want = _naive_conv(x, w["kernel"], w["bias"], stride, pad)
     np.testing.assert_allclose(net.predict(x), want, atol=1e-12)

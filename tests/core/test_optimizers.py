@@ -166,6 +166,37 @@ def test_float32_state_and_no_reallocation():
         opt.update(np.ones(5), np.ones(5), 1e-3)  # float64 buffers
 
 
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd_nesterov", "rmsprop"])
+def test_updates_allocate_nothing_per_step(name):
+    """In-place updates: no array the size of the parameters is made per step."""
+    import tracemalloc
+    size = 200_000
+    config = dict(CASES[name][0])
+    opt = make_optimizer(config, size, np.float32, decay_slices=[(0, size // 2)])
+    w, g = np.ones(size, np.float32), np.full(size, 0.5, np.float32)
+    backup = np.empty_like(w)
+    opt.update(w, g, 1e-3, backup=backup)  # first use makes the work arrays
+    tracemalloc.start()
+    for _ in range(3):
+        opt.update(w, g, 1e-3, backup=backup)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20_000, f"{name} allocated {peak} bytes in a step"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_backup_receives_the_weights_from_before_the_step(name, monkeypatch):
+    import core.optimizers as optimizers
+    monkeypatch.setattr(optimizers, "CHUNK", 2)  # several blocks even for 3 weights
+    opt = make_optimizer(CASES[name][0], 3, np.float64)
+    w, backup = np.array(W0), np.zeros(3)
+    for g in GRADS:
+        before = w.copy()
+        opt.update(w, np.array(g), opt.lr, backup=backup)
+        np.testing.assert_array_equal(backup, before)
+    np.testing.assert_allclose(w, CASES[name][1][-1], rtol=1e-12, atol=1e-12)
+
+
 def test_adam_chunks_match_one_block(monkeypatch):
     """Buffers longer than one block give the same update as a single block."""
     import core.optimizers as optimizers

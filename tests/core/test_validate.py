@@ -82,6 +82,7 @@ def test_input_cannot_receive_and_needs_exactly_one_input_node():
     assert only(validate(s), "several_inputs")[0].node_ids == ("in", "in2")
     assert "no_input" in codes(validate(spec([{"id": "a", "type": "Dense", "units": 2}],
                                              [])))
+    assert only(validate(spec([IN], [])), "no_output")[0].node_ids == ("in",)
 
 
 @pytest.mark.parametrize("layer", ["Dense", "Concatenate"])

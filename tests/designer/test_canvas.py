@@ -121,16 +121,32 @@ def test_build_a_network_by_drops_and_port_drags(view):
     assert doc.problems == [] and doc.undo_stack.count() == 6
 
 
-def test_illegal_edge_by_port_drag_is_refused_with_a_reason(view, qtbot):
+def test_illegal_edge_by_port_drag_is_refused_with_a_reason(view):
     tiny(view)
-    with qtbot.waitSignal(view.statusMessage) as message:
-        connect_by_drag(view, "in", "out")  # out already has an input
-    assert "single input" in message.args[0]
-    with qtbot.waitSignal(view.statusMessage) as message:
-        connect_by_drag(view, "out", "in")
-    assert "Input layer" in message.args[0]
+    messages = []
+    view.statusMessage.connect(messages.append)
+    connect_by_drag(view, "in", "out")  # out already has an input
+    assert "single input" in messages[-1]
+    connect_by_drag(view, "out", "in")
+    assert "Input layer" in messages[-1]
     assert view.document.edges() == [("in", "h1"), ("h1", "out")]
     assert view.canvas.edge_item("in", "out") is None
+
+
+def test_port_drag_marks_the_target_before_release(view):
+    tiny(view)
+    view.document.disconnect("h1", "out")
+    canvas = view.canvas
+    start = port(view, "h1", "out")
+    mouse(view, QEvent.Type.MouseButtonPress, start)
+    mouse(view, QEvent.Type.MouseMove, port(view, "out", "in"))
+    assert canvas.node_item("out")._drop_hint == ("in", True)
+    mouse(view, QEvent.Type.MouseMove, canvas.node_item("in").sceneBoundingRect().center())
+    assert canvas.node_item("in")._drop_hint == ("in", False)
+    assert canvas.node_item("out")._drop_hint is None
+    mouse(view, QEvent.Type.MouseButtonRelease, canvas.node_item("in").sceneBoundingRect().center())
+    assert canvas.node_item("in")._drop_hint is None and canvas.edge_drag_active is False
+    assert view.document.edges() == [("in", "h1")]
 
 
 def test_validation_badge_appears_and_clears(view):
@@ -320,9 +336,11 @@ def test_neuron_view_shows_maps_and_skips_big_layers(view):
     tiny(view)
     doc, canvas = view.document, view.canvas
     view.set_neuron_view(True)
+    height = canvas.node_item("h1").card_rect().height()
     doc.set_neuron_maps({"h1": np.random.default_rng(0).normal(size=(4, 6, 6))})
     images = canvas.neuron_images("h1")
     assert len(images) == 4 and images[0].width() == 6
+    assert canvas.node_item("h1").card_rect().height() > height  # room for the maps
     canvas.node_item("h1").update()
     view.viewport().repaint()
     doc.set_param(["h1"], "units", 40)
@@ -395,3 +413,98 @@ def test_space_drag_pans_instead_of_selecting(view, qtbot):
     assert moved.x() < centre.x() - 100
     assert view.canvas.selected_node_ids() == [] and view.document.undo_stack.count() == 0
     assert view.dragMode() == view.DragMode.RubberBandDrag
+
+
+def test_click_selects_an_edge_and_delete_disconnects_it(view, qtbot):
+    tiny(view)
+    view.reset_zoom()
+    edge = view.canvas.edge_item("h1", "out")
+    view.centerOn(edge.path().pointAtPercent(0.25))
+    near = edge.path().pointAtPercent(0.25) + QPointF(0, 3)  # a few pixels off the curve
+    mouse(view, QEvent.Type.MouseButtonPress, near)
+    mouse(view, QEvent.Type.MouseButtonRelease, near)
+    assert view.canvas.selected_edges() == [("h1", "out")]
+    assert edge.pen().color() == view.canvas.style.color("edge_selected")
+    empty = near + QPointF(0, 200)
+    mouse(view, QEvent.Type.MouseButtonPress, empty)
+    mouse(view, QEvent.Type.MouseButtonRelease, empty)
+    assert view.canvas.selected_edges() == []
+    view.canvas.select_edge(edge)
+    view.setFocus()
+    qtbot.keyClick(view.viewport(), Qt.Key.Key_Delete)
+    assert view.document.edges() == [("in", "h1")]
+    assert view.canvas.edge_item("h1", "out") is None
+
+
+def test_edge_labels_hide_when_zoomed_far_out(view):
+    tiny(view)
+    edge = view.canvas.edge_item("in", "h1")
+    view.reset_zoom()
+    assert edge._label_text.isVisible()
+    view.zoom_by(0.2)
+    assert not edge._label_text.isVisible() and edge.pen().width() == 0
+
+
+def test_context_menus_for_card_edge_and_canvas(view):
+    tiny(view)
+    canvas = view.canvas
+
+    def texts(menu):
+        return [a.text() for a in menu.actions() if a.text()]
+
+    card = view.context_menu(canvas.node_item("h1").sceneBoundingRect().center())
+    assert texts(card) == ["Duplicate", "Copy", "Cut", "Delete", "Add a neuron",
+                           "Remove a neuron"]
+    next(a for a in card.actions() if a.text() == "Add a neuron").trigger()
+    assert view.document.node("h1")["units"] == 5
+    edge = canvas.edge_item("h1", "out")
+    menu = view.context_menu(edge.path().pointAtPercent(0.3))
+    assert texts(menu) == ["Delete connection h1 → out"]
+    menu.actions()[0].trigger()
+    assert ("h1", "out") not in view.document.edges()
+    empty = view.context_menu(QPointF(-3000, -3000))
+    assert "Auto layout" in texts(empty)
+    card = view.context_menu(canvas.node_item("h1").sceneBoundingRect().center())
+    next(a for a in card.actions() if a.text() == "Delete").trigger()
+    assert not view.document.has_node("h1")
+
+
+def test_heat_map_colours_are_symmetric_and_diverging(qapp):
+    from PySide6.QtGui import QColor
+
+    from designer.canvas.neuron_view import diverging_image
+
+    style = CanvasStyle.light()
+    image = diverging_image(np.array([[2.0, 0.0, -2.0, 1.0]]), style)
+    assert image.pixelColor(0, 0) == QColor(style.weight_positive)
+    assert image.pixelColor(1, 0) == QColor("#ffffff")
+    assert image.pixelColor(2, 0) == QColor(style.weight_negative)
+    half = image.pixelColor(3, 0)  # halfway between white and the positive colour
+    blue = QColor(style.weight_positive)
+    assert abs(half.red() - (255 + blue.red()) / 2) <= 1
+
+
+def test_cards_show_a_name_label_and_concatenate_order(view):
+    tiny(view)
+    doc, canvas = view.document, view.canvas
+    doc.set_param(["h1"], "name", "hidden <b>")
+    item = canvas.node_item("h1")
+    assert item.title == "hidden <b>" and "hidden &lt;b&gt; [h1]" in item.toolTip()
+    cat = doc.add_node("Concatenate", pos=(800, 0))
+    doc.connect("out", cat)
+    doc.connect("h1", cat)
+    assert canvas.edge_item("out", cat).label == "1: 1"
+    assert canvas.edge_item("h1", cat).label == "2: 4"
+
+
+def test_arrow_keys_nudge_the_selection(view, qtbot):
+    tiny(view)
+    view.canvas.select_nodes(["h1", "out"])
+    view.setFocus()
+    grid = view.canvas.style.grid_size
+    qtbot.keyClick(view.viewport(), Qt.Key.Key_Right)
+    qtbot.keyClick(view.viewport(), Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert view.document.position("h1") == (270.0 + grid, 5.0 * grid)
+    assert view.document.position("out") == (540.0 + grid, 5.0 * grid)
+    assert view.document.position("in") == (0.0, 0.0)
+    assert view.document.undo_stack.count() == 2

@@ -328,3 +328,11 @@ def test_add_node_after_wires_in_one_step(doc):
     assert doc.position(new)[0] > doc.position("out")[0]
     doc.undo_stack.undo()
     assert not doc.has_node(new)
+
+
+def test_a_malformed_spec_is_reported_not_fatal(qapp):
+    project = Project(spec={"nodes": [{"id": "a", "type": "Dense"}, 7, {"type": "Dense"}],
+                            "edges": [["a"], "xy", ["a", "a"]]})
+    doc = Document(project)
+    assert doc.node_ids() == ["a"] and doc.edges() == [("a", "a")]
+    assert doc.problems  # validate() says what is wrong
