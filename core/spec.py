@@ -15,7 +15,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.activations import ACTIVATIONS
 from core.layers import LAYER_TYPES, Layer, ParamSchema, ShapeError
 from core.layers.base import did_you_mean
 from core.losses import LOSSES
@@ -324,7 +323,7 @@ def _infer_shapes(a: Analysis) -> None:
 
 def _check_loss(loss: Any, a: Analysis) -> None:
     """Does the loss fit the output layer's units and activation?"""
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         a.add((), f"Loss {loss!r} is not known.",
               _hint(did_you_mean(loss, LOSSES), f"Choose one of: {', '.join(LOSSES)}."),
               "unknown_loss")
@@ -353,8 +352,6 @@ def _check_loss(loss: Any, a: Analysis) -> None:
             a.add((out,), f"binary_crossentropy expects probabilities in (0, 1), but {out} "
                   f"uses {act!r}.", f"Set {out}'s activation to sigmoid.",
                   "loss_activation", "warning")
-    elif act == "softmax" and units == 1:
-        pass  # reported below for every loss
 
 
 def _check_softmax(a: Analysis) -> None:
@@ -395,8 +392,3 @@ def output_shapes(spec: Any) -> dict[str, tuple[int, ...]]:
 def param_counts(spec: Any) -> dict[str, int]:
     """Number of weights of every node whose inputs are valid (nothing allocated)."""
     return dict(analyze(spec).counts)
-
-
-def activation_names() -> list[str]:
-    """Activation choices, in the registry's order."""
-    return list(ACTIVATIONS)

@@ -2,7 +2,8 @@
 
 An :class:`ExportModel` is a plain, checked description of a trained network (a DAG in
 topological order, each node with its full config, input ids in edge order, output
-shape and weights), plus the preprocessing to bake in and the class names.  Exporters
+shape and weights), plus the preprocessing to bake in (Playground's feature transforms
+of 2-D points, then the scaler) and the class names.  Exporters
 only translate it; they never look inside ``Network``.
 """
 
@@ -20,6 +21,15 @@ from core.layers.base import pair, same_padding
 SUPPORTED_TYPES = ("Input", "Dense", "Activation", "Dropout", "BatchNormalization",
                    "Flatten", "Reshape", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                    "Add", "Concatenate")
+
+
+# Playground input features of raw 2-D points as (op, columns): "copy" a column, "mul"
+# two columns or "sin" of one; keys are core.data.preprocessing's canonical names.
+TRANSFORM_OPS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "x1": ("copy", (0,)), "x2": ("copy", (1,)), "x1^2": ("mul", (0, 0)),
+    "x2^2": ("mul", (1, 1)), "x1*x2": ("mul", (0, 1)), "sin(x1)": ("sin", (0,)),
+    "sin(x2)": ("sin", (1,)),
+}
 
 
 class ExportError(Exception):
@@ -57,6 +67,7 @@ class ExportModel:
     class_names: list[str] | None = None
     feature_names: list[str] | None = None   # raw CSV columns, when they map 1:1
     target: str | None = None                # the data's target column (for CSV headers)
+    transforms: list[str] | None = None      # features of raw (N, 2) points, before scaling
 
     def __post_init__(self) -> None:
         self.by_id = {node.id: node for node in self.nodes}
@@ -64,6 +75,11 @@ class ExportModel:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return self.by_id[self.input_id].shape
+
+    @property
+    def raw_input_shape(self) -> tuple[int, ...]:
+        """What the exported model takes: 2-D points when it computes the features."""
+        return (2,) if self.transforms else self.input_shape
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -83,7 +99,7 @@ def prepare(source: Any, preprocessing: dict | None = None,
     from core.network import Network
     from core.project import Project, ProjectError, build_network
 
-    feature_names, target = None, None
+    feature_names, target, transforms = None, None, None
     if isinstance(source, Project):
         try:
             net = build_network(source)
@@ -93,6 +109,7 @@ def prepare(source: Any, preprocessing: dict | None = None,
         class_names = source.class_names if class_names is None else class_names
         name = name or source.name
         feature_names, target = _columns(source)
+        transforms = (source.data or {}).get("transforms")
     elif isinstance(source, Network):
         net = source
     else:
@@ -102,7 +119,8 @@ def prepare(source: Any, preprocessing: dict | None = None,
                         output_id=net.output_id,
                         class_names=list(class_names) if class_names else None,
                         target=target)
-    if feature_names and len(feature_names) == size_of(model.input_shape):
+    _attach_transforms(model, transforms)
+    if feature_names and len(feature_names) == size_of(model.raw_input_shape):
         model.feature_names = feature_names
     _attach_preprocessing(model, preprocessing)
     return model
@@ -134,6 +152,28 @@ def _nodes(net: Any) -> list[ExportNode]:
                                 tuple(analysis.inputs[node_id]),
                                 tuple(int(d) for d in net.output_shapes[node_id]), arrays))
     return nodes
+
+
+def _attach_transforms(model: ExportModel, names: Sequence[str] | None) -> None:
+    """The project's Playground features (canonical names), computed before the scaler.
+
+    As in ``core.workflow.with_transforms`` they only apply to 2-D data, where the Input
+    takes one value per feature; otherwise the network was trained on the raw data.
+    """
+    from core.data.dataset import DataError
+    from core.data.preprocessing import canonical_feature
+
+    if not names or model.input_shape != (len(names),):
+        return
+    try:
+        keys = [canonical_feature(str(name)) for name in names]
+    except DataError as exc:
+        raise ExportError(f"The project's input features cannot be exported: {exc}.") from exc
+    unknown = [key for key in keys if key not in TRANSFORM_OPS]
+    if unknown:
+        raise ExportError(f"The input feature {unknown[0]!r} cannot be exported yet; "
+                          "untick it in the Data panel and retrain.")
+    model.transforms = keys
 
 
 def _attach_preprocessing(model: ExportModel, preprocessing: dict | None) -> None:

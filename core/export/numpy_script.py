@@ -3,7 +3,9 @@
 The ``.npz`` holds every weight under ``"node_id/name"`` (Keras names and shapes: Dense
 ``kernel (in, units)``, Conv2D ``kernel (kh, kw, in, filters)``, BatchNormalization
 ``gamma, beta, moving_mean, moving_variance``), the preprocessing as
-``"__preprocessing__/offset"`` and ``"__preprocessing__/scale"``, and a description of
+``"__preprocessing__/offset"`` and ``"__preprocessing__/scale"`` (and the Playground
+features computed from raw 2-D points before scaling, as text, in
+``"__preprocessing__/transforms"``), and a description of
 the network as JSON text in ``"__model__"`` (a plain unicode array, so
 ``np.load(..., allow_pickle=False)`` reads everything).
 
@@ -35,6 +37,8 @@ def weight_arrays(model: ExportModel) -> dict[str, np.ndarray]:
     if model.offset is not None:
         arrays["__preprocessing__/offset"] = np.asarray(model.offset, np.float64)
         arrays["__preprocessing__/scale"] = np.asarray(model.scale, np.float64)
+    if model.transforms:
+        arrays["__preprocessing__/transforms"] = np.array(model.transforms)
     arrays["__model__"] = np.array(json.dumps(describe(model)))
     return arrays
 
@@ -44,6 +48,7 @@ def describe(model: ExportModel) -> dict[str, Any]:
     return {
         "format": WEIGHTS_FORMAT, "version": 1, "name": model.name,
         "input_shape": list(model.input_shape), "output_shape": list(model.output_shape),
+        "transforms": model.transforms,   # raw (N, 2) points -> these features, then scaling
         "input_id": model.input_id, "output_id": model.output_id,
         "preprocessing": model.preprocessing_method,
         "offset": None if model.offset is None else [float(v) for v in model.offset],

@@ -4,8 +4,10 @@ Our tensors are channels-last (NHWC) but ONNX's Conv, pooling and BatchNormaliza
 channels first (NCHW).  Each node's value is therefore kept in whichever layout it was
 made in, and a Transpose is added only when a consumer needs the other one (and then
 reused), so a chain Conv -> BN -> ReLU -> Pool stays in NCHW without a transpose between
-every pair.  Preprocessing is baked in as Sub and Div on the raw input; class names and
-the preprocessing method go into ``metadata_props``.  The batch dimension is dynamic.
+every pair.  Preprocessing is baked in: the project's Playground features of raw 2-D points
+(Gather, Mul, Sin, Concat), then the scaler as Sub and Div; class names, the feature
+transforms and the preprocessing method go into ``metadata_props``.  The batch dimension
+is dynamic.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from core.export.model import ExportError, ExportModel, ExportNode, concat_axis, pads, window
+from core.export.model import (
+    TRANSFORM_OPS,
+    ExportError,
+    ExportModel,
+    ExportNode,
+    concat_axis,
+    pads,
+    window,
+)
 
 OPSET = 17
 INPUT_NAME = "input"
@@ -131,9 +141,30 @@ def _gelu(b: _Builder, x: str, hint: str) -> str:
 # ---- layers --------------------------------------------------------------------------
 
 
+def _features(b: _Builder, x: str, names: list[str]) -> str:
+    """Playground features of the (N, 2) points ``x``: one column per name, in order."""
+    columns: dict[int, str] = {}
+
+    def column(i: int) -> str:   # (N, 1), gathered once
+        if i not in columns:
+            index = b.const(f"features/x{i + 1}_index", [i], dtype=np.int64)
+            columns[i] = b.op("Gather", [x, index], f"features/x{i + 1}", axis=1)
+        return columns[i]
+
+    outputs = []
+    for name in names:
+        kind, cols = TRANSFORM_OPS[name]
+        ins = [column(i) for i in cols]
+        outputs.append(ins[0] if kind == "copy" else
+                       b.op("Mul" if kind == "mul" else "Sin", ins, f"features/{name}"))
+    return b.op("Concat", outputs, "features/concat", axis=1)
+
+
 def _input(b: _Builder, node: ExportNode) -> None:
     x = INPUT_NAME
     model = b.model
+    if model.transforms:
+        x = _features(b, x, model.transforms)
     if model.offset is not None:
         x = b.op("Sub", [x, b.const("preprocessing/offset", model.offset)], "preprocessing/sub")
         x = b.op("Div", [x, b.const("preprocessing/scale", model.scale)], "preprocessing/div")
@@ -262,7 +293,8 @@ def to_onnx(model: ExportModel) -> Any:
     float32 = onnx.TensorProto.FLOAT
     graph = onnx.helper.make_graph(
         b.nodes, _graph_name(model.name),
-        [onnx.helper.make_tensor_value_info(INPUT_NAME, float32, ["batch", *model.input_shape])],
+        [onnx.helper.make_tensor_value_info(INPUT_NAME, float32,
+                                            ["batch", *model.raw_input_shape])],
         [onnx.helper.make_tensor_value_info(OUTPUT_NAME, float32,
                                             ["batch", *model.output_shape])],
         initializer=b.initializers)
@@ -287,7 +319,9 @@ def _graph_name(name: str) -> str:
 def _doc(model: ExportModel) -> str:
     pre = (f"; the input is scaled inside the model ({model.preprocessing_method})"
            if model.offset is not None else "")
-    return (f"ANN Designer model '{model.name}': input {list(model.input_shape)} per sample "
+    if model.transforms:
+        pre = f"; raw 2-D points, features {', '.join(model.transforms)} computed inside{pre}"
+    return (f"ANN Designer model '{model.name}': input {list(model.raw_input_shape)} per sample "
             f"(channels last){pre}; output {list(model.output_shape)}.")
 
 
@@ -296,6 +330,8 @@ def _metadata(model: ExportModel) -> dict[str, str]:
              "preprocessing": model.preprocessing_method}
     if model.class_names:
         props["class_names"] = json.dumps(model.class_names)
+    if model.transforms:
+        props["feature_transforms"] = json.dumps(model.transforms)
     return props
 
 

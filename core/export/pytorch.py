@@ -1,7 +1,8 @@
 """Export as PyTorch: a readable ``.py`` defining ``nn.Module`` ``Model`` plus its ``.npz``.
 
 The module takes the same input as ANN Designer (samples first, channels last) and
-applies the preprocessing itself.  Convolution and pooling run on permuted (NCHW) views;
+applies the preprocessing itself (the project's features of raw 2-D points, then
+scaling).  Convolution and pooling run on permuted (NCHW) views;
 "same" padding is written out as explicit ``F.pad`` with TensorFlow's rule (the odd
 pixel after), which PyTorch's own ``padding="same"`` does not follow for strides > 1.
 ``load_model()`` reads the weights from the ``.npz`` (``allow_pickle=False``),
@@ -15,7 +16,14 @@ import keyword
 import re
 from pathlib import Path
 
-from core.export.model import ExportModel, ExportNode, concat_axis, pads, window
+from core.export.model import (
+    TRANSFORM_OPS,
+    ExportModel,
+    ExportNode,
+    concat_axis,
+    pads,
+    window,
+)
 from core.export.numpy_script import write_npz
 
 _RESERVED = {"x", "offset", "scale", "forward", "training", "eval", "train", "to", "cuda",
@@ -189,6 +197,17 @@ def _weight_table(model: ExportModel, names: dict[str, str]) -> list[tuple[str, 
     return table
 
 
+def _features(names: list[str]) -> str:
+    """``torch.cat`` of the Playground features of raw points ``x`` (N, 2), in order."""
+    cols = ["x[:, 0:1]", "x[:, 1:2]"]
+    terms = []
+    for name in names:
+        kind, idx = TRANSFORM_OPS[name]
+        terms.append({"copy": cols[idx[0]], "sin": f"torch.sin({cols[idx[0]]})",
+                      "mul": f"{cols[idx[0]]} * {cols[idx[-1]]}"}[kind])
+    return f"torch.cat([{', '.join(terms)}], dim=1)"
+
+
 def source(model: ExportModel, weights_name: str) -> str:
     """The generated module's source code."""
     names = _names(model)
@@ -211,7 +230,8 @@ def source(model: ExportModel, weights_name: str) -> str:
         "from torch import nn",
         "",
         f"WEIGHTS_FILE = Path(__file__).with_name({weights_name!r})",
-        f"INPUT_SHAPE = {tuple(model.input_shape)!r}",
+        f"INPUT_SHAPE = {tuple(model.raw_input_shape)!r}",
+        f"TRANSFORMS = {model.transforms!r}  # features of raw 2-D points, before scaling",
         f"CLASS_NAMES = {model.class_names!r}",
         "WEIGHTS = [  # (key in the .npz, state_dict key, kernel layout to convert)",
         *[f"    {row!r}," for row in _weight_table(model, names)],
@@ -233,6 +253,8 @@ def source(model: ExportModel, weights_name: str) -> str:
     lines += ["", "    def forward(self, x):"]
     for node in model.nodes:
         var = f"v_{names[node.id]}"
+        if node.type == "Input" and model.transforms:
+            lines.append(f"        x = {_features(model.transforms)}")
         if node.type == "Input":
             value = "(x - self.offset) / self.scale" if model.offset is not None else "x"
             lines.append(f"        {var} = {value}  # Input {node.id!r}")

@@ -151,8 +151,12 @@ class WeightLinesItem(QGraphicsItem):
         expected = (self.src.neurons or 0, self.dst.neurons or 0)
         if kernel is None or np.shape(kernel) != expected:
             kernel = np.zeros(expected, np.float32)
+        resized = np.shape(kernel) != self._kernel.shape
         self._kernel = np.asarray(kernel, dtype=np.float64)
-        self.update_path()
+        if resized or not self._a.size:
+            self.update_path()
+        else:  # new values only (a training step): repaint, the geometry is the same
+            self.update()
 
     def update_path(self) -> None:
         """Endpoints of every line (called when either column moves or resizes)."""

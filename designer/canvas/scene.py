@@ -313,6 +313,7 @@ class CanvasScene(QGraphicsScene):
         for edge in self._edges.values():
             edge.set_style(style)
         self._refresh_weights()
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
         self.update()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802

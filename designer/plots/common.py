@@ -128,7 +128,8 @@ def add_plot(canvas: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "
         item.setLabel("left", left)
     if bottom:
         item.setLabel("bottom", bottom)
-    item.showGrid(x=True, y=True, alpha=0.2)
+    # No grid lines: an axis that draws them spans the whole plot, so every curve
+    # update would repaint both axes (about 8 ms of Python per frame instead of 0.5 ms).
     item.setMenuEnabled(False)
     item.hideButtons()
     for axis in ("left", "bottom"):

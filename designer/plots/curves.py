@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from designer.plots.common import (
@@ -30,6 +31,32 @@ TRAIN_PEN = pg.mkPen(POSITIVE, width=2)
 VAL_PEN = pg.mkPen(NEGATIVE, width=2)
 
 
+def _curve(plot: pg.PlotItem, pen: QPen, name: str) -> pg.PlotCurveItem:
+    """A bare PlotCurveItem: far less work per ``setData`` than a PlotDataItem."""
+    curve = pg.PlotCurveItem(pen=pen, name=name, skipFiniteCheck=True)
+    plot.addItem(curve)
+    return curve
+
+
+def _marks(plot: pg.PlotItem, color: tuple[int, int, int]) -> pg.ScatterPlotItem:
+    marks = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(color))
+    plot.addItem(marks)
+    return marks
+
+
+def _set(curve: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray,
+         log: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Finite points only; log10 of the positive ones on a log axis."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    if log:
+        ok &= y > 0
+    x, y = x[ok], y[ok]
+    if log:
+        y = np.log10(y)
+    curve.setData(x, y)
+    return x, y
+
+
 class CurvesView(LiveView):
     """Two stacked plots: loss (step + epoch, train + val) and the task's metric."""
 
@@ -45,21 +72,15 @@ class CurvesView(LiveView):
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
         self.loss_keeper = RangeKeeper(self.loss_plot)
         self.metric_keeper = RangeKeeper(self.metric_plot)
-        loss_item = self.loss_plot
-        loss_item.addLegend(offset=(-10, 10))
-        self.step_curve = loss_item.plot([], [], pen=STEP_PEN, name="train (per step)")
-        self.train_curve = loss_item.plot([], [], pen=TRAIN_PEN, symbol="o", symbolSize=4,
-                                          symbolBrush=POSITIVE, name="train")
-        self.val_curve = loss_item.plot([], [], pen=VAL_PEN, symbol="o", symbolSize=4,
-                                        symbolBrush=NEGATIVE, name="validation")
-        metric_item = self.metric_plot
-        metric_item.addLegend(offset=(-10, -10))
-        self.metric_train = metric_item.plot([], [], pen=TRAIN_PEN, name="train")
-        self.metric_val = metric_item.plot([], [], pen=VAL_PEN, name="validation")
-        for curve in self._curves():
-            curve.setClipToView(True)
-            curve.setDownsampling(auto=True, method="peak")
-        self._symbols = True
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.step_curve = _curve(self.loss_plot, STEP_PEN, "train (per step)")
+        self.train_curve = _curve(self.loss_plot, TRAIN_PEN, "train")
+        self.val_curve = _curve(self.loss_plot, VAL_PEN, "validation")
+        self.train_marks = _marks(self.loss_plot, POSITIVE)
+        self.val_marks = _marks(self.loss_plot, NEGATIVE)
+        self.metric_plot.addLegend(offset=(-10, -10))
+        self.metric_train = _curve(self.metric_plot, TRAIN_PEN, "train")
+        self.metric_val = _curve(self.metric_plot, VAL_PEN, "validation")
         self.log_box = QCheckBox("Log scale")
         self.log_box.toggled.connect(self._set_log)
         self.axis_box = QComboBox()
@@ -98,6 +119,8 @@ class CurvesView(LiveView):
         """Empty every curve."""
         for curve in self._curves():
             curve.setData([], [])
+        for marks in (self.train_marks, self.val_marks):
+            marks.setData([], [])
         self._data = None
         self._version = -1
         self.loss_keeper.reset()
@@ -119,7 +142,7 @@ class CurvesView(LiveView):
         self.refresh(None, curves)
 
     # -- drawing -------------------------------------------------------------------
-    def _curves(self) -> list[pg.PlotDataItem]:
+    def _curves(self) -> list[pg.PlotCurveItem]:
         return [self.step_curve, self.train_curve, self.val_curve, self.metric_train,
                 self.metric_val]
 
@@ -156,20 +179,18 @@ class CurvesView(LiveView):
         epochs, steps = self._epoch_axis(curves)
         ex = epochs if self.per_epoch() else steps
         step_x = self._step_x(curves)
-        self.step_curve.setData(step_x, curves.step_loss)
-        symbols = curves.n_epochs <= MAX_SYMBOLS
-        if symbols != self._symbols:  # markers only while they can be told apart
-            self._symbols = symbols
-            for curve in (self.train_curve, self.val_curve):
-                curve.setSymbol("o" if symbols else None)
-        for curve, key in ((self.train_curve, "loss"), (self.val_curve, "val_loss"),
-                           (self.metric_train, self._metric),
-                           (self.metric_val, "val_" + self._metric)):
-            y = curves.column(key)
-            ok = np.isfinite(y) & np.isfinite(ex)
-            if self.log_box.isChecked() and curve in (self.train_curve, self.val_curve):
-                ok &= y > 0
-            curve.setData(ex[ok], y[ok])
+        log = self.log_box.isChecked()
+        _set(self.step_curve, step_x, curves.step_loss, log)
+        markers = curves.n_epochs <= MAX_SYMBOLS  # only while they can be told apart
+        for curve, marks, key in ((self.train_curve, self.train_marks, "loss"),
+                                  (self.val_curve, self.val_marks, "val_loss"),
+                                  (self.metric_train, None, self._metric),
+                                  (self.metric_val, None, "val_" + self._metric)):
+            x, y = _set(curve, ex, curves.column(key), log and marks is not None)
+            if marks is not None:
+                marks.setVisible(markers)
+                if markers:
+                    marks.setData(x, y)
         self._fit_ranges(curves, step_x, ex)
 
     def _fit_ranges(self, curves: CurveData, step_x: np.ndarray, ex: np.ndarray) -> None:
@@ -196,7 +217,7 @@ class CurvesView(LiveView):
             self.metric_keeper.fit(x_max, float(metric.min()), float(metric.max()))
 
     def _set_log(self, on: bool) -> None:
-        self.loss_plot.setLogMode(y=on)
+        self.loss_plot.getAxis("left").setLogMode(False, on)
         self.loss_keeper.log_y = on
         self.loss_keeper.y_floor = None if on else 0.0
         self.loss_keeper.reset()

@@ -38,6 +38,14 @@ def kernel_matrix(kernel: np.ndarray) -> np.ndarray:
     return kernel.reshape(-1, kernel.shape[-1])
 
 
+def _histogram(plot: pg.PlotItem, color: tuple[int, int, int]) -> pg.PlotCurveItem:
+    """A filled step curve (``setData(edges, counts)``)."""
+    curve = pg.PlotCurveItem([0.0, 1.0], [0.0], stepMode="center", fillLevel=0,
+                             brush=(*color, 150), pen=pg.mkPen(color))
+    plot.addItem(curve)
+    return curve
+
+
 class WeightsView(LiveView):
     """Heatmap + histograms of the chosen layer, gradient norms of all layers."""
 
@@ -60,15 +68,11 @@ class WeightsView(LiveView):
         self.heatmap.addItem(self.image)
         self.weight_hist = add_plot(self.canvas, 0, 1, "Weights")
         self.grad_hist = add_plot(self.canvas, 1, 1, "Gradients")
-        self.weight_curve = self.weight_hist.plot(
-            [0, 1], [0], stepMode="center", fillLevel=0, brush=(*POSITIVE, 150),
-            pen=pg.mkPen(POSITIVE))
-        self.grad_curve = self.grad_hist.plot(
-            [0, 1], [0], stepMode="center", fillLevel=0, brush=(*NEGATIVE, 150),
-            pen=pg.mkPen(NEGATIVE))
+        self.weight_curve = _histogram(self.weight_hist, POSITIVE)
+        self.grad_curve = _histogram(self.grad_hist, NEGATIVE)
         self.norm_plot = add_plot(self.canvas, 2, 0, "Gradient norm per layer", "|grad|",
                                   "step", colspan=2)
-        self.norm_plot.setLogMode(y=True)
+        self.norm_plot.getAxis("left").setLogMode(False, True)
         self.norm_plot.addLegend(offset=(-10, 10))
         self.norm_keeper = RangeKeeper(self.norm_plot, y_floor=None, log_y=True)
         self.weight_keeper = RangeKeeper(self.weight_hist)
@@ -105,9 +109,12 @@ class WeightsView(LiveView):
             item.removeItem(curve)
             if item.legend is not None:
                 item.legend.removeItem(curve)
-        self._norm_curves = {
-            nid: item.plot([], [], pen=pg.mkPen(class_color(i), width=2), name=nid)
-            for i, nid in enumerate(context.layer_ids)}
+        self._norm_curves = {}
+        for i, nid in enumerate(context.layer_ids):
+            curve = pg.PlotCurveItem(pen=pg.mkPen(class_color(i), width=2), name=nid,
+                                     skipFiniteCheck=True)
+            item.addItem(curve)
+            self._norm_curves[nid] = curve
         self.clear()
 
     def clear(self) -> None:
@@ -135,13 +142,13 @@ class WeightsView(LiveView):
                 if y is not None and len(y):
                     n = min(len(y), len(curves.grad_norm_x))
                     ok = y[:n] > 0
-                    x, y = curves.grad_norm_x[:n][ok], y[:n][ok]
-                    curve.setData(x, y)
+                    x, y = curves.grad_norm_x[:n][ok], np.log10(y[:n][ok])
+                    curve.setData(x, y)  # log10 values on a log axis
                     if len(y):
                         lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
                         x_max = max(x_max, float(x[-1]))
-            if np.isfinite(lo) and hi > 0:
-                self.norm_keeper.fit(x_max, float(np.log10(lo)), float(np.log10(hi)))
+            if np.isfinite(lo) and np.isfinite(hi):
+                self.norm_keeper.fit(x_max, lo, hi)
             drawn = True
         if snapshot is not None and snapshot.seq != self._seq and snapshot.params is not None:
             self._seq = snapshot.seq

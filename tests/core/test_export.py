@@ -12,9 +12,13 @@ import numpy as np
 import onnx
 import pytest
 
+from core import workflow
 from core.activations import ACTIVATIONS
+from core.cli import main as cli_main
+from core.data import FEATURE_TRANSFORMS
 from core.examples import list_examples, load_example
-from core.export import EXPORT_FORMATS, ExportError, export, export_project
+from core.export import EXPORT_FORMATS, ExportError, export, export_project, prepare
+from core.export.model import TRANSFORM_OPS
 from core.network import Network
 from core.project import Project, build_network, save_project
 
@@ -380,3 +384,123 @@ def test_batchnorm_on_sequences_in_every_format(tmp_path):
     with torch.no_grad():
         got = import_file(script, "seq_model").load_model()(torch.from_numpy(X)).numpy()
     np.testing.assert_allclose(got, want, **TOL)
+
+
+# ---- Playground feature transforms (computed from raw 2-D points, before the scaler) -----
+
+CIRCLE_FEATURES = ["x1^2", "x2^2", "x1*x2", "sin(x1)"]   # canonical names
+
+
+@pytest.fixture(scope="module")
+def circle_features():
+    """The circle example trained briefly on x1^2, x2^2, x1*x2, sin x1 (standardized)."""
+    project = load_example("circle")
+    project.data["transforms"] = ["x1^2", "x2^2", "x1*x2", "sin x1"]   # an alias too
+    project.spec["nodes"][0]["shape"] = [4]
+    project.preprocessing = {"method": "standardize", "offset": [], "scale": []}
+    project.weights = project.optimizer_state = None
+    workflow.train_project(project, epochs=3)
+    return project
+
+
+def circle_points(n: int = 40) -> np.ndarray:
+    return np.random.default_rng(3).uniform(-6, 6, (n, 2)).astype(np.float32)
+
+
+def app_predictions(project: Project, X: np.ndarray) -> np.ndarray:
+    """What ANN Designer predicts for raw points: transforms, then scaler, then the net."""
+    inputs = workflow.project_scaler(project).transform(workflow.with_transforms(project, X))
+    return workflow.build_network(project).predict(inputs)
+
+
+def test_every_feature_transform_has_an_export_recipe():
+    assert set(TRANSFORM_OPS) == set(FEATURE_TRANSFORMS)
+
+
+def test_onnx_computes_the_feature_transforms(tmp_path, circle_features):
+    X = circle_points()
+    want = app_predictions(circle_features, X)
+    assert 0.05 < want.mean() < 0.95            # a real, trained classifier
+    (path,) = export(circle_features, "onnx", tmp_path / "circle.onnx")
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_value for d in dims[1:]] == [2]                # raw points go in
+    ops = [n.op_type for n in model.graph.node]
+    assert ops[:7] == ["Gather", "Mul", "Gather", "Mul", "Mul", "Sin", "Concat"]
+    assert ops[7:9] == ["Sub", "Div"]                           # then the scaler
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(meta["feature_transforms"]) == CIRCLE_FEATURES
+    np.testing.assert_allclose(run_onnx(path, X), want, **TOL)
+
+
+def test_npz_and_predict_script_compute_the_feature_transforms(tmp_path, circle_features):
+    X = circle_points()
+    want = app_predictions(circle_features, X)
+    (npz,) = export(circle_features, "npz", tmp_path / "circle.npz")
+    with np.load(npz, allow_pickle=False) as archive:
+        assert archive["__preprocessing__/transforms"].tolist() == CIRCLE_FEATURES
+        assert json.loads(str(archive["__model__"]))["transforms"] == CIRCLE_FEATURES
+    script, _ = export(circle_features, "numpy", tmp_path / "out")
+    csv = tmp_path / "points.csv"
+    csv.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in X.tolist()))
+    out = tmp_path / "predictions.csv"
+    result = subprocess.run([sys.executable, str(script), str(csv), "-o", str(out)],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert result.returncode == 0, result.stderr
+    rows = out.read_text().splitlines()
+    assert rows[0] == "prediction,p(outside),p(inside)"
+    got = np.array([float(row.split(",")[2]) for row in rows[1:]])
+    np.testing.assert_allclose(got, want[:, 0], **TOL)
+    module = import_file(script, "circle_features_predict")
+    np.testing.assert_allclose(module.predict(X), want, **TOL)
+    with pytest.raises(ValueError, match=r"raw 2-D points \(N, 2\)"):
+        module.predict(np.zeros((3, 4)))
+
+
+def test_pytorch_computes_the_feature_transforms(tmp_path, circle_features):
+    torch = pytest.importorskip("torch")
+    X = circle_points()
+    script, _ = export(circle_features, "pytorch", tmp_path / "circle_model.py")
+    module = import_file(script, "circle_features_torch")
+    assert module.INPUT_SHAPE == (2,) and module.TRANSFORMS == CIRCLE_FEATURES
+    with torch.no_grad():
+        got = module.load_model()(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(got, app_predictions(circle_features, X), **TOL)
+
+
+def test_cli_predict_and_evaluate_transform_raw_csv_rows(tmp_path, capsys, circle_features):
+    X = circle_points()
+    want = app_predictions(circle_features, X)[:, 0]
+    save_project(circle_features, tmp_path / "circle.annproj")
+    labels = (want > 0.5).astype(int)
+    labels[:5] = 1 - labels[:5]                 # 5 of 40 wrong: accuracy 0.875
+    csv = tmp_path / "points.csv"
+    csv.write_text("x1,x2,label\n" + "".join(
+        f"{a!r},{b!r},{['outside', 'inside'][c]}\n" for (a, b), c in zip(X.tolist(), labels,
+                                                                        strict=True)))
+    out = tmp_path / "predictions.csv"
+    assert cli_main(["predict", str(tmp_path / "circle.annproj"), str(csv), "-o",
+                     str(out)]) == 0
+    rows = out.read_text().splitlines()[1:]
+    np.testing.assert_allclose([float(r.split(",")[2]) for r in rows], want, **TOL)
+    capsys.readouterr()
+    assert cli_main(["evaluate", str(tmp_path / "circle.annproj"), "--data", str(csv),
+                     "--target", "label"]) == 0
+    table = capsys.readouterr().out
+    assert "0.875" in table.split("confusion")[0]
+
+
+def test_transforms_are_left_out_where_they_do_not_apply(tmp_path):
+    net = network(MLP)
+    assert prepare(net).transforms is None and prepare(net).raw_input_shape == (3,)
+    project = Project(name="raw", spec=MLP, weights=net.get_weights(),
+                      data={"kind": "builtin", "name": "iris", "transforms": ["x1", "x2"]})
+    assert prepare(project).transforms is None   # not 2-D data: the net takes 3 inputs
+    circle = Project(name="c", spec={**MLP, "nodes": [
+        {"id": "in", "type": "Input", "shape": [2]}, *MLP["nodes"][1:]]},
+        data={"kind": "builtin", "name": "circle", "transforms": ["x1", "cos(x1)"]})
+    circle.weights = Network.from_spec(circle.spec).get_weights()
+    with pytest.raises(ExportError, match="unknown input feature 'cos\\(x1\\)'"):
+        export(circle, "onnx", tmp_path / "c.onnx")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
 import tracemalloc
 
 import numpy as np
@@ -298,3 +300,38 @@ def test_training_step_allocates_nothing_parameter_sized():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 200_000  # the 784x256 kernel alone is 800 kB
+
+
+def test_predict_from_another_thread_does_not_disturb_training():
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 6, 1]},
+                      {"id": "c", "type": "Conv2D", "filters": 3, "activation": "relu"},
+                      {"id": "bn", "type": "BatchNormalization"},
+                      {"id": "f", "type": "Flatten"},
+                      {"id": "out", "type": "Dense", "units": 2, "activation": "softmax"}],
+            "edges": [["in", "c"], ["c", "bn"], ["bn", "f"], ["f", "out"]]}
+    net = Network.from_spec(spec, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(32, 6, 6, 1)), np.eye(2)[rng.integers(0, 2, 32)]
+    want = net.loss_and_gradients(X, Y, "categorical_crossentropy")[1]
+    other = rng.normal(size=(7, 6, 6, 1))
+    stop = threading.Event()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+
+    def viewer():
+        while not stop.is_set():
+            net.predict(other)
+            net.forward(other[:3], capture=True)
+
+    thread = threading.Thread(target=viewer)
+    thread.start()
+    try:
+        for _ in range(30):
+            got = net.loss_and_gradients(X, Y, "categorical_crossentropy")[1]
+            for n in want:
+                for k in want[n]:
+                    np.testing.assert_allclose(got[n][k], want[n][k], rtol=1e-12)
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
