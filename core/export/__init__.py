@@ -3,7 +3,8 @@
 ``export(project_or_network, fmt, path)`` is the one entry point (the CLI's ``export``
 command and the designer's File > Export call it).  Every format takes the same raw
 input as ANN Designer (samples first, images channels last) with the preprocessing baked
-in, so the exported model gives the same predictions without any extra step.
+in (a project's Playground features of raw 2-D points, then its scaler), so the exported
+model gives the same predictions without any extra step.
 
 ===========  =================================================================
 format       writes
@@ -38,7 +39,8 @@ def export(source: Any, fmt: str, path: str | os.PathLike, *,
     """Write ``source`` (a Project or a Network) as ``fmt`` to ``path``; the paths written.
 
     For a Network, pass the Scaler dict as ``preprocessing`` and the ``class_names``;
-    a Project brings its own.  Raises ExportError with a one-line message.
+    a Project brings its own, and its feature transforms (``data["transforms"]``).
+    Raises ExportError with a one-line message.
     """
     from core.project import ProjectError
 

@@ -254,7 +254,7 @@ def source(model: ExportModel, weights_name: str) -> str:
     for node in model.nodes:
         var = f"v_{names[node.id]}"
         if node.type == "Input" and model.transforms:
-            lines.append(f"        x = {_features(model.transforms)}")
+            lines.append(f"        x = {_features(model.transforms)}  # input features")
         if node.type == "Input":
             value = "(x - self.offset) / self.scale" if model.offset is not None else "x"
             lines.append(f"        {var} = {value}  # Input {node.id!r}")

@@ -24,7 +24,7 @@ class Dropout(Layer):
         mask = self.buffer("mask", x.shape)
         self.rng.random(out=mask, dtype=mask.dtype)
         # Keep where u >= rate; the kept values are scaled so the expected sum is unchanged.
-        np.multiply(mask >= rate, 1.0 / (1.0 - rate), out=mask)
+        np.multiply(mask >= rate, mask.dtype.type(1.0 / (1.0 - rate)), out=mask)
         self._mask = mask
         return np.multiply(x, mask, out=self.buffer("y", x.shape))
 

@@ -92,14 +92,13 @@ class MaxPooling2D(_Pooling2D):
         dxp = self._grad_image(self._xshape, clear=not tiles)
         taken = None
         # Each window's gradient goes to its first maximum only (TensorFlow's rule).
-        for k, (rows, cols) in enumerate(offsets):
+        for rows, cols in offsets:
             hit = np.equal(self._xp[:, rows, cols, :], self._y)
-            if taken is not None:
-                np.greater(hit, taken, out=hit)  # hit and not taken
-            if k < len(offsets) - 1:
-                taken = hit if taken is None else np.logical_or(taken, hit, out=taken)
-                if taken is hit:
-                    hit = hit.copy()
+            if taken is None:
+                taken = hit.copy()
+            else:
+                np.greater(hit, taken, out=hit)  # a maximum no earlier offset claimed
+                taken |= hit
             if tiles:  # every input pixel is in exactly one window: write, don't add
                 np.multiply(dy, hit, out=dxp[:, rows, cols, :])
             else:
