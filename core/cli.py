@@ -410,9 +410,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict every row of a CSV file: class and probabilities, or values."""
     path = Path(args.project)
-    project = load_project(path)
-    if not project.weights:
-        raise ProjectError(f"{path} has no trained weights; run '{PROG} train {path}' first")
+    project = _trained_project(path)
     net = workflow.build_network(project)
     X = workflow.input_features(project, Path(args.input), path.parent)
     header, rows = workflow.prediction_table(project, net, X)
@@ -425,6 +423,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trained_project(path: Path) -> Project:
+    """The project at ``path``; predicting or exporting untrained weights would mislead."""
+    project = load_project(path)
+    if not project.weights:
+        raise ProjectError(f"{path} has no trained weights; run '{PROG} train {path}' first")
+    return project
+
+
 def _write_csv(stream: TextIO, header: list[str], rows: list[list[Any]]) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(header)
@@ -434,9 +440,7 @@ def _write_csv(stream: TextIO, header: list[str], rows: list[list[Any]]) -> None
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the project's model in another format (ONNX, NumPy, PyTorch)."""
     path = Path(args.project)
-    project = load_project(path)
-    if not project.weights:
-        raise ProjectError(f"{path} has no trained weights; run '{PROG} train {path}' first")
+    project = _trained_project(path)
     written = export(project, args.format, Path(args.output))
     print(f"exported {args.format} to {', '.join(str(p) for p in written)}")
     return 0

@@ -32,6 +32,7 @@ called from any thread; ``run()`` looks at them before every batch.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -348,6 +349,7 @@ class Trainer:
         self._xbuf: Array | None = None
         self._ybuf: Array | None = None
         self._lock = threading.Lock()
+        self._net_lock = getattr(net, "lock", None) or contextlib.nullcontext()
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -445,7 +447,8 @@ class Trainer:
             raise ValueError(f"{what} data has {len(X)} inputs but {len(Y)} targets; they "
                              "must have one target per sample")
         for name, a in (("inputs", X), ("targets", Y)):
-            if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+            real = np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_
+            if not real or np.issubdtype(a.dtype, np.complexfloating):
                 raise ValueError(f"{what} {name} must be real numbers, not {a.dtype}")
             if np.issubdtype(a.dtype, np.floating):
                 row = _first_bad_row(a)
@@ -580,16 +583,19 @@ class Trainer:
         lr = self.lr
         xb, yb, n = self._next_batch()
         st = self._state
-        try:
-            loss = self._step_weights(xb, yb, lr)
-        except TrainingDiverged:
-            st.position -= n  # the batch was not learned: it comes again next time
-            st.batch -= 1
-            raise
+        # The network's lock keeps views that call predict() from another thread out of
+        # the step: they share its work buffers, and the output read for the metrics.
+        with self._net_lock:
+            try:
+                loss = self._step_weights(xb, yb, lr)
+            except TrainingDiverged:
+                st.position -= n  # the batch was not learned: it comes again next time
+                st.batch -= 1
+                raise
+            metrics = st.metrics.add(loss, self._batch_output(xb), yb, n)
         self._lr = lr
         self.global_step += 1
         self.samples_seen += n
-        metrics = st.metrics.add(loss, self._batch_output(xb), yb, n)
         self.history.setdefault("batch_loss", []).append(loss)
         batches = -(-self._data.n_train // self.batch_size)
         event = TrainEvent("batch", self.epoch + 1, self.global_step, loss,

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from core.csv_features import read_features
 from core.data import (
     DataError,
     Dataset,
@@ -27,6 +26,7 @@ from core.data import (
     feature_transforms,
     load_builtin,
     read_csv,
+    read_features,
     read_npy,
     split,
 )
@@ -167,11 +167,8 @@ def fitted_scaler(project: Project, train: Dataset) -> Scaler | None:
 
     Fitting on the training split only keeps validation and test scores honest.
     """
-    config = project.preprocessing
-    if not config or config.get("method", "none") == "none":
-        return None
-    scaler = Scaler.from_dict(config)
-    if not scaler.is_fitted:
+    scaler = _configured_scaler(project)
+    if scaler is not None and not scaler.is_fitted:
         scaler.fit(train.X)
         project.preprocessing = scaler.to_dict()
     return scaler
@@ -179,14 +176,19 @@ def fitted_scaler(project: Project, train: Dataset) -> Scaler | None:
 
 def project_scaler(project: Project) -> Scaler | None:
     """The fitted scaler of a project that has been prepared (None: no scaling)."""
-    config = project.preprocessing
-    if not config or config.get("method", "none") == "none":
-        return None
-    scaler = Scaler.from_dict(config)
-    if not scaler.is_fitted:
+    scaler = _configured_scaler(project)
+    if scaler is not None and not scaler.is_fitted:
         raise ProjectError("the project's scaling was never fitted to its data; train the "
                            "project first ('ann-designer train FILE')")
     return scaler
+
+
+def _configured_scaler(project: Project) -> Scaler | None:
+    """The scaler the project's preprocessing names, fitted or not; None for no scaling."""
+    config = project.preprocessing
+    if not config or config.get("method", "none") == "none":
+        return None
+    return Scaler.from_dict(config)
 
 
 def scaled(ds: Dataset | None, scaler: Scaler | None) -> Dataset | None:
@@ -262,11 +264,14 @@ def input_features(project: Project, path: str | Path,
     """Scaled network inputs for every row of a CSV file, encoded as in training.
 
     The file must hold the project's feature columns (by name, or exactly those columns
-    without a header); the target and any other columns are ignored.
+    without a header); the target and any other columns are ignored. Categorical columns
+    are one-hot over the training data's categories (``data["categories"]``); every other
+    column must hold numbers. The Playground transforms and the scaler are applied here.
     """
     source = project.data or {}
-    raw = read_features(path, feature_names(project, base_dir), source.get("categories"),
-                        int(np.prod(input_shape(project))))
+    raw, _ = read_features(path, feature_names(project, base_dir),
+                           categorical=tuple(source.get("categorical") or ()),
+                           categories=dict(source.get("categories") or {}))
     X = as_input(project, with_transforms(project, raw))
     scaler = project_scaler(project)
     return X if scaler is None else np.asarray(scaler.transform(X), dtype=np.float32)

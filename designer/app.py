@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from designer import recovery as rec
+from designer.canvas.view import FRAGMENT_MIME
 from designer.main_window import APP_NAME, MainWindow
 
 ORGANIZATION = "ANN Designer"
@@ -68,7 +69,22 @@ def main(path: str | None = None, argv: Sequence[str] | None = None) -> int:
     window = create_window(path)
     window.show()
     window.fit_view()
-    return int(app.exec())
+    status = int(app.exec())
+    release_clipboard()
+    return status
+
+
+def release_clipboard() -> None:
+    """Hand copied layers back to the clipboard as plain text before Qt shuts down.
+
+    PySide6 crashes at exit when the clipboard still owns a QMimeData made in Python (what
+    Copy puts there); text set with setText() is owned by Qt and survives, so whatever was
+    copied can still be pasted as JSON elsewhere.
+    """
+    clipboard = QApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(FRAGMENT_MIME):
+        clipboard.setText(mime.text())
 
 
 if __name__ == "__main__":

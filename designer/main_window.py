@@ -97,10 +97,7 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock("Problems", "problemsDock", self.problems)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [270, 300],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+        self.splitDockWidget(self.palette_dock, self.problems_dock, Qt.Orientation.Vertical)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
@@ -534,11 +531,32 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         geometry = self.settings.value(GEOMETRY_KEY)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 860)
+            self._default_geometry()
         state = self.settings.value(STATE_KEY)
-        if state is not None:
-            self.restoreState(state, STATE_VERSION)
+        self._layout_restored = state is not None and self.restoreState(state, STATE_VERSION)
+        self._sized_docks = False
         self._apply_theme()
+
+    def _default_geometry(self) -> None:
+        """First start: most of the screen, centred (a projector has few pixels to spare)."""
+        screen = QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1400, 860)
+            return
+        area = screen.availableGeometry()
+        width, height = min(1600, int(area.width() * 0.92)), min(1000, int(area.height() * 0.9))
+        self.setGeometry(area.x() + (area.width() - width) // 2,
+                         area.y() + (area.height() - height) // 2, width, height)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        """On a first start, give the side docks room once every dock has been added."""
+        super().showEvent(event)
+        if not self._layout_restored and not self._sized_docks:
+            self._sized_docks = True
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [280, 360],
+                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.palette_dock, self.problems_dock], [700, 160],
+                             Qt.Orientation.Vertical)
 
     def save_settings(self) -> None:
         """Remember window geometry and the arrangement of every dock."""

@@ -7,13 +7,20 @@ text features become one-hot columns, text targets become classes.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from core.data.csv_readers import CarefulReader, ReadPlan, fast_read, parses_as_float
+from core.data.csv_readers import (
+    CarefulReader,
+    ReadPlan,
+    fast_read,
+    find_cell,
+    parses_as_float,
+)
 from core.data.csv_sniff import MAX_CSV_BYTES, CsvLayout, sniff_csv
 from core.data.dataset import DataError, Dataset
 
@@ -28,6 +35,12 @@ __all__ = ["CsvLayout", "read_csv", "read_features", "sniff_csv"]
 
 
 # ------------------------------------------------------------------- column selection
+def _listing(names: Sequence[ColumnRef], limit: int | None = None) -> str:
+    """Names quoted and joined for a message; past ``limit`` of them, "..." stands in."""
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (" ..." if limit is not None and len(names) > limit else "")
+
+
 def _resolve(ref: ColumnRef, columns: tuple[str, ...], role: str) -> int:
     """Column position of a name or a 0-based index (negative counts from the end)."""
     if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
@@ -36,14 +49,21 @@ def _resolve(ref: ColumnRef, columns: tuple[str, ...], role: str) -> int:
         raise DataError(f"{role} column index {ref} is out of range; the file has "
                         f"{len(columns)} columns (0..{len(columns) - 1})")
     if isinstance(ref, str):
-        if ref in columns:
-            return columns.index(ref)
-        folded = [c.strip().lower() for c in columns]
-        if ref.strip().lower() in folded:
-            return folded.index(ref.strip().lower())
+        j = _position(ref, columns)
+        if j is not None:
+            return j
         raise DataError(f"no column named {ref!r} for the {role}; the columns are "
-                        f"{', '.join(repr(c) for c in columns)}")
+                        f"{_listing(columns)}")
     raise DataError(f"{role} column must be a name or an index, got {ref!r}")
+
+
+def _position(name: str, columns: tuple[str, ...]) -> int | None:
+    """Position of the column called ``name``: the exact spelling first, then any case."""
+    if name in columns:
+        return columns.index(name)
+    folded = [c.strip().lower() for c in columns]
+    key = name.strip().lower()
+    return folded.index(key) if key in folded else None
 
 
 def _resolve_all(refs: ColumnRef | Sequence[ColumnRef], columns: tuple[str, ...],
@@ -63,7 +83,7 @@ def _plan(layout: CsvLayout, target, features, categorical, task: str | None) ->
     targets = _resolve_all(target, columns, "target")
     if not targets:
         raise DataError(f"choose a target column (what the network should predict); the "
-                        f"columns are {', '.join(repr(c) for c in columns)}")
+                        f"columns are {_listing(columns)}")
     if features is None:
         blank = {j for j, b in enumerate(layout.blank) if b}
         feats = [j for j in range(len(columns)) if j not in targets and j not in blank]
@@ -154,19 +174,27 @@ def _auto_task(values: np.ndarray) -> str:
     return "classification" if len(np.unique(values)) <= MAX_AUTO_CLASSES else "regression"
 
 
-def _known_codes(values: np.ndarray, known: Sequence[str], column: str) -> np.ndarray:
-    """Codes of ``values`` in a category list fixed earlier (by the training data)."""
+def _known_codes(values: np.ndarray, known: Sequence[str], layout: CsvLayout,
+                 j: int) -> np.ndarray:
+    """Codes of ``values`` in a category list fixed earlier (by the training data).
+
+    A value outside the list would need a one-hot column the network does not have, so it
+    is an error that names the first line holding such a value.
+    """
     lookup = {c: i for i, c in enumerate(known)}
     distinct, inverse = np.unique(values, return_inverse=True)
     unknown = [v for v in distinct.tolist() if v not in lookup]
     if unknown:
-        raise DataError(f"column {column!r} holds {unknown[0]!r}, a value the training data "
-                        f"did not have; known values are {', '.join(map(repr, known[:10]))}")
+        found = find_cell(layout, j, frozenset(unknown))
+        where, value = (f"line {found[0]}, ", found[1]) if found else ("", unknown[0])
+        raise DataError(f"{where}column {layout.columns[j]!r} holds {value!r}, a value the "
+                        f"training data did not have; known values are "
+                        f"{_listing(known, 10)}. Use one of those or delete the row")
     return np.array([lookup[v] for v in distinct.tolist()], np.int64)[inverse.reshape(-1)]
 
 
-def _features(data: dict[int, np.ndarray], plan: ReadPlan, columns: tuple[str, ...], n: int,
-              known: dict[str, list[str]] | None = None
+def _features(data: dict[int, np.ndarray], plan: ReadPlan, layout: CsvLayout, n: int,
+              known: Mapping[str, Sequence[str]] | None = None
               ) -> tuple[np.ndarray, list[str], dict[str, list[str]]]:
     """The feature matrix: numeric columns as they are, text columns one-hot.
 
@@ -174,6 +202,7 @@ def _features(data: dict[int, np.ndarray], plan: ReadPlan, columns: tuple[str, .
     new data gets the same one-hot columns in the same order. The matrix size is checked
     before it is allocated: one-hot columns can make it far larger than the file.
     """
+    columns = layout.columns
     names, categories, codes = [], {}, {}
     for j in plan.features:
         if j not in plan.text:
@@ -181,7 +210,7 @@ def _features(data: dict[int, np.ndarray], plan: ReadPlan, columns: tuple[str, .
             continue
         if known and columns[j] in known:
             cats = [str(c) for c in known[columns[j]]]
-            codes[j] = _known_codes(data[j], cats, columns[j])
+            codes[j] = _known_codes(data[j], cats, layout, j)
         else:
             codes[j], cats = _encode(data[j])
         if len(cats) > MAX_CATEGORIES:
@@ -216,7 +245,7 @@ def _take_columns(table: np.ndarray, cols: list[int]) -> np.ndarray:
 
 
 def _read_features(layout: CsvLayout, plan: ReadPlan, drop: bool, engine: str,
-                   known: dict[str, list[str]] | None):
+                   known: Mapping[str, Sequence[str]] | None):
     """(columns by position, X, feature names, categories, dropped line numbers)."""
     fast = fast_read(layout, plan, engine)
     if fast is not None:
@@ -230,7 +259,7 @@ def _read_features(layout: CsvLayout, plan: ReadPlan, drop: bool, engine: str,
     if table is not None and not plan.text:
         X = _take_columns(table, plan.features)
         return data, X, [layout.columns[j] for j in plan.features], {}, dropped
-    X, names, categories = _features(data, plan, layout.columns, n, known)
+    X, names, categories = _features(data, plan, layout, n, known)
     return data, X, names, categories, dropped
 
 
@@ -279,20 +308,60 @@ def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
 
 def read_features(path: str | os.PathLike, features: Sequence[ColumnRef],
                   categorical: Sequence[ColumnRef] = (),
-                  categories: dict[str, list[str]] | None = None,
+                  categories: Mapping[str, Sequence[str]] | None = None,
                   delimiter: str | None = None, header: bool | None = None,
                   max_bytes: int = MAX_CSV_BYTES, engine: str = "auto"
                   ) -> tuple[np.ndarray, list[str]]:
     """(X, feature names) of new data without targets, encoded like the training data.
 
-    For prediction: pass the training Dataset's ``source["features"]``,
-    ``source["categorical"]`` and ``source["categories"]``; every row must be valid
-    (rows are never dropped, so predictions line up with the file's rows).
+    For prediction and evaluation on new files: pass the training Dataset's
+    ``source["features"]``, ``source["categorical"]`` and ``source["categories"]``. The
+    columns are found by their header names (in any order, case aside; a target and other
+    columns are ignored); a file without a header must hold exactly the feature columns,
+    in order. When ``categories`` is given it fixes the encoding: exactly its columns (and
+    ``categorical``) become one-hot blocks over its values, in its order, so a file holding
+    fewer categories still gives the training data's columns, a category the training
+    data lacked is an error naming its line, and text in any other column is an error
+    too. Every row must be valid: rows are never dropped, so that predictions line up
+    with the file's rows.
     """
-    layout = sniff_csv(path, delimiter, header, max_bytes)
-    feats = _resolve_all(features, layout.columns, "feature")
+    layout = _named_columns(sniff_csv(path, delimiter, header, max_bytes), features)
+    feats = _feature_positions(layout, features)
     cats = set(_resolve_all(categorical or [], layout.columns, "categorical"))
-    text = frozenset(cats | {j for j in feats if not layout.numeric[j]})
-    plan = ReadPlan([], feats, text)
-    _, X, names, _, _ = _read_features(layout, plan, False, engine, categories)
+    if categories is None:  # no training encoding to follow: text columns are categories
+        known, text = None, cats | {j for j in feats if not layout.numeric[j]}
+    else:
+        known = _known_by_column(layout, categories)
+        text = cats | {j for j in feats if layout.columns[j] in known}
+    plan = ReadPlan([], feats, frozenset(text), fixed=categories is not None)
+    _, X, names, _, _ = _read_features(layout, plan, False, engine, known)
     return X, names
+
+
+def _named_columns(layout: CsvLayout, features: Sequence[ColumnRef]) -> CsvLayout:
+    """A headerless file holding exactly the named features takes their names, in order."""
+    if (layout.has_header or len(layout.columns) != len(features)
+            or not all(isinstance(f, str) for f in features)):
+        return layout
+    return dataclasses.replace(layout, columns=tuple(str(f) for f in features))
+
+
+def _feature_positions(layout: CsvLayout, features: Sequence[ColumnRef]) -> list[int]:
+    """Column positions of ``features``; the error lists every one the file lacks."""
+    missing = [f for f in features if isinstance(f, str)
+               and _position(f, layout.columns) is None]
+    if not missing:
+        return _resolve_all(features, layout.columns, "feature")
+    hint = ("give the file a header row naming its columns" if not layout.has_header
+            else "add the missing columns")
+    raise DataError(f"{Path(layout.path).name} lacks the feature column(s) "
+                    f"{_listing(missing, 5)}; the network was trained on {len(features)} "
+                    f"columns ({_listing(features, 8)}); {hint}")
+
+
+def _known_by_column(layout: CsvLayout, categories: Mapping[str, Sequence[str]]
+                     ) -> dict[str, list[str]]:
+    """Training categories keyed by this file's spelling of the column names."""
+    columns = layout.columns
+    return {columns[j]: [str(c) for c in values] for name, values in categories.items()
+            if (j := _position(str(name), columns)) is not None}

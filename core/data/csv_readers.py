@@ -32,6 +32,12 @@ class ReadPlan:
     targets: list[int]
     features: list[int]
     text: frozenset[int]  # columns read as text: categorical features, text targets
+    fixed: bool = False  # columns and categories fixed by training: new data to predict on
+
+    @property
+    def drop_hint(self) -> str:
+        """The advice to drop bad rows, left out where predictions must line up with rows."""
+        return "" if self.fixed else f", {DROP_HINT}"
 
 
 def import_pandas(engine: str):
@@ -62,6 +68,8 @@ def fast_read(layout: CsvLayout, plan: ReadPlan, engine: str):
     n = len(layout.columns)
     floats = [j for j in range(n) if layout.numeric[j] and j not in plan.text]
     used = set(plan.features) | set(plan.targets)
+    if any(not layout.numeric[j] for j in used if j not in plan.text):
+        return None  # text where numbers must be (new data to predict on): say where
     pandas = import_pandas(engine)
     if pandas is None and len(floats) < n:
         return None
@@ -115,7 +123,7 @@ def _read_pandas(pandas, layout: CsvLayout, floats: list[int]):
     return (None, frame.to_numpy(np.float64)) if all_float else (frame, None)
 
 
-def _cell_problem(line: int, column: str, cell: str) -> str:
+def _cell_problem(line: int, column: str, cell: str, plan: ReadPlan) -> str:
     value = cell.strip()
     if value.lower() in MISSING:
         what = "the cell is empty" if not value else f"{value!r} marks a missing value"
@@ -124,10 +132,12 @@ def _cell_problem(line: int, column: str, cell: str) -> str:
         what, fix = f"{value!r} is not a finite number", "replace it or delete the row"
     else:
         what = f"{value!r} is not a number"
-        fix = "fix the cell, or list the column as categorical if it holds categories"
+        fix = ("the network was trained on numbers in this column; fix the cell or delete "
+               "the row" if plan.fixed else
+               "fix the cell, or list the column as categorical if it holds categories")
         if "," in value and parses_as_float(value.replace(",", ".")):
             fix = "write numbers with '.' as the decimal point"
-    return f"line {line}, column {column!r}: {what}; {fix}, {DROP_HINT}"
+    return f"line {line}, column {column!r}: {what}; {fix}{plan.drop_hint}"
 
 
 def parses_as_float(value: str) -> bool:
@@ -138,7 +148,8 @@ def parses_as_float(value: str) -> bool:
         return False
 
 
-def _ragged_problem(line: int, found: int, columns: tuple[str, ...], delimiter: str) -> str:
+def _ragged_problem(line: int, found: int, columns: tuple[str, ...], delimiter: str,
+                    plan: ReadPlan) -> str:
     n = len(columns)
     if found < n:
         where = f"so column {columns[found]!r} has no value"
@@ -146,7 +157,7 @@ def _ragged_problem(line: int, found: int, columns: tuple[str, ...], delimiter: 
         where = f"an extra field after column {columns[-1]!r}"
     return (f"line {line}, column {columns[min(found, n - 1)]!r}: the line has {found} "
             f"fields but the header has {n} ({where}); check that line for a missing or "
-            f"extra {delimiter!r}, {DROP_HINT}")
+            f"extra {delimiter!r}{plan.drop_hint}")
 
 
 class CarefulReader:
@@ -160,7 +171,7 @@ class CarefulReader:
     """
 
     def __init__(self, layout: CsvLayout, plan: ReadPlan, drop: bool) -> None:
-        self.layout, self.drop = layout, drop
+        self.layout, self.plan, self.drop = layout, plan, drop
         self.n = len(layout.columns)
         self.used = sorted(set(plan.features) | set(plan.targets))
         self.text = plan.text
@@ -237,7 +248,8 @@ class CarefulReader:
                 if not self.drop:
                     self._flush(rows, lines)  # an earlier bad cell is reported first
                     raise DataError(_ragged_problem(done + reader.line_num, len(row),
-                                                    layout.columns, layout.delimiter))
+                                                    layout.columns, layout.delimiter,
+                                                    self.plan))
                 self.dropped.append(done + reader.line_num)
                 continue
             rows.append(row)
@@ -261,7 +273,7 @@ class CarefulReader:
                 j = next(j for j in self.used if self._convert(cells[j][first:first + 1],
                                                                 j in self.text)[1][0])
                 raise DataError(_cell_problem(lines[first], self.layout.columns[j],
-                                              cells[j][first]))
+                                              cells[j][first], self.plan))
             self.dropped.extend(np.asarray(lines)[bad].tolist())
         for j in self.used:
             self.parts[j].append(values[j][~bad])
@@ -284,3 +296,19 @@ def _to_float(cell: str) -> float:
         return float(cell)
     except ValueError:
         return np.nan
+
+
+def find_cell(layout: CsvLayout, column: int, values: frozenset[str]) -> tuple[int, str] | None:
+    """(1-based line, value) of the first data row whose ``column`` holds one of ``values``.
+
+    The fast readers do not keep line numbers; this second pass runs only to name the
+    line of a problem found after reading, such as a category the training data lacked.
+    """
+    with open(layout.path, encoding=layout.encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=layout.delimiter, quotechar='"')
+        if layout.has_header:
+            next(reader, None)
+        for row in reader:
+            if column < len(row) and row[column].strip() in values:
+                return reader.line_num, row[column].strip()
+    return None

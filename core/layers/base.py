@@ -35,6 +35,7 @@ class ShapeError(Exception):
 
 
 MAX_DIM = 100_000_000  # largest size of one axis of a shape
+BUFFER_SHAPES_PER_KEY = 3
 Error = tuple[str, str, str]  # (message, hint, code)
 
 
@@ -162,7 +163,7 @@ class Layer:
     g: dict[str, Array] = field(default_factory=dict)
     state: dict[str, Array] = field(default_factory=dict)
     rng: np.random.Generator | None = None
-    _buffers: dict[str, Array] = field(default_factory=dict, repr=False)
+    _buffers: dict[str, dict[Shape, Array]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.output_shape_ = self.output_shape(self.config, self.input_shapes)
@@ -212,30 +213,33 @@ class Layer:
     # ---- helpers ----------------------------------------------------------------------
     def buffer(self, key: str, shape: Shape) -> Array:
         """A work array of ``shape`` reused across batches; contents are undefined."""
-        b = self._buffers.get(key)
-        if b is None or b.shape != shape:
-            b = np.empty(shape, dtype=self.dtype)
-            self._buffers[key] = b
-        return b
+        return self._cached(key, shape, None)
 
     def filled_buffer(self, key: str, shape: Shape, fill: float = 0.0) -> Array:
-        """A reused work array set to ``fill`` when (re)allocated, then left alone.
+        """A reused work array set to ``fill`` when allocated, then left alone.
 
         For padded images: callers only ever write the interior, so the border keeps
         its fill value across batches without being cleared each time.
         """
-        b = self._buffers.get(key)
-        if b is None or b.shape != shape:
-            b = np.full(shape, fill, dtype=self.dtype)
-            self._buffers[key] = b
+        return self._cached(key, shape, fill)
+
+    def _cached(self, key: str, shape: Shape, fill: float | None) -> Array:
+        # A few shapes per key (training batch, last partial batch, predict batch), so
+        # alternating between training and predicting does not reallocate every time.
+        slot = self._buffers.get(key)
+        if slot is None:
+            slot = self._buffers[key] = {}
+        b = slot.get(shape)
+        if b is None:
+            if len(slot) >= BUFFER_SHAPES_PER_KEY:
+                del slot[next(iter(slot))]  # the oldest
+            b = np.empty(shape, self.dtype) if fill is None else np.full(shape, fill, self.dtype)
+            slot[shape] = b
         return b
 
     def column_sum(self, a: Array, out: Array) -> Array:
         """Sum over the rows of a 2-D array as a matrix-vector product (BLAS)."""
-        ones = self._buffers.get("ones")
-        if ones is None or ones.shape[0] != a.shape[0]:
-            ones = self._buffers["ones"] = np.ones(a.shape[0], dtype=self.dtype)
-        return np.matmul(ones, a, out=out)
+        return np.matmul(self.filled_buffer("ones", (a.shape[0],), 1.0), a, out=out)
 
     def activate(self, z: Array, owned: bool = True) -> Array:
         """Apply the layer's activation to pre-activation ``z``.

@@ -171,6 +171,7 @@ class InspectorPanel(QWidget):
 
     def _show_header(self, types: list[str]) -> None:
         self.icon.clear()
+        self.icon.setVisible(bool(self.node_ids))
         if not self.node_ids:
             self.title.setText("Nothing selected")
             self.description.setText("Select a layer on the canvas to edit its parameters.")

@@ -120,11 +120,58 @@ def test_new_data_is_encoded_like_the_training_data(tmp_path):
     again = read_csv(new, target="size", categories=src["categories"])
     assert again.feature_names == ["color=blue", "color=green", "color=red"]
     odd = write(tmp_path, "size,color\n1,purple\n", "odd.csv")
-    with pytest.raises(DataError, match="'purple', a value the training data did not have"):
+    with pytest.raises(DataError, match="^line 2, column 'color' holds 'purple', a value "
+                                        "the training data did not have"):
         read_features(odd, src["features"], src["categorical"], src["categories"])
     with pytest.raises(DataError, match="^line 3, column 'size'"):
         read_features(write(tmp_path, "size,color\n1,red\n,red\n", "gap.csv"),
                       src["features"], src["categorical"], src["categories"])
+
+
+def test_read_features_by_name_in_any_order_with_fixed_categories(tmp_path):
+    path = write(tmp_path, "id,color,b,a\n7,red,2.5,1\n8,blue,-1,0\n")
+    X, names = read_features(path, ["a", "b", "color"],
+                             categories={"color": ["blue", "green", "red"]})
+    np.testing.assert_array_equal(X, [[1, 2.5, 0, 0, 1], [0, -1, 1, 0, 0]])
+    assert names == ["a", "b", "color=blue", "color=green", "color=red"]
+    bad = write(tmp_path, "a,b\n1,2\n3,\n", "bad.csv")
+    with pytest.raises(DataError, match="^line 3, column 'b': the cell is empty; fill it in "
+                                        "or delete the row$"):  # no drop_bad_rows advice
+        read_features(bad, ["a", "b"], categories={})
+
+
+def test_read_features_of_a_headerless_file_takes_the_columns_in_order(tmp_path):
+    headless = write(tmp_path, "1,2.5,red\n0,-1,blue\n")
+    X, names = read_features(headless, ["a", "b", "c"], categories={"c": ["blue", "red"]})
+    np.testing.assert_array_equal(X, [[1, 2.5, 0, 1], [0, -1, 1, 0]])
+    assert names == ["a", "b", "c=blue", "c=red"]
+    with pytest.raises(DataError, match="lacks the feature column.*'d'.*header row"):
+        read_features(headless, ["a", "b", "c", "d"])
+
+
+def test_read_features_names_every_missing_column(tmp_path):
+    path = write(tmp_path, "f1,f2,color\n1,2,red\n")
+    with pytest.raises(DataError, match=r"^data.csv lacks the feature column\(s\) 'f3', "
+                                        r"'f4'; the network was trained on 5 columns"):
+        read_features(path, ["f1", "f2", "f3", "f4", "color"])
+
+
+def test_fixed_categories_that_look_like_numbers_stay_one_hot(tmp_path):
+    path = write(tmp_path, "zip,x\n10,1\n10,2\n")  # the file alone would say "numeric"
+    X, names = read_features(path, ["zip", "x"], categories={"zip": ["2", "10"]})
+    assert names == ["zip=2", "zip=10", "x"]
+    np.testing.assert_array_equal(X, [[0, 1, 1], [0, 1, 2]])
+
+
+@pytest.mark.parametrize("engine", ["numpy", "pandas"])
+def test_unseen_category_names_its_line_past_quotes_and_blank_lines(tmp_path, engine):
+    text = 'note,x,color\n"a\nb",1,red\n\nc,2,red\nd,3,"purple"\ne,4,teal\n'
+    path = write(tmp_path, text)  # a quoted field spans lines 2-3; line 4 is blank
+    with pytest.raises(DataError, match="^line 6, column 'color' holds 'purple', a value the "
+                                        "training data did not have; known values are "
+                                        "'blue', 'red'"):
+        read_features(path, ["x", "color"], categories={"color": ["blue", "red"]},
+                      engine=engine)
 
 
 def test_one_hot_size_is_checked_before_allocating(tmp_path, monkeypatch):

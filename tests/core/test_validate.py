@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import random
+
 import pytest
 
 from core.network import Network
@@ -263,3 +266,28 @@ def test_layer_schemas_describe_every_type():
                 assert p.default in p.choices
     dense = {p.name: p for p in LAYER_SCHEMAS["Dense"].params}
     assert dense["units"].min == 1 and "softmax" in dense["activation"].choices
+
+
+def test_random_junk_never_makes_validate_raise():
+    rng = random.Random(0)
+    junk = [None, -1, 0, 2.5, float("nan"), "x", "", [], [0], [1, 2, 3], {}, True, [-1],
+            10**30, "same", "relu", "Dense", [2, 2]]
+    base = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 6, 1]},
+                      {"id": "c", "type": "Conv2D", "filters": 2, "padding": "same"},
+                      {"id": "p", "type": "MaxPooling2D"}, {"id": "f", "type": "Flatten"},
+                      {"id": "a", "type": "Dense", "units": 3},
+                      {"id": "b", "type": "Dense", "units": 3},
+                      {"id": "s", "type": "Add"}, {"id": "k", "type": "Concatenate"}],
+            "edges": [["in", "c"], ["c", "p"], ["p", "f"], ["f", "a"], ["f", "b"],
+                      ["a", "s"], ["b", "s"], ["s", "k"], ["a", "k"]]}
+    assert validate(base) == []
+    for _ in range(300):
+        s = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 3)):
+            node = rng.choice(s["nodes"])
+            key = rng.choice([*node, "units", "strides", "pool_size", "axis", "rate"])
+            node[key] = rng.choice(junk)
+            if rng.random() < 0.3:
+                s["edges"].append(rng.choice([[node["id"], "in"], rng.choice(junk)]))
+        for p in validate(s, loss=rng.choice([None, "mse", [1], "x"])):
+            assert p.message and p.hint is not None and p.severity in ("error", "warning")

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from core import workflow
-from core.csv_features import read_features
 from core.data import DataError, Dataset, load_builtin, split
 from core.examples import load_example
 from core.project import Project
@@ -114,18 +113,26 @@ def test_npy_data_source(tmp_path):
     assert outcome.epochs_run == 5 and project.weights
 
 
-def test_read_features_by_name_in_any_order_with_categories(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("id,color,b,a\n7,red,2.5,1\n8,blue,-1,0\n")
-    X = read_features(path, ["a", "b", "color"], {"color": ["blue", "green", "red"]})
-    np.testing.assert_array_equal(X, [[1, 2.5, 0, 0, 1], [0, -1, 1, 0, 0]])
-    headless = tmp_path / "h.csv"
-    headless.write_text("1,2.5\n0,-1\n")
-    np.testing.assert_array_equal(read_features(headless, ["a", "b"]), [[1, 2.5], [0, -1]])
-    bad = tmp_path / "bad.csv"
-    bad.write_text("a,b\n1,2\n3,\n")
-    with pytest.raises(DataError, match="line 3, column 'b' is empty"):
-        read_features(bad, ["a", "b"])
+def test_input_features_encode_a_new_file_like_the_training_file(tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text("size,color,y\n1,red,0\n2,blue,1\n3,green,0\n4,red,1\n")
+    spec, loss = starter_spec((4,), "classification", n_classes=2)
+    ds = workflow.read_source_file({"target": "y"}, train)
+    project = Project(spec=spec, data=dict(ds.source), training={"loss": loss},
+                      preprocessing={"method": "none", "offset": [], "scale": []})
+    new = tmp_path / "new.csv"  # other order, other case, one category, no target
+    new.write_text("COLOR,Size\nred,5\nred,6\n")
+    np.testing.assert_array_equal(workflow.input_features(project, new),
+                                  [[5, 0, 0, 1], [6, 0, 0, 1]])
+    unseen = tmp_path / "unseen.csv"
+    unseen.write_text("size,color\n5,red\n\n6,purple\n")
+    with pytest.raises(DataError, match="^line 4, column 'color' holds 'purple', a value"):
+        workflow.input_features(project, unseen)
+    wordy = tmp_path / "wordy.csv"  # text where training had numbers: not a new category
+    wordy.write_text("size,color\nbig,red\n")
+    with pytest.raises(DataError, match="line 2, column 'size': 'big' is not a number; "
+                                        "the network was trained on numbers"):
+        workflow.input_features(project, wordy)
 
 
 @pytest.mark.parametrize("n, sizes", [(1, [8]), (4, [8]), (7, [16]), (8, [16, 8]),

@@ -79,7 +79,9 @@ def settings(tmp_path) -> QSettings:
 
 
 @pytest.fixture
-def make_window(qtbot, settings, boxes):
+def make_window(qtbot, settings, boxes, monkeypatch):
+    """Windows as `ann-designer` builds them, minus the training UI (tested on its own)."""
+    monkeypatch.setattr(designer_app, "install_training_ui", lambda window: None)
     made: list[MainWindow] = []
 
     def make(**kwargs) -> MainWindow:
@@ -330,17 +332,19 @@ def test_inspector_multi_selection_edits_shared_fields(window):
 def test_problem_click_selects_and_centres_its_node(window):
     use_project(window)
     doc = window.document
-    doc.move_nodes({"out": (3000.0, 2000.0)})
+    window.view.resetTransform()
+    doc.move_nodes({"out": (3000.0, 2000.0)})  # far outside the view
     doc.disconnect("h1", "out")
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert not visible.contains(window.scene.node_item("out").sceneBoundingRect())
     problems = window.problems.list
     assert problems.topLevelItemCount() >= 1
     row = next(problems.topLevelItem(i) for i in range(problems.topLevelItemCount())
-               if "out" in problems.topLevelItem(i).text(1))
+               if problems.topLevelItem(i).text(1) == "out")
     window.problems._on_item(row)
     assert "out" in window.selected_node_ids()
-    centre = window.view.mapToScene(window.view.viewport().rect().center())
-    item_centre = window.scene.node_item("out").sceneBoundingRect().center()
-    assert (centre - item_centre).manhattanLength() < 50
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert visible.contains(window.scene.node_item("out").sceneBoundingRect())
     assert "problem" in window.status.validity.text()
 
 
@@ -467,6 +471,9 @@ def test_copy_paste_duplicate_delete_select_all(window):
     window.select_nodes(["h1"])
     action(window, "cut").trigger()
     assert "h1" not in doc.node_ids()
+    designer_app.release_clipboard()  # what main() does: no Python QMimeData at exit
+    assert json.loads(QGuiApplication.clipboard().text())["nodes"][0]["id"] == "h1"
+    assert not QGuiApplication.clipboard().mimeData().hasFormat("application/x-ann-fragment")
 
 
 def test_status_bar_shows_the_training_lock_and_refusals(window):
