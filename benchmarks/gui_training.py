@@ -8,9 +8,12 @@ For each workload (the default example "spiral" and "digits-mlp") this script
    is on screen (curves, decision boundary, weights, confusion matrix, images), and trains
    the same network on the same data for the same number of epochs from the Train path,
    while a QTimer ticking every 5 ms measures how late the event loop serves it;
-3. prints one JSON object per workload: ``workload``, ``gui_samples_per_s``,
+3. repeats both runs ``--repeats`` times, alternating, because the machine is shared
+   and a single run can be slowed by other processes: throughput figures are the best
+   run of each (as ``timeit`` reports the minimum time), latency and refresh the median;
+4. prints one JSON object per workload: ``workload``, ``gui_samples_per_s``,
    ``headless_samples_per_s``, ``ratio``, ``latency_p99_ms``, ``latency_max_ms``,
-   ``refresh_hz``, ``epochs``, ``seconds``.
+   ``refresh_hz``, ``epochs``, ``seconds``, and every run's figures under ``runs``.
 
 Usage: ``QT_QPA_PLATFORM=offscreen python benchmarks/gui_training.py [--seconds 6]``.
 The targets (issue 5): ratio >= 0.85, latency p99 <= 50 ms, refresh >= 20 Hz.
@@ -88,9 +91,9 @@ class LatencyProbe:
         self._last = now
 
 
-def gui_run(name: str, epochs: int) -> dict:
-    """Train in the designer with all views visible; returns the GUI figures."""
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+def open_window(name: str):
+    """The designer offscreen with example ``name`` and every live view on screen."""
+    from PySide6.QtCore import QSettings
 
     from designer.app import application, create_window
 
@@ -101,10 +104,25 @@ def gui_run(name: str, epochs: int) -> dict:
     window.document.new_project(load_example(name))
     window.resize(1600, 1000)
     window.show()
-    ui = window.training_ui
-    ui.show_all_views()
+    window.training_ui.show_all_views()
     for _ in range(20):
         app.processEvents()
+    return app, window
+
+
+def close_window(app, window) -> None:
+    window.document.undo_stack.setClean()
+    window.close()
+    app.processEvents()
+
+
+def gui_run(app, window, epochs: int) -> dict:
+    """Train in the designer from fresh weights; returns the GUI figures."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ui = window.training_ui
+    ui.controller.reset_weights()
+    app.processEvents()
     probe = LatencyProbe()
     loop = QEventLoop()
     ui.controller.finished.connect(lambda _reason: loop.quit())
@@ -113,7 +131,7 @@ def gui_run(name: str, epochs: int) -> dict:
     start = time.perf_counter()
     error = ui.controller.train(epochs=epochs)
     if error:
-        raise SystemExit(f"{name}: {error}")
+        raise SystemExit(error)
     QTimer.singleShot(600_000, loop.quit)
     loop.exec()
     seconds = time.perf_counter() - start
@@ -121,9 +139,6 @@ def gui_run(name: str, epochs: int) -> dict:
     snapshot = ui.controller.buffer.latest()
     refreshes = ui.refresher.refresh_count - refreshes0
     shown = [type(v).__name__ for v in ui.views if v.is_shown()]
-    window.document.undo_stack.setClean()
-    window.close()
-    app.processEvents()
     late = np.asarray(probe.late_ms) if probe.late_ms else np.zeros(1)
     return {"gui_samples_per_s": snapshot.samples_per_s,
             "gui_wall_samples_per_s": snapshot.samples_seen / seconds,
@@ -138,23 +153,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=6.0,
                         help="about how long each training run lasts (default 6)")
     parser.add_argument("--workload", choices=WORKLOADS, action="append")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="alternating headless/GUI runs per workload (default 3)")
     args = parser.parse_args(argv)
     for name in args.workload or WORKLOADS:
-        epochs = epochs_for(name, args.seconds)
-        headless, _ = headless_rate(name, epochs)
-        gui = gui_run(name, epochs)
-        result = {"workload": name, "epochs": epochs,
-                  "gui_samples_per_s": round(gui["gui_samples_per_s"], 1),
-                  "headless_samples_per_s": round(headless, 1),
-                  "ratio": round(gui["gui_samples_per_s"] / headless, 3),
-                  "latency_p99_ms": round(gui["latency_p99_ms"], 2),
-                  "latency_max_ms": round(gui["latency_max_ms"], 2),
-                  "refresh_hz": round(gui["refresh_hz"], 1),
-                  "seconds": round(gui["seconds"], 2),
-                  "gui_wall_samples_per_s": round(gui["gui_wall_samples_per_s"], 1),
-                  "views_on_screen": gui["views_on_screen"]}
-        print(json.dumps(result), flush=True)
+        print(json.dumps(measure(name, args.seconds, args.repeats)), flush=True)
     return 0
+
+
+def measure(name: str, seconds: float, repeats: int) -> dict:
+    """Alternate headless and GUI runs of one workload; summarise them."""
+    epochs = epochs_for(name, seconds)
+    app, window = open_window(name)
+    runs = []
+    try:
+        for _ in range(max(1, repeats)):
+            headless, _ = headless_rate(name, epochs)
+            gui = gui_run(app, window, epochs)
+            runs.append({"headless_samples_per_s": round(headless, 1),
+                         "gui_samples_per_s": round(gui["gui_samples_per_s"], 1),
+                         "latency_p99_ms": round(gui["latency_p99_ms"], 2),
+                         "latency_max_ms": round(gui["latency_max_ms"], 2),
+                         "refresh_hz": round(gui["refresh_hz"], 1),
+                         "seconds": round(gui["seconds"], 2)})
+        shown = gui["views_on_screen"]
+    finally:
+        close_window(app, window)
+    best_gui = max(r["gui_samples_per_s"] for r in runs)
+    best_headless = max(r["headless_samples_per_s"] for r in runs)
+    return {"workload": name, "epochs": epochs, "gui_samples_per_s": best_gui,
+            "headless_samples_per_s": best_headless,
+            "ratio": round(best_gui / best_headless, 3),
+            "latency_p99_ms": float(np.median([r["latency_p99_ms"] for r in runs])),
+            "latency_max_ms": float(max(r["latency_max_ms"] for r in runs)),
+            "refresh_hz": float(np.median([r["refresh_hz"] for r in runs])),
+            "views_on_screen": shown, "runs": runs}
 
 
 if __name__ == "__main__":

@@ -264,6 +264,12 @@ class Optimizer:
             np.copyto(self.state[name], arr / scales[name] if name in scales else arr,
                       casting="same_kind")
         self.iterations = iterations
+        self._peak = self._peak_from_state()
+
+    def _peak_from_state(self) -> float:
+        """After loading state: the history bound that :meth:`step_bound` would have
+        tracked to produce it (one pass over a state array)."""
+        return 0.0
 
 
 class SGD(Optimizer):
@@ -278,6 +284,11 @@ class SGD(Optimizer):
         # |v| <= max(lr |g|) / (1 - momentum); nesterov adds momentum |v| + lr |g|
         self._peak = max(self._peak, lr * grad_bound)
         return 2.0 * self._peak / (1.0 - self.config["momentum"])
+
+    def _peak_from_state(self) -> float:
+        v = self.state.get("velocity")
+        return 0.0 if v is None or not v.size else \
+            float(np.abs(v).max()) * (1.0 - self.config["momentum"])
 
     def _compute(self, params: Array, grads: Array, lr: float) -> None:
         d, momentum = self.scratch, self.config["momentum"]
@@ -314,6 +325,11 @@ class RMSprop(Optimizer):
             return math.inf
         self._peak = max(self._peak, lr * grad_bound / math.sqrt(self.config["epsilon"]))
         return self._peak / (1.0 - self.config["momentum"])
+
+    def _peak_from_state(self) -> float:
+        mom = self.state.get("momentum")
+        return 0.0 if mom is None or not mom.size else \
+            float(np.abs(mom).max()) * (1.0 - self.config["momentum"])
 
     def _compute(self, params: Array, grads: Array, lr: float) -> None:
         d, cfg = self.scratch, self.config
@@ -409,6 +425,10 @@ class Adam(Optimizer):
 
     def _scales(self) -> dict[str, float]:
         return {"m": 1.0 - self.config["beta_1"], "v": 1.0 - self.config["beta_2"]}
+
+    def _peak_from_state(self) -> float:
+        m = self.state["m"]  # Keras' m is a running mean of gradients: |m| <= max |g|
+        return float(np.abs(m).max()) * (1.0 - self.config["beta_1"]) if m.size else 0.0
 
 
 class AdamW(Adam):

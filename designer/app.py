@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from designer import recovery as rec
@@ -66,9 +66,11 @@ def create_window(path: str | None = None, settings: QSettings | None = None,
 def main(path: str | None = None, argv: Sequence[str] | None = None) -> int:
     """Run the designer until its window closes; returns the exit status."""
     app = application(argv)
-    window = create_window(path)
+    window = create_window(path, offer_recovery=False)
     window.show()
-    window.fit_view()
+    QTimer.singleShot(0, window, window.fit_view)  # once the docks have their sizes
+    if not rec.recovery_disabled():  # ask over the visible window, not before it
+        QTimer.singleShot(200, window, window.offer_recovery)
     status = int(app.exec())
     release_clipboard()
     return status

@@ -76,7 +76,8 @@ def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
     for action in actions:
         keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         if keys:
-            rows.append((action.text().replace("&", "").rstrip("…. "), keys))
+            label = action.property("label") or action.text().replace("&", "").rstrip("…. ")
+            rows.append((label, keys))
     return rows
 
 

@@ -9,6 +9,7 @@ QFileDialog / QMessageBox functions so that tests can replace them.
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -30,7 +31,8 @@ EXPORTS = {
 
 def file_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "this file could not be used" (shown, never raised)."""
-    errors: list[type[BaseException]] = [OSError, ValueError, KeyError]
+    errors: list[type[BaseException]] = [OSError, ValueError, KeyError, EOFError,
+                                         zipfile.BadZipFile, MemoryError]
     try:
         from core.project import ProjectError
         errors.insert(0, ProjectError)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QTabBar,
     QWidget,
 )
 
@@ -112,6 +113,8 @@ class MainWindow(QMainWindow):
                 checkable: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
+        label = text.replace("&", "").rstrip("…. ")
+        action.setProperty("label", f"Export {label}" if name.startswith("export_") else label)
         if shortcut is not None:
             action.setShortcuts(_key_sequences(shortcut))
         action.setCheckable(checkable)
@@ -346,8 +349,17 @@ class MainWindow(QMainWindow):
         self._apply_theme()
 
     def set_presentation(self, on: bool) -> None:
+        """Large fonts, thick lines, full contrast; the side docks widen for the text."""
         self.settings.setValue(PRESENTATION_KEY, bool(on))
         self._apply_theme()
+        QTimer.singleShot(0, self, lambda: self._widen_side_docks(bool(on)))
+
+    def _widen_side_docks(self, wide: bool) -> None:
+        """Once the new fonts are laid out: side docks that fit their text, then Fit."""
+        widths = [340, 460] if wide else [280, 360]
+        self.resizeDocks([self.palette_dock, self.inspector_dock], widths,
+                         Qt.Orientation.Horizontal)
+        self.fit_view()
 
     def theme(self) -> tuple[str, bool]:
         """(theme name, presentation mode) as remembered in the settings."""
@@ -557,6 +569,23 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Horizontal)
             self.resizeDocks([self.palette_dock, self.problems_dock], [700, 160],
                              Qt.Orientation.Vertical)
+            self.resizeDocks([self.inspector_dock], [380], Qt.Orientation.Vertical)
+        QTimer.singleShot(0, self, self._hide_stray_tab_bars)
+
+    def _hide_stray_tab_bars(self) -> None:
+        """Hide tab bars left over from intermediate tabifyDockWidget() steps.
+
+        Qt (6.12) keeps the tab bar of a two-dock group on screen after a third dock joins
+        the group; it then floats over a panel. Such a bar lists a strict subset of the tabs
+        of a live group's bar.
+        """
+        bars = [bar for bar in self.findChildren(QTabBar) if bar.parent() is self
+                and bar.isVisible()]
+        tabs = {bar: [bar.tabText(i) for i in range(bar.count())] for bar in bars}
+        for bar in bars:
+            mine = set(tabs[bar])
+            if any(other is not bar and mine < set(tabs[other]) for other in bars):
+                bar.hide()
 
     def save_settings(self) -> None:
         """Remember window geometry and the arrangement of every dock."""

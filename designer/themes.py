@@ -9,7 +9,7 @@ contrast (pure black on white, or white on black).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
@@ -96,16 +96,12 @@ QTreeView, QListView, QTableView {{
     border: {border}px solid {c.border}; background: {c.base};
 }}
 QTreeView::item, QListView::item {{ padding: {pad // 2}px 2px; }}
-QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
+QLineEdit {{
     border: {border}px solid {c.border}; border-radius: 3px; padding: 2px 4px;
     background: {c.base}; color: {c.text};
 }}
-QLineEdit:focus, QSpinBox:focus, QDoubleSpinBox:focus, QComboBox:focus {{
-    border: {border + 1}px solid {c.highlight};
-}}
-QLineEdit[invalid="true"], QSpinBox[invalid="true"] {{
-    border: {border + 1}px solid {c.error};
-}}
+QLineEdit:focus {{ border: {border + 1}px solid {c.highlight}; }}
+QLineEdit[invalid="true"] {{ border: {border + 1}px solid {c.error}; }}
 QStatusBar {{ border-top: {border}px solid {c.border}; }}
 QStatusBar QLabel {{ padding: 0 {pad + 2}px; }}
 QLabel#statusValid {{ color: {c.ok}; font-weight: 600; }}
@@ -143,7 +139,13 @@ def canvas_style(theme: str, presentation: bool = False):
         from designer.canvas.style import style_for
     except ImportError:  # the canvas is optional for the panels' own tests
         return None
-    return style_for(theme, presentation)
+    style = style_for(theme, presentation)
+    if not presentation:
+        return style
+    # The canvas zooms, so it needs thick lines and contrast more than larger text: with
+    # the normal card size and font, cards keep their saved places without overlapping.
+    base = style_for(theme, False)
+    return replace(style, font_size=base.font_size, node_width=base.node_width)
 
 
 def _font(app: QApplication, presentation: bool) -> QFont:

@@ -33,6 +33,7 @@ Setup = Callable[[object], None]
 
 def _designer(window) -> None:
     """The default example on the canvas, its first hidden layer selected."""
+    window.fit_view()  # before selecting: Fit shows the selection when there is one
     ids = window.document.node_ids()
     dense = [n for n in ids if window.document.node_type(n) == "Dense"]
     if dense:
@@ -43,6 +44,7 @@ def _designer_dark_presentation(window) -> None:
     """The same network in the dark theme and presentation mode (for projectors)."""
     window.set_theme("dark")
     window.set_presentation(True)
+    _settle(QApplication.instance())
     _designer(window)
 
 
@@ -50,6 +52,8 @@ def _neuron_view(window) -> None:
     """The spiral network drawn as neurons, like TensorFlow Playground."""
     window.set_neuron_view(True)
     window.select_nodes([])
+    _settle(QApplication.instance())
+    window.fit_view()
 
 
 SHOTS: list[tuple[str, Setup]] = [
@@ -78,11 +82,11 @@ def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         window = create_window(settings=settings, offer_recovery=False)
         window.resize(*SIZE)
+        _settle(app)
         window.show()
         _settle(app)
-        setup(window)
-        _settle(app)
         window.fit_view()
+        setup(window)
         _settle(app)
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / f"{stem}.png"
@@ -97,9 +101,12 @@ def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:
     return path
 
 
-def _settle(app: QApplication, rounds: int = 5) -> None:
-    for _ in range(rounds):
-        app.processEvents()
+def _settle(app: QApplication, seconds: float = 0.3) -> None:
+    """Let layouts, deferred fits and the plots' first refresh happen."""
+    from PySide6.QtCore import QDeadlineTimer, QEventLoop
+    deadline = QDeadlineTimer(int(seconds * 1000))
+    while not deadline.hasExpired():
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
 
 def main(argv: list[str]) -> int:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.activations import Activation, get_activation
+from core.activations import ACTIVATIONS, Activation, get_activation
 
 Array = np.ndarray
 Shape = tuple[int, ...]
@@ -288,9 +288,7 @@ def pair(v: Any) -> tuple[int, int]:
 
 
 ACTIVATION_PARAM = ParamSchema(
-    "activation", "choice", "linear", choices=(
-        "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu",
-        "softmax"),
+    "activation", "choice", "linear", choices=tuple(ACTIVATIONS),
     description="Function applied to the layer's output.", nullable=True)
 INITIALIZER_CHOICES = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
                        "lecun_uniform", "lecun_normal", "zeros", "ones")

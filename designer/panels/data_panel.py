@@ -352,7 +352,7 @@ class DataPanel(QWidget):
             box.blockSignals(False)
         self.draw_scatter()
         if data is not None and data.task == "classification":
-            names = data.context([]).class_names
+            names = data.class_names
             self.balance_label.setText("Classes: " + class_balance_text(data.raw.y, names))
         elif data is not None:
             self.balance_label.setText(f"Regression, {len(data.raw.X)} samples.")

@@ -178,7 +178,7 @@ class InferencePanel(QWidget):
         data = self.controller.data
         if data is None or data.task != "classification":
             return
-        for name in data.context([]).class_names:
+        for name in data.class_names:
             bar = QProgressBar()
             bar.setRange(0, 1000)
             bar.setFormat("%p%")
@@ -240,7 +240,7 @@ class InferencePanel(QWidget):
         self.error.setText("")
         if data.task == "classification":
             probs = output_probabilities(out)[0]
-            names = data.context([]).class_names
+            names = data.class_names
             best = int(np.argmax(probs))
             self.answer.setText(f"Prediction: {names[best] if best < len(names) else best}"
                                 f" ({probs[best]:.0%})")
@@ -250,12 +250,15 @@ class InferencePanel(QWidget):
             values = ", ".join(f"{v:.4g}" for v in out.ravel())
             self.answer.setText(f"Output: {values}")
 
+    def _shown(self) -> bool:
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
     def _training_progress(self, info: dict) -> None:
         snapshot = self.controller.buffer.latest()
-        if self.isVisible() and snapshot is not None and snapshot.seq != self._last_seq:
+        if self._shown() and snapshot is not None and snapshot.seq != self._last_seq:
             self._last_seq = snapshot.seq
             self.update_output()
 
     def _weights_changed(self) -> None:
-        if not self.controller.is_running and self.isVisible():
+        if not self.controller.is_running and self._shown():
             self.update_output()

@@ -191,6 +191,8 @@ class ChoiceField(Field):
 
     def build(self) -> QWidget:
         combo = QComboBox()
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)  # narrow docks: shrink instead of scrolling
         self.choices = list(param_attr(self.param, "choices") or [])
         for choice in self.choices:
             combo.addItem("none" if choice is None else str(choice), choice)

@@ -132,6 +132,14 @@ class TrainingData:
         n = min(N_SAMPLE_IMAGES, len(ds.X))
         return ds.X[:n], raw.X[:n], np.asarray(ds.y[:n])
 
+    @property
+    def class_names(self) -> list[str]:
+        """A name for every class ("0", "1", ... where the data has none)."""
+        names = list(self.prepared.class_names or self.raw.class_names or [])
+        if self.task == "classification" and len(names) < self.n_classes:
+            names = [str(i) for i in range(self.n_classes)]
+        return names
+
     def context(self, layer_ids: list[str]) -> ViewContext:
         """What the live views need to know about this data."""
         two_d = self.n_raw_features in (1, 2)
@@ -139,11 +147,8 @@ class TrainingData:
         shape = None if extent is None else (
             (1, LINE_SIZE) if self.n_raw_features == 1 else (GRID_SIZE, GRID_SIZE))
         samples = self.samples()
-        names = self.prepared.class_names or self.raw.class_names or []
-        if self.task == "classification" and len(names) < self.n_classes:
-            names = [str(i) for i in range(self.n_classes)]
         return ViewContext(
-            task=self.task, class_names=list(names), n_features=self.n_raw_features,
+            task=self.task, class_names=self.class_names, n_features=self.n_raw_features,
             feature_names=list(self.raw.feature_names),
             train_points=_points(self.raw_train) if two_d else None,
             train_labels=_labels(self.raw_train) if two_d else None,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-CURVE_CAPACITY = 2048
+CURVE_CAPACITY = 1024
 
 
 class DecimatedSeries:

@@ -17,7 +17,7 @@ from core.network import Network
 H = 1e-6
 
 
-def chain(input_shape, *layers, extra_edges=()):
+def chain(input_shape, *layers):
     """A spec: Input -> layers[0] -> layers[1] ... (ids l0, l1, ...)."""
     nodes = [{"id": "in", "type": "Input", "shape": list(input_shape)}]
     edges, prev = [], "in"
@@ -26,7 +26,7 @@ def chain(input_shape, *layers, extra_edges=()):
         nodes.append({"id": nid, **layer})
         edges.append([prev, nid])
         prev = nid
-    return {"nodes": nodes, "edges": edges + [list(e) for e in extra_edges]}
+    return {"nodes": nodes, "edges": edges}
 
 
 def _fix_rngs(net: Network) -> None:

@@ -565,3 +565,37 @@ def test_autosave_timer_runs_every_minute(make_window, tmp_path):
     window = make_window(recovery=RecoveryStore(tmp_path / "recovery"))
     assert window.autosave_timer.isActive()
     assert window.autosave_timer.interval() == 60_000
+
+
+def test_inspector_has_an_editor_for_every_parameter_of_every_layer(window):
+    from core.spec import LAYER_SCHEMAS
+    from designer.panels.inspector_fields import FIELD_KINDS
+    doc = window.document
+    for type_name, schema in LAYER_SCHEMAS.items():
+        node_id = doc.add_node(type_name, pos=(0.0, 0.0))
+        window.select_nodes([node_id])
+        fields = window.inspector.fields
+        assert list(fields) == [p.name for p in schema.params], type_name
+        for param in schema.params:
+            assert isinstance(fields[param.name], FIELD_KINDS[param.kind]), param.name
+            if param.kind == "int" and param.min is not None:
+                assert fields[param.name].widget.minimum() == param.min
+            if param.kind == "choice":
+                combo = fields[param.name].widget
+                assert [combo.itemData(i) for i in range(combo.count())] == list(param.choices)
+        assert type_name in window.inspector.title.text()
+
+
+def test_recent_files_menu_and_untrained_export_can_be_declined(window, monkeypatch,
+                                                                tmp_path, boxes):
+    use_project(window)
+    target = tmp_path / "first.annproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    action(window, "save_as").trigger()
+    window.recent_menu.aboutToShow.emit()
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert any("first.annproj" in t for t in texts) and "Clear list" in texts
+    boxes.answers = [B.No]  # "export an untrained model?" -> No
+    action(window, "export_pytorch").trigger()
+    assert not (tmp_path / "first.py").exists()
+    assert boxes.kinds() == ["question"]
