@@ -16,12 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QTabBar,
     QWidget,
@@ -32,22 +31,20 @@ from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
 from designer.dialogs import ABOUT_HTML, ExampleDialog, ShortcutsDialog
 from designer.document import Document
-from designer.files import EXPORTS, PROJECT_SUFFIX, FileController
+from designer.files import PROJECT_SUFFIX, FileController
+from designer.menus import APP_NAME, build_actions, build_menus
 from designer.panels.inspector import InspectorPanel
 from designer.panels.palette import NEURON, LayerPalette
 from designer.panels.problems import ProblemsPanel
 from designer.status_bar import DocumentStatus
 from designer.themes import THEMES, apply_theme
 
-APP_NAME = "ANN Designer"
 STATE_VERSION = 1
 GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
 THEME_KEY = "view/theme"
 PRESENTATION_KEY = "view/presentation"
 DATA_SUFFIXES = (".csv",)
-#: A standard key, a fixed key string, or (standard key, fallback where it has no binding)
-Shortcut = QKeySequence.StandardKey | str | tuple
 MESSAGE_MS = 6000
 
 
@@ -70,15 +67,14 @@ class MainWindow(QMainWindow):
         self.files = FileController(self, self.document, self.settings)
         self.actions_by_name: dict[str, QAction] = {}
         self._build_docks()
-        self._build_actions()
-        self._build_menus()
+        build_actions(self)
+        build_menus(self)
         self.status = DocumentStatus(self.statusBar(), self.document)
         self._connect_document()
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
         self._restore_settings()
-        self.recovery = recovery if recovery is not None else (
-            None if rec.recovery_disabled() else rec.RecoveryStore())
+        self.recovery = recovery if recovery is not None else _default_recovery()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(rec.AUTOSAVE_INTERVAL_MS)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -108,105 +104,6 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         return dock
 
-    def _action(self, name: str, text: str, slot: Callable | None = None,
-                shortcut: Shortcut | None = None,
-                checkable: bool = False, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        label = text.replace("&", "").rstrip("…. ")
-        action.setProperty("label", f"Export {label}" if name.startswith("export_") else label)
-        if shortcut is not None:
-            action.setShortcuts(_key_sequences(shortcut))
-        action.setCheckable(checkable)
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        if slot is not None:
-            action.triggered.connect(lambda checked=False, f=slot: f(checked)
-                                     if checkable else f())
-        self.addAction(action)  # shortcuts work even when the menu bar is hidden
-        self.actions_by_name[name] = action
-        return action
-
-    def _build_actions(self) -> None:
-        key = QKeySequence.StandardKey
-        a = self._action
-        a("new_example", "&New from example…", self.new_from_example_dialog, key.New,
-          tip="Start from one of the example networks")
-        a("open", "&Open…", self.files.open_dialog, key.Open, tip="Open a .annproj project")
-        a("save", "&Save", self.files.save, key.Save, tip="Save the project")
-        a("save_as", "Save &as…", self.files.save_as, (key.SaveAs, "Ctrl+Shift+S"),
-          tip="Save the project under a new name")
-        for fmt, (text, _suffix, _filter) in EXPORTS.items():
-            a(f"export_{fmt}", text, lambda f=fmt: self.files.export(f),
-              "Ctrl+E" if fmt == "onnx" else None, tip=f"Export the model: {text.rstrip('…')}")
-        a("quit", "&Quit", self.close, (key.Quit, "Ctrl+Q")).setMenuRole(
-            QAction.MenuRole.QuitRole)
-        a("undo", "&Undo", self.undo, key.Undo)
-        a("redo", "&Redo", self.redo, key.Redo)
-        a("cut", "Cu&t", self.cut, key.Cut)
-        a("copy", "&Copy", self.copy, key.Copy)
-        a("paste", "&Paste", self.paste, key.Paste)
-        a("duplicate", "D&uplicate", self.duplicate, "Ctrl+D")
-        a("delete", "&Delete", self.delete_selection, (key.Delete, "Del"))
-        a("select_all", "Select &all", self.select_all, key.SelectAll)
-        a("zoom_in", "Zoom &in", self.view_call("zoom_in"), key.ZoomIn)
-        a("zoom_out", "Zoom &out", self.view_call("zoom_out"), key.ZoomOut)
-        a("fit", "&Fit to window", self.fit_view, "Ctrl+0")
-        a("auto_layout", "&Auto layout", self.auto_layout, "Ctrl+L",
-          tip="Arrange the layers left to right")
-        a("snap", "&Snap to grid", self.set_snap_to_grid, checkable=True,
-          tip="Align moved layers on the background grid")
-        a("neuron_view", "&Neuron view", self.set_neuron_view, "Ctrl+Shift+N", checkable=True,
-          tip="Draw small Dense layers as columns of neurons")
-        group = QActionGroup(self)
-        for theme in THEMES:
-            action = a(f"theme_{theme}", f"{theme.capitalize()} theme",
-                       lambda checked, t=theme: checked and self.set_theme(t), checkable=True)
-            group.addAction(action)
-        a("presentation", "&Presentation mode", self.set_presentation, "F5", checkable=True,
-          tip="Large fonts, thick lines and high contrast for projectors")
-        a("full_screen", "F&ull screen", self.set_full_screen, (key.FullScreen, "F11"),
-          checkable=True)
-        a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, (key.HelpContents, "F1"))
-        a("about", f"&About {APP_NAME}", self.show_about).setMenuRole(
-            QAction.MenuRole.AboutRole)
-
-    def _build_menus(self) -> None:
-        act = self.actions_by_name
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([act["new_example"], act["open"]])
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        file_menu.addActions([act["save"], act["save_as"]])
-        export_menu = file_menu.addMenu("&Export")
-        export_menu.addActions([act[f"export_{fmt}"] for fmt in EXPORTS])
-        file_menu.addSeparator()
-        file_menu.addAction(act["quit"])
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addActions([act["undo"], act["redo"]])
-        edit_menu.addSeparator()
-        edit_menu.addActions([act[n] for n in ("cut", "copy", "paste", "duplicate", "delete")])
-        edit_menu.addSeparator()
-        edit_menu.addAction(act["select_all"])
-        view_menu = bar.addMenu("&View")
-        view_menu.addActions([act[n] for n in ("zoom_in", "zoom_out", "fit")])
-        view_menu.addSeparator()
-        view_menu.addActions([act["auto_layout"], act["snap"], act["neuron_view"]])
-        view_menu.addSeparator()
-        view_menu.addActions([act[f"theme_{t}"] for t in THEMES])
-        view_menu.addActions([act["presentation"], act["full_screen"]])
-        view_menu.addSeparator()
-        self.panels_menu = view_menu.addMenu("&Panels")
-        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
-            self.panels_menu.addAction(dock.toggleViewAction())
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([act["shortcuts"], act["about"]])
-        self.menus = {"file": file_menu, "edit": edit_menu, "view": view_menu,
-                      "help": help_menu, "export": export_menu}
-
     def _connect_document(self) -> None:
         doc = self.document
         stack = doc.undo_stack
@@ -223,6 +120,7 @@ class MainWindow(QMainWindow):
         doc.projectReplaced.connect(self._on_project_replaced)
         self.scene.statusMessage.connect(self.show_message)  # refusals, from the document too
         self.scene.nodesSelected.connect(self.inspector.set_selection)
+        self.scene.nodeActivated.connect(self.edit_node)
 
 
     # ================================================================== seams
@@ -269,6 +167,13 @@ class MainWindow(QMainWindow):
         for node_id in present[1:]:
             rect = rect.united(self.scene.node_item(node_id).sceneBoundingRect())
         self.view.centerOn(rect.center())
+
+    def edit_node(self, node_id: str) -> None:
+        """Double-click on a card: show the Inspector with the cursor in its first field."""
+        self.select_nodes([node_id])
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+        self.inspector.focus_first_field()
 
     # ================================================================== edit
     def undo(self) -> None:
@@ -407,7 +312,7 @@ class MainWindow(QMainWindow):
         """Open a project file (asks about unsaved changes first)."""
         return self.files.open_path(path)
 
-    def _fill_recent_menu(self) -> None:
+    def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         paths = self.files.recent_files()
         for i, path in enumerate(paths, start=1):
@@ -606,37 +511,18 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
+def _default_recovery() -> rec.RecoveryStore | None:
+    """The per-user recovery store, or None when turned off or its folder is unusable."""
+    if rec.recovery_disabled():
+        return None
+    try:
+        return rec.RecoveryStore()
+    except OSError:  # a read-only home must not stop the designer from starting
+        return None
+
+
 def _dropped_files(mime) -> list[str]:
     """Local files in a drag (any suffix; the drop explains what it cannot use)."""
     if mime is None or not mime.hasUrls():
         return []
     return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
-
-
-def _key_sequences(shortcut: Shortcut) -> list[QKeySequence]:
-    """The key sequences of a shortcut; a fallback where the platform binds nothing."""
-    fallback = None
-    if isinstance(shortcut, tuple):
-        shortcut, fallback = shortcut
-    if isinstance(shortcut, QKeySequence.StandardKey):
-        keys = QKeySequence.keyBindings(shortcut)
-        if keys:
-            return keys
-        return [QKeySequence(fallback)] if fallback else []
-    return [QKeySequence(shortcut)]
-
-
-def menu_actions(window: MainWindow) -> list[QAction]:
-    """Every action of the menus, in menu order (for the shortcuts dialog and tests)."""
-    found: list[QAction] = []
-
-    def walk(menu: QMenu) -> None:
-        for action in menu.actions():
-            if action.menu() is not None:
-                walk(action.menu())
-            elif not action.isSeparator():
-                found.append(action)
-
-    for menu in window.menus.values():
-        walk(menu)
-    return list(dict.fromkeys(found))

@@ -27,7 +27,10 @@ from PySide6.QtWidgets import (
 from designer.panels.inspector_fields import Field, make_field, param_attr
 from designer.panels.layer_icons import layer_pixmap
 
-_RESERVED = ("id", "type")
+#: The free label Keras calls `name`; the node id itself stays fixed (edges refer to it).
+NAME_PARAM = {"name": "name", "kind": "text", "default": None,
+              "description": "A label for this layer, saved with the project. The id "
+                             "shown in the title is fixed."}
 
 
 def schema_params(schema: Any) -> list[Any]:
@@ -132,6 +135,15 @@ class InspectorPanel(QWidget):
         self.node_ids = [n for n in node_ids if self._node(n) is not None]
         self._rebuild()
 
+    def focus_first_field(self) -> None:
+        """Focus the first parameter (the label only when there is none) after a double-click."""
+        fields = [f for n, f in self.fields.items() if n != "name"] or list(self.fields.values())
+        for field in fields:
+            field.widget.setFocus()
+            if hasattr(field.widget, "selectAll"):
+                field.widget.selectAll()
+            return
+
     def _on_node_changed(self, node_id: str) -> None:
         if node_id in self.node_ids:
             self._show_values()
@@ -160,9 +172,11 @@ class InspectorPanel(QWidget):
         self._errors.clear()
         types = self._types()
         self._show_header(types)
+        if len(self.node_ids) == 1:
+            self._add_field(NAME_PARAM)
         for param in shared_params(self.schemas, types):
             self._add_field(param)
-        if self.node_ids and not self.fields:
+        if self.node_ids and len(self.fields) <= (len(self.node_ids) == 1):
             note = QLabel("No parameters to edit." if len(types) == 1 else
                           "These layers share no parameters.")
             note.setObjectName("hint")
@@ -174,8 +188,7 @@ class InspectorPanel(QWidget):
         self.icon.clear()
         self.icon.setVisible(bool(self.node_ids))
         if not self.node_ids:
-            self.title.setText("Nothing selected")
-            self.description.setText("Select a layer on the canvas to edit its parameters.")
+            self._show_network_summary()
             return
         if len(types) == 1:
             schema = self.schemas.get(types[0])
@@ -192,6 +205,20 @@ class InspectorPanel(QWidget):
             self.title.setText(f"{self.node_ids[0]}  ·  {types[0]}")
         else:
             self.title.setText(f"{len(self.node_ids)} nodes  ·  {', '.join(types)}")
+
+    def _show_network_summary(self) -> None:
+        """With nothing selected: what the project is about and how big the network is."""
+        project = getattr(self.document, "project", None)
+        name = getattr(project, "name", "") or "Network"
+        about = getattr(project, "description", "") or ""
+        count = len(self.document.node_ids()) if self.document is not None else 0
+        params = getattr(self.document, "total_params", 0) if self.document is not None else 0
+        self.title.setText(name)
+        lines = [about] if about else []
+        lines.append(f"{count} layer{'s' if count != 1 else ''}, {params:,} parameters.")
+        lines.append("Select a layer on the canvas to edit its parameters.")
+        self.description.setText("\n\n".join(lines))
+        self.description.setToolTip("")
 
     def _add_field(self, param: Any) -> None:
         name = param_attr(param, "name")
@@ -222,6 +249,8 @@ class InspectorPanel(QWidget):
             field.set_value(values[0] if values else field.default, mixed)
 
     def _show_figures(self) -> None:
+        if not self.node_ids and self.document is not None:
+            self._show_network_summary()
         if not self.node_ids or self.document is None:
             self.figures.clear()
             self.node_problems.clear()

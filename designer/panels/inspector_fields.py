@@ -284,6 +284,25 @@ class IntOrPairField(ShapeField):
         return sizes[0] if len(sizes) == 1 else sizes
 
 
+class TextField(Field):
+    """A free text (the node's optional `name` label); empty removes it."""
+
+    MAX_LENGTH = 80
+
+    def build(self) -> QWidget:
+        edit = QLineEdit()
+        edit.setMaxLength(self.MAX_LENGTH)
+        edit.setPlaceholderText("optional label")
+        edit.textEdited.connect(lambda text: self.commit(text.strip() or None))
+        return edit
+
+    def show_value(self, value: Any, mixed: bool) -> None:
+        self.widget.setText("" if mixed or value is None else str(value))
+
+    def current(self) -> Any:
+        return self.widget.text().strip() or None
+
+
 FIELD_KINDS: dict[str, type[Field]] = {
     "int": IntField,
     "float": FloatField,
@@ -291,6 +310,7 @@ FIELD_KINDS: dict[str, type[Field]] = {
     "choice": ChoiceField,
     "shape": ShapeField,
     "int_or_pair": IntOrPairField,
+    "text": TextField,
 }
 
 

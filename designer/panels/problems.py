@@ -12,9 +12,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QStyle,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +24,7 @@ NODES_ROLE = Qt.ItemDataRole.UserRole
 
 
 class ProblemsPanel(QWidget):
-    """A two-column list (problem, nodes) with the hint as a second line and tooltip.
+    """A list of problems, each with its hint on a second line, errors first.
 
     `nodesActivated(list[str])` is emitted when a row is clicked or activated.
     """
@@ -35,17 +36,13 @@ class ProblemsPanel(QWidget):
         self.document = None
         self.summary = QLabel(self)
         self.summary.setObjectName("hint")
-        self.list = QTreeWidget(self)
-        self.list.setColumnCount(2)
-        self.list.setHeaderLabels(["Problem", "Nodes"])
-        self.list.setRootIsDecorated(False)
+        # One wrapped column (the messages name their nodes); Adjust re-wraps on resize.
+        self.list = QListWidget(self)
         self.list.setWordWrap(True)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setAlternatingRowColors(True)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.header().setStretchLastSection(False)
-        self.list.header().setSectionResizeMode(0, self.list.header().ResizeMode.Stretch)
-        self.list.header().setSectionResizeMode(
-            1, self.list.header().ResizeMode.ResizeToContents)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemClicked.connect(self._on_item)
         self.list.itemActivated.connect(self._on_item)
         layout = QVBoxLayout(self)
@@ -75,29 +72,39 @@ class ProblemsPanel(QWidget):
         self.list.clear()
         ordered = sorted(problems, key=lambda p: getattr(p, "severity", "error") != "error")
         for problem in ordered:
-            self.list.addTopLevelItem(self._item(problem))
+            self.list.addItem(self._item(problem))
         errors = sum(getattr(p, "severity", "error") == "error" for p in problems)
         warnings = len(problems) - errors
         if not problems:
             self.summary.setText("No problems: the network is valid.")
         else:
-            self.summary.setText(f"{errors} error(s), {warnings} warning(s). "
-                                 "Click a problem to show its node.")
+            parts = [_count(errors, "error"), _count(warnings, "warning")]
+            self.summary.setText(", ".join(p for p in parts if p)
+                                 + ". Click a problem to show its layer.")
 
-    def _item(self, problem) -> QTreeWidgetItem:
+    def _item(self, problem) -> QListWidgetItem:
         node_ids = [str(n) for n in getattr(problem, "node_ids", ())]
         hint = getattr(problem, "hint", "") or ""
         text = problem.message + (f"\n→ {hint}" if hint else "")
-        item = QTreeWidgetItem([text, ", ".join(node_ids) or "—"])
+        item = QListWidgetItem(text)
         pixmap = (QStyle.StandardPixmap.SP_MessageBoxCritical
                   if getattr(problem, "severity", "error") == "error"
                   else QStyle.StandardPixmap.SP_MessageBoxWarning)
-        item.setIcon(0, self.style().standardIcon(pixmap))
-        item.setToolTip(0, text)
-        item.setData(0, NODES_ROLE, node_ids)
+        item.setIcon(self.style().standardIcon(pixmap))
+        item.setToolTip(text + (f"\nNodes: {', '.join(node_ids)}" if node_ids else ""))
+        item.setData(NODES_ROLE, node_ids)
         return item
 
-    def _on_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        node_ids = item.data(0, NODES_ROLE) or []
+    def node_ids_at(self, row: int) -> list[str]:
+        """The node ids of the problem shown in `row`."""
+        return list(self.list.item(row).data(NODES_ROLE) or [])
+
+    def _on_item(self, item: QListWidgetItem) -> None:
+        node_ids = item.data(NODES_ROLE) or []
         if node_ids:
             self.nodesActivated.emit(list(node_ids))
+
+
+def _count(n: int, noun: str) -> str:
+    """"1 error", "2 errors", "" for none."""
+    return "" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"

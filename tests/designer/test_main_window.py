@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QM
 from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
 from core.project import Project, load_project
 from designer import app as designer_app
-from designer.main_window import MainWindow, menu_actions
+from designer.main_window import MainWindow
+from designer.menus import menu_actions
 from designer.recovery import RecoveryStore
 
 B = QMessageBox.StandardButton
@@ -58,9 +59,11 @@ class Boxes:
 
 @pytest.fixture(autouse=True)
 def no_leaked_windows(qapp):
+    """Every window or dialog a test opens is closed by its end (others' are not ours)."""
+    before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
     yield
     qapp.processEvents()
-    left = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    left = [w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before]
     assert not left, f"windows left open: {left}"
 
 
@@ -262,7 +265,7 @@ def test_inspector_edit_is_undoable_and_merges(window):
     doc = window.document
     window.select_nodes(["h1"])
     fields = window.inspector.fields
-    assert set(fields) == {"units", "activation", "use_bias", "kernel_initializer",
+    assert set(fields) == {"name", "units", "activation", "use_bias", "kernel_initializer",
                            "bias_initializer"}
     assert fields["units"].widget.value() == 4
     before = doc.undo_stack.count()
@@ -315,6 +318,28 @@ def test_inspector_rejects_invalid_text_as_typed(window, qtbot):
     assert doc.node("in")["shape"] == [4, 5]
 
 
+def test_inspector_edits_the_optional_label(window, qtbot):
+    use_project(window)
+    doc = window.document
+    window.select_nodes(["h1"])
+    label = window.inspector.fields["name"].widget
+    qtbot.keyClicks(label, "hidden")
+    assert doc.node("h1")["name"] == "hidden"
+    label.selectAll()
+    qtbot.keyClick(label, Qt.Key.Key_Delete)
+    assert "name" not in doc.node("h1")
+    assert not doc.problems
+
+
+def test_double_click_on_a_card_focuses_the_inspector(window, qtbot):
+    use_project(window)
+    window.inspector_dock.hide()
+    window.scene.nodeActivated.emit("out")
+    assert window.selected_node_ids() == ["out"]
+    assert window.inspector_dock.isVisible()
+    qtbot.waitUntil(lambda: window.inspector.fields["units"].widget.hasFocus())
+
+
 def test_inspector_multi_selection_edits_shared_fields(window):
     use_project(window)
     doc = window.document
@@ -329,7 +354,7 @@ def test_inspector_multi_selection_edits_shared_fields(window):
 
 
 # ----------------------------------------------------------------------------- problems
-def test_problem_click_selects_and_centres_its_node(window):
+def test_problem_click_selects_and_centres_its_node(window, qtbot):
     use_project(window)
     doc = window.document
     window.view.resetTransform()
@@ -337,11 +362,13 @@ def test_problem_click_selects_and_centres_its_node(window):
     doc.disconnect("h1", "out")
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert not visible.contains(window.scene.node_item("out").sceneBoundingRect())
-    problems = window.problems.list
-    assert problems.topLevelItemCount() >= 1
-    row = next(problems.topLevelItem(i) for i in range(problems.topLevelItemCount())
-               if problems.topLevelItem(i).text(1) == "out")
-    window.problems._on_item(row)
+    panel = window.problems
+    assert panel.list.count() >= 1
+    row = next(i for i in range(panel.list.count()) if panel.node_ids_at(i) == ["out"])
+    item = panel.list.item(row)
+    assert "out" in item.text() and "→" in item.text()  # the message and its hint
+    rect = panel.list.visualItemRect(item)
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert "out" in window.selected_node_ids()
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert visible.contains(window.scene.node_item("out").sceneBoundingRect())
@@ -575,7 +602,7 @@ def test_inspector_has_an_editor_for_every_parameter_of_every_layer(window):
         node_id = doc.add_node(type_name, pos=(0.0, 0.0))
         window.select_nodes([node_id])
         fields = window.inspector.fields
-        assert list(fields) == [p.name for p in schema.params], type_name
+        assert list(fields) == ["name"] + [p.name for p in schema.params], type_name
         for param in schema.params:
             assert isinstance(fields[param.name], FIELD_KINDS[param.kind]), param.name
             if param.kind == "int" and param.min is not None:
