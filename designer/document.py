@@ -23,7 +23,6 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from designer import commands as cmd
-from designer.canvas import qt_fix  # noqa: F401 - PySide6 6.12 / Python 3.11 guard
 
 #: Layer types that accept any number of inputs (edge order = input order).
 MERGE_TYPES = frozenset({"Add", "Concatenate"})

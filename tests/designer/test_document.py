@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from core.project import Project, load_project
-from designer.canvas import qt_fix
 from designer.document import Document, snake_case
 
 
@@ -48,7 +47,11 @@ def doc(qapp) -> Document:
     return Document(small_project())
 
 
-def test_pyside_refcount_guard_keeps_none_and_bools_alive(qapp):
+def test_installed_pyside_does_not_leak_none_or_bool_references(qapp):
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None per void call and to
+    True/False per bool signal, killing the app within seconds (pyproject pins < 6.12)."""
+    import sys
+
     from PySide6.QtCore import QObject, QPointF, Signal
 
     class Emitter(QObject):
@@ -56,11 +59,13 @@ def test_pyside_refcount_guard_keeps_none_and_bools_alive(qapp):
 
     point, emitter = QPointF(), Emitter()
     emitter.flag.connect(lambda _value: None)
-    for _ in range(20000):  # without the guard, Python 3.11 aborts long before this
+    before = [sys.getrefcount(obj) for obj in (None, True, False)]
+    for _ in range(2000):
         point.setX(1.0)
         emitter.flag.emit(True)
         emitter.flag.emit(False)
-    assert qt_fix.APPLIED or not qt_fix._void_call_leaks_none()
+    after = [sys.getrefcount(obj) for obj in (None, True, False)]
+    assert all(a >= b - 100 for a, b in zip(after, before, strict=True)), (before, after)
 
 
 def test_new_ids_follow_keras_names_and_stay_unique(doc):
