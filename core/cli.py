@@ -28,8 +28,8 @@ from core.data import DataError, Dataset
 from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
 from core.export import EXPORT_FORMATS, ExportError, export
 from core.project import Project, ProjectError, load_project, save_project
-from core.spec import SpecError, output_shapes, param_counts, validate
-from core.starter import starter_project
+from core.spec import SpecError, output_shapes, param_counts, problem_text, validate
+from core.starter import starter_notes, starter_project
 from core.training import Trainer, TrainingDiverged
 
 PROG = "ann-designer"
@@ -38,6 +38,7 @@ USER_ERRORS = (ProjectError, DataError, SpecError, ExportError, TrainingDiverged
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130  # the shell's convention for a program stopped with Ctrl-C
+DEBUG_VARIABLE = "ANN_DESIGNER_DEBUG"  # set: unexpected errors show their traceback
 
 
 class UsageError(Exception):
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "others)")
     sub.add_argument("--categorical", metavar="COL,COL", help="feature columns that hold "
                      "categories (one-hot encoded)")
+    sub.add_argument("--drop-bad-rows", action="store_true", help="skip rows with a "
+                     "missing, non-numeric or ragged cell (training re-reads the file the "
+                     "same way)")
     sub.add_argument("--task", choices=("classification", "regression"),
                      help="override the guess (whole numbers with at most 20 values are "
                      "classes)")
@@ -91,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="save here instead of over FILE")
     sub.add_argument("--lr", type=_positive_float, metavar="RATE", help="learning rate")
     sub.add_argument("--batch-size", type=_positive_int, metavar="N")
-    sub.add_argument("--seed", type=int, metavar="N")
+    sub.add_argument("--seed", type=_non_negative_int, metavar="N")
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(func=cmd_train)
 
@@ -117,14 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, low: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{text} must be at least {low}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1)
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def _positive_float(text: str) -> float:
@@ -165,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(error_line(exc), EXIT_FAILURE)
     except KeyboardInterrupt:  # outside training (which handles it): files stay intact
         return fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug, or a case nobody foresaw: still one line, no files lost
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        return fail(f"unexpected {type(exc).__name__}: {error_line(exc)} (this is a bug in "
+                    f"{PROG}; please report it; set {DEBUG_VARIABLE}=1 to see the "
+                    "traceback)", EXIT_FAILURE)
 
 
 def _silence_stdout() -> None:
@@ -221,9 +239,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         raise UsageError(f"{output} already exists; use --force to replace it")
     if args.example is not None:
-        for flag in ("target", "features", "categorical", "task"):
+        for flag in ("target", "features", "categorical", "task", "drop_bad_rows"):
             if getattr(args, flag):
-                raise UsageError(f"--{flag} goes with --data, not --example")
+                raise UsageError(f"--{flag.replace('_', '-')} goes with --data, not "
+                                 "--example")
         project = load_example(args.example)
         save_project(project, output)
         print(f"created {output} from example {args.example!r}: {project.description}")
@@ -231,7 +250,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     if not args.target:
         raise UsageError("--data needs --target COLUMN, the column to predict")
     project, ds = project_from_csv(Path(args.data), args.target, _columns(args.features),
-                                   _columns(args.categorical), args.task, output.parent)
+                                   _columns(args.categorical), args.task, output.parent,
+                                   drop_bad_rows=args.drop_bad_rows)
     save_project(project, output)
     print(describe_new_project(output, project, ds))
     return 0
@@ -242,16 +262,19 @@ def _columns(text: str | None) -> list[str]:
 
 
 def project_from_csv(path: Path, target: str, features: list[str], categorical: list[str],
-                     task: str | None, project_dir: Path) -> tuple[Project, Dataset]:
+                     task: str | None, project_dir: Path, drop_bad_rows: bool = False
+                     ) -> tuple[Project, Dataset]:
     """A new project for a CSV file: starting network, standardized inputs, data source.
 
-    The data source records what the reader found (columns, categories, task) so that
+    The data source records what the reader found (columns, categories, task) and
+    whether bad rows are skipped, so that training re-reads the file the same way and
     predicting on new files later encodes them exactly the same way.
     """
     request = {"target": target, "features": features, "categorical": categorical,
-               "task": task}
+               "task": task, "drop_bad_rows": drop_bad_rows}
     ds = workflow.read_source_file(request, path)
-    source = {**ds.source, "path": _relative_path(path, project_dir), "embedded": False}
+    source = {**ds.source, "path": _relative_path(path, project_dir), "embedded": False,
+              "drop_bad_rows": drop_bad_rows}
     project = starter_project(ds, source, path.stem)
     workflow.prepare_data(project, dataset=ds)  # fits the scaler on the training split
     return project, ds
@@ -270,8 +293,13 @@ def describe_new_project(output: Path, project: Project, ds: Dataset) -> str:
     chain = " -> ".join(_node_label(node) for node in project.spec["nodes"])
     kind = (f"{len(ds.class_names)} classes ({', '.join(map(str, ds.class_names))})"
             if ds.task == "classification" else "regression")
-    return (f"created {output}: {len(ds.X)} samples, {kind}\n"
-            f"network: {chain}; loss {project.training['loss']}")
+    dropped, lines = ds.source.get("dropped_rows", 0), ds.source.get("dropped_lines", [])
+    skipped = (f" ({dropped} bad row{'s' if dropped != 1 else ''} skipped, line "
+               f"{', '.join(map(str, lines[:5]))}{' ...' if dropped > 5 else ''})"
+               if dropped else "")
+    lines = [f"created {output}: {len(ds.X)} samples{skipped}, {kind}",
+             f"network: {chain}; loss {project.training['loss']}", *starter_notes(ds)]
+    return "\n".join(lines)
 
 
 def _node_label(node: dict[str, Any]) -> str:
@@ -297,9 +325,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if problems:
         print("\nproblems:")
     for problem in problems:
-        named = [n for n in problem.node_ids if n not in problem.message]
-        where = f"{', '.join(named)}: " if named else ""
-        print(f"  {problem.severity}: {where}{problem.message} {problem.hint}".rstrip())
+        print(f"  {problem.severity}: {problem_text(problem)}")
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ProjectError(f"the network has {len(errors)} error(s), listed above; fix them "
@@ -327,6 +353,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     path = Path(args.project)
     project = load_project(path)
     target = Path(args.output) if args.output else path
+    check_can_save(target)
     epochs = args.epochs or int(project.training.get("epochs", 10))
     progress = out.TrainingProgress(epochs, sys.stderr, enabled=not args.quiet)
     try:  # the trainer checks every step for inf/NaN itself: numpy's warnings are noise
@@ -346,6 +373,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{verb} {outcome.epochs_run} epochs  {summary}".rstrip())
     print(f"saved weights, optimizer state and history to {target}")
     return EXIT_INTERRUPTED if stopped else 0
+
+
+def check_can_save(target: Path) -> None:
+    """Refuse before training, not after it, when the result could not be saved."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise ProjectError(f"Cannot save {target}: the folder {folder} does not exist; "
+                           "create it or choose another file with -o OUT.annproj.")
+    if not os.access(folder, os.W_OK):
+        raise ProjectError(f"Cannot save {target}: the folder {folder} is not writable; "
+                           "choose another file with -o OUT.annproj.")
 
 
 @contextlib.contextmanager
@@ -383,10 +421,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Metrics per split (or on --data), and the confusion matrix of classifiers."""
     path = Path(args.project)
     project = load_project(path)
+    net = workflow.build_network(project)  # first: an invalid design fails in one line
     if not project.weights:
         print("note: the project has no trained weights; showing the untrained network "
               f"(run '{PROG} train {path}')", file=sys.stderr)
-    net = workflow.build_network(project)
     if args.data:
         ds = workflow.external_dataset(project, Path(args.data), args.target,
                                        path.parent)

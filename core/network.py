@@ -52,6 +52,15 @@ class SummaryRow(NamedTuple):
     params: int
 
 
+def _seed(seed: Any) -> int:
+    """``seed`` as an int >= 0 (NumPy's generators refuse negative seeds obscurely)."""
+    whole = isinstance(seed, (int, np.integer)) or (isinstance(seed, float)
+                                                    and seed.is_integer())
+    if isinstance(seed, bool) or not whole or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    return int(seed)
+
+
 class Network:
     """An executable network; build it with :meth:`from_spec`."""
 
@@ -65,7 +74,7 @@ class Network:
         self.spec = copy.deepcopy(spec)
         if seed is None:  # still reproducible afterwards: the drawn seed is kept
             seed = int(np.random.SeedSequence().generate_state(1)[0])
-        self.seed = int(seed)
+        self.seed = _seed(seed)
         self.lock = threading.RLock()
         self.order: list[str] = list(analysis.order)
         self.input_id: str = analysis.input_id  # type: ignore[assignment]
@@ -167,15 +176,27 @@ class Network:
         return self.output_shapes[self.output_id]
 
     # ---- running ----------------------------------------------------------------------
-    def _as_input(self, X: Any) -> Array:
+    def _checked_input(self, X: Any) -> Array:
+        """``X`` as an array of samples of the Input's shape, or a ValueError that says
+        which shape was expected (never a broadcasting error from deep inside a layer)."""
         X = np.asarray(X)
         shape = self.input_shape
-        if X.shape[1:] != shape:
-            if X.ndim == 1 and shape == (1,):
-                X = X.reshape(-1, 1)
-            else:
-                raise ValueError(f"the input {self.input_id} expects samples of shape "
-                                 f"{shape}, got data of shape {X.shape} (samples first)")
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"the network's input must hold numbers, not {X.dtype} values; "
+                             "convert the data to floats first")
+        if X.shape[1:] == shape:
+            return X
+        if X.ndim == 1 and shape == (1,):
+            return X.reshape(-1, 1)
+        expected = f"(n_samples, {', '.join(map(str, shape))})"
+        hint = "pass an array of samples, samples first"
+        if X.shape == shape:
+            hint = f"for a single sample use X.reshape(1, {', '.join(map(str, shape))})"
+        raise ValueError(f"Input node {self.input_id!r} expects data of shape {expected}, "
+                         f"got shape {X.shape}; {hint}")
+
+    def _as_input(self, X: Any) -> Array:
+        X = self._checked_input(X)
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
         return X
@@ -200,7 +221,7 @@ class Network:
 
     def predict(self, X: Any, batch_size: int | None = None) -> Array:
         """Outputs for ``X`` in inference mode, in batches that fit in memory."""
-        X = np.asarray(X)
+        X = self._checked_input(X)
         n = len(X)
         if batch_size is None:
             batch_size = max(1, min(1024, PREDICT_VALUES_BUDGET // self._values_per_sample))

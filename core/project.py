@@ -697,17 +697,20 @@ def build_network(project: Project, seed: int | None = None, dtype: Any = None):
     an invalid design is refused with its problems listed on one line.
     """
     from core.network import Network
-    from core.spec import validate
+    from core.spec import problem_text, validate
 
     check_spec_structure(project.spec, project.name)
     check_spec_size(project.spec, project.name)
     errors = [p for p in validate(project.spec) if p.severity == "error"]
     if errors:
-        listed = "; ".join(f"{', '.join(p.node_ids) or 'network'}: {p.message}"
-                           for p in errors[:5])
-        raise ProjectError(f"The network of '{project.name}' is not valid: {listed}")
+        listed = " ".join(problem_text(p) for p in errors[:3])
+        more = f" (and {len(errors) - 3} more problems)" if len(errors) > 3 else ""
+        raise ProjectError(f"The network of '{project.name}' is not valid: {listed}{more}")
     if seed is None:
-        seed = int(project.training.get("seed", 0) or 0)
+        seed = project.training.get("seed", 0) or 0
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ProjectError(f"{project.name}: the training seed {seed!r} is not a whole "
+                               "number >= 0; set another seed in the Training panel.")
     kwargs = {} if dtype is None else {"dtype": dtype}
     try:
         net = Network.from_spec(project.spec, seed=seed, **kwargs)

@@ -39,6 +39,14 @@ class Problem:
         return f"{where}{self.message} {self.hint}".strip()
 
 
+def problem_text(problem: Problem) -> str:
+    """A problem as one sentence pair for people: the ids the message does not already
+    name, the message, the hint ("d: units = 0 is too small. Use a value from 1 ...")."""
+    named = [n for n in problem.node_ids if n not in problem.message]
+    where = f"{', '.join(named)}: " if named else ""
+    return f"{where}{problem.message} {problem.hint}".strip()
+
+
 class SpecError(ValueError):
     """The spec cannot be built; ``.problems`` lists why."""
 

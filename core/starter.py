@@ -85,6 +85,36 @@ def starter_project(ds: Dataset, source: Mapping[str, Any], name: str) -> Projec
                    training=starter_training(loss, len(ds)), class_names=ds.class_names)
 
 
+TARGET_SCALE_LIMIT = 100.0  # a linear output starting near 0 reaches about this far
+
+
+def starter_notes(ds: Dataset) -> list[str]:
+    """Advice about the data that the starting network cannot fix by itself.
+
+    Inputs are standardized but regression targets are not: a target in the tens of
+    thousands (prices, say) is out of reach of a linear output that starts near zero
+    and moves a little per step, so the loss barely falls. Saying so up front beats a
+    run that ends with a negative R^2 and no hint why.
+    """
+    if ds.task != "regression" or len(ds) == 0:
+        return []
+    notes = []
+    for j, name in enumerate(ds.target_names or [f"target {j + 1}"
+                                                 for j in range(ds.n_outputs)]):
+        column = ds.y[:, j].astype(float)
+        mean, spread = float(column.mean()), float(column.std())
+        if max(abs(mean), spread) > TARGET_SCALE_LIMIT:
+            notes.append(f"note: target {name!r} has mean {mean:.3g} and spread {spread:.3g}; "
+                         f"the network learns slowly at that scale: rescale the column "
+                         f"(e.g. divide by {_power_of_ten(max(abs(mean), spread))}) so its "
+                         "values lie within about -10..10")
+    return notes
+
+
+def _power_of_ten(value: float) -> str:
+    return f"{10 ** math.floor(math.log10(value)):,.0f}"
+
+
 def layered_layout(spec: Mapping[str, Any], origin: tuple[float, float] = ORIGIN,
                    x_step: float = LAYER_X_STEP,
                    y_step: float = LAYER_Y_STEP) -> dict[str, list[float]]:

@@ -59,8 +59,9 @@ _EMPTY: Mapping[str, float] = MappingProxyType({})
 class TrainingDiverged(RuntimeError):
     """The loss, gradients or update stopped being finite numbers.
 
-    The network keeps the weights from before the failing step.  ``lr`` is the learning
-    rate of that step and ``suggested_lr`` a ten times smaller one to try.
+    The network gets back the weights from before the last update, the last ones whose
+    loss and gradients were finite.  ``lr`` is the learning rate of the failing step and
+    ``suggested_lr`` a ten times smaller one to try.
     """
 
     def __init__(self, message: str, lr: float, epoch: int, step: int) -> None:
@@ -175,9 +176,10 @@ class MetricAccumulator:
         self.correct = 0.0
         self.count = 0
         self.abs_sum = 0.0
-        self.sq: Array | None = None
-        self.y_sum: Array | None = None
-        self.y2_sum: Array | None = None
+        self.sq: Array | None = None  # per column: squared errors, target mean, M2
+        self.mean: Array | None = None
+        self.m2: Array | None = None
+        self.rows = 0
 
     def add(self, loss: float, pred: Array, target: Array, n: int) -> dict[str, float]:
         """Add one batch (``n`` samples, mean ``loss``); returns that batch's metrics."""
@@ -201,21 +203,27 @@ class MetricAccumulator:
         return {"accuracy": correct / max(count, 1)}
 
     def _add_regression(self, pred: Array, target: Array) -> dict[str, float]:
-        p = pred.reshape(pred.shape[0], -1).astype(np.float64)
-        t = np.asarray(target, dtype=np.float64).reshape(p.shape)
-        err = p - t
-        abs_sum = float(np.abs(err).sum())
-        sq, y_sum, y2_sum = (err * err).sum(axis=0), t.sum(axis=0), (t * t).sum(axis=0)
+        # few NumPy calls: with the small batches of the designer, calls cost, not data
+        p = pred.reshape(len(pred), -1)
+        t = np.asarray(target).reshape(p.shape)
+        err = np.subtract(p, t, dtype=np.float64)
+        sq = np.add.reduce(err * err, axis=0)
+        abs_sum = float(np.add.reduce(np.abs(err, out=err), axis=None))
+        nb = len(t)
+        mean_b = np.add.reduce(t, axis=0, dtype=np.float64) / nb
+        dev = np.subtract(t, mean_b, dtype=np.float64)
+        m2_b = np.add.reduce(np.multiply(dev, dev, out=dev), axis=0)
         if self.sq is None:
-            self.sq, self.y_sum, self.y2_sum = sq, y_sum, y2_sum
-        else:
-            self.sq += sq
-            self.y_sum += y_sum
-            self.y2_sum += y2_sum
+            self.sq, self.mean, self.m2, self.rows = sq, mean_b, m2_b, nb
+        else:  # merge column means and squared deviations (Chan et al.): no cancellation
+            delta, total = mean_b - self.mean, self.rows + nb
+            self.mean = self.mean + delta * (nb / total)
+            self.m2 = self.m2 + m2_b + delta * delta * (self.rows * nb / total)
+            self.sq = self.sq + sq
+            self.rows = total
         self.abs_sum += abs_sum
         self.count += err.size
-        return {"mae": abs_sum / max(err.size, 1),
-                "r2": _r2(sq, y_sum, y2_sum, p.shape[0])}
+        return {"mae": abs_sum / max(err.size, 1), "r2": _r2(sq, m2_b)}
 
     def result(self) -> tuple[float, dict[str, float]]:
         """(mean loss, metrics) over everything added since the last reset."""
@@ -224,22 +232,16 @@ class MetricAccumulator:
             return loss, {}
         if self.task == "classification":
             return loss, {"accuracy": self.correct / self.count}
-        rows = self.count // max(self.sq.size, 1)
-        return loss, {"mae": self.abs_sum / self.count,
-                      "r2": _r2(self.sq, self.y_sum, self.y2_sum, rows)}
+        return loss, {"mae": self.abs_sum / self.count, "r2": _r2(self.sq, self.m2)}
 
 
-def _r2(sq: Array, y_sum: Array, y2_sum: Array, n: int) -> float:
-    """Mean over columns of 1 - SS_res / SS_tot; a constant column scores 1 if fitted
-    exactly, else 0 (scikit-learn's convention)."""
-    ss_tot = y2_sum - y_sum * y_sum / max(n, 1)
-    scores = []
-    for res, tot in zip(sq, ss_tot, strict=True):
-        if tot > 1e-12 * max(abs(float(y2_sum.max())), 1.0):
-            scores.append(1.0 - res / tot)
-        else:
-            scores.append(1.0 if res == 0 else 0.0)
-    return float(np.mean(scores)) if scores else 0.0
+def _r2(ss_res: Array, ss_tot: Array) -> float:
+    """Mean over output columns of 1 - SS_res / SS_tot; a constant column scores 1 if
+    fitted exactly, else 0 (scikit-learn's convention)."""
+    total = 0.0
+    for r, t in zip(ss_res.tolist(), ss_tot.tolist(), strict=True):
+        total += 1.0 - r / t if t > 0 else (1.0 if r == 0 else 0.0)
+    return total / len(ss_res) if len(ss_res) else 0.0
 
 
 # ------------------------------------------------------------------------ data
@@ -481,6 +483,7 @@ class Trainer:
         self._require_data()
         self._clock = time.perf_counter()
         self._stopping = _StopState()  # patience counts within one run, as Keras' fit
+        self._good_valid = False  # weights may have been set since the last step
         reason, error, done = "completed", None, 0
         try:
             while done < epochs:
@@ -745,6 +748,7 @@ class Trainer:
             return False
         if es.restore_best_weights and ss.best_weights is not None:
             self.net.set_weights(ss.best_weights)
+            self._good_valid = False
         return True
 
     def _evaluate(self, X: Array, Y: Array, idx: Array | None) -> tuple[float, dict[str, float]]:

@@ -290,10 +290,10 @@ def external_dataset(project: Project, path: str | Path, target: str | None = No
     if not target:
         raise DataError("this project trains on built-in data, so the file's target column "
                         "is unknown; name it with --target COLUMN")
+    X = input_features(project, path, base_dir)  # first: its errors fit new data best
     names = feature_names(project, base_dir)
     labelled = read_csv(path, target, features=names, task=task_of(project))
     labelled = align_classes(labelled, project.class_names)
-    X = input_features(project, path, base_dir)
     return dataclasses.replace(labelled, X=X)
 
 
@@ -331,18 +331,34 @@ def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
     """
     given = {key: value for key, value in overrides.items() if value is not None}
     settings = {**(project.training or {}), **given}
-    optimizer = dict(settings.get("optimizer") or {"type": "adam", "lr": 1e-3})
+    optimizer = settings.get("optimizer") or {"type": "adam", "lr": 1e-3}
+    optimizer = {"type": optimizer} if isinstance(optimizer, str) else optimizer
+    if not isinstance(optimizer, Mapping):
+        raise ProjectError(f"the project's optimizer setting {optimizer!r} is not valid; "
+                           "choose the optimizer in the designer's Training panel.")
+    optimizer = dict(optimizer)
     if "lr" in given:
         optimizer["lr"] = float(given["lr"])
     options = {key: settings[key] for key in TRAINER_OPTIONS if settings.get(key) is not None}
-    trainer = Trainer(net, loss=str(settings.get("loss") or "mse"), optimizer=optimizer,
-                      batch_size=int(settings.get("batch_size") or 32),
-                      seed=int(settings.get("seed") or 0), **options)
+    try:
+        trainer = Trainer(net, loss=str(settings.get("loss") or "mse"), optimizer=optimizer,
+                          batch_size=_whole(settings.get("batch_size") or 32),
+                          seed=_whole(settings.get("seed") or 0), **options)
+    except (ValueError, TypeError) as exc:  # a hand-edited or damaged file: say where
+        reason = str(exc).strip().rstrip(".")
+        raise ProjectError(f"the project's training settings are not valid: {reason}. "
+                           "Fix them in the designer's Training panel.") from None
     if project.optimizer_state:
         # A state that no longer fits (the network changed since) restarts the optimizer.
         with contextlib.suppress(ValueError, KeyError):
             trainer.optimizer.load_state_dict(dict(project.optimizer_state))
     return trainer
+
+
+def _whole(value: Any) -> Any:
+    """A float holding a whole number (32.0 in a hand-edited file) as an int; anything
+    else unchanged, for the Trainer to refuse with a message naming the setting."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # -------------------------------------------------------------------------- training
@@ -401,7 +417,11 @@ def train_project(project: Project, epochs: int | None = None,
     trainer = make_trainer(project, net, **overrides)
     if trainer_hook is not None:
         trainer_hook(trainer)
-    n_epochs = int(epochs if epochs is not None else (project.training or {}).get("epochs", 10))
+    n_epochs = _whole(epochs if epochs is not None
+                      else (project.training or {}).get("epochs", 10))
+    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 0:
+        raise ProjectError(f"the number of epochs must be a whole number >= 0, not "
+                           f"{n_epochs!r}; fix it in the designer's Training panel.")
     (X, Y), validation = data.arrays("train"), data.arrays("val")
     good = _LastGood(trainer)
     last_epoch, reason, interrupted = None, "completed", False

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from core.data.csv_sniff import MISSING, CsvLayout
-from core.data.dataset import DataError
+from core.data.dataset import FLOAT32_MAX, DataError, fits_float32
 
 CHUNK_ROWS = 50_000
-DROP_HINT = "or pass drop_bad_rows=True (tick 'Drop bad rows') to skip such rows"
+DROP_HINT = ("or let the import skip such rows ('ann-designer new --drop-bad-rows', "
+             "drop_bad_rows=True in Python)")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def fast_read(layout: CsvLayout, plan: ReadPlan, engine: str):
     except (ValueError, UnicodeDecodeError, IndexError, OverflowError, TypeError):
         return None  # pandas' ParserError is a ValueError
     if table is not None:
-        if table.shape[1] != n or not np.isfinite(table[:, sorted(used)]).all():
+        if table.shape[1] != n or not fits_float32(table[:, sorted(used)]).all():
             return None
         return {j: table[:, j] for j in used}, table
     if frame.shape[1] != n:
@@ -91,7 +92,7 @@ def fast_read(layout: CsvLayout, plan: ReadPlan, engine: str):
         if j in floats:
             if j in used:
                 data[j] = frame[j].to_numpy(np.float64)
-                if not np.isfinite(data[j]).all():
+                if not fits_float32(data[j]).all():
                     return None
             continue
         text = frame[j].str.strip().to_numpy(dtype=str)
@@ -128,6 +129,10 @@ def _cell_problem(line: int, column: str, cell: str, plan: ReadPlan) -> str:
     if value.lower() in MISSING:
         what = "the cell is empty" if not value else f"{value!r} marks a missing value"
         fix = "fill it in or delete the row"
+    elif parses_as_float(value) and np.isfinite(float(value)):
+        what = f"{value!r} is too large: beyond +-{FLOAT32_MAX:.3g}, the range of the " \
+               "32-bit numbers networks compute with"
+        fix = "rescale the column (e.g. to other units) or delete the row"
     elif parses_as_float(value):
         what, fix = f"{value!r} is not a finite number", "replace it or delete the row"
     else:
@@ -227,7 +232,7 @@ class CarefulReader:
         except ValueError:
             return False
         if (len(values) != len(rows) or len(words) != len(rows)
-                or not np.isfinite(values).all() or (words == "").any()):
+                or not fits_float32(values).all() or (words == "").any()):
             return False
         for k, j in enumerate(numeric):
             self.parts[j].append(values[:, k])
@@ -288,7 +293,7 @@ class CarefulReader:
             out = np.array(cells, dtype=np.float64)
         except ValueError:
             out = np.array([_to_float(c) for c in cells], dtype=np.float64)
-        return out, ~np.isfinite(out)
+        return out, ~fits_float32(out)
 
 
 def _to_float(cell: str) -> float:

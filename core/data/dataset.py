@@ -17,8 +17,24 @@ CLASSIFICATION_LOSSES = ("binary_crossentropy", "categorical_crossentropy",
                          "sparse_categorical_crossentropy")
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # about 3.4e38: larger values become inf
+
+
 class DataError(ValueError):
     """A data set could not be built or read; the message says where and how to fix it."""
+
+
+def fits_float32(values: np.ndarray) -> np.ndarray:
+    """Mask of values that stay finite as float32 (the dtype everything trains in).
+
+    A finite float64 such as 1e300 turns into infinity on the cast, so the loaders check
+    this, not just ``np.isfinite``, before they hand data to a network.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind != "f":
+        return np.ones(values.shape, bool)
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) <= FLOAT32_MAX  # False for NaN and infinity too
 
 
 @dataclass

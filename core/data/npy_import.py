@@ -16,7 +16,7 @@ from typing import IO
 
 import numpy as np
 
-from core.data.dataset import DataError, Dataset
+from core.data.dataset import FLOAT32_MAX, DataError, Dataset, fits_float32
 
 MAX_NPY_BYTES = 1 << 30
 MAX_NPZ_MEMBERS = 1000
@@ -143,9 +143,10 @@ def read_npy(path: str | os.PathLike, target: int | None = None, x_key: str | No
         X = X[:, None]
     if len(y) != len(X):
         raise DataError(f"{path.name}: X has {len(X)} samples but y has {len(y)}")
-    if not np.isfinite(X).all():
-        row = int(np.argwhere(~np.isfinite(X.reshape(len(X), -1)))[0, 0])
-        raise DataError(f"{path.name}: sample {row} of X holds NaN or infinity; clean the data")
+    if not fits_float32(X).all():
+        row = int(np.argwhere(~fits_float32(X.reshape(len(X), -1)))[0, 0])
+        raise DataError(f"{path.name}: sample {row} of X holds NaN, infinity or a number "
+                        f"beyond +-{FLOAT32_MAX:.3g} (too large for float32); clean the data")
     n_feat = math.prod(X.shape[1:])
     features = _names(arrays, "feature_names", n_feat) or [f"x{i + 1}" for i in range(n_feat)]
     source = {"kind": "file", "format": path.suffix.lower().lstrip("."), "path": str(path),
@@ -159,6 +160,10 @@ def read_npy(path: str | os.PathLike, target: int | None = None, x_key: str | No
                        name=path.stem, source=source)
     if y.dtype.kind not in "biuf":
         raise DataError(f"{path.name}: regression targets must be numbers, got {y.dtype}")
+    if not fits_float32(y).all():
+        row = int(np.argwhere(~fits_float32(y.reshape(len(y), -1)))[0, 0])
+        raise DataError(f"{path.name}: target of sample {row} is NaN, infinity or too large "
+                        f"for float32 (beyond +-{FLOAT32_MAX:.3g}); clean the data")
     return Dataset(X=X, y=y.reshape(len(y), -1).astype(np.float32), task="regression",
                    feature_names=features, name=path.stem, source=source)
 

@@ -69,10 +69,11 @@ class ParamSchema:
         return getattr(self, f"_check_{self.kind}")(value)
 
     def _range(self, v: float) -> Error | None:
+        shown = f"{v:.3g}" if abs(v) >= 1e9 else str(v)  # not 300 digits of 1e300
         if self.min is not None and v < self.min:
-            return f"{self.name} = {v} is too small.", self._range_hint(), "out_of_range"
+            return f"{self.name} = {shown} is too small.", self._range_hint(), "out_of_range"
         if self.max is not None and v > self.max:
-            return f"{self.name} = {v} is too large.", self._range_hint(), "out_of_range"
+            return f"{self.name} = {shown} is too large.", self._range_hint(), "out_of_range"
         return None
 
     def _range_hint(self) -> str:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.network import Network
+from designer.plots.common import steady_label
 from designer.training.controller import TrainingController
 from designer.training.worker import output_probabilities
 
@@ -123,7 +124,7 @@ class InferencePanel(QWidget):
         self.outputs_widget = QWidget()
         self.outputs_form = QFormLayout(self.outputs_widget)
         self.bars: list[QProgressBar] = []
-        self.answer = QLabel("")
+        self.answer = steady_label("Prediction: 0000000000 (100%)", "")
         self.answer.setStyleSheet("font-weight: 600;")
         self.error = QLabel("")
         self.error.setWordWrap(True)

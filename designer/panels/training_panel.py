@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.plots.common import steady_label
 from designer.training.controller import TrainingController
 
 LOSSES = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -133,11 +134,11 @@ class TrainingPanel(QWidget):
                                     self.step_button, self.epoch_button, self.reset_button)):
             buttons.addWidget(button, i // 3, i % 3)
 
-        self.epoch_label = QLabel("Epoch 0")
-        self.step_label = QLabel("Step 0")
-        self.rate_label = QLabel("- samples/s")
-        self.left_label = QLabel("Time left -")
-        self.loss_label = QLabel("Loss -")
+        self.epoch_label = steady_label("Epoch 00000 / 00000", "Epoch 0")
+        self.step_label = steady_label("Step 0000000", "Step 0")
+        self.rate_label = steady_label("0,000,000 samples/s", "- samples/s")
+        self.left_label = steady_label("Time left 00 min 00 s", "Time left -")
+        self.loss_label = steady_label("Loss 0.00000", "Loss -")
         counters = QGridLayout()
         for i, label in enumerate((self.epoch_label, self.step_label, self.loss_label,
                                    self.rate_label, self.left_label)):

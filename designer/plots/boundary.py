@@ -19,6 +19,7 @@ from designer.plots.common import (
     LiveView,
     ViewContext,
     add_plot,
+    cache_static,
     class_color,
     diverging_colormap,
     diverging_lut,
@@ -46,6 +47,7 @@ class BoundaryView(LiveView):
         self.val_scatter = pg.ScatterPlotItem(size=6, pen=VAL_OUTLINE)
         self.plot.addItem(self.train_scatter)
         self.plot.addItem(self.val_scatter)
+        cache_static(self.train_scatter, self.val_scatter)
         self.line = self.plot.plot([], [], pen=PREDICTION_PEN)
         self.note = QLabel("Shown for data with one or two input features.")
         self.note.setWordWrap(True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QWidget
 
 from designer.training.snapshots import CurveData, Snapshot
 
@@ -107,6 +107,20 @@ class LiveView(QWidget):
         return self.isVisible() and not self.visibleRegion().isEmpty()
 
 
+def steady_label(template: str = "", text: str = " ") -> QLabel:
+    """A QLabel whose text changes often without re-laying out the window.
+
+    A plain QLabel asks its layout for a new size on every ``setText``; in a dock that
+    ripples up to the main window, which re-lays out (and animates) every dock. This one
+    reserves the width of ``template`` and ignores its text's size.
+    """
+    label = QLabel(text)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    if template:
+        label.setMinimumWidth(label.fontMetrics().horizontalAdvance(template))
+    return label
+
+
 def make_canvas() -> pg.GraphicsLayoutWidget:
     """One QGraphicsView for all plots of a view: one paint event per refresh, not one
     per plot (each paint event costs Python time that the training thread waits for)."""
@@ -135,7 +149,16 @@ def add_plot(canvas: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "
     for axis in ("left", "bottom"):
         item.getAxis(axis).enableAutoSIPrefix(False)
     item.vb.disableAutoRange()
+    cache_static(item.getAxis("left"), item.getAxis("bottom"), item.titleLabel)
     return item
+
+
+def cache_static(*items: QGraphicsItem) -> None:
+    """Let Qt keep these items as pixmaps: when a curve next to them is redrawn, Qt
+    blits the pixmap instead of calling their Python ``paint`` again (which would need
+    the GIL that the training thread is using). They are redrawn when they change."""
+    for graphics_item in items:
+        graphics_item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 class RangeKeeper:

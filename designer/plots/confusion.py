@@ -9,7 +9,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
-from designer.plots.common import POSITIVE, LiveView, ViewContext, add_plot, make_canvas
+from designer.plots.common import (
+    POSITIVE,
+    LiveView,
+    ViewContext,
+    add_plot,
+    make_canvas,
+    steady_label,
+)
 from designer.training.snapshots import CurveData, Snapshot
 
 MAX_LABELLED_CLASSES = 12
@@ -40,7 +47,7 @@ class ConfusionView(LiveView):
         lut = pg.ColorMap([0.0, 1.0], [(255, 255, 255), POSITIVE]).getLookupTable(0, 1, 256)
         self.image.setLookupTable(lut)
         self.plot.addItem(self.image)
-        self.accuracy = QLabel(" ")
+        self.accuracy = steady_label("accuracy 100.0% on 000000 samples")
         self.note = QLabel("Shown for classification data.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)

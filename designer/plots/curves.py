@@ -22,13 +22,23 @@ from designer.plots.common import (
     ViewContext,
     add_plot,
     make_canvas,
+    steady_label,
 )
 from designer.training.snapshots import CurveData, Snapshot
 
 MAX_SYMBOLS = 100
-STEP_PEN = pg.mkPen((150, 150, 150), width=1)
+MAX_POINTS = 800  # a curve never needs more points than the plot has pixels
+STEP_COLOR = (150, 150, 150)
+STEP_PEN = pg.mkPen(STEP_COLOR, width=1)
 TRAIN_PEN = pg.mkPen(POSITIVE, width=2)
 VAL_PEN = pg.mkPen(NEGATIVE, width=2)
+
+
+def _key_title(title: str, keys: list[tuple[str, tuple[int, int, int]]]) -> str:
+    """"Loss  — per step  — train  — validation" with each key in its curve's colour."""
+    spans = "".join(f"&nbsp;&nbsp;<span style='color: rgb{color}'>&#9644; {name}</span>"
+                    for name, color in keys)
+    return f"{title}{spans}"
 
 
 def _curve(plot: pg.PlotItem, pen: QPen, name: str) -> pg.PlotCurveItem:
@@ -53,6 +63,9 @@ def _set(curve: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray,
     x, y = x[ok], y[ok]
     if log:
         y = np.log10(y)
+    if len(x) > MAX_POINTS:  # keep every k-th point and the newest one
+        stride = -(-len(x) // MAX_POINTS)
+        x, y = np.append(x[:-1:stride], x[-1]), np.append(y[:-1:stride], y[-1])
     curve.setData(x, y)
     return x, y
 
@@ -65,20 +78,22 @@ class CurvesView(LiveView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.canvas = make_canvas()
-        self.loss_plot = add_plot(self.canvas, 0, 0, "Loss", "loss")
-        self.metric_plot = add_plot(self.canvas, 1, 0, "Accuracy", "accuracy", "epoch")
+        self.loss_plot = add_plot(self.canvas, 0, 0, "", "loss")
+        self.metric_plot = add_plot(self.canvas, 1, 0, "", "accuracy", "epoch")
         self.metric_plot.setXLink(self.loss_plot)
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
         self.loss_keeper = RangeKeeper(self.loss_plot)
         self.metric_keeper = RangeKeeper(self.metric_plot)
-        self.loss_plot.addLegend(offset=(-10, 10))
+        # Coloured titles instead of legends: a legend on top of the curves would be
+        # repainted with them on every refresh.
+        self.loss_plot.setTitle(_key_title("Loss", [("per step", STEP_COLOR), ("train", POSITIVE),
+                                                    ("validation", NEGATIVE)]), size="9pt")
         self.step_curve = _curve(self.loss_plot, STEP_PEN, "train (per step)")
         self.train_curve = _curve(self.loss_plot, TRAIN_PEN, "train")
         self.val_curve = _curve(self.loss_plot, VAL_PEN, "validation")
         self.train_marks = _marks(self.loss_plot, POSITIVE)
         self.val_marks = _marks(self.loss_plot, NEGATIVE)
-        self.metric_plot.addLegend(offset=(-10, -10))
         self.metric_train = _curve(self.metric_plot, TRAIN_PEN, "train")
         self.metric_val = _curve(self.metric_plot, VAL_PEN, "validation")
         self.log_box = QCheckBox("Log scale")
@@ -86,7 +101,7 @@ class CurvesView(LiveView):
         self.axis_box = QComboBox()
         self.axis_box.addItems(["per epoch", "per step"])
         self.axis_box.currentIndexChanged.connect(self._axis_changed)
-        self.readout = QLabel(" ")
+        self.readout = steady_label("epoch 0000   loss 0.0000   val loss 0.0000")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("x axis:"))
@@ -109,7 +124,9 @@ class CurvesView(LiveView):
         """Pick the metric to plot: accuracy for classifiers, mae for regression."""
         self._metric = context.metric or (
             "accuracy" if context.task == "classification" else "mae")
-        self.metric_plot.setTitle(self._metric.replace("_", " ").capitalize(), size="9pt")
+        self.metric_plot.setTitle(_key_title(self._metric.replace("_", " ").capitalize(),
+                                             [("train", POSITIVE), ("validation", NEGATIVE)]),
+                                  size="9pt")
         self.metric_plot.setLabel("left", self._metric)
         self._version = -1
         self.loss_keeper.reset()

@@ -24,6 +24,7 @@ from designer.plots.common import (
     diverging_lut,
     make_canvas,
     nice_limit,
+    steady_label,
 )
 from designer.training.snapshots import CurveData, Snapshot
 
@@ -57,7 +58,7 @@ class WeightsView(LiveView):
         self._shape: tuple[int, ...] | None = None
         self.layer_box = QComboBox()
         self.layer_box.currentIndexChanged.connect(self._layer_changed)
-        self.level_label = QLabel("")
+        self.level_label = steady_label("colour range ±0.000", "")
         self.canvas = make_canvas()
         self.heatmap = add_plot(self.canvas, 0, 0, "Kernel (rows: inputs, columns: units)",
                                 rowspan=2)
@@ -73,7 +74,6 @@ class WeightsView(LiveView):
         self.norm_plot = add_plot(self.canvas, 2, 0, "Gradient norm per layer", "|grad|",
                                   "step", colspan=2)
         self.norm_plot.getAxis("left").setLogMode(False, True)
-        self.norm_plot.addLegend(offset=(-10, 10))
         self.norm_keeper = RangeKeeper(self.norm_plot, y_floor=None, log_y=True)
         self.weight_keeper = RangeKeeper(self.weight_hist)
         self.grad_keeper = RangeKeeper(self.grad_hist)
@@ -107,14 +107,15 @@ class WeightsView(LiveView):
         item = self.norm_plot
         for curve in self._norm_curves.values():
             item.removeItem(curve)
-            if item.legend is not None:
-                item.legend.removeItem(curve)
         self._norm_curves = {}
         for i, nid in enumerate(context.layer_ids):
             curve = pg.PlotCurveItem(pen=pg.mkPen(class_color(i), width=2), name=nid,
                                      skipFiniteCheck=True)
             item.addItem(curve)
             self._norm_curves[nid] = curve
+        spans = "".join(f"&nbsp;&nbsp;<span style='color: {class_color(i).name()}'>&#9644; "
+                        f"{nid}</span>" for i, nid in enumerate(context.layer_ids))
+        item.setTitle(f"Gradient norm per layer{spans}", size="9pt")
         self.clear()
 
     def clear(self) -> None:

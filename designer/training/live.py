@@ -77,6 +77,20 @@ class LiveRefresher(QObject):
         if version == self._version and not final:
             return
         self._version = version
+        self.buffer.may_run.clear()  # released once the loop has painted (below)
+        try:
+            drawn = self._refresh_views(final)
+            self._push_to_document(self.buffer.latest(), final)
+        finally:
+            # A zero timer runs after the paint events this tick queued, so the worker
+            # waits until the window is drawn (and at most UI_TURN_MAX_S in any case).
+            QTimer.singleShot(0, self.buffer.may_run.set)
+        if drawn:
+            self.refresh_count += 1
+        self.refreshed.emit()
+
+    def _refresh_views(self, final: bool) -> bool:
+        """Update the due views (they are painted before the worker goes on)."""
         snapshot = self.buffer.latest()
         now = time.perf_counter()
         due = [v for v in self.views if (self.force_all or v.is_shown()) and (
@@ -87,10 +101,7 @@ class LiveRefresher(QObject):
             if view.refresh(snapshot, curves):
                 drawn = True
                 self._last_drawn[id(view)] = now
-        if drawn:
-            self.refresh_count += 1
-        self._push_to_document(snapshot, final)
-        self.refreshed.emit()
+        return drawn
 
     def _push_to_document(self, snapshot: Any, final: bool) -> None:
         if self.document is None or snapshot is None or snapshot.params is None:

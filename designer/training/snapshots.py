@@ -10,7 +10,8 @@ still costs the UI a bounded ``setData`` per refresh.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,9 +178,18 @@ class CurveData:
 
 
 class SnapshotBuffer:
-    """Lock-protected latest snapshot plus the curves; written by one worker at a time."""
+    """Lock-protected latest snapshot plus the curves; written by one worker at a time.
+
+    It also carries the UI's turn: while the UI thread redraws (``ui_turn()``), the
+    worker waits between two batches instead of competing for the GIL. Without it every
+    Qt call that releases the GIL hands it to the training thread and the redraw, which
+    makes hundreds of such calls, takes a switch interval per call (the convoy effect):
+    a 3 ms repaint could take a second.
+    """
 
     def __init__(self) -> None:
+        self.may_run = threading.Event()
+        self.may_run.set()
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._version = 0
@@ -217,6 +227,15 @@ class SnapshotBuffer:
             self._version += 1
 
     # -- reader side (UI thread) -------------------------------------------------------
+    @contextmanager
+    def ui_turn(self) -> Iterator[None]:
+        """Hold the worker at its next batch boundary while the UI redraws."""
+        self.may_run.clear()
+        try:
+            yield
+        finally:
+            self.may_run.set()
+
     @property
     def version(self) -> int:
         """Grows with every write; a view compares it with the one it last drew."""
@@ -255,7 +274,12 @@ class SnapshotBuffer:
     def clear(self) -> None:
         """Forget everything (Reset weights)."""
         with self._lock:
-            self.__init__()  # type: ignore[misc]
+            self._snapshot = None
+            self._version += 1
+            self._steps = DecimatedSeries()
+            self._epochs = EpochTable()
+            self._norm_x = DecimatedSeries()
+            self._norms = {}
 
     def to_history(self) -> dict[str, list[float]]:
         """The curves as the project file's ``history``: per-epoch lists plus ``batch_loss``.

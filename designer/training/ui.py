@@ -77,7 +77,7 @@ def _dock(window: Any, title: str, widget: QWidget, scroll: bool = False) -> QDo
 #: a UI thread that calls into Qt (which releases the GIL on every call) waits up to 5 ms
 #: for each call's return while the training thread computes, so one repaint could take
 #: hundreds of ms; 1 ms keeps the event loop responsive at a small cost to training.
-SWITCH_INTERVAL_S = 0.001
+SWITCH_INTERVAL_S = 0.0005
 
 
 def install(window: Any) -> TrainingUI:

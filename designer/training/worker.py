@@ -32,7 +32,7 @@ PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
 CONFUSION_MIN_INTERVAL_S = 0.2
-YIELD_GIL = False
+UI_TURN_MAX_S = 0.2
 
 
 @dataclass
@@ -98,6 +98,7 @@ class TrainingWorker(QObject):
         super().__init__()
         self.job = job
         self.buffer = buffer
+        self._may_run = buffer.may_run
         self._cond = threading.Condition()
         self._paused = job.start_paused
         self._allowance: tuple[str, int] | None = job.start_allowance
@@ -233,8 +234,8 @@ class TrainingWorker(QObject):
         now = time.perf_counter()
         if now - self._t_light >= LIGHT_INTERVAL_S:
             self._flush(now)
-        if YIELD_GIL:
-            time.sleep(0)  # let a waiting UI thread take the GIL now, not after 5 ms
+        if not self._may_run.is_set():  # the UI is redrawing: let it have the GIL
+            self._may_run.wait(UI_TURN_MAX_S)
 
     def _on_epoch(self, event: Any) -> None:
         self.epoch = self.job.epoch_offset + int(event.epoch)

@@ -534,3 +534,87 @@ def test_corrupt_project_file_is_one_error_line(capsys, tmp_path):
         code, _, err = run(capsys, command, broken)
         assert code == 1
         assert_one_error_line(err, "broken.annproj")
+
+
+# ------------------------------------------------------------------ hand-edited files
+
+
+def test_negative_seed_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "train", "x.annproj", "--seed", "-5")
+    assert code == 2
+    assert_one_error_line(err, "--seed", "at least 0")
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"optimizer": {"type": "adamm", "lr": 0.01}}, "did you mean 'adam'"),
+    ({"loss": "mse2"}, "unknown loss 'mse2'"),
+    ({"batch_size": -3}, "batch_size"),
+    ({"epochs": -3}, "epochs"),
+    ({"seed": -1}, "training seed"),
+])
+def test_hand_edited_training_settings_fail_in_one_line_and_keep_the_file(
+        capsys, tmp_path, changes, fragment):
+    project = cli.load_example("iris")
+    project.training.update(changes)
+    path = tmp_path / "edited.annproj"
+    save_project(project, path)
+    before = path.read_bytes()
+    code, _, err = run(capsys, "train", path, "-q")
+    assert code == 1
+    assert_one_error_line(err, fragment)
+    assert path.read_bytes() == before
+
+
+def test_invalid_network_error_in_train_gives_the_fix_once(capsys, tmp_path):
+    project = cli.load_example("iris")
+    project.spec["nodes"][1]["activation"] = "relu6"
+    path = tmp_path / "relu6.annproj"
+    save_project(project, path)
+    for command in ("train", "evaluate"):
+        code, _, err = run(capsys, command, path)
+        assert code == 1
+        assert_one_error_line(err, "'relu6' is not known", "Did you mean 'relu'?")
+        assert "hidden: hidden:" not in err
+
+
+def test_new_can_drop_bad_rows_and_training_rereads_the_file_the_same_way(capsys, tmp_path):
+    data = write_blobs_csv(tmp_path / "d.csv")
+    lines = data.read_text().splitlines()
+    lines[5] = "nan," + lines[5].split(",", 1)[1]
+    data.write_text("\n".join(lines) + "\n")
+    project = tmp_path / "p.annproj"
+    code, _, err = run(capsys, "new", "--data", data, "--target", "species", "-o", project)
+    assert code == 1
+    assert_one_error_line(err, "line 6", "--drop-bad-rows")
+    code, out, _ = run(capsys, "new", "--data", data, "--target", "species", "-o", project,
+                       "--drop-bad-rows")
+    assert code == 0 and "179 samples (1 bad row skipped, line 6)" in out
+    code, _, err = run(capsys, "train", project, "--epochs", "1", "-q")
+    assert code == 0, err
+
+
+def test_an_unforeseen_exception_is_still_one_line(capsys, monkeypatch):
+    def boom(args):
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(cli, "cmd_examples", boom)
+    monkeypatch.delenv(cli.DEBUG_VARIABLE, raising=False)
+    code, _, err = run(capsys, "examples")
+    assert code == 1
+    assert_one_error_line(err, "RuntimeError", "something nobody expected", "bug")
+    monkeypatch.setenv(cli.DEBUG_VARIABLE, "1")
+    with pytest.raises(RuntimeError):
+        main(["examples"])
+
+
+def test_train_refuses_an_unsavable_target_before_training(capsys, tmp_path, monkeypatch):
+    project = tmp_path / "p.annproj"
+    assert run(capsys, "new", "--example", "xor", "-o", project)[0] == 0
+    monkeypatch.setattr(workflow, "train_project", lambda *a, **k: pytest.fail("trained"))
+    code, _, err = run(capsys, "train", project, "-q", "-o", tmp_path / "no" / "p.annproj")
+    assert code == 1
+    assert_one_error_line(err, "folder", "does not exist")
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)  # a read-only folder
+    code, _, err = run(capsys, "train", project, "-q")
+    assert code == 1
+    assert_one_error_line(err, "not writable", "-o OUT.annproj")

@@ -208,6 +208,10 @@ BAD_FILES = {
     "long line": ("a,b,y\n1,2,0\n3,4,1\n5,6,0,9\n", 4, "y", "extra field"),
     "missing target": ("a,b,y\n1,2,0\n3,4,\n", 3, "y", "empty"),
     "after blank line": ("a,b,y\n1,2,0\n\n3,x,1\n5,6,1\n", 4, "b", "not a number"),
+    # finite in float64 but infinity once cast to the float32 that networks train in
+    "beyond float32": ("a,b,y\n1,2,0\n3,1e300,1\n5,6,0\n", 3, "b", "too large"),
+    "target beyond float32": ("a,b,y\n1,2,0.5\n3,4,-4e38\n5,6,0.25\n", 3, "y",
+                              "too large"),
 }
 
 
@@ -229,6 +233,29 @@ def test_drop_bad_rows_reports_how_many(tmp_path, case):
     assert ds.source["dropped_rows"] == 1 and ds.source["dropped_lines"] == [line]
     good_lines = sum(1 for row in text.splitlines()[1:] if row) - 1
     assert len(ds) == good_lines and np.isfinite(ds.X).all()
+
+
+@pytest.mark.parametrize("engine", ["pandas", "numpy"])
+def test_numbers_beyond_float32_are_refused_by_every_reader(tmp_path, engine):
+    """1e300 parses as a float64, then would become inf in the float32 data set."""
+    path = write(tmp_path, "a,b,y\n1,2,0\n3,1e300,1\n5,6,0\n")
+    with pytest.raises(DataError, match="^line 3, column 'b': '1e300' is too large"):
+        read_csv(path, target="y", engine=engine)
+    with pytest.raises(DataError, match="^line 3, column 'b': '1e300' is too large"):
+        read_features(path, ["a", "b"], categories={}, engine=engine)
+    ok = write(tmp_path, "a,b,y\n1,2,0\n3,3e38,1\n5,6,0\n", "ok.csv")
+    assert np.isfinite(read_csv(ok, target="y", engine=engine).X).all()
+
+
+@pytest.mark.parametrize("arrays, where", [
+    ({"X": np.array([[1.0, 2.0], [1e300, 3.0]]), "y": np.array([0, 1])}, "sample 1 of X"),
+    ({"X": np.ones((3, 2)), "y": np.array([0.5, 1e300, 0.25])}, "target of sample 1"),
+])
+def test_npz_values_beyond_float32_are_refused(tmp_path, arrays, where):
+    path = tmp_path / "big.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(DataError, match=f"{where}.*too large for float32"):
+        read_npy(path)
 
 
 def test_first_problem_in_the_file_is_reported_and_drops_are_in_order(tmp_path):

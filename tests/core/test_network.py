@@ -119,8 +119,22 @@ def test_forward_capture_and_predict_batches():
     y2 = net.forward(X)
     y2[:] = 0  # the caller owns what it gets back
     assert np.array_equal(net.forward(X), y)
-    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 4\), got shape \(2, 5\)"):
         net.predict(np.zeros((2, 5)))
+
+
+@pytest.mark.parametrize("bad, pattern", [
+    (np.float32(1.0), r"\(n_samples, 4\), got shape \(\)"),      # a scalar: no len()
+    (np.zeros(4), r"got shape \(4,\); for a single sample use X.reshape\(1, 4\)"),
+    (np.zeros((3, 2, 2)), r"\(n_samples, 4\), got shape \(3, 2, 2\)"),
+    (np.array([["a", "b", "c", "d"]]), "must hold numbers"),
+])
+def test_wrong_input_is_a_clear_value_error_naming_the_expected_shape(bad, pattern):
+    net = Network.from_spec(MLP)
+    for call in (net.predict, net.forward,
+                 lambda X: net.loss_and_gradients(X, np.zeros((1, 3)), "mse")):
+        with pytest.raises(ValueError, match=pattern):
+            call(bad)
 
 
 def test_summary_rows():
@@ -335,3 +349,10 @@ def test_predict_from_another_thread_does_not_disturb_training():
         stop.set()
         thread.join()
         sys.setswitchinterval(interval)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", True])
+def test_bad_seed_is_a_clear_value_error(seed):
+    with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
+        Network.from_spec(MLP, seed=seed)
+    assert Network.from_spec(MLP, seed=np.int64(3)).seed == 3

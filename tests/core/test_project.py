@@ -473,6 +473,31 @@ def test_invalid_design_still_opens(tmp_path):
         build_network(loaded)
 
 
+def test_invalid_design_error_is_one_line_with_the_fix_and_no_repeated_ids():
+    """train/evaluate on a hand-edited file: each problem once, with its hint."""
+    project = trained_project()
+    project.weights = None
+    project.spec = json.loads(json.dumps(SPEC))
+    project.spec["nodes"][1]["activation"] = "relu6"
+    with pytest.raises(ProjectError) as info:
+        build_network(project)
+    message = str(info.value)
+    assert "\n" not in message and "h1: h1:" not in message
+    assert "activation 'relu6' is not known" in message and "Did you mean 'relu'?" in message
+    project.spec["nodes"][1]["activation"] = "tanh"
+    project.spec["edges"].append(["out", "h1"])  # a cycle
+    with pytest.raises(ProjectError, match="form a loop. Networks must flow one way"):
+        build_network(project)
+
+
+@pytest.mark.parametrize("seed", [-1, "x", 2.5])
+def test_bad_training_seed_is_a_project_error(seed):
+    project = trained_project()
+    project.training["seed"] = seed
+    with pytest.raises(ProjectError, match="training seed .* whole number >= 0"):
+        build_network(project)
+
+
 def test_weights_that_do_not_fit_the_design(tmp_path):
     project = trained_project()
     project.weights["h1"]["kernel"] = np.zeros((3, 8), np.float32)

@@ -102,6 +102,23 @@ def test_sine_regression_and_metrics():
     assert history["r2"][-1] > 0.95 and "mae" in history
 
 
+def test_epoch_r2_and_mae_are_exact_over_batches():
+    """Streaming R^2 over many batches equals scikit-learn's on the whole epoch, also for
+    targets far from zero (where sum-of-squares formulas lose their digits)."""
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    from core.training import MetricAccumulator
+    rng = np.random.default_rng(0)
+    t = 1e6 + rng.standard_normal((1000, 2))
+    p = t + 0.3 * rng.standard_normal((1000, 2))
+    acc = MetricAccumulator("regression", "mse")
+    for s in range(0, 1000, 64):
+        acc.add(0.0, p[s:s + 64], t[s:s + 64], len(t[s:s + 64]))
+    _, metrics = acc.result()
+    assert metrics["r2"] == pytest.approx(r2_score(t, p), rel=1e-9)
+    assert metrics["mae"] == pytest.approx(mean_absolute_error(t, p), rel=1e-12)
+
+
 # ---- reproducibility and data handling ------------------------------------------------
 
 def train_twice(seed: int, dtype: str = "float32"):
@@ -236,6 +253,17 @@ def wait_for(cond, timeout: float = 5.0) -> None:
         time.sleep(0.005)
 
 
+def settled_step(trainer: Trainer) -> int:
+    """The step count once it has not moved for 0.1 s."""
+    last = trainer.global_step
+    for _ in range(100):
+        time.sleep(0.1)
+        if trainer.global_step == last:
+            return last
+        last = trainer.global_step
+    raise AssertionError("training did not pause")
+
+
 def test_stop_from_another_thread():
     X, Y = sine(256)
     trainer = Trainer(mlp(1, [16], 1), "mse", batch_size=8)
@@ -256,8 +284,7 @@ def test_pause_and_resume_from_another_thread():
     thread, out = run_in_thread(trainer, X, Y, epochs=100000)
     wait_for(lambda: trainer.global_step >= 3)
     trainer.pause()
-    time.sleep(0.05)  # the batch under way may finish
-    paused_at = trainer.global_step
+    paused_at = settled_step(trainer)  # the batch under way may still finish
     time.sleep(0.2)
     assert trainer.global_step == paused_at and trainer.paused
     trainer.resume()

@@ -14,6 +14,7 @@ from core.spec import (
     SpecError,
     output_shapes,
     param_counts,
+    problem_text,
     validate,
 )
 
@@ -139,6 +140,22 @@ def test_out_of_range_values(node, param):
     problems = [p for p in validate(s) if p.code in ("out_of_range", "bad_value")]
     assert len(problems) == 1 and problems[0].node_ids == ("x",)
     assert param in problems[0].message and problems[0].hint
+
+
+def test_a_huge_value_is_shown_short_not_in_300_digits():
+    s = spec([IN, {"id": "d", "type": "Dense", "units": 1e300}], [["in", "d"]])
+    (problem,) = only(validate(s), "out_of_range")
+    assert problem.message == "d: units = 1e+300 is too large."
+
+
+def test_problem_text_names_each_node_once_and_keeps_the_hint():
+    s = spec([IN, {"id": "d", "type": "Dense", "units": 3, "activation": "relu6"}],
+             [["in", "d"]])
+    (problem,) = validate(s)
+    assert problem_text(problem).startswith("d: activation 'relu6' is not known. Did you")
+    s = spec([IN, {"id": "d", "type": "Dense", "units": 3}], [["in", "d"], ["d", "d"]])
+    texts = [problem_text(p) for p in validate(s) if p.code == "cycle"]
+    assert texts and texts[0].startswith("The connections between d form a loop.")
 
 
 def test_unknown_names_suggest_the_closest():

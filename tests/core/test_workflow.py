@@ -8,8 +8,14 @@ import pytest
 from core import workflow
 from core.data import DataError, Dataset, load_builtin, split
 from core.examples import load_example
-from core.project import Project
-from core.starter import hidden_sizes, layered_layout, output_head, starter_spec
+from core.project import Project, ProjectError
+from core.starter import (
+    hidden_sizes,
+    layered_layout,
+    output_head,
+    starter_notes,
+    starter_spec,
+)
 
 
 def test_prepare_data_fits_the_scaler_on_the_training_split_only():
@@ -59,6 +65,31 @@ def test_make_trainer_uses_settings_overrides_and_restores_optimizer_state():
     assert trainer.optimizer.iterations == iterations
     np.testing.assert_allclose(trainer.optimizer.state_dict()["m"],
                                project.optimizer_state["m"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("changes, pattern", [
+    ({"optimizer": {"type": "adamm", "lr": 0.01}}, "did you mean 'adam'"),
+    ({"optimizer": ["adam"]}, "optimizer setting"),
+    ({"loss": "mse2"}, "unknown loss 'mse2'"),
+    ({"batch_size": -3}, "batch_size must be a whole number"),
+    ({"batch_size": "x"}, "batch_size must be a whole number"),
+    ({"optimizer": {"type": "adam", "lr": -1}}, "'lr' = -1.0 is out of range"),
+    ({"epochs": -3}, "epochs must be a whole number >= 0"),
+])
+def test_bad_training_settings_are_one_project_error_not_a_traceback(changes, pattern):
+    """A hand-edited file with nonsense settings: the CLI shows ProjectError in one line."""
+    project = load_example("iris")
+    project.training.update(changes)
+    with pytest.raises(ProjectError, match=pattern) as info:
+        workflow.train_project(project, epochs=None if "epochs" in changes else 1)
+    assert "Training panel" in str(info.value) and project.weights is None
+
+
+def test_whole_number_floats_in_settings_still_work():
+    project = load_example("iris")
+    project.training.update(batch_size=16.0, seed=0.0)
+    outcome = workflow.train_project(project, epochs=1.0)
+    assert outcome.epochs_run == 1 and outcome.trainer.batch_size == 16
 
 
 def test_train_project_appends_history_and_stores_results():
@@ -152,3 +183,19 @@ def test_output_head_and_layout():
     layout = layered_layout(spec)
     assert layout["a"][0] < layout["b"][0] < layout["c"][0]   # longest path decides
     assert layout["b"][0] == layout["d"][0] and layout["b"][1] != layout["d"][1]
+
+
+def test_starter_notes_warn_about_a_regression_target_far_from_zero():
+    """House prices as the target: without a note the run ends with R^2 < 0 unexplained."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2)).astype(np.float32)
+    prices = Dataset(X=X, y=(150_000 + 40_000 * X[:, :1]).astype(np.float32),
+                     task="regression", feature_names=["a", "b"], target_names=["price"])
+    (note,) = starter_notes(prices)
+    assert "'price' has mean 1.49e+05" in note and "divide by 100,000" in note
+    small = Dataset(X=X, y=X[:, :1] * 3, task="regression", feature_names=["a", "b"],
+                    target_names=["y"])
+    assert starter_notes(small) == []
+    classes = Dataset(X=X, y=np.arange(50) % 2, task="classification",
+                      feature_names=["a", "b"], class_names=["n", "p"])
+    assert starter_notes(classes) == []
