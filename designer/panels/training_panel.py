@@ -285,8 +285,7 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ display
     def _state_changed(self, state: str) -> None:
         running = state in ("running", "paused")
-        self.train_button.setEnabled(state != "running")
-        self.train_button.setText("Resume" if state == "paused" else "Train")
+        self.train_button.setEnabled(state == "idle")
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.stop_button.setEnabled(running)

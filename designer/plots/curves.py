@@ -230,7 +230,9 @@ class CurvesView(LiveView):
         metric = np.concatenate([curves.column(self._metric),
                                  curves.column("val_" + self._metric)])
         metric = metric[np.isfinite(metric)]
-        if len(metric):
+        if len(metric) and self._metric == "accuracy":  # a share: always 0 to 1
+            self.metric_keeper.fit(x_max, 0.0, 0.9)
+        elif len(metric):
             self.metric_keeper.fit(x_max, float(metric.min()), float(metric.max()))
 
     def _set_log(self, on: bool) -> None:

@@ -64,7 +64,7 @@ class ImagesView(LiveView):
         super().__init__(parent)
         self.canvas = make_canvas()
         self.samples_plot = add_plot(self.canvas, 0, 0, "Samples: guess (green right, red wrong)")
-        self.filters_plot = add_plot(self.canvas, 0, 1, "First layer weights as images")
+        self.filters_plot = add_plot(self.canvas, 1, 0, "First layer weights as images")
         for item in (self.samples_plot, self.filters_plot):
             item.showGrid(x=False, y=False)
             item.invertY(True)

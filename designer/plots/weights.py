@@ -74,6 +74,7 @@ class WeightsView(LiveView):
         self.norm_plot = add_plot(self.canvas, 2, 0, "Gradient norm per layer", "|grad|",
                                   "step", colspan=2)
         self.norm_plot.getAxis("left").setLogMode(False, True)
+        self.norm_plot.getAxis("left").setStyle(maxTextLevel=0)  # decades only
         self.norm_keeper = RangeKeeper(self.norm_plot, y_floor=None, log_y=True)
         self.weight_keeper = RangeKeeper(self.weight_hist)
         self.grad_keeper = RangeKeeper(self.grad_hist)

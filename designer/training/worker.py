@@ -103,6 +103,8 @@ class TrainingWorker(QObject):
         self._paused = job.start_paused
         self._allowance: tuple[str, int] | None = job.start_allowance
         self._stop = False
+        self._event: Any = None
+        self._control = self._paused or self._allowance is not None  # gate needed?
         self.reason = "stopped"
         self.waiting = False  # True while blocked at a pause (tests and the UI read it)
         self._seq = 0
@@ -132,6 +134,7 @@ class TrainingWorker(QObject):
         """Cooperative stop: the run returns at the next batch, paused or not."""
         with self._cond:
             self._stop = True
+            self._control = True
             self._cond.notify_all()
         self.job.trainer.request_stop()
 
@@ -140,12 +143,14 @@ class TrainingWorker(QObject):
         with self._cond:
             self._paused = True
             self._allowance = None
+            self._control = True
 
     def resume(self) -> None:
         """Continue without limit."""
         with self._cond:
             self._paused = False
             self._allowance = None
+            self._control = self._stop
             self._cond.notify_all()
 
     def step_batches(self, n: int = 1) -> None:
@@ -153,6 +158,7 @@ class TrainingWorker(QObject):
         with self._cond:
             self._paused = False
             self._allowance = ("batch", max(1, int(n)))
+            self._control = True
             self._cond.notify_all()
 
     def step_epoch(self) -> None:
@@ -160,6 +166,7 @@ class TrainingWorker(QObject):
         with self._cond:
             self._paused = False
             self._allowance = ("epoch", 1)
+            self._control = True
             self._cond.notify_all()
 
     def set_learning_rate(self, lr: float) -> None:
@@ -199,16 +206,7 @@ class TrainingWorker(QObject):
             kwargs["validation_data"] = job.validation
         reason = "completed"
         try:
-            for event in job.trainer.run(job.X, job.Y, **kwargs):
-                kind = event.kind
-                if kind == "batch":
-                    self._on_batch(event)
-                    self._gate("batch")
-                elif kind == "epoch":
-                    self._on_epoch(event)
-                    self._gate("epoch")
-                elif kind == "end":
-                    reason = event.stop_reason or "completed"
+            reason = self._drive(job.trainer.run(job.X, job.Y, **kwargs))
         except TrainingDiverged as exc:
             self.failed.emit(str(exc))
             return "diverged"
@@ -218,26 +216,50 @@ class TrainingWorker(QObject):
             reason = "stopped"
         return reason
 
+    def _drive(self, events: Any) -> str:
+        """The hot loop: per batch only two appends, a clock read and two flag checks."""
+        pend_x, pend_y = self._pending_x, self._pending_y
+        may_run, clock = self._may_run, time.perf_counter
+        reason = "completed"
+        for event in events:
+            kind = event.kind
+            if kind == "batch":
+                pend_x.append(event.step)
+                pend_y.append(event.loss)
+                self._event = event
+                if clock() - self._t_light >= LIGHT_INTERVAL_S:
+                    self._flush(clock())
+                if self._control:
+                    self._gate("batch")
+                if not may_run.is_set():  # the UI is redrawing: let it have the GIL
+                    may_run.wait(UI_TURN_MAX_S)
+            elif kind == "epoch":
+                self._on_epoch(event)
+                if self._control:
+                    self._gate("epoch")
+            elif kind == "end":
+                reason = event.stop_reason or "completed"
+        return reason
+
     def _failure(self, exc: Exception) -> str:
         self.failed.emit(f"Training stopped with an error: {exc}. Check the network "
                          "(Problems list) and the data, then train again.")
         return "error"
 
-    def _on_batch(self, event: Any) -> None:
-        self.epoch = self.job.epoch_offset + int(event.epoch) - 1
+    def _sync(self) -> None:
+        """Counters from the newest batch event (done at flushes, not per batch)."""
+        event = self._event
+        if event is None:
+            return
+        # epochs completed: the epoch event may already have counted this one
+        self.epoch = max(self.epoch, self.job.epoch_offset + int(event.epoch) - 1)
         self.step = self.job.step_offset + int(event.step)
         self.samples_seen = int(event.samples_seen)
         self.loss = float(event.loss)
         self.lr = float(event.lr)
-        self._pending_x.append(self.step)
-        self._pending_y.append(self.loss)
-        now = time.perf_counter()
-        if now - self._t_light >= LIGHT_INTERVAL_S:
-            self._flush(now)
-        if not self._may_run.is_set():  # the UI is redrawing: let it have the GIL
-            self._may_run.wait(UI_TURN_MAX_S)
 
     def _on_epoch(self, event: Any) -> None:
+        self._sync()
         self.epoch = self.job.epoch_offset + int(event.epoch)
         record: dict[str, float] = {"epoch": float(self.epoch), "step": float(self.step)}
         for key, value in (("loss", event.loss), ("val_loss", event.val_loss),
@@ -293,9 +315,12 @@ class TrainingWorker(QObject):
         """Push the pending losses and a fresh snapshot; recompute the grid when it is
         due (at most ~10/s and ~5 % of the time) or ``force``d (pause, end of run)."""
         self._t_light = now
+        self._sync()
         if self._pending_x:
-            self.buffer.add_steps(self._pending_x, self._pending_y)
-            self._pending_x, self._pending_y = [], []
+            steps = np.asarray(self._pending_x, dtype=np.float64) + self.job.step_offset
+            self.buffer.add_steps(steps, np.asarray(self._pending_y, dtype=np.float64))
+            self._pending_x.clear()
+            self._pending_y.clear()
         net = self.job.net
         if force or now - self._t_heavy >= self._heavy_interval:
             self._update_heavy()

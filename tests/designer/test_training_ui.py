@@ -69,8 +69,10 @@ def wait_idle(qtbot, ui) -> None:
 
 
 def wait_paused(qtbot, ui) -> None:
-    qtbot.waitUntil(lambda: ui.controller.worker is not None and ui.controller.worker.waiting,
-                    timeout=WAIT_MS)
+    """The worker waits at a batch boundary and the panel knows it (buttons enabled)."""
+    qtbot.waitUntil(lambda: ui.controller.worker is not None and ui.controller.worker.waiting
+                    and ui.controller.state == "paused"
+                    and ui.training_panel.step_button.isEnabled(), timeout=WAIT_MS)
 
 
 def use_example(window, name: str) -> None:
@@ -135,6 +137,20 @@ def test_default_example_trains_curves_fill_and_loss_falls(qtbot, window):
     maps = window.document.neuron_maps
     assert maps["hidden1"].shape == (8, 100, 100)
     assert "100 / 100" in ui.training_panel.epoch_label.text()
+
+
+def test_boundary_grid_matches_the_network_at_the_data_points(qtbot, window):
+    ui = ui_of(window)
+    ui.controller.train(epochs=20)
+    wait_idle(qtbot, ui)
+    data, snapshot = ui.controller.data, ui.controller.buffer.latest()
+    x0, x1, y0, y1 = data.extent()
+    points = data.raw_train.X[:50]
+    cols = np.rint((points[:, 0] - x0) / (x1 - x0) * 99).astype(int)
+    rows = np.rint((points[:, 1] - y0) / (y1 - y0) * 99).astype(int)
+    at_cells = np.column_stack([x0 + cols * (x1 - x0) / 99, y0 + rows * (y1 - y0) / 99])
+    expected = ui.controller.net.predict(data.to_inputs(at_cells))[:, 0]
+    assert np.allclose(snapshot.grid[rows, cols, 0], expected, atol=1e-5)
 
 
 def test_train_again_continues_from_the_current_weights(qtbot, window):
