@@ -11,9 +11,9 @@ Prints one JSON object:
 - ``memory``: peak RSS of one MLP epoch on 60,000 samples, measured in a fresh
   subprocess with ``resource.getrusage``, next to the data size and the parameter size.
 
-Every figure is the best of ``--repeats`` one-epoch runs after a warm-up, the systems
-taking turns round by round: the fairest reading on a shared machine.  The median is
-reported too, with the load average before and after.
+Every figure is the best of 2 x ``--repeats`` one-epoch runs, each system warmed up
+before its runs (see :func:`compare`): the fairest reading on a shared machine.  The
+median is reported too, with the load average before and after.
 
     .venv/bin/python benchmarks/train_throughput.py [--n 20000] [--repeats 3]
 
@@ -105,26 +105,29 @@ def cnn_spec() -> dict:
 # ---------------------------------------------------------------------------- timing
 
 
-def interleaved(runners: dict, n: int, repeats: int) -> dict:
-    """samples/s of each runner (one epoch of ``n`` samples), after one warm-up each.
+def compare(runners: dict, n: int, repeats: int, passes: int = 2) -> dict:
+    """samples/s of each runner (one epoch of ``n`` samples): best and median epoch.
 
-    The systems take turns, round after round, so that a burst of load from other
-    processes hits them alike; each gets its best and its median round.
+    Each system gets a warm-up epoch and then ``repeats`` timed epochs in a row, so that
+    the threads another library leaves spinning after its last call have gone to sleep;
+    the whole sequence is done ``passes`` times so that a burst of load from other
+    processes does not fall on one system only.
     """
     rates: dict[str, list[float]] = {}
     out: dict[str, dict] = {}
     for name, make in runners.items():
         try:
             runners[name] = make()
-            runners[name]()
             rates[name] = []
         except Exception as exc:  # a missing peer is reported, not fatal
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
-    for _ in range(repeats):
+    for _ in range(passes):
         for name in rates:
-            t0 = time.perf_counter()
-            runners[name]()
-            rates[name].append(n / (time.perf_counter() - t0))
+            runners[name]()  # warm-up
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                runners[name]()
+                rates[name].append(n / (time.perf_counter() - t0))
     for name, r in rates.items():
         out[name] = {"samples_per_s": round(max(r)), "median_samples_per_s":
                      round(statistics.median(r))}
@@ -333,7 +336,7 @@ def main() -> None:
 
     X, y = synthetic(args.n, (D,))
     Y = one_hot(y)
-    mlp = {"samples": args.n, **interleaved(
+    mlp = {"samples": args.n, **compare(
         {"ours": lambda: ours(mlp_spec(), X, Y, MLP_BATCH),
          "torch_cpu": lambda: torch_mlp(X, y),
          "sklearn_mlp": lambda: sklearn_mlp(X, y)}, args.n, args.repeats)}
@@ -345,7 +348,7 @@ def main() -> None:
 
     Xc, yc = synthetic(args.cnn_n, (28, 28, 1), seed=1)
     Yc = one_hot(yc)
-    cnn = {"samples": args.cnn_n, **interleaved(
+    cnn = {"samples": args.cnn_n, **compare(
         {"ours": lambda: ours(cnn_spec(), Xc, Yc, CNN_BATCH),
          "torch_cpu": lambda: torch_cnn(Xc, yc)}, args.cnn_n, args.repeats)}
     cnn["ours_breakdown_per_step"] = ours_breakdown(cnn_spec(), Xc, Yc, CNN_BATCH, 20)

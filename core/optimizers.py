@@ -14,10 +14,11 @@ adam       ``m += (1 - b1)(g - m)``; ``v += (1 - b2)(g^2 - v)``;
 adamw      adam, and first ``w -= lr * weight_decay * w`` on the decaying parameters
 =========  ============================================================================
 
-An update is computed as a step ``d`` in the scratch array (:meth:`Optimizer.compute_step`)
-and then applied as ``w -= d`` (:meth:`Optimizer.apply_step`).  The trainer uses the two
-halves to look at the step before it touches the weights, which is how it keeps the last
-good weights on divergence without copying them every batch.
+:meth:`Optimizer.update` does a whole step, optionally copying the weights it changes
+into a ``backup`` array on the way (the trainer's last good weights).  The same step in
+two halves, :meth:`Optimizer.compute_step` (the step ``d`` in the scratch array) and
+:meth:`Optimizer.apply_step` (``w -= d``), lets the trainer look at ``d`` first when
+:meth:`Optimizer.step_bound` cannot rule out an overflow from the gradient's norm.
 """
 
 from __future__ import annotations

@@ -82,8 +82,8 @@ class LiveRefresher(QObject):
             drawn = self._refresh_views(final)
             self._push_to_document(self.buffer.latest(), final)
         finally:
-            # A zero timer runs after the paint events this tick queued, so the worker
-            # waits until the window is drawn (and at most UI_TURN_MAX_S in any case).
+            # A zero timer fires after the events already queued, so the paint events
+            # this tick caused run while the worker waits (at most UI_TURN_MAX_S).
             QTimer.singleShot(0, self.buffer.may_run.set)
         if drawn:
             self.refresh_count += 1
@@ -104,6 +104,7 @@ class LiveRefresher(QObject):
         return drawn
 
     def _push_to_document(self, snapshot: Any, final: bool) -> None:
+        """Live weights and neuron maps to the document for the canvas (~10 Hz)."""
         if self.document is None or snapshot is None or snapshot.params is None:
             return
         now = time.perf_counter()

@@ -1,10 +1,11 @@
 """The training worker: a QObject moved to a QThread that drives ``core.Trainer.run``.
 
 It never touches a widget. After each batch it only appends the loss to a local list;
-every ~33 ms it copies the counters, the flat weight and gradient buffers and the loss
+every 25 ms it copies the counters, the flat weight and gradient buffers and the loss
 run into the :class:`SnapshotBuffer`, and every ~100 ms or more (adapted so that it
-costs at most ~5% of the time) it evaluates the network over the 2-D view grid. At most
-~10 merged ``progress`` signals a second reach the UI thread.
+costs at most ~5% of the time) it evaluates the network over the 2-D view grid (output
+and hidden neurons' maps). At most ~10 merged ``progress`` signals a second reach the
+UI thread. While the UI redraws (``buffer.may_run`` cleared) it waits between batches.
 
 Pause, step and step-epoch are done here by not pulling the next event from the
 trainer's generator, which is exact (the generator is suspended between batches); stop
@@ -17,7 +18,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +186,8 @@ class TrainingWorker(QObject):
         """Drive the trainer to the end; always emits ``finished`` with a stop reason."""
         reason = "stopped"
         try:
-            reason = self._loop()
+            with single_threaded_blas():
+                reason = self._loop()
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             reason = self._failure(exc)
         finally:
@@ -380,6 +383,20 @@ class TrainingWorker(QObject):
                             "loss": self.loss, "lr": self.lr, "samples_per_s": rate,
                             "time_left_s": max(0.0, left) if state != "finished" else 0.0,
                             "samples_seen": self.samples_seen})
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """One BLAS thread while training: the worker already keeps one core busy, and an
+    idle BLAS helper thread spin-waits on the other core, where the UI thread runs.
+    The networks drawn here are small; a second BLAS thread gains them nothing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _forward_capture(net: Any, X: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
