@@ -52,8 +52,15 @@ def _positive(config: Mapping[str, Any], key: str, allow_zero: bool = False) -> 
 
 def normalize_schedule(config: Mapping[str, Any] | None) -> dict[str, Any]:
     """The schedule config with defaults filled in and values checked (ValueError)."""
+    if config is not None and not isinstance(config, Mapping):
+        raise ValueError("schedule must be a dict such as {'type': 'step', 'step_size': 10} "
+                         f"or None for a constant learning rate, got {config!r}")
     config = dict(config or {"type": "constant"})
-    kind = str(config.pop("type", "constant")).lower()
+    kind = config.pop("type", "constant")
+    if not isinstance(kind, str):
+        raise ValueError(f"schedule 'type' must be one of {', '.join(SCHEDULE_DEFAULTS)}, "
+                         f"got {kind!r}")
+    kind = kind.lower()
     if kind not in SCHEDULE_DEFAULTS:
         near = difflib.get_close_matches(kind, SCHEDULE_DEFAULTS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -78,9 +85,10 @@ def normalize_schedule(config: Mapping[str, Any] | None) -> dict[str, Any]:
             full[key] = _positive(full, key, allow_zero=True)
     if "alpha" in full and full["alpha"] > 1:
         raise ValueError("cosine schedule 'alpha' is the final fraction of the learning "
-                         "rate and must lie in [0, 1]")
-    if "staircase" in full:
-        full["staircase"] = bool(full["staircase"])
+                         f"rate and must lie in [0, 1], got {full['alpha']}")
+    if "staircase" in full and not isinstance(full["staircase"], bool):  # not bool("no")
+        raise ValueError("schedule setting 'staircase' must be true or false, got "
+                         f"{full['staircase']!r}")
     return full
 
 

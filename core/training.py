@@ -16,7 +16,9 @@ Memory.  The data is never copied as a whole: each epoch draws a permutation of 
 indices from the trainer's own seeded generator and gathers one batch at a time into a
 preallocated buffer (``np.take(..., out=)``).  A validation split is a second index array.
 
-Divergence.  Before touching the weights a step checks that the loss and the gradients
+Divergence.  Two kinds are caught, and both raise :class:`TrainingDiverged`.
+
+*Not finite.*  Before touching the weights a step checks that the loss and the gradients
 are finite (a scalar test and one BLAS dot over the flat buffer; the dot also gives the
 norm for clipping), and the optimizer's step when it cannot bound it from the gradient
 norm (adaptive optimizers always can).  An accepted step is then finite and far too small
@@ -24,10 +26,31 @@ to overflow a finite weight, so the weights themselves never need a scan.  Weigh
 loss is not finite are not good weights, though: so every update copies the weights it
 changes into a preallocated buffer on the way (Adam does it block by block while they are
 in cache), and :class:`TrainingDiverged` puts back the weights from before the last
-update, the last ones whose loss and gradients were both finite.
+update, the last ones whose loss and gradients were both finite (BatchNormalization's
+moving statistics, which live outside the flat buffer, go back with them).
+
+*Blow-up.*  A too-large learning rate often never produces a NaN: the loss swings
+around 1e12, or the network ends up confidently wrong at chance accuracy.  So a
+:class:`_LossGuard` follows an exponential moving average of the batch losses (about the
+last ten batches) and, after ``WARMUP_STEPS`` batches of a run, declares divergence when
+
+- the smoothed loss exceeds ``divergence_factor`` (default 1e4) times the lowest smoothed
+  loss of the run (never compared with less than 1/1000 of the first batch's loss, so a
+  fit that reaches a loss of exactly 0 cannot trip it on float noise), or
+- for classification, the smoothed loss exceeds ``CHANCE_RISE`` (4) times the loss of
+  guessing (ln 2 per sigmoid unit, ln k for k softmax classes) or of the first batch,
+  whichever is larger: training made the network confidently wrong, as plain SGD with
+  lr 10 does on the spiral.
+
+The weights then put back are those at the best smoothed loss of the run, kept in a
+preallocated buffer that is refreshed at a new best at most every ``CHECKPOINT_EVERY``
+steps (sooner when the loss has halved since), so it costs one copy per ~50 batches.
+``divergence_factor=None`` turns the blow-up check off (NaN and inf are always caught).
 
 Threads.  ``request_stop()``, ``pause()``, ``resume()`` and ``set_learning_rate()`` may be
-called from any thread; ``run()`` looks at them before every batch.
+called from any thread; ``run()``, ``step()`` and ``step_epoch()`` look at them before
+every batch: they wait while paused, and a stop request makes them end with an "end"
+event whose ``stop_reason`` is "stopped" (the request is then cleared).
 """
 
 from __future__ import annotations
@@ -46,6 +69,7 @@ import numpy as np
 from core.losses import get_loss
 from core.optimizers import Optimizer, make_optimizer, merge_slices
 from core.schedules import Schedule, make_schedule
+from core.spec import SpecError, validate
 
 Array = np.ndarray
 CLASSIFICATION_LOSSES = frozenset(
@@ -54,13 +78,21 @@ STOP_REASONS = ("completed", "stopped", "early_stopping", "diverged")
 EVAL_BATCH = 1024
 STEP_LIMIT = 1e18  # steps bounded below this cannot overflow a finite float32 weight
 _EMPTY: Mapping[str, float] = MappingProxyType({})
+SMOOTHING = 0.9        # weight of the past in the smoothed loss: about the last 10 batches
+WARMUP_STEPS = 5       # batches of a run before the blow-up check gives a verdict
+CHECKPOINT_EVERY = 50  # steps between copies of the best weights (unless the loss halved)
+CHANCE_RISE = 4.0      # classification: smoothed loss this many times guessing's -> diverged
+START_FLOOR = 1e-3     # the best loss is never taken below this fraction of the first one
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss, gradients or update stopped being finite numbers.
+    """The loss, gradients or update stopped being finite numbers, or the loss blew up.
 
-    The network gets back the weights from before the last update, the last ones whose
-    loss and gradients were finite.  ``lr`` is the learning rate of the failing step and
+    When something became NaN or infinite the network gets back the weights from before
+    the last update, the last ones whose loss and gradients were finite; when the
+    smoothed loss blew up (see the module docstring) it gets back the weights at the
+    best smoothed loss of the run.  Moving statistics of BatchNormalization go back with
+    them, and the optimizer's state is reset.  ``lr`` is the learning rate of the failing step and
     ``suggested_lr`` a ten times smaller one to try.
     """
 
@@ -122,24 +154,41 @@ class EarlyStopping:
             return config
         if config is True:
             return cls()
-        if isinstance(config, int):
-            return cls(patience=config)
+        if isinstance(config, (int, np.integer)):
+            return cls(patience=_check_int("early_stopping (the patience)", config, 0))
         if isinstance(config, Mapping):
-            unknown = set(config) - set(cls.__dataclass_fields__)
+            unknown = [k for k in config if k not in cls.__dataclass_fields__]
             if unknown:
-                raise ValueError(f"early stopping has no setting {sorted(unknown)[0]!r}; its "
+                raise ValueError(f"early_stopping has no setting {unknown[0]!r}; its "
                                  f"settings are {', '.join(cls.__dataclass_fields__)}")
-            es = cls(**config)
-            if es.patience < 0 or es.mode not in ("auto", "min", "max"):
-                raise ValueError("early stopping needs patience >= 0 and mode 'auto', "
-                                 "'min' or 'max'")
-            return es
-        raise ValueError(f"early_stopping must be a dict, an int or a bool, got {config!r}")
+            return cls(**_checked_early_stopping(config))
+        raise ValueError(f"early_stopping must be a dict, an int (the patience) or a bool, "
+                         f"got {config!r}")
 
     def maximize(self, monitor: str) -> bool:
         if self.mode != "auto":
             return self.mode == "max"
         return monitor.endswith("accuracy") or monitor.endswith("r2")
+
+
+def _checked_early_stopping(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The early-stopping settings with their types and ranges checked (ValueError)."""
+    out = dict(config)
+    if "monitor" in out and (not isinstance(out["monitor"], str) or not out["monitor"]):
+        raise ValueError("early_stopping['monitor'] must be the name of a reported value "
+                         f"such as 'val_loss' or 'val_accuracy', got {out['monitor']!r}")
+    if "patience" in out:
+        out["patience"] = _check_int("early_stopping['patience']", out["patience"], 0)
+    if "min_delta" in out:
+        out["min_delta"] = _check_float("early_stopping['min_delta']", out["min_delta"])
+    if "restore_best_weights" in out and not isinstance(out["restore_best_weights"],
+                                                        (bool, np.bool_)):
+        raise ValueError("early_stopping['restore_best_weights'] must be true or false, "
+                         f"got {out['restore_best_weights']!r}")
+    if "mode" in out and out["mode"] not in ("auto", "min", "max"):
+        raise ValueError("early_stopping['mode'] must be 'auto', 'min' or 'max', got "
+                         f"{out['mode']!r}")
+    return out
 
 
 class Callback:
@@ -287,6 +336,71 @@ class _StopState:
     best_epoch: int = 0
 
 
+class _LossGuard:
+    """Watches the smoothed batch loss for a blow-up that stays finite (module docstring).
+
+    Per batch it does a few float operations and no allocation.  ``checkpoint_due`` is
+    set when the trainer should copy the current weights as the run's best.
+    """
+
+    def __init__(self, factor: float | None, chance: float | None) -> None:
+        self.factor, self.chance = factor, chance
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the run: the next batch is the first one again."""
+        self.n = 0
+        self.avg = 0.0       # biased moving average of the losses ...
+        self.weight = 0.0    # ... and its total weight: smoothed = avg / weight
+        self.floor = 0.0     # START_FLOOR times the first loss
+        self.ceiling = math.inf  # classification: CHANCE_RISE times max(chance, first)
+        self.best = math.inf
+        self.saved_loss = math.inf
+        self.saved_step = 0
+        self.checkpoint_due = False
+
+    def observe(self, loss: float) -> str | None:
+        """Take one finite batch loss; a sentence saying what blew up, or None."""
+        self.n += 1
+        self.avg = SMOOTHING * self.avg + (1.0 - SMOOTHING) * loss
+        self.weight = SMOOTHING * self.weight + (1.0 - SMOOTHING)
+        smooth = self.avg / self.weight
+        if self.n == 1:
+            self.floor = START_FLOOR * loss
+            if self.chance is not None:
+                self.ceiling = CHANCE_RISE * max(self.chance, loss)
+        if smooth < self.best:
+            self.best = smooth
+            self.checkpoint_due = (smooth < 0.5 * self.saved_loss
+                                   or self.n - self.saved_step >= CHECKPOINT_EVERY)
+        if self.factor is None or self.n < WARMUP_STEPS:
+            return None
+        if smooth > self.factor * max(self.best, self.floor):
+            return (f"the smoothed loss rose to {smooth:.3g}, more than "
+                    f"{self.factor:g} times its lowest value {self.best:.3g}")
+        if smooth > self.ceiling:
+            return (f"the smoothed loss rose to {smooth:.3g}, more than {CHANCE_RISE:g} "
+                    f"times the {self.ceiling / CHANCE_RISE:.3g} of guessing or of the "
+                    "first batch: the network became confidently wrong")
+        return None
+
+    def saved(self) -> None:
+        """The trainer copied the weights at the current best."""
+        self.checkpoint_due = False
+        self.saved_loss, self.saved_step = self.best, self.n
+
+
+def _chance_loss(loss_name: str, net: Any) -> float | None:
+    """The loss of guessing (uniform probabilities) for a classification loss."""
+    if loss_name == "binary_crossentropy":
+        return math.log(2.0)
+    if loss_name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+        shape = getattr(net, "output_shapes", {}).get(getattr(net, "output_id", None))
+        k = int(shape[-1]) if shape else 2
+        return math.log(max(k, 2))
+    return None
+
+
 # ------------------------------------------------------------------------ trainer
 
 
@@ -299,7 +413,13 @@ class Trainer:
     global norm of the gradient, ``validation_split`` the fraction of samples held out
     (chosen at random with ``seed``, unlike Keras which takes the last ones: data sets
     are often sorted by class), ``early_stopping`` an :class:`EarlyStopping` or its
-    config, ``callbacks`` :class:`Callback` objects or callables taking an event.
+    config, ``callbacks`` :class:`Callback` objects or callables taking an event,
+    ``divergence_factor`` how many times its lowest value the smoothed loss may grow
+    before training counts as diverged (> 1; None: only NaN and inf count).
+
+    Every argument is checked here, with a message naming it, the bad value and what is
+    allowed; a loss that does not fit the network's output raises
+    :class:`core.spec.SpecError` (warnings are allowed).
     """
 
     def __init__(self, net: Any, loss: str, optimizer: Mapping[str, Any] | None = None,
@@ -307,13 +427,17 @@ class Trainer:
                  schedule: Mapping[str, Any] | None = None, l1: float = 0.0,
                  l2: float = 0.0, clipnorm: float | None = None,
                  validation_split: float = 0.0, early_stopping: Any = None,
-                 callbacks: Sequence[Callback | Callable[[TrainEvent], Any]] = ()) -> None:
+                 callbacks: Sequence[Callback | Callable[[TrainEvent], Any]] = (),
+                 divergence_factor: float | None = 1e4) -> None:
         self.net = net
+        if not isinstance(loss, str):
+            raise ValueError(f"loss must be the name of a loss such as 'mse', got {loss!r}")
         self.loss_name = loss
         try:
             self.loss = get_loss(loss)
         except KeyError as exc:
             raise ValueError(exc.args[0]) from None
+        _check_loss_fits(net, loss)
         self.task = "classification" if loss in CLASSIFICATION_LOSSES else "regression"
         self.dtype = np.dtype(net.params.dtype)
         self.decay_slices = merge_slices(
@@ -324,17 +448,28 @@ class Trainer:
         self.schedule_config = schedule
         self._schedule: Schedule = make_schedule(schedule, self.optimizer.lr)
         self.batch_size = _check_int("batch_size", batch_size, 1)
-        self.seed = int(seed)
+        self.seed = _check_int("seed", seed, 0)
         self.l1 = _check_float("l1", l1)
         self.l2 = _check_float("l2", l2)
         self.clipnorm = None if clipnorm is None else _check_float("clipnorm", clipnorm,
                                                                    positive=True)
         self.validation_split = _check_float("validation_split", validation_split)
         if self.validation_split >= 1.0:
-            raise ValueError("validation_split must be below 1: it is the fraction of "
-                             "samples held out, e.g. 0.2")
+            raise ValueError("validation_split must be in [0, 1): it is the fraction of "
+                             f"samples held out, e.g. 0.2; got {self.validation_split}")
         self.early_stopping = EarlyStopping.from_config(early_stopping)
-        self.callbacks = list(callbacks)
+        self.callbacks = _check_callbacks(callbacks)
+        self.divergence_factor = _check_factor(divergence_factor)
+        self._guard = _LossGuard(self.divergence_factor, _chance_loss(loss, net))
+        # Non-trainable state (BN moving statistics) as (layer.state, name): looked up at
+        # each use, so a layer that rebinds an array instead of updating it still works.
+        self._buffers = [(layer.state, name) for layer in getattr(net, "layers", {}).values()
+                         for name in getattr(layer, "state", {})]
+        self._buf_before = self._buffer_copies()  # the statistics before this step
+        self._buf_good = self._buffer_copies()    # ... those that go with self._good
+        self._buf_best = self._buffer_copies()    # ... those that go with self._best
+        self._best: Array | None = None           # weights at the run's best smoothed loss
+        self._best_valid = False
         self.history: dict[str, list[float]] = {}
         self.epoch = 0          # completed epochs
         self.global_step = 0    # optimizer steps taken
@@ -423,6 +558,9 @@ class Trainer:
         self._state = None
         self._good = np.empty_like(self.net.params)  # weights before the last update
         self._good_valid = False
+        if self._best is None or self._best.shape != self.net.params.shape:
+            self._best = np.empty_like(self.net.params)
+        self._reset_guard()
         b = min(self.batch_size, self._data.n_train)
         self._xbuf = np.empty((b, *X.shape[1:]), self.dtype)
         self._ybuf = np.empty((b, *Y.shape[1:]), self._target_dtype())
@@ -484,6 +622,7 @@ class Trainer:
         self._clock = time.perf_counter()
         self._stopping = _StopState()  # patience counts within one run, as Keras' fit
         self._good_valid = False  # weights may have been set since the last step
+        self._reset_guard()       # the blow-up check judges each run on its own
         reason, error, done = "completed", None, 0
         try:
             while done < epochs:
@@ -512,17 +651,34 @@ class Trainer:
 
         When the batch ends an epoch, validation, history, early stopping and epoch
         callbacks run too, as in ``run()``; the epoch event is then :attr:`last_event`.
+        Pause and stop work as in ``run()``: while paused it waits (until
+        :meth:`resume` or :meth:`request_stop`); after a stop request it trains nothing,
+        clears the request and returns an "end" event with stop_reason "stopped".  On
+        divergence callbacks get an "end" event with stop_reason "diverged" and
+        :class:`TrainingDiverged` is raised.  The blow-up check keeps watching across
+        calls; :meth:`prepare` and ``run()`` start it afresh.
         """
         self._require_data()
-        event, _ = self._train_batch()
+        stopped = self._stop_before_batch()
+        if stopped is not None:
+            return stopped
+        event, _ = self._train_batch_or_end()
         return event
 
     def step_epoch(self) -> TrainEvent:
         """Train the rest of the current epoch (a whole one if none is under way) and
-        return its "epoch" event."""
+        return its "epoch" event.
+
+        Before every batch it honours pause and stop as :meth:`step` does: a stop
+        request ends it early with an "end" event (stop_reason "stopped"); the batches
+        already trained stay trained and the epoch goes on at the next call.
+        """
         self._require_data()
         while True:
-            _, epoch_event = self._train_batch()
+            stopped = self._stop_before_batch()
+            if stopped is not None:
+                return stopped
+            _, epoch_event = self._train_batch_or_end()
             if epoch_event is not None:
                 return epoch_event
 
@@ -545,6 +701,27 @@ class Trainer:
         if self._data is None:
             raise RuntimeError("no data bound: call trainer.prepare(X, Y) first, or pass "
                                "X and Y to run()/fit()")
+
+    def _stop_before_batch(self) -> TrainEvent | None:
+        """For step()/step_epoch(): wait while paused; on a stop request clear it and
+        return the "end" event, else None."""
+        if self._wait_while_paused():
+            return None
+        self._stop.clear()
+        return self._end_event("stopped")
+
+    def _train_batch_or_end(self) -> tuple[TrainEvent, TrainEvent | None]:
+        """:meth:`_train_batch`, telling callbacks about a divergence as run() does."""
+        try:
+            return self._train_batch()
+        except TrainingDiverged:
+            self._end_event("diverged")
+            raise
+
+    def _reset_guard(self) -> None:
+        """Start the blow-up check afresh (a new run or new data)."""
+        self._guard.reset()
+        self._best_valid = False
 
     def _wait_while_paused(self) -> bool:
         """Block while paused; False when a stop was requested."""
@@ -613,12 +790,21 @@ class Trainer:
     def _step_weights(self, xb: Array, yb: Array, lr: float) -> float:
         """Gradients, penalties, clipping, checks and the update; returns the loss."""
         net, params, grads = self.net, self.net.params, self.net.grads
+        if self._buffers:  # the forward pass moves BN statistics: keep them (tiny)
+            for (state, name), dst in zip(self._buffers, self._buf_before, strict=True):
+                np.copyto(dst, state[name])
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled below
             loss = float(net.compute_gradients(xb, yb, self.loss_name))
         if self.l1 or self.l2:
             loss += self._add_penalties(params, grads)
         if not math.isfinite(loss):
             self._diverged("loss", loss, lr)
+        guard = self._guard
+        blown = guard.observe(loss)
+        if guard.checkpoint_due:
+            self._checkpoint()
+        if blown is not None:
+            self._blew_up(blown, lr)
         sq = float(np.dot(grads, grads))
         if not math.isfinite(sq):
             self._diverged("gradient", sq, lr)
@@ -639,7 +825,17 @@ class Trainer:
             np.copyto(self._good, params)
             opt.apply_step(params, d)
         self._good_valid = True
+        if self._buffers:  # the statistics from before this step go with self._good
+            self._buf_good, self._buf_before = self._buf_before, self._buf_good
         return loss
+
+    def _checkpoint(self) -> None:
+        """Copy the weights of this step (before its update) as the run's best."""
+        np.copyto(self._best, self.net.params)
+        for src, dst in zip(self._buf_before, self._buf_best, strict=True):
+            np.copyto(dst, src)
+        self._best_valid = True
+        self._guard.saved()
 
     def _add_penalties(self, params: Array, grads: Array) -> float:
         """Add the L1/L2 gradient on kernels to ``grads``; returns the penalty value."""
@@ -668,17 +864,42 @@ class Trainer:
 
     def _diverged(self, what: str, value: float, lr: float) -> None:
         """Put back the weights from before the last update, whose loss and gradients
-        were finite; reset the optimizer's state; raise TrainingDiverged."""
+        were finite, with their BN statistics; reset the optimizer; raise
+        TrainingDiverged."""
         if self._good_valid:
             np.copyto(self.net.params, self._good)
+            self._put_back(self._buf_good)
             self._good_valid = False
-        self.optimizer.reset()
+        else:  # no update of this run yet: the weights are as they came; undo the BN pass
+            self._put_back(self._buf_before)
         kind = "NaN" if math.isnan(value) else "infinite"
+        self._raise_diverged(f"the {what} became {kind}", lr,
+                             "The last weights with a finite loss were put back.")
+
+    def _blew_up(self, what: str, lr: float) -> None:
+        """Put back the weights at the run's best smoothed loss; raise TrainingDiverged."""
+        if self._best_valid:
+            np.copyto(self.net.params, self._best)
+            self._put_back(self._buf_best)
+        self._good_valid = False
+        self._raise_diverged(what, lr, "The weights from the lowest loss of this run "
+                                       "were put back.")
+
+    def _buffer_copies(self) -> list[Array]:
+        return [np.empty_like(state[name]) for state, name in self._buffers]
+
+    def _put_back(self, saved: list[Array]) -> None:
+        """Write saved non-trainable state (BN statistics) back into the network."""
+        for (state, name), src in zip(self._buffers, saved, strict=True):
+            np.copyto(state[name], src)
+
+    def _raise_diverged(self, what: str, lr: float, restored: str) -> None:
+        self.optimizer.reset()
+        self._reset_guard()
         epoch = self.epoch + 1
         raise TrainingDiverged(
-            f"Training diverged in epoch {epoch}, step {self.global_step + 1}: the "
-            f"{what} became {kind}. The learning rate {lr:g} is probably too high; try "
-            f"{lr / 10:g}. The last weights with a finite loss were put back.",
+            f"Training diverged in epoch {epoch}, step {self.global_step + 1}: {what}. "
+            f"The learning rate {lr:g} is probably too high; try {lr / 10:g}. {restored}",
             lr, epoch, self.global_step + 1)
 
     def _batch_output(self, xb: Array) -> Array:
@@ -818,10 +1039,43 @@ def _check_int(name: str, value: Any, low: int) -> int:
 
 
 def _check_float(name: str, value: Any, positive: bool = False) -> float:
+    need = "a number greater than 0" if positive else "a number >= 0"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ValueError(f"{name} must be {need}, got {value!r}")
     value = float(value)
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        need = "greater than 0" if positive else "0 or more"
         raise ValueError(f"{name} must be {need}, got {value}")
     return value
+
+
+def _check_factor(value: Any) -> float | None:
+    """``divergence_factor``: None (blow-up check off) or a finite number above 1."""
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+            or not math.isfinite(float(value)) or float(value) <= 1):
+        raise ValueError("divergence_factor must be a number greater than 1 (how many "
+                         "times its lowest value the smoothed loss may grow, e.g. 1e4) or "
+                         f"None to turn the check off, got {value!r}")
+    return float(value)
+
+
+def _check_callbacks(callbacks: Any) -> list[Any]:
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence):
+        raise ValueError(f"callbacks must be a list of Callback objects or functions, "
+                         f"got {callbacks!r}")
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback) and not callable(cb):
+            raise ValueError(f"callbacks[{i}] must be a Callback or a function taking an "
+                             f"event, got {cb!r}")
+    return list(callbacks)
+
+
+def _check_loss_fits(net: Any, loss: str) -> None:
+    """SpecError when ``loss`` does not fit the network's output (warnings pass)."""
+    spec = getattr(net, "spec", None)
+    if spec is None:
+        return
+    errors = [p for p in validate(spec, loss=loss) if p.severity == "error"]
+    if errors:
+        raise SpecError(errors)

@@ -148,6 +148,20 @@ class Paste(CompoundCommand):
             self.children.append(Connect(doc, src, dst))
 
 
+class RenameNode(DocumentCommand):
+    """Give a layer a new id; edges, its position, weights and the selection follow."""
+
+    def __init__(self, doc: Document, old: str, new: str) -> None:
+        super().__init__(doc, f"Rename {old} to {new}")
+        self.old, self.new = old, new
+
+    def redo(self) -> None:
+        self.doc.replace_node_id(self.old, self.new)
+
+    def undo(self) -> None:
+        self.doc.replace_node_id(self.new, self.old)
+
+
 class MoveNodes(DocumentCommand):
     """Move cards: a whole mouse drag (or an auto layout) is one command."""
 

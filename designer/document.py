@@ -39,7 +39,13 @@ FALLBACK_PARAMS: dict[str, dict[str, Any]] = {
 }
 MAX_FRAGMENT_NODES = 5000
 MAX_UNITS = 4096
-
+#: A node id: a letter first, then letters, digits, "_", "-" or "." (safe in every export).
+NODE_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+MAX_ID_LENGTH = 40
+#: Connected cards closer than this (left edge to left edge) leave no room for the shape
+#: label on their edge; such a layout is spread out when a project is opened.
+MIN_EDGE_SPAN = 230.0
+SPREAD_SPAN = 240.0  # what the closest connected pair is stretched to
 
 def snake_case(type_name: str) -> str:
     """Keras-style id stem of a layer type: ``MaxPooling2D`` -> ``max_pooling2d``."""
@@ -107,6 +113,7 @@ class Document(QObject):
     # Additions to the contract (names may grow):
     neuronMapsChanged = Signal()
     filePathChanged = Signal(str)
+    nodeRenamed = Signal(str, str)  # (old id, new id): items keep their place and selection
     refused = Signal(str)  # the reason of any refused public edit, for the status bar
 
     def __init__(self, project: Any = None, parent: QObject | None = None) -> None:
@@ -146,6 +153,7 @@ class Document(QObject):
         missing = [nid for nid in self._by_id if nid not in layout]
         if missing:
             self._place_missing(missing)
+        self._spread_cramped_layout()
         self._live_weights = None
         self._neuron_maps = {}
         self._initial = None
@@ -158,6 +166,27 @@ class Document(QObject):
         positions = layered_layout(list(self._by_id), self.edges())
         for nid in missing:
             self._layout[nid] = list(positions.get(nid, (0.0, 0.0)))
+
+    def _spread_cramped_layout(self) -> None:
+        """Stretch a layout whose connected cards stand too close for their edge labels.
+
+        Older examples and projects made by the command line place layers 200 units apart,
+        which leaves the shape label on an edge no room between two cards. The x positions
+        are scaled about the leftmost card (the arrangement is kept) so that the closest
+        pair of connected cards in a row is ``SPREAD_SPAN`` apart. Not an undo step.
+        """
+        spans = []
+        for src, dst in self.edges():
+            if src in self._layout and dst in self._layout:
+                (x1, y1), (x2, y2) = self._layout[src], self._layout[dst]
+                if x2 > x1 and abs(y2 - y1) < 60.0:
+                    spans.append(x2 - x1)
+        if not spans or min(spans) >= MIN_EDGE_SPAN:
+            return
+        factor = SPREAD_SPAN / min(spans)
+        left = min(p[0] for p in self._layout.values())
+        for pos in self._layout.values():
+            pos[0] = round(left + (pos[0] - left) * factor, 1)
 
     def new_project(self, project: Any) -> None:
         """Replace the open project (no undo across projects); the scene rebuilds itself."""
@@ -192,6 +221,12 @@ class Document(QObject):
     def _set_file_path(self, path: Path | None) -> None:
         self._file_path = path
         self.filePathChanged.emit(str(path) if path else "")
+
+    def set_file_path(self, path: str | Path | None) -> None:
+        """Where Save writes without asking: e.g. the file a recovered project came from.
+
+        Changes neither the project nor the clean state (recovered work stays unsaved)."""
+        self._set_file_path(Path(path) if path else None)
 
     @property
     def file_path(self) -> Path | None:
@@ -364,6 +399,27 @@ class Document(QObject):
         self.nodeChanged.emit(node_id)
         self._revalidate()
 
+    def replace_node_id(self, old: str, new: str) -> None:
+        """Give node ``old`` the id ``new`` everywhere: spec, edges, layout, weights.
+
+        The node keeps its place in the spec and its edges their order (merge inputs).
+        Emits ``nodeRenamed(old, new)`` so the canvas re-keys its items in place."""
+        if old not in self._by_id or new in self._by_id:
+            raise ValueError(f"Cannot rename {old!r} to {new!r}.")
+        self._by_id[old]["id"] = new
+        self._by_id = {n["id"]: n for n in self._spec["nodes"]  # spec order, as in _install
+                       if isinstance(n, dict) and isinstance(n.get("id"), str)}
+        for edge in self._spec["edges"]:
+            edge[0], edge[1] = (new if e == old else e for e in edge)
+        if old in self._layout:
+            self._layout[new] = self._layout.pop(old)
+        for weights in (self._project.weights, self._live_weights, self._neuron_maps):
+            if weights and old in weights:
+                weights[new] = weights.pop(old)
+        self.nodeRenamed.emit(old, new)
+        self.nodeChanged.emit(new)
+        self._revalidate()
+
     def set_node_pos(self, node_id: str, pos: tuple[float, float]) -> None:
         """Move a node's card. Positions are not part of the spec: no re-validation."""
         self._layout[node_id] = [float(pos[0]), float(pos[1])]
@@ -509,6 +565,37 @@ class Document(QObject):
             return self._lock
         self.undo_stack.push(cmd.Disconnect(self, src, dst))
         return None
+
+    def id_refusal(self, node_id: str, new_id: Any) -> str | None:
+        """Why ``node_id`` may not be renamed to ``new_id``, or None when it may."""
+        if node_id not in self._by_id:
+            return f"There is no layer {node_id!r} to rename."
+        if not isinstance(new_id, str) or not new_id.strip():
+            return "A layer needs an id: type a name such as hidden1."
+        if len(new_id) > MAX_ID_LENGTH:
+            return f"An id has at most {MAX_ID_LENGTH} characters."
+        if not NODE_ID_PATTERN.fullmatch(new_id):
+            return (f"{new_id!r} is not a valid id: start with a letter and use only "
+                    "letters, digits, '_', '-' or '.'.")
+        if new_id != node_id and new_id in self._by_id:
+            return f"Another layer is already called {new_id}: pick a different id."
+        return None
+
+    def rename_node(self, node_id: str, new_id: str) -> str | None:
+        """Rename a layer (edges, positions, weights follow); returns the reason if refused."""
+        reason = self.id_refusal(node_id, new_id)
+        if reason:
+            return self._refuse(reason)
+        if new_id == node_id:
+            return None
+        if self._check_lock():
+            return self._lock
+        self.undo_stack.push(cmd.RenameNode(self, node_id, new_id))
+        return None
+
+    def refuse_if_locked(self) -> str | None:
+        """The refusal (also sent to ``refused``) when training locks the structure."""
+        return self._check_lock()
 
     def move_nodes(self, positions: Mapping[str, tuple[float, float]]) -> None:
         """Move cards (one undo step for a whole drag); unchanged ones are skipped."""

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
     QMessageBox,
-    QTabBar,
     QWidget,
 )
 
+from designer import dock_layout
 from designer import recovery as rec
 from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
@@ -45,6 +45,7 @@ STATE_KEY = "window/state"
 THEME_KEY = "view/theme"
 PRESENTATION_KEY = "view/presentation"
 DATA_SUFFIXES = (".csv",)
+PALETTE_MIN_WIDTH = 210
 MESSAGE_MS = 6000
 
 
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel(self.document, parent=self)
         self.problems.nodesActivated.connect(self.show_nodes)
         self.palette_dock = self._dock("Layers", "paletteDock", self.palette)
+        self.palette_dock.setMinimumWidth(PALETTE_MIN_WIDTH)  # names, not "L..." and "De"
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector)
         self.problems_dock = self._dock("Problems", "problemsDock", self.problems)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
@@ -257,14 +259,23 @@ class MainWindow(QMainWindow):
         """Large fonts, thick lines, full contrast; the side docks widen for the text."""
         self.settings.setValue(PRESENTATION_KEY, bool(on))
         self._apply_theme()
-        QTimer.singleShot(0, self, lambda: self._widen_side_docks(bool(on)))
+        QTimer.singleShot(0, self, self._fit_docks_to_fonts)
 
-    def _widen_side_docks(self, wide: bool) -> None:
-        """Once the new fonts are laid out: side docks that fit their text, then Fit."""
-        widths = [340, 460] if wide else [280, 360]
-        self.resizeDocks([self.palette_dock, self.inspector_dock], widths,
-                         Qt.Orientation.Horizontal)
+    def _fit_docks_to_fonts(self) -> None:
+        """Once the new fonts are laid out: docks sized for their text, then Fit."""
+        dock_layout.size_default_docks(self, self.theme()[1])
         self.fit_view()
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: every dock back to its default place and size."""
+        self.apply_default_layout()
+        QTimer.singleShot(0, self, self._fit_docks_to_fonts)  # again, once laid out
+        self.show_message("Panels are back in their default places.")
+
+    def apply_default_layout(self) -> None:
+        """The default arrangement (canvas and Output dock large); see designer.dock_layout."""
+        dock_layout.apply_default_layout(self, self.theme()[1])
+        QTimer.singleShot(0, self, self.hide_stray_tab_bars)
 
     def theme(self) -> tuple[str, bool]:
         """(theme name, presentation mode) as remembered in the settings."""
@@ -434,9 +445,8 @@ class MainWindow(QMainWindow):
             self.files.error("Cannot recover the project", str(orphan.project_path), exc)
             return False
         self.document.new_project(project)
-        set_path = getattr(self.document, "set_file_path", None)
-        if orphan.source_path and set_path is not None:
-            set_path(Path(orphan.source_path))
+        if orphan.source_path:  # Save writes back to the file the work came from
+            self.document.set_file_path(Path(orphan.source_path))
         self.document.undo_stack.resetClean()  # recovered work is unsaved work
         self._update_title()
         for old in orphans:
@@ -450,47 +460,36 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self._default_geometry()
         state = self.settings.value(STATE_KEY)
-        self._layout_restored = state is not None and self.restoreState(state, STATE_VERSION)
-        self._sized_docks = False
+        self.layout_restored = state is not None and self.restoreState(state, STATE_VERSION)
+        self._first_show = True
         self._apply_theme()
 
     def _default_geometry(self) -> None:
-        """First start: most of the screen, centred (a projector has few pixels to spare)."""
+        """First start: the whole screen (maximized), as a projector has no pixel to spare.
+
+        The geometry is set as well as the state, for window managers (or none, as on a
+        virtual screen) that ignore the maximized hint. Later starts restore what the last
+        session saved."""
         screen = QApplication.primaryScreen()
         if screen is None:
             self.resize(1400, 860)
             return
-        area = screen.availableGeometry()
-        width, height = min(1600, int(area.width() * 0.92)), min(1000, int(area.height() * 0.9))
-        self.setGeometry(area.x() + (area.width() - width) // 2,
-                         area.y() + (area.height() - height) // 2, width, height)
+        self.setGeometry(screen.availableGeometry())
+        self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
 
     def showEvent(self, event) -> None:  # noqa: N802
-        """On a first start, give the side docks room once every dock has been added."""
+        """On a first start, arrange the docks once every one (training UI too) is added."""
         super().showEvent(event)
-        if not self._layout_restored and not self._sized_docks:
-            self._sized_docks = True
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [280, 360],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([self.palette_dock, self.problems_dock], [700, 160],
-                             Qt.Orientation.Vertical)
-            self.resizeDocks([self.inspector_dock], [380], Qt.Orientation.Vertical)
-        QTimer.singleShot(0, self, self._hide_stray_tab_bars)
+        if self._first_show:
+            self._first_show = False
+            if not self.layout_restored:
+                self.apply_default_layout()
+                QTimer.singleShot(0, self, self._fit_docks_to_fonts)  # at the final size
+        QTimer.singleShot(0, self, self.hide_stray_tab_bars)
 
-    def _hide_stray_tab_bars(self) -> None:
-        """Hide tab bars left over from intermediate tabifyDockWidget() steps.
-
-        Qt (6.12) keeps the tab bar of a two-dock group on screen after a third dock joins
-        the group; it then floats over a panel. Such a bar lists a strict subset of the tabs
-        of a live group's bar.
-        """
-        bars = [bar for bar in self.findChildren(QTabBar) if bar.parent() is self
-                and bar.isVisible()]
-        tabs = {bar: [bar.tabText(i) for i in range(bar.count())] for bar in bars}
-        for bar in bars:
-            mine = set(tabs[bar])
-            if any(other is not bar and mine < set(tabs[other]) for other in bars):
-                bar.hide()
+    def hide_stray_tab_bars(self) -> None:
+        """Hide tab bars that chained tabifyDockWidget() calls leave on screen (Qt bug)."""
+        dock_layout.hide_stray_tab_bars(self)
 
     def save_settings(self) -> None:
         """Remember window geometry and the arrangement of every dock."""

@@ -85,6 +85,8 @@ def build_actions(window) -> None:
         group.addAction(action)
     a("presentation", "&Presentation mode", window.set_presentation, "F5", checkable=True,
       tip="Large fonts, thick lines and high contrast for projectors")
+    a("reset_layout", "&Reset layout", window.reset_layout,
+      tip="Put every panel back in its default place and size")
     a("full_screen", "F&ull screen", window.set_full_screen, (key.FullScreen, "F11"),
       checkable=True)
     a("shortcuts", "&Keyboard shortcuts", window.show_shortcuts, (key.HelpContents, "F1"))
@@ -121,6 +123,7 @@ def build_menus(window) -> None:
     view_menu.addActions([act["presentation"], act["full_screen"]])
     view_menu.addSeparator()
     window.panels_menu = view_menu.addMenu("&Panels")
+    view_menu.addAction(act["reset_layout"])
     for dock in (window.palette_dock, window.inspector_dock, window.problems_dock):
         window.panels_menu.addAction(dock.toggleViewAction())
     help_menu = bar.addMenu("&Help")

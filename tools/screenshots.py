@@ -22,11 +22,11 @@ os.environ.setdefault("ANN_DESIGNER_NO_RECOVERY", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 OUT_DIR = ROOT / "docs" / "images"
-SIZE = (1500, 900)
+SIZE = (1600, 1000)  # a common projector / laptop screen
 
 Setup = Callable[[object], None]
 
@@ -56,10 +56,22 @@ def _neuron_view(window) -> None:
     window.fit_view()
 
 
+def _problems(window) -> None:
+    """An invalid network: a 2-D convolution on flat data, badges and the Problems dock."""
+    doc = window.document
+    dense = [n for n in doc.node_ids() if doc.node_type(n) == "Dense"]
+    conv = doc.add_node_after("Conv2D", dense[0]) if dense else ""
+    _settle(QApplication.instance())
+    window.fit_view()
+    if conv:
+        window.select_nodes([conv])
+
+
 SHOTS: list[tuple[str, Setup]] = [
     ("designer", _designer),
     ("designer-dark-presentation", _designer_dark_presentation),
     ("designer-neuron-view", _neuron_view),
+    ("designer-problems", _problems),
 ]
 
 
@@ -81,6 +93,7 @@ def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         window = create_window(settings=settings, offer_recovery=False)
+        window.setWindowState(Qt.WindowState.WindowNoState)  # not the offscreen "screen"
         window.resize(*SIZE)
         _settle(app)
         window.show()

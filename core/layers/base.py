@@ -216,6 +216,10 @@ class Layer:
         """A work array of ``shape`` reused across batches; contents are undefined."""
         return self._cached(key, shape, None)
 
+    def buffer_of(self, key: str, shape: Shape, dtype: Any) -> Array:
+        """:meth:`buffer` of another dtype (boolean masks, for instance)."""
+        return self._cached(key, shape, None, np.dtype(dtype))
+
     def filled_buffer(self, key: str, shape: Shape, fill: float = 0.0) -> Array:
         """A reused work array set to ``fill`` when allocated, then left alone.
 
@@ -224,7 +228,8 @@ class Layer:
         """
         return self._cached(key, shape, fill)
 
-    def _cached(self, key: str, shape: Shape, fill: float | None) -> Array:
+    def _cached(self, key: str, shape: Shape, fill: float | None,
+                dtype: np.dtype | None = None) -> Array:
         # A few shapes per key (training batch, last partial batch, predict batch), so
         # alternating between training and predicting does not reallocate every time.
         slot = self._buffers.get(key)
@@ -234,7 +239,8 @@ class Layer:
         if b is None:
             if len(slot) >= BUFFER_SHAPES_PER_KEY:
                 del slot[next(iter(slot))]  # the oldest
-            b = np.empty(shape, self.dtype) if fill is None else np.full(shape, fill, self.dtype)
+            dtype = self.dtype if dtype is None else dtype
+            b = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
             slot[shape] = b
         return b
 

@@ -72,8 +72,16 @@ class MaxPooling2D(_Pooling2D):
     DESCRIPTION = "Keeps the largest value of each window (shrinks the image)."
     FORMULA = "y[i, j, c] = max over the window of x"
 
+    def setup(self):
+        super().setup()
+        # 2x2 windows, stride 2, no padding: Keras' default and most CNNs' choice
+        self._pairs = (self._kh, self._kw, self._sh, self._sw) == (2, 2, 2, 2) \
+            and not self._padded
+
     def forward(self, inputs, training):
         x = inputs[0]
+        if self._pairs:
+            return self._forward_pairs(x)
         xp = self._pad(x, -np.inf, "xp")
         y = self.buffer("y", (x.shape[0], self._ho, self._wo, x.shape[-1]))
         for k, (rows, cols) in enumerate(self._offsets()):
@@ -87,6 +95,8 @@ class MaxPooling2D(_Pooling2D):
     def backward(self, dy, need_dx, fused=False):
         if not need_dx[0]:
             return [None]
+        if self._pairs:
+            return [self._backward_pairs(dy)]
         offsets = list(self._offsets())
         tiles = self._tiles()
         dxp = self._grad_image(self._xshape, clear=not tiles)
@@ -104,6 +114,49 @@ class MaxPooling2D(_Pooling2D):
             else:
                 dxp[:, rows, cols, :] += np.multiply(dy, hit, out=self.buffer("g", dy.shape))
         return [self._crop(dxp, self._xshape)]
+
+    # ---- 2x2 windows with stride 2: two pairwise maxima ---------------------------------
+    def _split(self, a: np.ndarray) -> np.ndarray:
+        """(n, h, w, c) -> (n, ho, 2, wo, 2, c) view of the pixels the windows cover."""
+        n, c = a.shape[0], a.shape[-1]
+        return a[:, :2 * self._ho, :2 * self._wo].reshape(n, self._ho, 2, self._wo, 2, c)
+
+    def _forward_pairs(self, x: np.ndarray) -> np.ndarray:
+        """Max of the two rows of each window, then of the two columns left.
+
+        Four times fewer, longer loops than one strided maximum per window offset.
+        """
+        n, c = x.shape[0], x.shape[-1]
+        x6 = self._split(x)
+        rows = np.maximum(x6[:, :, 0], x6[:, :, 1],
+                          out=self.buffer("rows", (n, self._ho, self._wo, 2, c)))
+        y = np.maximum(rows[:, :, :, 0], rows[:, :, :, 1],
+                       out=self.buffer("y", (n, self._ho, self._wo, c)))
+        self._x, self._rows, self._y, self._xshape = x, rows, y, x.shape
+        return y
+
+    def _backward_pairs(self, dy: np.ndarray) -> np.ndarray:
+        """Route each gradient to its window's first maximum, row-major (TensorFlow's rule).
+
+        The right column wins only when its row-maximum is strictly larger, and in the
+        winning column the bottom row only when strictly larger: that is the first
+        maximum in the order top-left, top-right, bottom-left, bottom-right.
+        """
+        x6, rows = self._split(self._x), self._rows
+        right = np.greater(rows[:, :, :, 1], rows[:, :, :, 0],
+                           out=self.buffer_of("right", dy.shape, bool))
+        g = self.buffer("g", rows.shape)  # gradient of each column's row-maximum
+        np.multiply(dy, right, out=g[:, :, :, 1])
+        np.subtract(dy, g[:, :, :, 1], out=g[:, :, :, 0])
+        bottom = np.greater(x6[:, :, 1], x6[:, :, 0],
+                            out=self.buffer_of("bottom", rows.shape, bool))
+        dx = self.buffer("dx", self._xshape)
+        d6 = self._split(dx)
+        np.multiply(g, bottom, out=d6[:, :, 1])
+        np.subtract(g, d6[:, :, 1], out=d6[:, :, 0])
+        dx[:, 2 * self._ho:] = 0  # rows and columns no window covers
+        dx[:, :, 2 * self._wo:] = 0
+        return dx
 
 
 class AveragePooling2D(_Pooling2D):

@@ -176,7 +176,8 @@ class NodeItem(QGraphicsItem):
         return name if isinstance(name, str) and name.strip() else self.node_id
 
     def set_node(self, node: dict[str, Any], group: str) -> None:
-        """New spec entry of this node (after an edit)."""
+        """New spec entry of this node (after an edit or a rename)."""
+        self.node_id = node["id"]
         self._node, self._group = node, group
         self._relayout()
 

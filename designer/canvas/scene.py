@@ -80,6 +80,7 @@ class CanvasScene(QGraphicsScene):
         doc.nodeAdded.connect(self._on_node_added)
         doc.nodeRemoved.connect(self._on_node_removed)
         doc.nodeChanged.connect(self._on_node_changed)
+        doc.nodeRenamed.connect(self._on_node_renamed)
         doc.nodeMoved.connect(self._on_node_moved)
         doc.edgeAdded.connect(self._on_edge_added)
         doc.edgeRemoved.connect(self._on_edge_removed)
@@ -151,6 +152,25 @@ class CanvasScene(QGraphicsScene):
             item.set_node(self.document.node(node_id),
                           layer_group(self.document.node_type(node_id)))
 
+    def _on_node_renamed(self, old: str, new: str) -> None:
+        """Re-key the card and its edges in place: position and selection stay as they are
+        (the inspector follows ``nodeRenamed`` itself, so no selection signal is sent)."""
+        item = self._nodes.pop(old, None)
+        if item is None:
+            return
+        self._nodes[new] = item
+        item.set_node(self.document.node(new), layer_group(self.document.node_type(new)))
+
+        def rekey(key: tuple[str, str]) -> tuple[str, str]:
+            return (new if key[0] == old else key[0], new if key[1] == old else key[1])
+
+        self._edges = {rekey(k): e for k, e in self._edges.items()}
+        self._weights = {rekey(k): w for k, w in self._weights.items()}
+        self._images = None
+        for edge in item.edges:
+            if isinstance(edge, EdgeItem):
+                edge.update_path()  # its tooltip names both ends
+
     def _on_node_moved(self, node_id: str) -> None:
         item = self._nodes.get(node_id)
         if item is not None:
@@ -160,9 +180,19 @@ class CanvasScene(QGraphicsScene):
     def _set_pos(self, item: NodeItem, pos: tuple[float, float]) -> None:
         self._syncing = True
         try:
-            item.setPos(QPointF(*pos))
+            item.setPos(self.to_scene_pos(pos))
         finally:
             self._syncing = False
+
+    def to_scene_pos(self, pos: tuple[float, float]) -> QPointF:
+        """Where a layout position is drawn (presentation mode spreads the cards out)."""
+        scale = self.style.position_scale
+        return QPointF(pos[0] * scale, pos[1] * scale)
+
+    def to_layout_pos(self, point: QPointF) -> tuple[float, float]:
+        """The layout position (document units) of a scene point."""
+        scale = self.style.position_scale
+        return (round(point.x() / scale, 2), round(point.y() / scale, 2))
 
     def _on_edge_added(self, src: str, dst: str) -> None:
         a, b = self._nodes.get(src), self._nodes.get(dst)
@@ -308,8 +338,10 @@ class CanvasScene(QGraphicsScene):
         self.style = style
         self._images = None
         self.setBackgroundBrush(style.color("background"))
-        for item in self._nodes.values():
+        for node_id, item in self._nodes.items():
             item.set_style(style)
+            self._set_pos(item, self.document.position(node_id))
+            self._grow_rect(item)
         for edge in self._edges.values():
             edge.set_style(style)
         self._refresh_weights()
@@ -382,7 +414,10 @@ class CanvasScene(QGraphicsScene):
         self.nodesSelected.emit(self.selected_node_ids())
 
     def node_heights(self) -> dict[str, float]:
-        return {node_id: item.card_rect().height() for node_id, item in self._nodes.items()}
+        """Card heights in layout units (for the automatic layout)."""
+        scale = self.style.position_scale
+        return {node_id: item.card_rect().height() / scale
+                for node_id, item in self._nodes.items()}
 
     # ------------------------------------------------------------------ edge drag
     @property
@@ -492,7 +527,7 @@ class CanvasScene(QGraphicsScene):
         moved = {}
         for item in self.selectedItems():
             if isinstance(item, NodeItem) and doc.has_node(item.node_id):
-                pos = (item.pos().x(), item.pos().y())
+                pos = self.to_layout_pos(item.pos())
                 if pos != doc.position(item.node_id):
                     moved[item.node_id] = pos
         if moved:

@@ -36,6 +36,13 @@ DARK_GROUPS = {
 }
 
 
+#: How much larger presentation cards are.
+PRESENTATION_SCALE = 1.4
+#: How much further apart the cards are drawn in presentation mode: enough that 1.4 times
+#: wider cards keep a gap for their edge labels at the usual 270-unit layer spacing.
+PRESENTATION_SPREAD = 1.2
+
+
 @dataclass(frozen=True)
 class CanvasStyle:
     """Every colour, font and size the canvas paints with (one theme)."""
@@ -75,6 +82,9 @@ class CanvasStyle:
     node_width: float = 152.0
     corner_radius: float = 8.0
     max_weight_width: float = 4.0
+    #: Scene units per layout unit: bigger presentation cards keep the gaps between them
+    #: (saved positions stay as they are; only the drawing is spread out).
+    position_scale: float = 1.0
 
     # -- factories ----------------------------------------------------------------------
     @classmethod
@@ -102,7 +112,9 @@ class CanvasStyle:
         return replace(
             self, name=f"{self.name}-presentation", font_size=self.font_size * 1.45,
             line_width=self.line_width * 1.9, border_width=self.border_width * 2.0,
-            node_width=self.node_width * 1.4, max_weight_width=self.max_weight_width * 1.6,
+            node_width=self.node_width * PRESENTATION_SCALE,
+            position_scale=self.position_scale * PRESENTATION_SPREAD,
+            max_weight_width=self.max_weight_width * 1.6,
             text="#ffffff" if darker else "#000000",
             text_muted="#d8dce3" if darker else "#2a2f36",
             edge="#c0c7d2" if darker else "#444b57",

@@ -289,7 +289,8 @@ class CanvasView(QGraphicsView):
             refused = self.document.change_units(target.node_id, +1)
             return None if refused else target.node_id
         style = self._scene.style
-        x, y = scene_pos.x() - style.node_width / 2, scene_pos.y() - style.font_size * 2
+        x, y = self._scene.to_layout_pos(QPointF(scene_pos.x() - style.node_width / 2,
+                                                 scene_pos.y() - style.font_size * 2))
         if self._scene.snap_to_grid:
             grid = style.grid_size
             x, y = round(x / grid) * grid, round(y / grid) * grid
@@ -316,6 +317,8 @@ class CanvasView(QGraphicsView):
         gone = set(ids)
         edges = [e for e in self._scene.selected_edges() if not gone & set(e)]
         if not ids and not edges:
+            return
+        if self.document.refuse_if_locked():  # the status bar says why; no empty undo step
             return
         stack = self.document.undo_stack
         stack.beginMacro("Delete")

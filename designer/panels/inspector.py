@@ -24,13 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.panels.inspector_fields import Field, make_field, param_attr
+from designer.panels.inspector_fields import Field, IdField, make_field, param_attr
 from designer.panels.layer_icons import layer_pixmap
 
-#: The free label Keras calls `name`; the node id itself stays fixed (edges refer to it).
+#: The free label Keras calls `name` (shown on the card instead of the id when set).
 NAME_PARAM = {"name": "name", "kind": "text", "default": None,
-              "description": "A label for this layer, saved with the project. The id "
-                             "shown in the title is fixed."}
+              "description": "A label for this layer, shown on its card and saved with "
+                             "the project."}
+#: The node id: unique, what edges, weights and exports refer to; renaming is undoable.
+ID_PARAM = {"name": "id", "kind": "id", "default": None,
+            "description": "The layer's unique id (edges, weights and exported files use "
+                           "it). Press Enter to rename; Ctrl+Z undoes it."}
 
 
 def schema_params(schema: Any) -> list[Any]:
@@ -125,6 +129,8 @@ class InspectorPanel(QWidget):
         self.document = document
         document.nodeChanged.connect(self._on_node_changed)
         document.nodeRemoved.connect(self._on_node_removed)
+        if hasattr(document, "nodeRenamed"):
+            document.nodeRenamed.connect(self._on_node_renamed)
         document.problemsChanged.connect(self._show_figures)
         document.specChanged.connect(self._show_figures)
         document.projectReplaced.connect(lambda: self.set_selection([]))
@@ -132,12 +138,21 @@ class InspectorPanel(QWidget):
 
     def set_selection(self, node_ids: list[str]) -> None:
         """Edit these nodes (the canvas selection); rebuild the form for their types."""
-        self.node_ids = [n for n in node_ids if self._node(n) is not None]
-        self._rebuild()
+        ids = [n for n in node_ids if self._node(n) is not None]
+        same_form = bool(ids) and len(ids) == len(self.node_ids) and \
+            sorted({self._node(n)["type"] for n in ids}) == self._types()
+        self.node_ids = ids
+        if same_form:  # same fields (e.g. after a rename): keep the widgets, show the values
+            self._show_header(self._types())
+            self._show_values()
+            self._show_figures()
+        else:
+            self._rebuild()
 
     def focus_first_field(self) -> None:
         """Focus the first parameter (the label only when there is none) after a double-click."""
-        fields = [f for n, f in self.fields.items() if n != "name"] or list(self.fields.values())
+        fields = [f for n, f in self.fields.items() if n not in ("name", "id")] or \
+            list(self.fields.values())
         for field in fields:
             field.widget.setFocus()
             if hasattr(field.widget, "selectAll"):
@@ -163,7 +178,8 @@ class InspectorPanel(QWidget):
         return None
 
     def _types(self) -> list[str]:
-        return sorted({self._node(n)["type"] for n in self.node_ids})
+        nodes = [self._node(n) for n in self.node_ids]
+        return sorted({n["type"] for n in nodes if n is not None})
 
     def _rebuild(self) -> None:
         while self.form.rowCount():
@@ -173,6 +189,7 @@ class InspectorPanel(QWidget):
         types = self._types()
         self._show_header(types)
         if len(self.node_ids) == 1:
+            self._add_field(ID_PARAM)
             self._add_field(NAME_PARAM)
         for param in shared_params(self.schemas, types):
             self._add_field(param)
@@ -226,8 +243,12 @@ class InspectorPanel(QWidget):
         error.setObjectName("fieldError")
         error.setWordWrap(True)
         error.hide()
-        field = make_field(param, lambda value, n=name: self._commit(n, value),
-                           lambda reason, e=error: _show_error(e, reason))
+        commit = lambda value, n=name: self._commit(n, value)  # noqa: E731
+        show = lambda reason, e=error: _show_error(e, reason)  # noqa: E731
+        if name == "id":
+            field: Field = IdField(param, self._rename, show, self._id_refusal)
+        else:
+            field = make_field(param, commit, show)
         self.fields[name] = field
         self._errors[name] = error
         holder = QWidget()
@@ -268,6 +289,27 @@ class InspectorPanel(QWidget):
         problems = [p for p in getattr(self.document, "problems", [])
                     if set(getattr(p, "node_ids", ())) & set(self.node_ids)]
         self.node_problems.setText("\n".join(f"• {p.message}" for p in problems))
+
+    def _id_refusal(self, text: str) -> str | None:
+        if self.document is None or len(self.node_ids) != 1:
+            return None
+        return self.document.id_refusal(self.node_ids[0], text)
+
+    def _rename(self, new_id: Any) -> None:
+        """Rename the single selected node; the canvas re-selects it under its new id."""
+        if self.document is None or len(self.node_ids) != 1:
+            return
+        reason = self.document.rename_node(self.node_ids[0], str(new_id))
+        if reason:
+            _show_error(self._errors["id"], str(reason))
+
+    def _on_node_renamed(self, old: str, new: str) -> None:
+        """Same node, new id: update in place (the id field may be the sender; keep it)."""
+        if old in self.node_ids:
+            self.node_ids = [new if n == old else n for n in self.node_ids]
+            self._show_header(self._types())
+            self._show_values()
+            self._show_figures()
 
     def _commit(self, name: str, value: Any) -> None:
         if self.document is None or not self.node_ids:

@@ -303,6 +303,57 @@ class TextField(Field):
         return self.widget.text().strip() or None
 
 
+class IdField(Field):
+    """The node's id: checked as it is typed, renamed when editing finishes (one step).
+
+    `check(text)` returns why an id is refused (empty, taken, odd characters) or None.
+    Renaming on every keystroke would make a dozen undo steps and clash with ids on the
+    way ("d" while typing "dense_9"), so the rename waits for Enter or leaving the field.
+    """
+
+    def __init__(self, param: Any, on_commit: Callable[[Any], None],
+                 on_error: Callable[[str | None], None],
+                 check: Callable[[str], str | None] = lambda _text: None) -> None:
+        self.check = check
+        self._shown = ""
+        super().__init__(param, on_commit, on_error)
+
+    def build(self) -> QWidget:
+        edit = QLineEdit()
+        edit.setMaxLength(80)
+        edit.textEdited.connect(self._typed)
+        edit.editingFinished.connect(self._finished)
+        return edit
+
+    def _typed(self, text: str) -> None:
+        reason = self.check(text.strip())
+        if reason:
+            self.reject(reason)
+        else:
+            self._mark(None)
+
+    def _finished(self) -> None:
+        text = self.widget.text().strip()
+        if self._silent or text == self._shown:
+            self._mark(None)
+            return
+        reason = self.check(text)
+        if reason:
+            self.reject(reason)
+            return
+        self.commit(text)
+
+    def set_value(self, value: Any, mixed: bool = False) -> None:
+        self._shown = "" if mixed or value is None else str(value)
+        super().set_value(value, mixed)
+
+    def show_value(self, value: Any, mixed: bool) -> None:
+        self.widget.setText("" if mixed or value is None else str(value))
+
+    def current(self) -> Any:
+        return self.widget.text().strip()
+
+
 FIELD_KINDS: dict[str, type[Field]] = {
     "int": IntField,
     "float": FloatField,

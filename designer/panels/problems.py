@@ -35,6 +35,7 @@ class ProblemsPanel(QWidget):
         super().__init__(parent)
         self.document = None
         self.summary = QLabel(self)
+        self.summary.setWordWrap(True)  # a long summary must not widen the dock
         self.summary.setObjectName("hint")
         # One wrapped column (the messages name their nodes); Adjust re-wraps on resize.
         self.list = QListWidget(self)
@@ -49,7 +50,8 @@ class ProblemsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addWidget(self.summary)
-        layout.addWidget(self.list)
+        layout.addWidget(self.list, 1)
+        layout.addStretch(0)  # takes the room of the hidden list when all is well
         if document is not None:
             self.set_document(document)
         else:
@@ -75,8 +77,9 @@ class ProblemsPanel(QWidget):
             self.list.addItem(self._item(problem))
         errors = sum(getattr(p, "severity", "error") == "error" for p in problems)
         warnings = len(problems) - errors
+        self.list.setVisible(bool(problems))  # no empty white box under "all is well"
         if not problems:
-            self.summary.setText("No problems: the network is valid.")
+            self.summary.setText("✓ No problems: the network is valid.")
         else:
             parts = [_count(errors, "error"), _count(warnings, "warning")]
             self.summary.setText(", ".join(p for p in parts if p)

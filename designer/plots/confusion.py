@@ -57,6 +57,7 @@ class ConfusionView(LiveView):
         self._texts: list[list[pg.TextItem]] = []
         self._n = 0
         self._shown: np.ndarray | None = None
+        self._cells: np.ndarray | None = None
 
     def set_context(self, context: ViewContext) -> None:
         """Lay out the cells and class names for the data's classes."""
@@ -88,6 +89,7 @@ class ConfusionView(LiveView):
     def clear(self) -> None:
         """Blank matrix."""
         self._shown = None
+        self._cells = None
         self.image.setImage(np.zeros((max(self._n, 1), max(self._n, 1))), autoLevels=False,
                             levels=(0.0, 1.0))
         for row in self._texts:
@@ -111,10 +113,15 @@ class ConfusionView(LiveView):
             return
         shares = row_shares(counts)
         self.image.setImage(shares, autoLevels=False, levels=(0.0, 1.0))
-        for r, row in enumerate(self._texts):
-            for c, text in enumerate(row):
+        dark = shares > 0.6  # white text on dark cells
+        state = counts * 2 + dark
+        old = self._cells if self._cells is not None else np.full(counts.shape, -1)
+        for r, c in zip(*np.nonzero(state != old), strict=True):  # changed cells only
+            text = self._texts[r][c] if r < len(self._texts) else None
+            if text is not None:
                 text.setText(str(int(counts[r, c])))
-                text.setColor((255, 255, 255) if shares[r, c] > 0.6 else (20, 20, 20))
+                text.setColor((255, 255, 255) if dark[r, c] else (20, 20, 20))
+        self._cells = state if self._texts else None
         total = counts.sum()
         if total:
             self.accuracy.setText(f"accuracy {np.trace(counts) / total:.1%} "

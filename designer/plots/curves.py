@@ -27,7 +27,7 @@ from designer.plots.common import (
 from designer.training.snapshots import CurveData, Snapshot
 
 MAX_SYMBOLS = 100
-MAX_POINTS = 800  # a curve never needs more points than the plot has pixels
+MAX_POINTS = 400  # about one point per pixel of a docked plot
 STEP_COLOR = (150, 150, 150)
 STEP_PEN = pg.mkPen(STEP_COLOR, width=1)
 TRAIN_PEN = pg.mkPen(POSITIVE, width=2)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-CURVE_CAPACITY = 1024
+CURVE_CAPACITY = 512
 
 
 class DecimatedSeries:

@@ -1,7 +1,7 @@
 """The training worker: a QObject moved to a QThread that drives ``core.Trainer.run``.
 
 It never touches a widget. After each batch it only appends the loss to a local list;
-every 25 ms it copies the counters, the flat weight and gradient buffers and the loss
+every 30 ms it copies the counters, the flat weight and gradient buffers and the loss
 run into the :class:`SnapshotBuffer`, and every ~100 ms or more (adapted so that it
 costs at most ~5% of the time) it evaluates the network over the 2-D view grid (output
 and hidden neurons' maps). At most ~10 merged ``progress`` signals a second reach the
@@ -29,7 +29,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from core.training import TrainingDiverged
 from designer.training.snapshots import Snapshot, SnapshotBuffer
 
-LIGHT_INTERVAL_S = 0.025
+LIGHT_INTERVAL_S = 0.03
 PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05

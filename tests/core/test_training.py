@@ -394,3 +394,214 @@ def test_early_stopping_restores_best_weights():
 def test_divergence_message_numbers():
     err = TrainingDiverged("x", 0.5, 1, 2)
     assert err.suggested_lr == 0.05 and not math.isnan(err.lr)
+
+
+# ---- blow-ups that stay finite --------------------------------------------------------
+
+def _spiral_trainer(optimizer: dict, **options) -> tuple[Network, Trainer, np.ndarray, np.ndarray]:
+    X, y = two_spirals()
+    net = mlp(2, [32, 32], 1, out_act="sigmoid")
+    trainer = Trainer(net, "binary_crossentropy", optimizer, batch_size=16, **options)
+    return net, trainer, X, y[:, None].astype(np.float32)
+
+
+def test_adam_with_a_huge_learning_rate_is_caught_and_the_best_weights_come_back():
+    net, trainer, X, Y = _spiral_trainer({"type": "adam", "lr": 1e9})
+    start = net.params.copy()
+    events = []
+    with pytest.raises(TrainingDiverged) as info:
+        for event in trainer.run(X, Y, epochs=20):
+            events.append(event)
+    message = str(info.value)
+    assert "10000 times its lowest value" in message
+    assert "learning rate 1e+09 " in message and "try 1e+08" in message
+    assert info.value.suggested_lr == pytest.approx(1e8)
+    assert events[-1].kind == "end" and events[-1].stop_reason == "diverged"
+    # the first batch had the lowest loss (every later one is ~1e9): its weights are back
+    losses = trainer.history["batch_loss"]
+    assert losses[0] < 1 and min(losses[1:]) > 1e4 and len(losses) == 4  # caught at step 5
+    np.testing.assert_array_equal(net.params, start)
+    # training can go on with the suggested lower rate... well, a sane one
+    trainer.set_learning_rate(0.01)
+    trainer.fit(epochs=2)
+    assert trainer.history["batch_loss"][-1] < 1
+
+
+def test_sgd_with_lr_10_on_the_spiral_is_caught_as_confidently_wrong():
+    net, trainer, X, Y = _spiral_trainer({"type": "sgd", "lr": 10.0})
+    with pytest.raises(TrainingDiverged, match="confidently wrong.*try 1[^0-9]"):
+        trainer.fit(X, Y, epochs=20)
+    # the loss stays finite and below 1e4 x its best: only the chance rule can see this
+    assert max(trainer.history["batch_loss"]) < 100
+    assert trainer.evaluate(X, Y)[0] < 1.0  # weights from the best loss, not the wreck
+
+
+def test_divergence_factor_is_configurable():
+    net, trainer, X, Y = _spiral_trainer({"type": "adam", "lr": 1e9}, divergence_factor=None)
+    trainer.fit(X, Y, epochs=2)  # off: only NaN and inf would stop it
+    assert max(trainer.history["batch_loss"]) > 1e6
+    X2, Y2 = sine(64)
+    net = mlp(1, [16], 1)
+    trainer = Trainer(net, "mse", {"type": "sgd", "lr": 0.5}, batch_size=8,
+                      divergence_factor=3.0)
+    with pytest.raises(TrainingDiverged, match="more than 3 times its lowest"):
+        trainer.fit(X2, Y2 * 50, epochs=50)
+
+
+def test_regression_with_a_huge_first_loss_and_an_exact_fit_never_trips():
+    X, Y = sine(128)
+    net = mlp(1, [16], 1)
+    trainer = Trainer(net, "mse", {"type": "adam", "lr": 0.01}, batch_size=16)
+    history = trainer.fit(X, Y * 1000 + 5000, epochs=60)  # first loss ~2.5e7
+    assert history["batch_loss"][0] > 1e7 and len(history["loss"]) == 60
+    # an exact linear fit drives the loss to ~0; Adam then jitters far above that best
+    x = np.linspace(-1, 1, 64)[:, None]
+    net = mlp(1, [], 1, dtype="float64")
+    trainer = Trainer(net, "mse", {"type": "adam", "lr": 0.05}, batch_size=8)
+    history = trainer.fit(x, 2 * x + 1, epochs=300)
+    assert min(history["batch_loss"]) < 1e-12 and len(history["loss"]) == 300
+
+
+def _bn_net() -> Network:
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
+                      {"id": "h", "type": "Dense", "units": 8, "activation": "tanh"},
+                      {"id": "bn", "type": "BatchNormalization", "momentum": 0.5},
+                      {"id": "out", "type": "Dense", "units": 1, "activation": "sigmoid"}],
+            "edges": [["in", "h"], ["h", "bn"], ["bn", "out"]]}
+    return Network.from_spec(spec, seed=0)
+
+
+def _assert_same_weights(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for node in a:
+        assert a[node].keys() == b[node].keys()
+        for name in a[node]:
+            np.testing.assert_array_equal(a[node][name], b[node][name], err_msg=node + name)
+
+
+def test_blow_up_puts_back_one_consistent_state_with_bn_statistics():
+    X, y = two_spirals()
+    net = _bn_net()
+    snapshots = [net.get_weights()]  # the state each batch started from
+
+    def keep(event: TrainEvent) -> None:
+        if event.kind == "batch":
+            snapshots.append(net.get_weights())
+            if event.step == 30:
+                trainer.set_learning_rate(1e9)
+
+    trainer = Trainer(net, "binary_crossentropy", {"type": "adam", "lr": 0.01},
+                      batch_size=16, callbacks=[keep])
+    with pytest.raises(TrainingDiverged, match="lowest value"):
+        trainer.fit(X, y[:, None].astype(np.float32), epochs=20)
+    now = net.get_weights()
+    assert not np.allclose(now["bn"]["moving_mean"], snapshots[-1]["bn"]["moving_mean"])
+    matches = [i for i, s in enumerate(snapshots)
+               if all(np.array_equal(now[n][k], s[n][k]) for n in s for k in s[n])]
+    assert matches and matches[0] <= 30  # weights and statistics from one good step
+
+
+def test_nan_divergence_puts_back_bn_statistics_with_the_weights():
+    X, y = two_spirals()
+    net = _bn_net()
+    snapshots = [net.get_weights()]
+    trainer = Trainer(net, "binary_crossentropy", {"type": "adam", "lr": 0.01}, batch_size=16,
+                      callbacks=[lambda e: e.kind == "batch" and snapshots.append(
+                          net.get_weights())])
+    real, calls = net.compute_gradients, [0]
+
+    def poisoned(*args):
+        value = real(*args)  # the forward pass has moved the BN statistics already
+        calls[0] += 1
+        return math.nan if calls[0] == 7 else value
+
+    net.compute_gradients = poisoned
+    with pytest.raises(TrainingDiverged, match="loss became NaN"):
+        trainer.fit(X, y[:, None].astype(np.float32), epochs=1)
+    assert len(snapshots) == 7  # six good batches
+    _assert_same_weights(net.get_weights(), snapshots[-2])  # from before the last update
+
+
+# ---- arguments are checked up front ---------------------------------------------------
+
+@pytest.mark.parametrize("options, message", [
+    ({"seed": -1}, "seed must be a whole number >= 0, got -1"),
+    ({"seed": 1.5}, "seed must be a whole number >= 0, got 1.5"),
+    ({"batch_size": 0}, "batch_size must be a whole number >= 1, got 0"),
+    ({"batch_size": "32"}, "batch_size must be a whole number >= 1, got '32'"),
+    ({"l1": -0.1}, "l1 must be a number >= 0, got -0.1"),
+    ({"l2": "big"}, "l2 must be a number >= 0, got 'big'"),
+    ({"clipnorm": 0}, "clipnorm must be a number greater than 0, got 0.0"),
+    ({"validation_split": 1.0}, r"validation_split must be in \[0, 1\).*got 1.0"),
+    ({"validation_split": -0.2}, "validation_split must be a number >= 0, got -0.2"),
+    ({"early_stopping": {"patience": "x"}},
+     r"early_stopping\['patience'\] must be a whole number >= 0, got 'x'"),
+    ({"early_stopping": {"min_delta": -1}},
+     r"early_stopping\['min_delta'\] must be a number >= 0, got -1"),
+    ({"early_stopping": {"mode": "up"}}, r"early_stopping\['mode'\] must be 'auto'.*'up'"),
+    ({"early_stopping": {"monitor": 3}}, r"early_stopping\['monitor'\] must be.*got 3"),
+    ({"early_stopping": {"restore_best_weights": "no"}},
+     r"restore_best_weights'\] must be true or false, got 'no'"),
+    ({"early_stopping": {"patiense": 3}}, "early_stopping has no setting 'patiense'"),
+    ({"early_stopping": -2}, "early_stopping \\(the patience\\) must be .* >= 0, got -2"),
+    ({"early_stopping": "yes"}, "early_stopping must be a dict.*got 'yes'"),
+    ({"schedule": "step"}, "schedule must be a dict.*got 'step'"),
+    ({"schedule": {"type": "step", "step_size": -1}}, "'step_size' = -1.0 must be greater"),
+    ({"schedule": {"type": "exponential", "staircase": "false"}},
+     "'staircase' must be true or false, got 'false'"),
+    ({"schedule": {"type": 3}}, "schedule 'type' must be one of constant.*got 3"),
+    ({"divergence_factor": 1.0}, "divergence_factor must be a number greater than 1.*got 1.0"),
+    ({"divergence_factor": "big"}, "divergence_factor must be .*got 'big'"),
+    ({"callbacks": [3]}, r"callbacks\[0\] must be a Callback or a function.*got 3"),
+])
+def test_every_argument_is_checked_with_a_message_naming_it(options, message):
+    with pytest.raises(ValueError, match=message):
+        Trainer(mlp(2, [4], 1), "mse", {"type": "sgd", "lr": 0.1}, **options)
+
+
+def test_a_loss_that_does_not_fit_the_output_is_refused():
+    from core.spec import SpecError
+    net = mlp(2, [4], 1, out_act="sigmoid")
+    with pytest.raises(SpecError, match="categorical_crossentropy needs one output per class"):
+        Trainer(net, "categorical_crossentropy", {"type": "adam"})
+    with pytest.raises(ValueError, match="loss must be the name of a loss"):
+        Trainer(net, None, {"type": "adam"})
+    Trainer(net, "binary_crossentropy", {"type": "adam"})  # fits
+
+
+# ---- step() and step_epoch() obey pause and stop ----------------------------------------
+
+def test_step_and_step_epoch_honour_stop_requests():
+    X, Y = sine(64)
+    trainer = Trainer(mlp(1, [4], 1), "mse", {"type": "adam"}, batch_size=8)
+    trainer.prepare(X, Y)
+    trainer.request_stop()
+    event = trainer.step()
+    assert (event.kind, event.stop_reason, trainer.global_step) == ("end", "stopped", 0)
+    assert not trainer.stop_requested and trainer.step().kind == "batch"  # cleared
+
+    def stop_after_third(event: TrainEvent) -> None:
+        if event.kind == "batch" and event.step == 3:
+            trainer.request_stop()
+
+    trainer.callbacks.append(stop_after_third)
+    event = trainer.step_epoch()
+    assert (event.kind, event.stop_reason, trainer.global_step) == ("end", "stopped", 3)
+    event = trainer.step_epoch()  # the same epoch goes on where it stopped
+    assert (event.kind, event.epoch, trainer.global_step) == ("epoch", 1, 8)
+
+
+def test_step_waits_while_paused_and_a_stop_wakes_it():
+    X, Y = sine(64)
+    trainer = Trainer(mlp(1, [4], 1), "mse", {"type": "adam"}, batch_size=8)
+    trainer.prepare(X, Y)
+    trainer.pause()
+    threading.Timer(0.3, trainer.resume).start()
+    t0 = time.perf_counter()
+    assert trainer.step().kind == "batch"
+    assert time.perf_counter() - t0 >= 0.25 and trainer.global_step == 1
+    trainer.pause()
+    threading.Timer(0.2, trainer.request_stop).start()
+    event = trainer.step_epoch()
+    assert event.stop_reason == "stopped" and trainer.global_step == 1
+    trainer.resume()

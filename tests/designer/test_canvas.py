@@ -508,3 +508,65 @@ def test_arrow_keys_nudge_the_selection(view, qtbot):
     assert view.document.position("out") == (540.0 + grid, 5.0 * grid)
     assert view.document.position("in") == (0.0, 0.0)
     assert view.document.undo_stack.count() == 2
+
+
+def test_locked_delete_and_backspace_push_nothing_and_say_why(view, qtbot):
+    tiny(view)
+    doc = view.document
+    messages = []
+    view.canvas.statusMessage.connect(messages.append)
+    doc.set_structure_lock("training is running")
+    view.canvas.select_nodes(["out"])
+    view.canvas.select_edge(view.canvas.edge_item("in", "h1"), additive=True)
+    view.setFocus()
+    for key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+        qtbot.keyClick(view.viewport(), key)
+    assert doc.undo_stack.count() == 0 and not doc.is_modified  # no empty "Delete" macro
+    assert doc.has_node("out") and ("in", "h1") in doc.edges()
+    assert messages and all("training is running" in m for m in messages)
+    doc.set_structure_lock(None)
+    qtbot.keyClick(view.viewport(), Qt.Key.Key_Delete)
+    assert not doc.has_node("out") and doc.undo_stack.count() == 1
+
+
+def test_rename_keeps_the_card_its_edges_and_the_selection(view):
+    tiny(view)
+    canvas = view.canvas
+    card, edge = canvas.node_item("h1"), canvas.edge_item("h1", "out")
+    canvas.select_nodes(["h1"])
+    assert view.document.rename_node("h1", "hidden") is None
+    assert canvas.node_item("hidden") is card and canvas.node_item("h1") is None
+    assert card.node_id == "hidden" and card.title == "hidden"
+    assert canvas.edge_item("hidden", "out") is edge and edge.key == ("hidden", "out")
+    assert canvas.selected_node_ids() == ["hidden"]
+    assert "hidden → out" in edge._hit.toolTip()
+    view.document.undo()
+    assert canvas.node_item("h1") is card and canvas.edge_item("h1", "out") is edge
+
+
+def test_presentation_spreads_cards_so_they_never_overlap(view):
+    tiny(view)
+    doc = view.document
+    doc.move_nodes({"h1": (200.0, 0.0), "out": (400.0, 0.0)})  # as the old examples did
+    view.canvas.set_style(style_for("light", True))
+    assert view.canvas.style.node_width > 200  # presentation cards are wider than that
+    items = [view.canvas.node_item(n) for n in ("in", "h1", "out")]
+    cards = [item.mapRectToScene(item.card_rect()) for item in items]
+    assert not cards[0].intersects(cards[1]) and not cards[1].intersects(cards[2])
+    assert doc.position("h1") == (200.0, 0.0)  # the drawing is spread, not the layout
+    item = view.canvas.node_item("h1")
+    item.setSelected(True)
+    item.setPos(item.pos() + QPointF(60.0, 0.0))
+    view.canvas.commit_moves()  # a drag is saved in layout units
+    assert doc.position("h1") == pytest.approx((200.0 + 60.0 / 1.2, 0.0))
+    view.canvas.set_style(style_for("light"))
+    assert view.canvas.node_item("h1").pos().x() == pytest.approx(250.0)
+
+
+def test_edge_labels_of_every_example_fit_between_the_cards(view):
+    from core.examples import list_examples, load_example
+    for info in list_examples():
+        view.document.new_project(load_example(info.name))
+        for edge in view.canvas.edge_items():
+            if edge.label:
+                assert edge._label_text.isVisibleTo(edge), (info.name, edge.key, edge.label)

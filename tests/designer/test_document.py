@@ -341,3 +341,70 @@ def test_a_malformed_spec_is_reported_not_fatal(qapp):
     doc = Document(project)
     assert doc.node_ids() == ["a"] and doc.edges() == [("a", "a")]
     assert doc.problems  # validate() says what is wrong
+
+
+# ----------------------------------------------------------------------------- rename
+def test_rename_updates_edges_layout_weights_and_undoes_exactly(doc):
+    doc.set_weight("h1", "kernel", (0, 0), 0.5)  # materialises project.weights
+    renamed = []
+    doc.nodeRenamed.connect(lambda old, new: renamed.append((old, new)))
+    before = state(doc)
+    assert doc.rename_node("h1", "hidden") is None
+    assert renamed == [("h1", "hidden")]
+    assert doc.node_ids() == ["in", "hidden", "out"]  # keeps its place in the spec
+    assert doc.edges() == [("in", "hidden"), ("hidden", "out")]
+    assert doc.position("hidden") == (270.0, 0.0) and "h1" not in doc.project.layout
+    assert doc.project.weights["hidden"]["kernel"][0, 0] == 0.5
+    assert "h1" not in doc.project.weights and doc.is_valid
+    assert doc.undo_stack.undoText() == "Rename h1 to hidden"
+    check_undo_redo(doc, before)
+    assert doc.shape("hidden") == (4,) and doc.param_counts["hidden"] == 12
+
+
+@pytest.mark.parametrize(("new_id", "words"), [
+    ("", "needs an id"), ("   ", "needs an id"), ("out", "already called out"),
+    ("9lives", "start with a letter"), ("two words", "not a valid id"),
+    ("x" * 41, "at most 40")])
+def test_rename_refuses_bad_ids_and_pushes_nothing(doc, new_id, words):
+    refused = []
+    doc.refused.connect(refused.append)
+    reason = doc.rename_node("h1", new_id)
+    assert reason and words in reason and refused == [reason]
+    assert doc.undo_stack.count() == 0 and doc.has_node("h1")
+
+
+def test_rename_to_the_same_id_is_no_step_and_the_lock_refuses(doc):
+    assert doc.rename_node("h1", "h1") is None and doc.undo_stack.count() == 0
+    doc.set_structure_lock("training is running")
+    assert "training is running" in doc.rename_node("h1", "hidden")
+    assert doc.undo_stack.count() == 0 and doc.has_node("h1")
+
+
+def test_rename_moves_live_weights_and_neuron_maps(doc):
+    doc.set_live_weights({"h1": {"kernel": np.ones((2, 4), np.float32)}})
+    doc.set_neuron_maps({"h1": np.zeros((4, 3, 3))})
+    doc.rename_node("h1", "hidden")
+    assert set(doc.weights) == {"hidden"} and set(doc.neuron_maps) == {"hidden"}
+
+
+# ----------------------------------------------------------------------------- files
+def test_set_file_path_names_the_file_without_touching_the_history(doc, tmp_path):
+    doc.set_param(["h1"], "units", 5)
+    paths = []
+    doc.filePathChanged.connect(paths.append)
+    doc.set_file_path(tmp_path / "recovered.annproj")
+    assert doc.file_path == tmp_path / "recovered.annproj" and doc.is_modified
+    assert paths == [str(tmp_path / "recovered.annproj")]
+    assert doc.save() == tmp_path / "recovered.annproj" and not doc.is_modified
+
+
+def test_a_cramped_layout_is_spread_on_open_so_edge_labels_fit(qapp):
+    project = small_project()
+    project.layout = {"in": [80.0, 200.0], "h1": [280.0, 200.0], "out": [480.0, 290.0]}
+    doc = Document(project)
+    xs = [doc.position(n)[0] for n in ("in", "h1", "out")]
+    assert xs[0] == 80.0 and xs[1] - xs[0] == pytest.approx(240.0)
+    assert xs[2] - xs[1] == pytest.approx(240.0)  # scaled alike: the arrangement is kept
+    assert doc.position("out")[1] == 290.0 and not doc.is_modified
+    roomy = Document(small_project())  # 270 apart: left as saved
+    assert roomy.position("h1") == (270.0, 0.0)

@@ -265,7 +265,7 @@ def test_inspector_edit_is_undoable_and_merges(window):
     doc = window.document
     window.select_nodes(["h1"])
     fields = window.inspector.fields
-    assert set(fields) == {"name", "units", "activation", "use_bias", "kernel_initializer",
+    assert set(fields) == {"id", "name", "units", "activation", "use_bias", "kernel_initializer",
                            "bias_initializer"}
     assert fields["units"].widget.value() == 4
     before = doc.undo_stack.count()
@@ -602,7 +602,7 @@ def test_inspector_has_an_editor_for_every_parameter_of_every_layer(window):
         node_id = doc.add_node(type_name, pos=(0.0, 0.0))
         window.select_nodes([node_id])
         fields = window.inspector.fields
-        assert list(fields) == ["name"] + [p.name for p in schema.params], type_name
+        assert list(fields) == ["id", "name"] + [p.name for p in schema.params], type_name
         for param in schema.params:
             assert isinstance(fields[param.name], FIELD_KINDS[param.kind]), param.name
             if param.kind == "int" and param.min is not None:
@@ -626,3 +626,141 @@ def test_recent_files_menu_and_untrained_export_can_be_declined(window, monkeypa
     action(window, "export_pytorch").trigger()
     assert not (tmp_path / "first.py").exists()
     assert boxes.kinds() == ["question"]
+
+
+# ----------------------------------------------------------------------------- polish
+def test_inspector_id_field_renames_with_validation_and_undo(window):
+    use_project(window)
+    doc = window.document
+    window.select_nodes(["h1"])
+    field = window.inspector.fields["id"]
+    edit = field.widget
+    assert edit.text() == "h1"
+    edit.setFocus()
+    for text, words in (("out", "already called out"), ("", "needs an id"),
+                        ("a b", "not a valid id")):
+        edit.setText(text)
+        edit.textEdited.emit(text)
+        assert words in window.inspector._errors["id"].text()
+        edit.editingFinished.emit()
+        assert doc.undo_stack.count() == 0 and doc.has_node("h1")
+    edit.setText("hidden")
+    edit.textEdited.emit("hidden")
+    assert window.inspector._errors["id"].isHidden()
+    edit.editingFinished.emit()
+    assert doc.node_ids() == ["in", "hidden", "out"] and doc.undo_stack.count() == 1
+    assert window.inspector.node_ids == ["hidden"] and "hidden" in window.inspector.title.text()
+    assert window.selected_node_ids() == ["hidden"]
+    action(window, "undo").trigger()
+    assert doc.node_ids() == ["in", "h1", "out"] and window.inspector.fields["id"].widget.text() \
+        == "h1"
+    action(window, "redo").trigger()
+    assert doc.has_node("hidden") and window.inspector.node_ids == ["hidden"]
+
+
+def test_recovered_project_keeps_its_file_name(make_window, tmp_path, boxes):
+    from core.project import save_project
+    source = tmp_path / "lesson.annproj"
+    save_project(small_project(), source)
+    store = RecoveryStore(tmp_path / "recovery")
+    crashed = make_window(recovery=store, path=str(source))
+    crashed.document.set_param(["h1"], "units", 13)
+    crashed.autosave()
+    store.abandon()
+    crashed.recovery = None
+    crashed.document.undo_stack.setClean()
+    crashed.close()
+    boxes.answers = [B.Yes]
+    later = make_window(recovery=RecoveryStore(tmp_path / "recovery"), offer_recovery=True)
+    assert later.document.file_path == source and later.document.is_modified
+    assert "lesson.annproj" in later.windowTitle()
+
+
+def test_first_start_is_maximized_and_later_starts_restore(settings, qtbot, boxes, monkeypatch):
+    monkeypatch.setattr(designer_app, "install_training_ui", lambda window: None)
+    first = designer_app.create_window(settings=settings, offer_recovery=False)
+    assert first.isMaximized() or first.windowState() & Qt.WindowState.WindowMaximized
+    first.setWindowState(Qt.WindowState.WindowNoState)
+    first.show()
+    first.resize(700, 500)
+    qtbot.wait(10)
+    first.close()
+    second = designer_app.create_window(settings=settings, offer_recovery=False)
+    assert not second.windowState() & Qt.WindowState.WindowMaximized
+    assert second.size().toTuple() == (700, 500)
+    second.show()
+    second.close()
+    first.deleteLater()
+    second.deleteLater()
+
+
+@pytest.fixture
+def full_window(qtbot, settings, boxes):
+    """A window with the real training UI, 1600 x 1000 as on a projector's screen."""
+    window = designer_app.create_window(settings=settings, offer_recovery=False)
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.show()
+    window.resize(1600, 1000)
+    qtbot.waitExposed(window)
+    qtbot.wait(20)
+    yield window
+    window.document.undo_stack.setClean()
+    window.close()
+    window.deleteLater()
+    qtbot.wait(1)
+
+
+def visible_tab_bars(window) -> list[list[str]]:
+    from PySide6.QtWidgets import QTabBar
+    return sorted([bar.tabText(i) for i in range(bar.count())]
+                  for bar in window.findChildren(QTabBar)
+                  if bar.parent() is window and bar.isVisible())
+
+
+def test_default_layout_gives_the_output_dock_a_real_square(full_window, qtbot):
+    window = full_window
+    window.reset_layout()
+    qtbot.wait(20)
+    output = window.training_ui.docks["Output"]
+    size = output.widget().size()
+    assert output.isVisible() and not output.isFloating()
+    assert size.width() >= 250 and size.height() >= 250, size
+    assert 0.75 < size.width() / size.height() < 1.35  # square-ish, not a sliver
+    assert window.dockWidgetArea(output) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert window.palette_dock.width() >= 210  # layer names are readable
+    assert window.view.width() >= 700 and window.view.height() >= 500
+    training = window.training_ui.docks["Training"]
+    assert training.width() >= 380
+    assert visible_tab_bars(window) == [["Loss curves", "Weights", "Confusion", "Images"],
+                                        ["Training", "Data", "Inference"]]
+
+
+def test_reset_layout_puts_moved_docks_back(full_window, qtbot):
+    window = full_window
+    output = window.training_ui.docks["Output"]
+    output.setFloating(True)
+    window.problems_dock.hide()
+    window.tabifyDockWidget(window.inspector_dock, window.palette_dock)
+    assert "reset_layout" in [a.objectName() for a in menu_actions(window)]
+    action(window, "reset_layout").trigger()
+    qtbot.wait(20)
+    assert not output.isFloating() and window.problems_dock.isVisible()
+    assert window.dockWidgetArea(window.palette_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.tabifiedDockWidgets(window.palette_dock) == []
+    assert output.widget().width() >= 250 and output.widget().height() >= 250
+
+
+def test_presentation_at_1500_px_fits_the_training_panel(full_window, qtbot):
+    window = full_window
+    window.resize(1500, 950)
+    action(window, "presentation").trigger()
+    window.reset_layout()
+    qtbot.wait(30)
+    training = window.training_ui.docks["Training"].widget()
+    inner = training.widget()
+    assert inner.width() >= inner.minimumSizeHint().width()
+    assert not training.horizontalScrollBar().isVisible()  # nothing clipped at the side
+    output = window.training_ui.docks["Output"].widget()
+    assert output.width() >= 250 and output.height() >= 250
+    assert window.width() == 1500  # no dock minimum forces the window wider
+    action(window, "presentation").trigger()

@@ -1,0 +1,190 @@
+"""The main window's default dock arrangement, applied on a first start and by View >
+Reset layout.
+
+A teacher projects two things: the network on the canvas and what it learns (the
+decision boundary in the "Output" dock). So the default gives the canvas the middle, the
+Output dock a square at the bottom left of the canvas, the palette a readable column on
+the left (with Problems under it), and the Inspector over the Training / Data / Inference
+tabs on the right. Loss curves sit next to the Output dock, and the other live views are
+tabs beside them, or behind the curves when the window is narrow (presentation fonts).
+
+Docks are found by object name, so panels that are not installed are simply skipped and
+docks that this module does not know keep the place they were given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar
+
+LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
+RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+H = Qt.Orientation.Horizontal
+V = Qt.Orientation.Vertical
+
+#: Each area: a list of stacks (split along the area); a stack is a tab group.
+LEFT_STACKS = (("paletteDock",), ("problemsDock",))
+RIGHT_STACKS = (("inspectorDock",), ("TrainingDock", "DataDock", "InferenceDock"))
+BOTTOM_STACKS = (("OutputDock",), ("LosscurvesDock",),
+                 ("WeightsDock", "ConfusionDock", "ImagesDock"))
+#: The dock raised in each tab group (the others are one click away).
+RAISED = ("TrainingDock", "WeightsDock", "LosscurvesDock")
+#: Below this bottom-row width per view the curves share a tab group with the weights.
+MIN_VIEW_WIDTH = 300
+
+PALETTE_WIDTH = (250, 290)  # (normal, presentation) in pixels
+PROBLEMS_HEIGHT = 170
+INSPECTOR_SHARE = 0.36  # of the right column's height
+#: At most this much of the window's width for the right column (normal, presentation).
+RIGHT_SHARE = (0.3, 0.38)
+
+
+def find_docks(window: QMainWindow, names: Sequence[str]) -> list[QDockWidget]:
+    """The window's docks with these object names, in that order (missing ones skipped)."""
+    found = {d.objectName(): d for d in window.findChildren(QDockWidget)
+             if d.parent() is window}
+    return [found[n] for n in names if n in found]
+
+
+def apply_default_layout(window: QMainWindow, presentation: bool = False) -> None:
+    """Place every known dock where the default arrangement puts it (see module doc).
+
+    Docks are re-added from scratch, so whatever the user dragged around is undone; a
+    tab group is built by tabifying every member onto the group's first dock, which is
+    the order that leaves no stray tab bars behind.
+    """
+    right, bottom = _stacks(window, presentation)
+    for area, stacks, orientation in ((LEFT, LEFT_STACKS, V), (RIGHT, right, V),
+                                      (BOTTOM, bottom, H)):
+        _place_area(window, area, stacks, orientation)
+    for dock in find_docks(window, RAISED):
+        dock.raise_()
+    window.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
+    window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
+    size_default_docks(window, presentation)
+
+
+Stacks = tuple[tuple[str, ...], ...]
+
+
+def _stacks(window: QMainWindow, presentation: bool) -> tuple[Stacks, Stacks]:
+    """(right, bottom) stacks: three bottom columns when each view gets a useful width;
+    else Output | the live views as tabs (with presentation fonts the image grid is too
+    wide for them and joins the training tabs instead)."""
+    free = window.width() - _left_width(window, presentation) - _right_width(window,
+                                                                             presentation)
+    if free - _bottom_height(window) >= 2 * MIN_VIEW_WIDTH:
+        return RIGHT_STACKS, BOTTOM_STACKS
+    views = BOTTOM_STACKS[1] + BOTTOM_STACKS[2]
+    if not presentation:
+        return RIGHT_STACKS, (BOTTOM_STACKS[0], views)
+    right = (RIGHT_STACKS[0], RIGHT_STACKS[1] + views[-1:])  # the widest view, large fonts
+    return right, (BOTTOM_STACKS[0], views[:-1])
+
+
+def _place_area(window: QMainWindow, area: Qt.DockWidgetArea,
+                stacks: Sequence[Sequence[str]], orientation: Qt.Orientation) -> None:
+    groups = [find_docks(window, names) for names in stacks]
+    groups = [g for g in groups if g]
+    for group in groups:
+        for dock in group:
+            dock.setFloating(False)
+            window.removeDockWidget(dock)
+    previous: QDockWidget | None = None
+    for group in groups:
+        first = group[0]
+        if previous is None:
+            window.addDockWidget(area, first)
+        else:
+            window.splitDockWidget(previous, first, orientation)
+        for dock in group[1:]:
+            window.tabifyDockWidget(first, dock)
+        for dock in group:
+            dock.setFloating(False)
+            dock.show()
+        previous = first
+
+
+def size_default_docks(window: QMainWindow, presentation: bool = False) -> None:
+    """Sizes of the default arrangement for the window's current size."""
+    left = find_docks(window, ("paletteDock",))
+    right = find_docks(window, ("inspectorDock",))
+    widths = [_left_width(window, presentation)] * len(left) + [_right_width(window, presentation)] * len(
+        right)
+    window.resizeDocks(left + right, widths, H)
+    problems = find_docks(window, ("problemsDock",))
+    if left and problems:
+        height = _area_height(window)
+        window.resizeDocks(left + problems, [height - PROBLEMS_HEIGHT, PROBLEMS_HEIGHT], V)
+    training = find_docks(window, RIGHT_STACKS[1])
+    if right and training:
+        height = _area_height(window)
+        share = int(height * INSPECTOR_SHARE)
+        window.resizeDocks([right[0], training[0]], [share, height - share], V)
+    output = find_docks(window, ("OutputDock",))
+    if output:
+        side = _bottom_height(window)
+        window.resizeDocks(output, [side], V)
+        others = [group[0] for group in map(lambda names: find_docks(window, names),
+                                            _stacks(window, presentation)[1][1:]) if group]
+        free = max(window.width() - _left_width(window, presentation)
+                   - _right_width(window, presentation) - side, 0)
+        each = free // max(len(others), 1)
+        if each > 0:
+            window.resizeDocks(output + others, [side] + [each] * len(others), H)
+
+
+def _area_height(window: QMainWindow) -> int:
+    """Height left for docks between the menu bar and the status bar."""
+    used = window.menuBar().sizeHint().height() + window.statusBar().sizeHint().height()
+    return max(window.height() - used, 200)
+
+
+def _bottom_height(window: QMainWindow) -> int:
+    """The bottom row: about 40 % of the window, so the Output dock is a real square."""
+    return int(min(max(_area_height(window) * 0.4, 260), 440))
+
+
+def _left_width(window: QMainWindow, presentation: bool) -> int:
+    normal, large = PALETTE_WIDTH
+    return large if presentation else normal
+
+
+def _right_width(window: QMainWindow, presentation: bool = False) -> int:
+    """Wide enough for the training and data panels without a scroll bar, but never more
+    than ``RIGHT_SHARE`` of the window (the canvas comes first)."""
+    wanted = 340
+    for dock in find_docks(window, ("inspectorDock",) + RIGHT_STACKS[1]):
+        wanted = max(wanted, content_width(dock))
+    return min(wanted, int(window.width() * RIGHT_SHARE[presentation]))
+
+
+def content_width(dock: QDockWidget) -> int:
+    """The width a dock's content asks for (a scroll area's inner widget, plus its bar)."""
+    widget = dock.widget()
+    if isinstance(widget, QScrollArea) and widget.widget() is not None:
+        bar = widget.verticalScrollBar().sizeHint().width()
+        return widget.widget().sizeHint().width() + bar + 2 * widget.frameWidth() + 4
+    return widget.sizeHint().width() if widget is not None else 0
+
+
+def hide_stray_tab_bars(window: QMainWindow) -> int:
+    """Hide tab bars left over from intermediate tabifyDockWidget() steps; returns how many.
+
+    Qt keeps the tab bar of a two-dock group on screen after a third dock joins the group
+    (chained tabify calls), where it floats over a panel. Such a bar lists a strict subset
+    of the tabs of a live group's bar, or no tabs at all.
+    """
+    bars = [bar for bar in window.findChildren(QTabBar) if bar.parent() is window
+            and bar.isVisible()]
+    tabs = {bar: [bar.tabText(i) for i in range(bar.count())] for bar in bars}
+    hidden = 0
+    for bar in bars:
+        mine = set(tabs[bar])
+        if not mine or any(other is not bar and mine < set(tabs[other]) for other in bars):
+            bar.hide()
+            hidden += 1
+    return hidden
