@@ -33,10 +33,11 @@ from core.data import (
 from core.network import Network
 from core.project import Project, ProjectError, extract_data
 from core.project import build_network as _project_network
+from core.spec import SpecError, problem_text
 from core.training import Trainer, TrainEvent
 
 REGRESSION_LOSSES = frozenset({"mse", "mae", "huber"})
-TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping")
+TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping", "divergence_factor")
 SPLITS = ("train", "val", "test")
 NUMPY_SUFFIXES = (".npy", ".npz")
 
@@ -344,6 +345,9 @@ def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
         trainer = Trainer(net, loss=str(settings.get("loss") or "mse"), optimizer=optimizer,
                           batch_size=_whole(settings.get("batch_size") or 32),
                           seed=_whole(settings.get("seed") or 0), **options)
+    except SpecError as exc:  # the loss does not fit the network's output
+        errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
+        raise ProjectError(problem_text(errors[0])) from None
     except (ValueError, TypeError) as exc:  # a hand-edited or damaged file: say where
         reason = str(exc).strip().rstrip(".")
         raise ProjectError(f"the project's training settings are not valid: {reason}. "

@@ -13,6 +13,8 @@ import numpy as np
 from core.layers.base import Layer, ParamSchema
 from core.layers.conv import PADDING, window_geometry
 
+PAIR_CHUNK = 1 << 17  # input values per block of the 2x2 max pooling (512 kB in float32)
+
 
 class _Pooling2D(Layer):
     GROUP = "Pooling"
@@ -81,7 +83,7 @@ class MaxPooling2D(_Pooling2D):
     def forward(self, inputs, training):
         x = inputs[0]
         if self._pairs:
-            return self._forward_pairs(x)
+            return self._forward_pairs(x, training)
         xp = self._pad(x, -np.inf, "xp")
         y = self.buffer("y", (x.shape[0], self._ho, self._wo, x.shape[-1]))
         for k, (rows, cols) in enumerate(self._offsets()):
@@ -121,19 +123,35 @@ class MaxPooling2D(_Pooling2D):
         n, c = a.shape[0], a.shape[-1]
         return a[:, :2 * self._ho, :2 * self._wo].reshape(n, self._ho, 2, self._wo, 2, c)
 
-    def _forward_pairs(self, x: np.ndarray) -> np.ndarray:
+    def _forward_pairs(self, x: np.ndarray, training: bool) -> np.ndarray:
         """Max of the two rows of each window, then of the two columns left.
 
-        Four times fewer, longer loops than one strided maximum per window offset.
+        Four times fewer, longer loops than one strided maximum per window offset, run
+        on a few samples at a time so that the intermediate stays in cache; in training
+        the comparisons that route the gradient are made there too, while ``x`` is hot.
         """
         n, c = x.shape[0], x.shape[-1]
         x6 = self._split(x)
-        rows = np.maximum(x6[:, :, 0], x6[:, :, 1],
-                          out=self.buffer("rows", (n, self._ho, self._wo, 2, c)))
-        y = np.maximum(rows[:, :, :, 0], rows[:, :, :, 1],
-                       out=self.buffer("y", (n, self._ho, self._wo, c)))
-        self._x, self._rows, self._y, self._xshape = x, rows, y, x.shape
+        rows = self.buffer("rows", (n, self._ho, self._wo, 2, c))
+        y = self.buffer("y", (n, self._ho, self._wo, c))
+        if training:
+            bottom = self.buffer_of("bottom", rows.shape, bool)
+            right = self.buffer_of("right", y.shape, bool)
+        for s in self._chunks(x):
+            top_, bot_, r = x6[s, :, 0], x6[s, :, 1], rows[s]
+            np.maximum(top_, bot_, out=r)
+            np.maximum(r[:, :, :, 0], r[:, :, :, 1], out=y[s])
+            if training:
+                np.greater(bot_, top_, out=bottom[s])
+                np.greater(r[:, :, :, 1], r[:, :, :, 0], out=right[s])
+        self._masks = (bottom, right) if training else None
+        self._y, self._xshape = y, x.shape
         return y
+
+    def _chunks(self, x: np.ndarray):
+        """Slices of about PAIR_CHUNK input values along the batch axis."""
+        step = max(1, PAIR_CHUNK // max(1, x[0].size))
+        return [slice(s, s + step) for s in range(0, len(x), step)]
 
     def _backward_pairs(self, dy: np.ndarray) -> np.ndarray:
         """Route each gradient to its window's first maximum, row-major (TensorFlow's rule).
@@ -142,18 +160,18 @@ class MaxPooling2D(_Pooling2D):
         winning column the bottom row only when strictly larger: that is the first
         maximum in the order top-left, top-right, bottom-left, bottom-right.
         """
-        x6, rows = self._split(self._x), self._rows
-        right = np.greater(rows[:, :, :, 1], rows[:, :, :, 0],
-                           out=self.buffer_of("right", dy.shape, bool))
-        g = self.buffer("g", rows.shape)  # gradient of each column's row-maximum
-        np.multiply(dy, right, out=g[:, :, :, 1])
-        np.subtract(dy, g[:, :, :, 1], out=g[:, :, :, 0])
-        bottom = np.greater(x6[:, :, 1], x6[:, :, 0],
-                            out=self.buffer_of("bottom", rows.shape, bool))
+        if self._masks is None:
+            raise RuntimeError("MaxPooling2D.backward needs a forward pass in training mode")
+        bottom, right = self._masks
         dx = self.buffer("dx", self._xshape)
         d6 = self._split(dx)
-        np.multiply(g, bottom, out=d6[:, :, 1])
-        np.subtract(g, d6[:, :, 1], out=d6[:, :, 0])
+        g = self.buffer("g", bottom.shape)  # gradient of each column's row-maximum
+        for s in self._chunks(dx):
+            gs, d = g[s], d6[s]
+            np.multiply(dy[s], right[s], out=gs[:, :, :, 1])
+            np.subtract(dy[s], gs[:, :, :, 1], out=gs[:, :, :, 0])
+            np.multiply(gs, bottom[s], out=d[:, :, 1])
+            np.subtract(gs, d[:, :, 1], out=d[:, :, 0])
         dx[:, 2 * self._ho:] = 0  # rows and columns no window covers
         dx[:, :, 2 * self._wo:] = 0
         return dx

@@ -199,3 +199,17 @@ def test_starter_notes_warn_about_a_regression_target_far_from_zero():
     classes = Dataset(X=X, y=np.arange(50) % 2, task="classification",
                       feature_names=["a", "b"], class_names=["n", "p"])
     assert starter_notes(classes) == []
+
+
+def test_a_loss_that_does_not_fit_the_output_is_one_line():
+    """Categorical cross-entropy on one sigmoid unit: one clear line, not a list."""
+    from core.examples import load_example
+    from core.project import ProjectError, build_network
+    from core.workflow import make_trainer
+
+    project = load_example("xor")
+    project.training = {**project.training, "loss": "categorical_crossentropy"}
+    with pytest.raises(ProjectError) as info:
+        make_trainer(project, build_network(project))
+    message = str(info.value)
+    assert "\n" not in message and "categorical_crossentropy" in message
