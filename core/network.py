@@ -143,10 +143,35 @@ class Network:
         self._out_pos = pos[self.output_id]
         self._seq[self._out_pos].keep_preactivation = True  # the fused losses read z
         self._in_pos_input = pos[self.input_id]
+        self._preact = self._plan_relu_absorption()
         per_sample = sum(math.prod(s) for s in self.output_shapes.values())
         per_sample += sum(type(lay).work_size(lay.config, lay.input_shapes)
                           for lay in self._seq)
         self._values_per_sample = max(per_sample, 1)
+
+    def _plan_relu_absorption(self) -> list[bool]:
+        """Which layers receive the gradient before their ReLU from their consumer.
+
+        A max pooling after a ReLU routes each window's gradient to one pixel whose
+        ReLU output is the window's maximum, so the ReLU's derivative there is
+        ``pooled > 0``: applied on the pooled gradient it costs a quarter of the pass
+        over the full image (the same numbers: a 0/1 mask is applied either way).
+        """
+        consumers: list[list[int]] = [[] for _ in self._seq]
+        for i, ins in enumerate(self._in_pos):
+            for j in ins:
+                consumers[j].append(i)
+        preact = [False] * len(self._seq)
+        for i, layer in enumerate(self._seq):
+            act = layer.activation
+            if (act is None or act.name != "relu" or i in (self._out_pos, self._in_pos_input)
+                    or len(consumers[i]) != 1 or len(self._in_pos[consumers[i][0]]) != 1):
+                continue
+            consumer = self._seq[consumers[i][0]]
+            if type(consumer).ABSORBS_RELU:
+                consumer.relu_input = True
+                preact[i] = True
+        return preact
 
     def reseed(self, seed: int) -> None:
         """Restart the random streams of Dropout layers (a Trainer's seed, for instance)."""
@@ -274,8 +299,8 @@ class Network:
             dy = dys[i]
             if dy is None or i == self._in_pos_input:
                 continue
-            dxs = self._seq[i].backward(dy, self._need_dx[i],
-                                        fused=fused and i == self._out_pos)
+            dxs = self._seq[i].backward(dy, self._need_dx[i], fused=self._preact[i]
+                                        or (fused and i == self._out_pos))
             for j, dx in zip(self._in_pos[i], dxs, strict=True):
                 if dx is None:
                     continue

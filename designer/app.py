@@ -53,6 +53,8 @@ def create_window(path: str | None = None, settings: QSettings | None = None,
     """
     window = MainWindow(settings=settings, recovery=recovery)
     install_training_ui(window)
+    if not window.layout_restored:  # arrange before the first show: unarranged docks
+        window.apply_default_layout()  # side by side would force the window wider
     if offer_recovery is None:
         offer_recovery = not rec.recovery_disabled()
     if offer_recovery and window.offer_recovery():

@@ -35,8 +35,9 @@ RAISED = ("TrainingDock", "WeightsDock", "LosscurvesDock")
 #: Below this bottom-row width per view the curves share a tab group with the weights.
 MIN_VIEW_WIDTH = 300
 
-PALETTE_WIDTH = (250, 290)  # (normal, presentation) in pixels
-PROBLEMS_HEIGHT = 170
+PALETTE_WIDTH = 250  # pixels at least: names in full, descriptions shortened
+LEFT_SHARE = 0.2  # at most this much of the window's width for the palette
+PROBLEMS_SHARE = 0.22  # of the left column's height: room for two problems
 INSPECTOR_SHARE = 0.36  # of the right column's height
 #: At most this much of the window's width for the right column (normal, presentation).
 RIGHT_SHARE = (0.3, 0.38)
@@ -52,9 +53,9 @@ def find_docks(window: QMainWindow, names: Sequence[str]) -> list[QDockWidget]:
 def apply_default_layout(window: QMainWindow, presentation: bool = False) -> None:
     """Place every known dock where the default arrangement puts it (see module doc).
 
-    Docks are re-added from scratch, so whatever the user dragged around is undone; a
-    tab group is built by tabifying every member onto the group's first dock, which is
-    the order that leaves no stray tab bars behind.
+    Every dock is placed again, so whatever the user dragged around is undone and closed
+    docks come back; a tab group is built by tabifying every member onto the group's
+    first dock (not in a chain), which leaves fewer stray tab bars behind.
     """
     right, bottom = _stacks(window, presentation)
     for area, stacks, orientation in ((LEFT, LEFT_STACKS, V), (RIGHT, right, V),
@@ -87,12 +88,16 @@ def _stacks(window: QMainWindow, presentation: bool) -> tuple[Stacks, Stacks]:
 
 def _place_area(window: QMainWindow, area: Qt.DockWidgetArea,
                 stacks: Sequence[Sequence[str]], orientation: Qt.Orientation) -> None:
+    """Dock the stacks side by side along ``area``; Qt moves docks that are docked elsewhere.
+
+    Only closed docks are shown again: calling show() on a dock that waits behind another
+    tab would make it visible for a moment, and live views refresh when they appear."""
     groups = [find_docks(window, names) for names in stacks]
     groups = [g for g in groups if g]
     for group in groups:
         for dock in group:
-            dock.setFloating(False)
-            window.removeDockWidget(dock)
+            if dock.isFloating():
+                dock.setFloating(False)
     previous: QDockWidget | None = None
     for group in groups:
         first = group[0]
@@ -103,33 +108,42 @@ def _place_area(window: QMainWindow, area: Qt.DockWidgetArea,
         for dock in group[1:]:
             window.tabifyDockWidget(first, dock)
         for dock in group:
-            dock.setFloating(False)
-            dock.show()
+            if not dock.toggleViewAction().isChecked():
+                dock.show()
         previous = first
 
 
+def placed_docks(window: QMainWindow, names: Sequence[str]) -> list[QDockWidget]:
+    """Docks with these names that are shown and docked (the ones resizeDocks can size)."""
+    return [d for d in find_docks(window, names)
+            if not d.isFloating() and d.toggleViewAction().isChecked()]
+
+
 def size_default_docks(window: QMainWindow, presentation: bool = False) -> None:
-    """Sizes of the default arrangement for the window's current size."""
-    left = find_docks(window, ("paletteDock",))
-    right = find_docks(window, ("inspectorDock",))
-    widths = [_left_width(window, presentation)] * len(left) + [_right_width(window, presentation)] * len(
-        right)
+    """Sizes of the default arrangement for the window's current size (docks the user
+    closed or floated are left alone)."""
+    find = placed_docks
+    left = find(window, ("paletteDock",))
+    right = find(window, ("inspectorDock",))
+    widths = ([_left_width(window, presentation)] * len(left)
+              + [_right_width(window, presentation)] * len(right))
     window.resizeDocks(left + right, widths, H)
-    problems = find_docks(window, ("problemsDock",))
+    problems = find(window, ("problemsDock",))
     if left and problems:
         height = _area_height(window)
-        window.resizeDocks(left + problems, [height - PROBLEMS_HEIGHT, PROBLEMS_HEIGHT], V)
-    training = find_docks(window, RIGHT_STACKS[1])
+        share = int(height * PROBLEMS_SHARE)
+        window.resizeDocks(left + problems, [height - share, share], V)
+    training = find(window, RIGHT_STACKS[1])
     if right and training:
         height = _area_height(window)
         share = int(height * INSPECTOR_SHARE)
         window.resizeDocks([right[0], training[0]], [share, height - share], V)
-    output = find_docks(window, ("OutputDock",))
+    output = find(window, ("OutputDock",))
     if output:
         side = _bottom_height(window)
         window.resizeDocks(output, [side], V)
-        others = [group[0] for group in map(lambda names: find_docks(window, names),
-                                            _stacks(window, presentation)[1][1:]) if group]
+        groups = [find(window, names) for names in _stacks(window, presentation)[1][1:]]
+        others = [group[0] for group in groups if group]
         free = max(window.width() - _left_width(window, presentation)
                    - _right_width(window, presentation) - side, 0)
         each = free // max(len(others), 1)
@@ -149,8 +163,13 @@ def _bottom_height(window: QMainWindow) -> int:
 
 
 def _left_width(window: QMainWindow, presentation: bool) -> int:
-    normal, large = PALETTE_WIDTH
-    return large if presentation else normal
+    """The palette column: every layer name in full, at most ``LEFT_SHARE`` of the window."""
+    wanted = PALETTE_WIDTH
+    for dock in find_docks(window, ("paletteDock",)):
+        names_width = getattr(dock.widget(), "names_width", None)
+        if callable(names_width):
+            wanted = max(wanted, names_width())
+    return min(wanted, int(window.width() * LEFT_SHARE))
 
 
 def _right_width(window: QMainWindow, presentation: bool = False) -> int:
@@ -173,6 +192,7 @@ def content_width(dock: QDockWidget) -> int:
 
 def hide_stray_tab_bars(window: QMainWindow) -> int:
     """Hide tab bars left over from intermediate tabifyDockWidget() steps; returns how many.
+    The live bars get whole titles (no eliding).
 
     Qt keeps the tab bar of a two-dock group on screen after a third dock joins the group
     (chained tabify calls), where it floats over a panel. Such a bar lists a strict subset
@@ -180,6 +200,9 @@ def hide_stray_tab_bars(window: QMainWindow) -> int:
     """
     bars = [bar for bar in window.findChildren(QTabBar) if bar.parent() is window
             and bar.isVisible()]
+    for bar in bars:  # "Loss curves", not "Loss cu…": scroll arrows when space runs out
+        bar.setElideMode(Qt.TextElideMode.ElideNone)
+        bar.setUsesScrollButtons(True)
     tabs = {bar: [bar.tabText(i) for i in range(bar.count())] for bar in bars}
     hidden = 0
     for bar in bars:

@@ -46,6 +46,7 @@ MAX_ID_LENGTH = 40
 #: label on their edge; such a layout is spread out when a project is opened.
 MIN_EDGE_SPAN = 230.0
 SPREAD_SPAN = 240.0  # what the closest connected pair is stretched to
+CARD_CLEARANCE = 200.0  # a new card closer than this (sideways) to another would cover it
 
 def snake_case(type_name: str) -> str:
     """Keras-style id stem of a layer type: ``MaxPooling2D`` -> ``max_pooling2d``."""
@@ -490,12 +491,22 @@ class Document(QObject):
         x, y = self.position(after_id)
         self.undo_stack.beginMacro(f"Add {type_name} after {after_id}")
         try:
-            new = self.add_node(type_name, params, (x + 260.0, y))
+            new = self.add_node(type_name, params, self._free_spot_near(x + 260.0, y))
             if new:
                 self.connect(after_id, new)
         finally:
             self.undo_stack.endMacro()
         return new
+
+    def _free_spot_near(self, x: float, y: float) -> tuple[float, float]:
+        """``(x, y)``, or the first spot below it that no card covers (cards never stack)."""
+        from designer.canvas.layout import NODE_HEIGHT, ROW_GAP
+
+        step = NODE_HEIGHT + ROW_GAP
+        taken = list(self._layout.values())
+        while any(abs(px - x) < CARD_CLEARANCE and abs(py - y) < step for px, py in taken):
+            y += step
+        return (x, y)
 
     def _free_spot(self) -> tuple[float, float]:
         """A position right of every existing card."""

@@ -262,8 +262,14 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, self._fit_docks_to_fonts)
 
     def _fit_docks_to_fonts(self) -> None:
-        """Once the new fonts are laid out: docks sized for their text, then Fit."""
-        dock_layout.size_default_docks(self, self.theme()[1])
+        """Once the new fonts are laid out: docks sized for their text, then Fit.
+
+        A default arrangement is rebuilt for the new fonts (presentation mode may move a
+        wide view into the tabs on the right); one the user changed is only resized."""
+        if self.default_arrangement:
+            self.apply_default_layout()
+        else:
+            dock_layout.size_default_docks(self, self.theme()[1])
         self.fit_view()
 
     def reset_layout(self) -> None:
@@ -275,7 +281,16 @@ class MainWindow(QMainWindow):
     def apply_default_layout(self) -> None:
         """The default arrangement (canvas and Output dock large); see designer.dock_layout."""
         dock_layout.apply_default_layout(self, self.theme()[1])
+        for dock in self.findChildren(QDockWidget):  # moving or floating one ends "default"
+            if dock.parent() is self and dock.objectName() not in self._watched_docks:
+                self._watched_docks.add(dock.objectName())
+                dock.dockLocationChanged.connect(self._layout_customized)
+                dock.topLevelChanged.connect(self._layout_customized)
+        self.default_arrangement = True
         QTimer.singleShot(0, self, self.hide_stray_tab_bars)
+
+    def _layout_customized(self, *_args) -> None:
+        self.default_arrangement = False
 
     def theme(self) -> tuple[str, bool]:
         """(theme name, presentation mode) as remembered in the settings."""
@@ -461,6 +476,8 @@ class MainWindow(QMainWindow):
             self._default_geometry()
         state = self.settings.value(STATE_KEY)
         self.layout_restored = state is not None and self.restoreState(state, STATE_VERSION)
+        self.default_arrangement = False  # True while the docks are as apply_default_layout
+        self._watched_docks: set[str] = set()  # put them (see _layout_customized)
         self._first_show = True
         self._apply_theme()
 

@@ -9,7 +9,7 @@ contrast (pure black on white, or white on black).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
@@ -139,13 +139,9 @@ def canvas_style(theme: str, presentation: bool = False):
         from designer.canvas.style import style_for
     except ImportError:  # the canvas is optional for the panels' own tests
         return None
-    style = style_for(theme, presentation)
-    if not presentation:
-        return style
-    # The canvas zooms, so it needs thick lines and contrast more than larger text: with
-    # the normal card size and font, cards keep their saved places without overlapping.
-    base = style_for(theme, False)
-    return replace(style, font_size=base.font_size, node_width=base.node_width)
+    # Presentation cards are larger (text readable from the back of the room) and are
+    # drawn further apart (CanvasStyle.position_scale), so saved places never overlap.
+    return style_for(theme, presentation)
 
 
 def _font(app: QApplication, presentation: bool) -> QFont:

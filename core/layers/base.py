@@ -155,6 +155,9 @@ class Layer:
     PARAMS: ClassVar[tuple[ParamSchema, ...]] = ()
     MIN_INPUTS: ClassVar[int] = 1
     MAX_INPUTS: ClassVar[int | None] = 1
+    # Can apply a ReLU's derivative on its (smaller) output for the layer feeding it
+    # (see :attr:`relu_input`); the network then lets that layer skip its own.
+    ABSORBS_RELU: ClassVar[bool] = False
 
     node_id: str
     config: dict[str, Any]
@@ -170,6 +173,9 @@ class Layer:
         self.output_shape_ = self.output_shape(self.config, self.input_shapes)
         self.activation: Activation | None = None
         self.keep_preactivation = False
+        # Set by the network when this layer's only input is a ReLU output that feeds
+        # nothing else: backward then returns the gradient before that ReLU.
+        self.relu_input = False
         act = self.config.get("activation")
         if "activation" in self.config and act not in (None, "linear"):
             self.activation = get_activation(act)

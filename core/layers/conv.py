@@ -24,6 +24,7 @@ from core.layers.base import (
     same_padding,
 )
 
+TRANSPOSED_MAX_CHANNELS = 2  # up to this many input channels, im2col is built transposed
 PADDING = ParamSchema("padding", "choice", "valid", choices=("valid", "same"),
                       description='"valid": no padding; "same": pad so that the output '
                                   "has ceil(input / stride) pixels.")
@@ -109,32 +110,64 @@ class Conv2D(Layer):
         xp[:, self._pt[0]:self._pt[0] + h, self._pl[0]:self._pl[0] + w] = x
         return xp
 
-    def _im2col(self, xp: np.ndarray) -> np.ndarray:
-        """Every window of the padded input as a row: (n*ho*wo, kh*kw*c)."""
+    def _weight_matrix(self, arrays: dict) -> np.ndarray | None:
+        """Kernel and bias as one (kh*kw*c + 1, filters) matrix, the bias its last row.
+
+        The network lays each layer's bias right after its kernel in the flat buffers,
+        so this is a view: with a column of ones in the im2col matrix one product adds
+        the bias (forward) and sums its gradient (backward).  None when they are apart.
+        """
+        kernel, bias = arrays["kernel"], arrays.get("bias")
+        f = kernel.shape[-1]
+        if bias is None or not kernel.flags.c_contiguous:
+            return None
+        if bias.__array_interface__["data"][0] != \
+                kernel.__array_interface__["data"][0] + kernel.nbytes:
+            return None
+        return np.lib.stride_tricks.as_strided(kernel.reshape(-1), (kernel.size // f + 1, f),
+                                               (f * kernel.itemsize, kernel.itemsize))
+
+    def _im2col(self, xp: np.ndarray, ones: bool) -> np.ndarray:
+        """Every window of the padded input as a row: (n*ho*wo, kh*kw*c [+ 1]).
+
+        With ``ones`` the last column is 1 (it is written when the buffer is made and
+        never touched again).  For one or two input channels the windows are stored
+        transposed, one row per kernel offset and channel, and the transpose returned:
+        every copy then moves whole image rows instead of one value at a time.
+        """
         n, c = xp.shape[0], xp.shape[-1]
         kh, kw, ho, wo, sh, sw = self._kh, self._kw, self._ho, self._wo, self._sh, self._sw
-        col = self.buffer("col", (n, ho, wo, kh, kw, c))
-        if c == 1:  # one channel: a copy per kernel offset beats the 6-D transposed copy
+        k, extra = kh * kw * c, int(ones)
+        if c <= TRANSPOSED_MAX_CHANNELS:
+            colt = self.filled_buffer("colt", (k + extra, n, ho, wo), 1.0)
             for i in range(kh):
                 for j in range(kw):
-                    col[:, :, :, i, j, :] = xp[:, i:i + sh * (ho - 1) + 1:sh,
-                                               j:j + sw * (wo - 1) + 1:sw, :]
-        else:
-            windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
-            windows = windows[:, ::sh, ::sw][:, :ho, :wo]  # (n, ho, wo, c, kh, kw)
-            np.copyto(col, windows.transpose(0, 1, 2, 4, 5, 3))
-        return col.reshape(n * ho * wo, kh * kw * c)
+                    win = xp[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :]
+                    for ch in range(c):
+                        np.copyto(colt[(i * kw + j) * c + ch], win[..., ch])
+            return colt.reshape(k + extra, -1).T
+        col = self.filled_buffer("col", (n, ho, wo, k + extra), 1.0)
+        windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
+        windows = windows[:, ::sh, ::sw][:, :ho, :wo]  # (n, ho, wo, c, kh, kw)
+        np.copyto(col[..., :k].reshape(n, ho, wo, kh, kw, c),
+                  windows.transpose(0, 1, 2, 4, 5, 3))
+        return col.reshape(n * ho * wo, k + extra)
 
     def forward(self, inputs, training):
         x = inputs[0]
         n = x.shape[0]
         ho, wo = self._ho, self._wo
-        self._col = self._im2col(self._pad_input(x))
+        wb = self._weight_matrix(self.w)
+        self._col = self._im2col(self._pad_input(x), wb is not None)
         kernel = self.w["kernel"]
         f = kernel.shape[-1]
-        z = np.matmul(self._col, kernel.reshape(-1, f), out=self.buffer("z", (n * ho * wo, f)))
-        if "bias" in self.w:
-            z += self.w["bias"]
+        z = self.buffer("z", (n * ho * wo, f))
+        if wb is not None:
+            np.matmul(self._col, wb, out=z)
+        else:
+            np.matmul(self._col, kernel.reshape(-1, f), out=z)
+            if "bias" in self.w:
+                z += self.w["bias"]
         self._z = z.reshape(n, ho, wo, f)
         self._y = self.activate(self._z)
         self._xshape = x.shape
@@ -145,9 +178,14 @@ class Conv2D(Layer):
         kernel = self.w["kernel"]
         f = kernel.shape[-1]
         dz2 = dz.reshape(-1, f)
-        np.matmul(self._col.T, dz2, out=self.g["kernel"].reshape(-1, f))
-        if "bias" in self.g:
-            self.column_sum(dz2, self.g["bias"])
+        gb = self._weight_matrix(self.g)
+        if gb is not None and self._col.shape[1] == gb.shape[0]:
+            np.matmul(self._col.T, dz2, out=gb)  # kernel and bias gradients at once
+        else:
+            np.matmul(self._col[:, :kernel.size // f].T, dz2,
+                      out=self.g["kernel"].reshape(-1, f))
+            if "bias" in self.g:
+                self.column_sum(dz2, self.g["bias"])
         if not need_dx[0]:
             return [None]
         return [self._input_grad(dz2)]
@@ -163,6 +201,8 @@ class Conv2D(Layer):
         kh, kw, ho, wo = self._kh, self._kw, self._ho, self._wo
         f = dz2.shape[-1]
         kt = np.ascontiguousarray(self.w["kernel"].reshape(kh * kw, c, f).transpose(0, 2, 1))
+        if (self._sh, self._sw, ho, wo) == (1, 1, h, w):
+            return self._input_grad_same(dz2, kt)
         block = self.buffer("block", (n, ho, wo, c))
         dxp = self.buffer("dxp", (n, h + sum(self._pt), w + sum(self._pl), c))
         dxp[...] = 0
@@ -174,3 +214,28 @@ class Conv2D(Layer):
                 window = dxp[:, rows, cols, :]
                 np.add(window, block, out=window)
         return dxp[:, self._pt[0]:self._pt[0] + h, self._pl[0]:self._pl[0] + w]
+
+    def _input_grad_same(self, dz2: np.ndarray, kt: np.ndarray) -> np.ndarray:
+        """dx for stride 1 and "same" padding, with no padded image at all.
+
+        The centre offset's product covers the whole image: it is written straight
+        into dx; each other offset's product is added shifted, cropped to the image
+        (the padding's gradient is never needed).  dx comes out contiguous.
+        """
+        n, h, w, c = self._xshape
+        kw, (pt, pl) = self._kw, (self._pt[0], self._pl[0])
+        dx = self.buffer("dx", (n, h, w, c))
+        np.matmul(dz2, kt[pt * kw + pl], out=dx.reshape(-1, c))
+        block = self.buffer("block", (n, h, w, c))
+        for i in range(self._kh):
+            # output row oy lands on image row oy + i - pt
+            y0, y1 = max(0, i - pt), min(h, h + i - pt)
+            for j in range(kw):
+                if (i, j) == (pt, pl):
+                    continue
+                x0, x1 = max(0, j - pl), min(w, w + j - pl)
+                np.matmul(dz2, kt[i * kw + j], out=block.reshape(-1, c))
+                target = dx[:, y0:y1, x0:x1]
+                np.add(target, block[:, y0 + pt - i:y1 + pt - i, x0 + pl - j:x1 + pl - j],
+                       out=target)
+        return dx

@@ -73,6 +73,15 @@ class MaxPooling2D(_Pooling2D):
     TYPE = "MaxPooling2D"
     DESCRIPTION = "Keeps the largest value of each window (shrinks the image)."
     FORMULA = "y[i, j, c] = max over the window of x"
+    ABSORBS_RELU = True
+
+    def _through_relu(self, dy: np.ndarray) -> np.ndarray:
+        """With :attr:`relu_input`, ``dy`` times the ReLU's derivative at each window's
+        maximum: 1 where the pooled value is positive, else 0."""
+        if not self.relu_input:
+            return dy
+        keep = np.greater(self._y, 0, out=self.buffer_of("keep", dy.shape, bool))
+        return np.multiply(dy, keep, out=self.buffer("dy_relu", dy.shape))
 
     def setup(self):
         super().setup()
@@ -97,6 +106,7 @@ class MaxPooling2D(_Pooling2D):
     def backward(self, dy, need_dx, fused=False):
         if not need_dx[0]:
             return [None]
+        dy = self._through_relu(dy)
         if self._pairs:
             return [self._backward_pairs(dy)]
         offsets = list(self._offsets())
@@ -124,29 +134,45 @@ class MaxPooling2D(_Pooling2D):
         return a[:, :2 * self._ho, :2 * self._wo].reshape(n, self._ho, 2, self._wo, 2, c)
 
     def _forward_pairs(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """Max of the two rows of each window, then of the two columns left.
+        """Max of the two rows of each window's columns, then of the two columns left.
 
-        Four times fewer, longer loops than one strided maximum per window offset, run
-        on a few samples at a time so that the intermediate stays in cache; in training
-        the comparisons that route the gradient are made there too, while ``x`` is hot.
+        Two pairwise maxima instead of one strided maximum per window offset (the first
+        over whole image rows), on a few samples at a time so that the intermediate
+        stays in cache; in training the comparisons that route the gradient are made
+        there too, while ``x`` is hot.
         """
         n, c = x.shape[0], x.shape[-1]
         x6 = self._split(x)
-        rows = self.buffer("rows", (n, self._ho, self._wo, 2, c))
+        cols = self.buffer("cols", (n, self._ho, self._wo, 2, c))  # max of each column
         y = self.buffer("y", (n, self._ho, self._wo, c))
         if training:
-            bottom = self.buffer_of("bottom", rows.shape, bool)
+            bottom = self.buffer_of("bottom", cols.shape, bool)
             right = self.buffer_of("right", y.shape, bool)
+            tie = self.buffer_of("tie", y.shape, bool)
         for s in self._chunks(x):
-            top_, bot_, r = x6[s, :, 0], x6[s, :, 1], rows[s]
-            np.maximum(top_, bot_, out=r)
-            np.maximum(r[:, :, :, 0], r[:, :, :, 1], out=y[s])
+            top_, bot_, m = x6[s, :, 0], x6[s, :, 1], cols[s]
+            np.maximum(top_, bot_, out=m)
+            np.maximum(m[:, :, :, 0], m[:, :, :, 1], out=y[s])
             if training:
-                np.greater(bot_, top_, out=bottom[s])
-                np.greater(r[:, :, :, 1], r[:, :, :, 0], out=right[s])
+                self._route(top_, bot_, m, bottom[s], right[s], tie[s])
         self._masks = (bottom, right) if training else None
         self._y, self._xshape = y, x.shape
         return y
+
+    @staticmethod
+    def _route(top_, bot_, m, bottom, right, tie) -> None:
+        """Masks that pick each window's first maximum in row-major order.
+
+        In a column the bottom pixel wins only when strictly larger.  The right column
+        wins when its maximum is strictly larger, or on a tie when that maximum is in
+        the top row and the left column's is not (it is then the earlier one).
+        """
+        np.greater(bot_, top_, out=bottom)
+        np.greater(m[:, :, :, 1], m[:, :, :, 0], out=right)
+        np.equal(m[:, :, :, 1], m[:, :, :, 0], out=tie)
+        tie &= bottom[:, :, :, 0]
+        np.greater(tie, bottom[:, :, :, 1], out=tie)  # and not the right one's
+        right |= tie
 
     def _chunks(self, x: np.ndarray):
         """Slices of about PAIR_CHUNK input values along the batch axis."""
@@ -154,18 +180,13 @@ class MaxPooling2D(_Pooling2D):
         return [slice(s, s + step) for s in range(0, len(x), step)]
 
     def _backward_pairs(self, dy: np.ndarray) -> np.ndarray:
-        """Route each gradient to its window's first maximum, row-major (TensorFlow's rule).
-
-        The right column wins only when its row-maximum is strictly larger, and in the
-        winning column the bottom row only when strictly larger: that is the first
-        maximum in the order top-left, top-right, bottom-left, bottom-right.
-        """
+        """Route each gradient to its window's first maximum (see :meth:`_route`)."""
         if self._masks is None:
             raise RuntimeError("MaxPooling2D.backward needs a forward pass in training mode")
         bottom, right = self._masks
         dx = self.buffer("dx", self._xshape)
         d6 = self._split(dx)
-        g = self.buffer("g", bottom.shape)  # gradient of each column's row-maximum
+        g = self.buffer("g", bottom.shape)  # gradient of each column's maximum
         for s in self._chunks(dx):
             gs, d = g[s], d6[s]
             np.multiply(dy[s], right[s], out=gs[:, :, :, 1])

@@ -39,8 +39,9 @@ DARK_GROUPS = {
 #: How much larger presentation cards are.
 PRESENTATION_SCALE = 1.4
 #: How much further apart the cards are drawn in presentation mode: enough that 1.4 times
-#: wider cards keep a gap for their edge labels at the usual 270-unit layer spacing.
-PRESENTATION_SPREAD = 1.2
+#: wider cards never overlap at the 200-unit spacing of old projects and keep room for
+#: edge labels at 240 (spread on open) or 270 (auto layout).
+PRESENTATION_SPREAD = 1.15
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,20 @@ class LayerPalette(QWidget):
                 item.setToolTip(0, tooltip)
             header.setExpanded(True)
 
+    def names_width(self) -> int:
+        """The width this panel needs to show every layer name in full (with the current
+        font: presentation mode's is larger), so the dock is never narrower by default."""
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        longest = max((metrics.horizontalAdvance(item.text(0)) for item in self.items()),
+                      default=0)
+        delegate = _EntryDelegate
+        bar = self.tree.verticalScrollBar().sizeHint().width()
+        margins = self.layout().contentsMargins()
+        return (longest + delegate.ICON + 3 * delegate.PAD + 4 + self.tree.indentation()
+                + bar + 2 * self.tree.frameWidth() + margins.left() + margins.right())
+
     def items(self) -> list[QTreeWidgetItem]:
         """Every layer item (not the group headers), in display order."""
         found = []

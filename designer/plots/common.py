@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QWidget
 
-from designer.training.snapshots import CurveData, Snapshot
+from designer.training.snapshots import UI_TURN, CurveData, Snapshot
 
 # TensorFlow Playground's colours: orange for negative / class 0, blue for positive.
 NEGATIVE = (245, 147, 34)
@@ -121,10 +121,20 @@ def steady_label(template: str = "", text: str = " ") -> QLabel:
     return label
 
 
+class LiveCanvas(pg.GraphicsLayoutWidget):
+    """A GraphicsLayoutWidget that paints in the UI's turn (see ``UiTurn``): Qt calls
+    back into Python for every item it paints, and each call would otherwise wait for
+    the GIL while the training thread computes."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        with UI_TURN.hold():
+            super().paintEvent(event)
+
+
 def make_canvas() -> pg.GraphicsLayoutWidget:
     """One QGraphicsView for all plots of a view: one paint event per refresh, not one
     per plot (each paint event costs Python time that the training thread waits for)."""
-    canvas = pg.GraphicsLayoutWidget()
+    canvas = LiveCanvas()
     canvas.setBackground(None)
     canvas.ci.setContentsMargins(2, 2, 2, 2)
     return canvas

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from designer.plots.common import LiveView, ViewContext
-from designer.training.snapshots import SnapshotBuffer
+from designer.training.snapshots import UI_TURN, SnapshotBuffer
 
 REFRESH_MS = 45
 DOCUMENT_INTERVAL_S = 0.1
@@ -77,14 +77,14 @@ class LiveRefresher(QObject):
         if version == self._version and not final:
             return
         self._version = version
-        self.buffer.may_run.clear()  # released once the loop has painted (below)
+        UI_TURN.enter()  # the worker waits until the loop has painted (below)
         try:
             drawn = self._refresh_views(final)
             self._push_to_document(self.buffer.latest(), final)
         finally:
             # A zero timer fires after the events already queued, so the paint events
             # this tick caused run while the worker waits (at most UI_TURN_MAX_S).
-            QTimer.singleShot(0, self.buffer.may_run.set)
+            QTimer.singleShot(0, UI_TURN.leave)
         if drawn:
             self.refresh_count += 1
         self.refreshed.emit()

@@ -201,19 +201,56 @@ class CurveData:
                      for i in range(self.n_epochs))
 
 
-class SnapshotBuffer:
-    """Lock-protected latest snapshot plus the curves; written by one worker at a time.
+class UiTurn:
+    """The UI thread's turn: while it redraws, training threads wait between batches.
 
-    It also carries the UI's turn: while the UI thread redraws (``ui_turn()``), the
-    worker waits between two batches instead of competing for the GIL. Without it every
-    Qt call that releases the GIL hands it to the training thread and the redraw, which
-    makes hundreds of such calls, takes a switch interval per call (the convoy effect):
-    a 3 ms repaint could take a second.
+    Without it every Qt call that releases the GIL (and every call from Qt back into a
+    Python ``paint``) hands the GIL to the training thread, and getting it back costs a
+    switch interval each time (the convoy effect): a 3 ms repaint could take a second.
+    Turns nest (a paint inside a refresh tick); training may run when all have ended.
     """
 
     def __init__(self) -> None:
         self.may_run = threading.Event()
         self.may_run.set()
+        self._depth = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        """Start a turn (UI thread)."""
+        with self._lock:
+            self._depth += 1
+            self.may_run.clear()
+
+    def leave(self) -> None:
+        """End a turn; training goes on when no turn is left."""
+        with self._lock:
+            self._depth = max(0, self._depth - 1)
+            if not self._depth:
+                self.may_run.set()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """A turn for the duration of a ``with`` block."""
+        self.enter()
+        try:
+            yield
+        finally:
+            self.leave()
+
+
+#: One per process: every live canvas and every training worker share it.
+UI_TURN = UiTurn()
+
+
+class SnapshotBuffer:
+    """Lock-protected latest snapshot plus the curves; written by one worker at a time.
+
+    ``may_run`` is the process' :data:`UI_TURN` flag that the worker checks per batch.
+    """
+
+    def __init__(self) -> None:
+        self.may_run = UI_TURN.may_run
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._version = 0
@@ -251,14 +288,6 @@ class SnapshotBuffer:
             self._version += 1
 
     # -- reader side (UI thread) -------------------------------------------------------
-    @contextmanager
-    def ui_turn(self) -> Iterator[None]:
-        """Hold the worker at its next batch boundary while the UI redraws."""
-        self.may_run.clear()
-        try:
-            yield
-        finally:
-            self.may_run.set()
 
     @property
     def version(self) -> int:

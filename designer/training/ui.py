@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
 
 from designer.plots.boundary import BoundaryView
@@ -125,9 +125,11 @@ def _saved_layout_has(window: Any, name: str) -> bool:
 
 
 def _arrange(window: Any, ui: TrainingUI) -> None:
-    """First-run layout; a layout saved by the last session is kept as it was."""
+    """First-run layout, unless the window arranges its docks itself (the designer's
+    MainWindow does, see designer.dock_layout) or restores the last session's layout."""
     d = ui.docks
-    if _saved_layout_has(window, d["Training"].objectName()):
+    if hasattr(window, "apply_default_layout") or _saved_layout_has(
+            window, d["Training"].objectName()):
         return
     window.tabifyDockWidget(d["Training"], d["Data"])
     window.tabifyDockWidget(d["Data"], d["Inference"])
@@ -137,8 +139,17 @@ def _arrange(window: Any, ui: TrainingUI) -> None:
     window.tabifyDockWidget(d["Confusion"], d["Images"])
     d["Training"].raise_()
     d["Weights"].raise_()
-    window.resizeDocks([d["Output"]], [300], Qt.Orientation.Vertical)
-    window.resizeDocks([d["Output"], d["Loss curves"], d["Weights"]], [330, 420, 420],
+    # Sizes only stick once the window is laid out: after the event loop starts.
+    QTimer.singleShot(0, lambda: _size_views(window, ui))
+
+
+def _size_views(window: Any, ui: TrainingUI) -> None:
+    """Give the live views a useful share of the window: about 40 % of its height."""
+    d = ui.docks
+    height = max(280, int(window.height() * 0.4))
+    window.resizeDocks([d["Output"]], [height], Qt.Orientation.Vertical)
+    window.resizeDocks([d["Output"], d["Loss curves"], d["Weights"]],
+                       [height, int(height * 1.3), int(height * 1.3)],
                        Qt.Orientation.Horizontal)
 
 

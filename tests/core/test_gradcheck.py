@@ -238,3 +238,17 @@ def test_loss_and_gradients_matches_flat_buffer():
     assert np.array_equal(grads[ref.node_id][ref.name].ravel(),
                           net.grads[ref.offset:ref.offset + ref.size])
     assert value == pytest.approx(net.evaluate_loss(data([3]), data([2], seed=1), "mse"))
+
+
+@pytest.mark.parametrize("pool", [
+    {"pool_size": 2},                                      # 2x2 pairs, 7x7 leaves a row
+    {"pool_size": 3, "strides": 1},                        # overlapping windows
+    {"pool_size": [2, 3], "strides": 2, "padding": "same"},
+])
+def test_relu_before_max_pooling(pool):
+    # The pooling applies the ReLU's derivative for the conv (see Network._preact).
+    spec = chain([8, 8, 1], {"type": "Conv2D", "filters": 3, "kernel_size": 2,
+                             "activation": "relu"},
+                 {"type": "MaxPooling2D", **pool}, {"type": "Flatten"},
+                 {"type": "Dense", "units": 2})
+    gradcheck(spec, data([8, 8, 1], 3), data([2], 3, seed=1), "mse", samples=60)

@@ -236,7 +236,7 @@ def _naive_conv(x, k, b, stride, pad):
     ("valid", 1, ((0, 0), (0, 0))), ("valid", 2, ((0, 0), (0, 0))),
     ("same", 1, ((1, 1), (0, 1))), ("same", 2, ((1, 1), (0, 0))),
 ])
-@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("channels", [1, 2, 3])
 def test_conv2d_matches_a_naive_loop(padding, stride, pad, channels):
     # Input 7x6, kernel 3x2: TensorFlow's "same" puts the odd padding pixel last.
     spec = one({"type": "Conv2D", "filters": 4, "kernel_size": [3, 2], "strides": stride,
@@ -356,3 +356,90 @@ def test_bad_seed_is_a_clear_value_error(seed):
     with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
         Network.from_spec(MLP, seed=seed)
     assert Network.from_spec(MLP, seed=np.int64(3)).seed == 3
+
+
+def _conv_relu_pool(input_shape, pool, activation="relu", filters=3):
+    conv = {"type": "Conv2D", "filters": filters, "kernel_size": 3, "padding": "same",
+            "activation": activation}
+    return {"nodes": [{"id": "in", "type": "Input", "shape": list(input_shape)},
+                      {"id": "c", **conv}, {"id": "p", "type": "MaxPooling2D", **pool},
+                      {"id": "f", "type": "Flatten"}],
+            "edges": [["in", "c"], ["c", "p"], ["p", "f"]]}
+
+
+def _gradients_without_relu_absorption(net, X, Y, loss):
+    net._preact = [False] * len(net._preact)
+    for layer in net.layers.values():
+        layer.relu_input = False
+    return net.loss_and_gradients(X, Y, loss)
+
+
+@pytest.mark.parametrize("pool", [{"pool_size": 2}, {"pool_size": 3, "strides": 1},
+                                  {"pool_size": 2, "strides": 1, "padding": "same"}])
+def test_relu_absorbed_by_max_pooling_gives_the_same_gradients(pool):
+    # Integer-valued inputs make ties and zero pre-activations common.
+    spec = _conv_relu_pool([7, 7, 2], pool)
+    net = Network.from_spec(spec, dtype="float64")
+    assert net._preact[net.order.index("c")] and net.layers["p"].relu_input
+    rng = np.random.default_rng(0)
+    X = rng.integers(-2, 3, size=(3, 7, 7, 2)).astype(float)
+    Y = rng.normal(size=(3, int(np.prod(net.output_shape))))
+    loss, grads = net.loss_and_gradients(X, Y, "mse")
+    loss2, grads2 = _gradients_without_relu_absorption(net, X, Y, "mse")
+    assert loss == loss2
+    for name in grads["c"]:
+        np.testing.assert_array_equal(grads["c"][name], grads2["c"][name])
+
+
+def test_relu_is_not_absorbed_when_its_output_feeds_two_nodes():
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [4, 4, 1]},
+                      {"id": "c", "type": "Conv2D", "filters": 2, "kernel_size": 1,
+                       "activation": "relu"},
+                      {"id": "p", "type": "MaxPooling2D"}, {"id": "q", "type": "MaxPooling2D"},
+                      {"id": "a", "type": "Add"}, {"id": "f", "type": "Flatten"}],
+            "edges": [["in", "c"], ["c", "p"], ["c", "q"], ["p", "a"], ["q", "a"], ["a", "f"]]}
+    net = Network.from_spec(spec)
+    assert not any(net._preact)
+    assert not net.layers["p"].relu_input and not net.layers["q"].relu_input
+
+
+@pytest.mark.parametrize("size", [(6, 6), (7, 5)])
+def test_max_pooling_pairs_path_matches_the_general_one(size):
+    # The 2x2 stride-2 fast path against the per-offset loop, with many ties.
+    layer = Network.from_spec(one({"type": "MaxPooling2D"}, [*size, 3]),
+                              dtype="float64").layers["x"]
+    assert layer._pairs
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, size=(4, *size, 3)).astype(float)
+    dy = rng.normal(size=(4, size[0] // 2, size[1] // 2, 3))
+    fast_y = layer.forward([x], training=True).copy()
+    fast_dx = layer.backward(dy, [True])[0].copy()
+    layer._pairs = False
+    np.testing.assert_array_equal(layer.forward([x], training=True), fast_y)
+    np.testing.assert_array_equal(layer.backward(dy, [True])[0], fast_dx)
+
+
+def test_conv_input_gradient_same_padding_path_matches_the_general_one():
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 5, 3]},
+                      {"id": "c", "type": "Conv2D", "filters": 4, "kernel_size": [3, 2],
+                       "padding": "same"}], "edges": [["in", "c"]]}
+    layer = Network.from_spec(spec, dtype="float64").layers["c"]
+    rng = np.random.default_rng(2)
+    layer.forward([rng.normal(size=(2, 6, 5, 3))], training=True)
+    dz = rng.normal(size=(2 * 6 * 5, 4))
+    fast = layer._input_grad(dz).copy()
+    layer._sh = 0  # not (1, 1): the general padded-image path
+    np.testing.assert_allclose(layer._input_grad(dz), fast, atol=1e-12)
+
+
+def test_conv_without_adjacent_bias_adds_it_separately():
+    # Arrays the network did not lay out: the kernel+bias matrix view is not possible.
+    spec = one({"type": "Conv2D", "filters": 2, "kernel_size": 2, "bias_initializer": "ones"},
+               [4, 4, 3])
+    net = Network.from_spec(spec, dtype="float64")
+    layer = net.layers["x"]
+    x = np.random.default_rng(3).normal(size=(2, 4, 4, 3))
+    want = net.predict(x)
+    layer.w = {k: v.copy() for k, v in layer.w.items()}
+    assert layer._weight_matrix(layer.w) is None
+    np.testing.assert_allclose(layer.forward([x], training=False), want, atol=1e-12)

@@ -408,3 +408,11 @@ def test_a_cramped_layout_is_spread_on_open_so_edge_labels_fit(qapp):
     assert doc.position("out")[1] == 290.0 and not doc.is_modified
     roomy = Document(small_project())  # 270 apart: left as saved
     assert roomy.position("h1") == (270.0, 0.0)
+
+
+def test_add_after_never_stacks_a_card_on_another(doc):
+    doc.move_nodes({"out": (270.0 + 260.0, 0.0)})  # right where "after h1" would go
+    new = doc.add_node_after("Dense", "h1")
+    x, y = doc.position(new)
+    assert x == 530.0 and y >= 110.0  # moved below the card that was in the way
+    assert doc.edges()[-1] == ("h1", new) and doc.undo_stack.count() == 2

@@ -727,7 +727,8 @@ def test_default_layout_gives_the_output_dock_a_real_square(full_window, qtbot):
     assert size.width() >= 250 and size.height() >= 250, size
     assert 0.75 < size.width() / size.height() < 1.35  # square-ish, not a sliver
     assert window.dockWidgetArea(output) == Qt.DockWidgetArea.BottomDockWidgetArea
-    assert window.palette_dock.width() >= 210  # layer names are readable
+    assert window.palette_dock.width() >= max(210, window.palette.names_width())  # in full
+    assert window.size().toTuple() == (1600, 1000)  # no dock minimum forced it wider
     assert window.view.width() >= 700 and window.view.height() >= 500
     training = window.training_ui.docks["Training"]
     assert training.width() >= 380
@@ -738,7 +739,9 @@ def test_default_layout_gives_the_output_dock_a_real_square(full_window, qtbot):
 def test_reset_layout_puts_moved_docks_back(full_window, qtbot):
     window = full_window
     output = window.training_ui.docks["Output"]
+    assert window.default_arrangement
     output.setFloating(True)
+    assert not window.default_arrangement  # presentation mode will not rebuild it now
     window.problems_dock.hide()
     window.tabifyDockWidget(window.inspector_dock, window.palette_dock)
     assert "reset_layout" in [a.objectName() for a in menu_actions(window)]
@@ -748,19 +751,32 @@ def test_reset_layout_puts_moved_docks_back(full_window, qtbot):
     assert window.dockWidgetArea(window.palette_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert window.tabifiedDockWidgets(window.palette_dock) == []
     assert output.widget().width() >= 250 and output.widget().height() >= 250
+    assert window.default_arrangement
 
 
 def test_presentation_at_1500_px_fits_the_training_panel(full_window, qtbot):
     window = full_window
     window.resize(1500, 950)
     action(window, "presentation").trigger()
-    window.reset_layout()
-    qtbot.wait(30)
-    training = window.training_ui.docks["Training"].widget()
-    inner = training.widget()
-    assert inner.width() >= inner.minimumSizeHint().width()
-    assert not training.horizontalScrollBar().isVisible()  # nothing clipped at the side
-    output = window.training_ui.docks["Output"].widget()
-    assert output.width() >= 250 and output.height() >= 250
-    assert window.width() == 1500  # no dock minimum forces the window wider
+    for reset in (False, True):  # as toggled, and as View > Reset layout arranges it
+        if reset:
+            window.reset_layout()
+        qtbot.wait(30)
+        training = window.training_ui.docks["Training"].widget()
+        inner = training.widget()
+        assert inner.width() >= inner.minimumSizeHint().width()
+        assert not training.horizontalScrollBar().isVisible()  # nothing clipped at the side
+        output = window.training_ui.docks["Output"].widget()
+        assert output.width() >= 250 and output.height() >= 250
+        assert window.width() == 1500  # no dock minimum forces the window wider
     action(window, "presentation").trigger()
+
+
+def test_problems_dock_shows_its_list_only_when_there_are_problems(window):
+    use_project(window)
+    problems = window.problems
+    assert problems.list.isHidden() and "No problems" in problems.summary.text()
+    window.document.add_node("Dense", pos=(0.0, 300.0))  # a loose layer: a second output
+    assert not problems.list.isHidden() and problems.list.count() >= 1
+    window.document.undo()
+    assert problems.list.isHidden()
