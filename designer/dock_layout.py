@@ -30,6 +30,8 @@ LEFT_STACKS = (("paletteDock",), ("problemsDock",))
 RIGHT_STACKS = (("inspectorDock",), ("TrainingDock", "DataDock", "InferenceDock"))
 BOTTOM_STACKS = (("OutputDock",), ("LosscurvesDock",),
                  ("WeightsDock", "ConfusionDock", "ImagesDock"))
+Stacks = tuple[tuple[str, ...], ...]
+
 #: The dock raised in each tab group (the others are one click away).
 RAISED = ("TrainingDock", "WeightsDock", "LosscurvesDock")
 #: Below this bottom-row width per view the curves share a tab group with the weights.
@@ -50,6 +52,11 @@ def find_docks(window: QMainWindow, names: Sequence[str]) -> list[QDockWidget]:
     return [found[n] for n in names if n in found]
 
 
+def default_stacks(window: QMainWindow, presentation: bool = False) -> tuple[Stacks, ...]:
+    """The stacks of every area that ``apply_default_layout`` would build now."""
+    return (LEFT_STACKS, *_stacks(window, presentation))
+
+
 def apply_default_layout(window: QMainWindow, presentation: bool = False) -> None:
     """Place every known dock where the default arrangement puts it (see module doc).
 
@@ -66,9 +73,6 @@ def apply_default_layout(window: QMainWindow, presentation: bool = False) -> Non
     window.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
     window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
     size_default_docks(window, presentation)
-
-
-Stacks = tuple[tuple[str, ...], ...]
 
 
 def _stacks(window: QMainWindow, presentation: bool) -> tuple[Stacks, Stacks]:

@@ -266,10 +266,12 @@ class MainWindow(QMainWindow):
 
         A default arrangement is rebuilt for the new fonts (presentation mode may move a
         wide view into the tabs on the right); one the user changed is only resized."""
-        if self.default_arrangement:
+        presentation = self.theme()[1]
+        if self.default_arrangement and \
+                dock_layout.default_stacks(self, presentation) != self._stacks_applied:
             self.apply_default_layout()
         else:
-            dock_layout.size_default_docks(self, self.theme()[1])
+            dock_layout.size_default_docks(self, presentation)
         self.fit_view()
 
     def reset_layout(self) -> None:
@@ -280,7 +282,9 @@ class MainWindow(QMainWindow):
 
     def apply_default_layout(self) -> None:
         """The default arrangement (canvas and Output dock large); see designer.dock_layout."""
-        dock_layout.apply_default_layout(self, self.theme()[1])
+        presentation = self.theme()[1]
+        self._stacks_applied = dock_layout.default_stacks(self, presentation)
+        dock_layout.apply_default_layout(self, presentation)
         for dock in self.findChildren(QDockWidget):  # moving or floating one ends "default"
             if dock.parent() is self and dock.objectName() not in self._watched_docks:
                 self._watched_docks.add(dock.objectName())
@@ -478,6 +482,7 @@ class MainWindow(QMainWindow):
         self.layout_restored = state is not None and self.restoreState(state, STATE_VERSION)
         self.default_arrangement = False  # True while the docks are as apply_default_layout
         self._watched_docks: set[str] = set()  # put them (see _layout_customized)
+        self._stacks_applied: tuple = ()
         self._first_show = True
         self._apply_theme()
 
@@ -500,7 +505,8 @@ class MainWindow(QMainWindow):
         if self._first_show:
             self._first_show = False
             if not self.layout_restored:
-                self.apply_default_layout()
+                if not self.default_arrangement:  # create_window() arranges them before
+                    self.apply_default_layout()
                 QTimer.singleShot(0, self, self._fit_docks_to_fonts)  # at the final size
         QTimer.singleShot(0, self, self.hide_stray_tab_bars)
 

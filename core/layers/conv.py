@@ -101,6 +101,7 @@ class Conv2D(Layer):
          self._pt, self._pl) = window_geometry(self.TYPE, self.config, self.input_shapes[0],
                                                "kernel_size")
         self._padded = any(self._pt) or any(self._pl)
+        self._matrices: dict[int, tuple] = {}  # id(w or g) -> (kernel, bias, matrix)
 
     def _pad_input(self, x: np.ndarray) -> np.ndarray:
         if not self._padded:
@@ -118,14 +119,19 @@ class Conv2D(Layer):
         the bias (forward) and sums its gradient (backward).  None when they are apart.
         """
         kernel, bias = arrays["kernel"], arrays.get("bias")
+        cached = self._matrices.get(id(arrays))
+        if cached is not None and cached[0] is kernel and cached[1] is bias:
+            return cached[2]
+        matrix = None
         f = kernel.shape[-1]
-        if bias is None or not kernel.flags.c_contiguous:
-            return None
-        if bias.__array_interface__["data"][0] != \
+        if bias is not None and kernel.flags.c_contiguous and bias.dtype == kernel.dtype and \
+                bias.__array_interface__["data"][0] == \
                 kernel.__array_interface__["data"][0] + kernel.nbytes:
-            return None
-        return np.lib.stride_tricks.as_strided(kernel.reshape(-1), (kernel.size // f + 1, f),
-                                               (f * kernel.itemsize, kernel.itemsize))
+            matrix = np.lib.stride_tricks.as_strided(
+                kernel.reshape(-1), (kernel.size // f + 1, f),
+                (f * kernel.itemsize, kernel.itemsize))
+        self._matrices[id(arrays)] = (kernel, bias, matrix)
+        return matrix
 
     def _im2col(self, xp: np.ndarray, ones: bool) -> np.ndarray:
         """Every window of the padded input as a row: (n*ho*wo, kh*kw*c [+ 1]).
@@ -203,6 +209,12 @@ class Conv2D(Layer):
         kt = np.ascontiguousarray(self.w["kernel"].reshape(kh * kw, c, f).transpose(0, 2, 1))
         if (self._sh, self._sw, ho, wo) == (1, 1, h, w):
             return self._input_grad_same(dz2, kt)
+        return self._input_grad_padded(dz2, kt)
+
+    def _input_grad_padded(self, dz2: np.ndarray, kt: np.ndarray) -> np.ndarray:
+        """dx of any geometry, accumulated in a padded image and cropped."""
+        n, h, w, c = self._xshape
+        kh, kw, ho, wo = self._kh, self._kw, self._ho, self._wo
         block = self.buffer("block", (n, ho, wo, c))
         dxp = self.buffer("dxp", (n, h + sum(self._pt), w + sum(self._pl), c))
         dxp[...] = 0

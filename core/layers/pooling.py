@@ -1,8 +1,12 @@
 """MaxPooling2D and AveragePooling2D on channels-last images.
 
 Both loop over the pool's kernel offsets (pool_h*pool_w vectorised steps), never over
-pixels.  Max pooling's backward pass routes each window's gradient to its first maximum
-only (as TensorFlow does), so ties never duplicate a gradient.
+pixels; 2x2 max pooling with stride 2 (the usual choice) takes two pairwise maxima
+instead.  Max pooling's backward pass routes each window's gradient to its first maximum
+only, so ties never duplicate a gradient; "first" scans the window column by column
+(top-left, bottom-left, top-right, bottom-right), the order in which the fast 2x2 path
+can decide ties without extra passes.  (TensorFlow and PyTorch scan row by row: only
+the gradient of exactly tied maxima can differ, and either is a valid subgradient.)
 With padding "same", padded positions never win a max and are left out of averages.
 """
 
@@ -37,11 +41,14 @@ class _Pooling2D(Layer):
                                                "pool_size")
         self._padded = any(self._pt) or any(self._pl)
 
-    def _offsets(self):
-        for i in range(self._kh):
-            rows = slice(i, i + self._sh * (self._ho - 1) + 1, self._sh)
-            for j in range(self._kw):
-                yield rows, slice(j, j + self._sw * (self._wo - 1) + 1, self._sw)
+    def _offsets(self, column_major: bool = False):
+        """(rows, cols) slices of the input that each window offset sees."""
+        pairs = [(i, j) for i in range(self._kh) for j in range(self._kw)]
+        if column_major:
+            pairs.sort(key=lambda ij: (ij[1], ij[0]))
+        for i, j in pairs:
+            yield (slice(i, i + self._sh * (self._ho - 1) + 1, self._sh),
+                   slice(j, j + self._sw * (self._wo - 1) + 1, self._sw))
 
     def _pad(self, x: np.ndarray, fill: float, key: str) -> np.ndarray:
         if not self._padded:
@@ -109,12 +116,11 @@ class MaxPooling2D(_Pooling2D):
         dy = self._through_relu(dy)
         if self._pairs:
             return [self._backward_pairs(dy)]
-        offsets = list(self._offsets())
         tiles = self._tiles()
         dxp = self._grad_image(self._xshape, clear=not tiles)
         taken = None
-        # Each window's gradient goes to its first maximum only (TensorFlow's rule).
-        for rows, cols in offsets:
+        # Each window's gradient goes to its first maximum only, column by column
+        for rows, cols in self._offsets(column_major=True):
             hit = np.equal(self._xp[:, rows, cols, :], self._y)
             if taken is None:
                 taken = hit.copy()
@@ -148,31 +154,16 @@ class MaxPooling2D(_Pooling2D):
         if training:
             bottom = self.buffer_of("bottom", cols.shape, bool)
             right = self.buffer_of("right", y.shape, bool)
-            tie = self.buffer_of("tie", y.shape, bool)
         for s in self._chunks(x):
             top_, bot_, m = x6[s, :, 0], x6[s, :, 1], cols[s]
             np.maximum(top_, bot_, out=m)
             np.maximum(m[:, :, :, 0], m[:, :, :, 1], out=y[s])
-            if training:
-                self._route(top_, bot_, m, bottom[s], right[s], tie[s])
+            if training:  # strictly greater: on a tie the earlier pixel keeps it
+                np.greater(bot_, top_, out=bottom[s])
+                np.greater(m[:, :, :, 1], m[:, :, :, 0], out=right[s])
         self._masks = (bottom, right) if training else None
         self._y, self._xshape = y, x.shape
         return y
-
-    @staticmethod
-    def _route(top_, bot_, m, bottom, right, tie) -> None:
-        """Masks that pick each window's first maximum in row-major order.
-
-        In a column the bottom pixel wins only when strictly larger.  The right column
-        wins when its maximum is strictly larger, or on a tie when that maximum is in
-        the top row and the left column's is not (it is then the earlier one).
-        """
-        np.greater(bot_, top_, out=bottom)
-        np.greater(m[:, :, :, 1], m[:, :, :, 0], out=right)
-        np.equal(m[:, :, :, 1], m[:, :, :, 0], out=tie)
-        tie &= bottom[:, :, :, 0]
-        np.greater(tie, bottom[:, :, :, 1], out=tie)  # and not the right one's
-        right |= tie
 
     def _chunks(self, x: np.ndarray):
         """Slices of about PAIR_CHUNK input values along the batch axis."""
@@ -180,7 +171,8 @@ class MaxPooling2D(_Pooling2D):
         return [slice(s, s + step) for s in range(0, len(x), step)]
 
     def _backward_pairs(self, dy: np.ndarray) -> np.ndarray:
-        """Route each gradient to its window's first maximum (see :meth:`_route`)."""
+        """Each window's gradient to its column's winner, and there to the winning row:
+        the first maximum in column-major order, as in :meth:`backward`."""
         if self._masks is None:
             raise RuntimeError("MaxPooling2D.backward needs a forward pass in training mode")
         bottom, right = self._masks
