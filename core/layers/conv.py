@@ -124,7 +124,8 @@ class Conv2D(Layer):
             return cached[2]
         matrix = None
         f = kernel.shape[-1]
-        if bias is not None and kernel.flags.c_contiguous and bias.dtype == kernel.dtype and \
+        if bias is not None and kernel.flags.c_contiguous and bias.flags.c_contiguous and \
+                bias.dtype == kernel.dtype and \
                 bias.__array_interface__["data"][0] == \
                 kernel.__array_interface__["data"][0] + kernel.nbytes:
             matrix = np.lib.stride_tricks.as_strided(
