@@ -254,10 +254,10 @@ def sklearn_mlp(X: np.ndarray, y: np.ndarray):
     return epoch
 
 
-def ratio(a: dict, b: dict) -> float | None:
-    if "samples_per_s" not in a or "samples_per_s" not in b:
+def ratio(a: dict, b: dict, key: str = "samples_per_s") -> float | None:
+    if key not in a or key not in b:
         return None
-    return round(a["samples_per_s"] / b["samples_per_s"], 2)
+    return round(a[key] / b[key], 2)
 
 
 # ---------------------------------------------------------------------------- memory
@@ -342,7 +342,9 @@ def main() -> None:
          "sklearn_mlp": lambda: sklearn_mlp(X, y)}, args.n, args.repeats)}
     mlp["ours_breakdown_per_step"] = ours_breakdown(mlp_spec(), X, Y, MLP_BATCH)
     mlp["vs_torch"] = ratio(mlp["ours"], mlp["torch_cpu"])
+    mlp["vs_torch_median"] = ratio(mlp["ours"], mlp["torch_cpu"], "median_samples_per_s")
     mlp["vs_sklearn"] = ratio(mlp["ours"], mlp["sklearn_mlp"])
+    mlp["vs_sklearn_median"] = ratio(mlp["ours"], mlp["sklearn_mlp"], "median_samples_per_s")
     res["mlp"] = mlp
 
 
@@ -353,6 +355,7 @@ def main() -> None:
          "torch_cpu": lambda: torch_cnn(Xc, yc)}, args.cnn_n, args.repeats)}
     cnn["ours_breakdown_per_step"] = ours_breakdown(cnn_spec(), Xc, Yc, CNN_BATCH, 20)
     cnn["vs_torch"] = ratio(cnn["ours"], cnn["torch_cpu"])
+    cnn["vs_torch_median"] = ratio(cnn["ours"], cnn["torch_cpu"], "median_samples_per_s")
     res["cnn"] = cnn
     res["torch"] = torch_info()
 

@@ -151,16 +151,36 @@ def transforms_of(project: Project) -> list[str]:
     return [str(t) for t in (project.data or {}).get("transforms") or []]
 
 
+def applied_transforms(project: Project, X: np.ndarray) -> list[str]:
+    """The project's transforms that apply to ``X``: none unless it has two raw features."""
+    return transforms_of(project) if np.shape(X)[1:] == (2,) else []
+
+
 def with_transforms(project: Project, X: np.ndarray) -> np.ndarray:
     """2-D points through the project's Playground feature transforms (if it has any).
 
     Applied before scaling, and only to data with two raw features, as in the designer.
     """
-    transforms = transforms_of(project)
+    transforms = applied_transforms(project, X)
     X = np.asarray(X, dtype=np.float32)
-    if not transforms or X.shape[1:] != (2,):
-        return X
-    return feature_transforms(X, transforms)
+    return feature_transforms(X, transforms) if transforms else X
+
+
+def transformed(project: Project, ds: Dataset) -> Dataset:
+    """``ds`` with the project's Playground feature transforms applied (the features
+    named after them), or ``ds`` itself when none apply."""
+    transforms = applied_transforms(project, ds.X)
+    if not transforms:
+        return ds
+    return dataclasses.replace(ds, X=with_transforms(project, ds.X), feature_names=transforms)
+
+
+def split_dataset(project: Project, ds: Dataset) -> tuple[Dataset, Dataset | None,
+                                                          Dataset | None]:
+    """(train, val, test) as the project's split settings say (seeded, so repeatable)."""
+    settings = {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
+    return split(ds, val=float(settings["val"]), test=float(settings["test"]),
+                 seed=int(settings["seed"]))
 
 
 def fitted_scaler(project: Project, train: Dataset) -> Scaler | None:
@@ -209,12 +229,9 @@ def prepare_data(project: Project, base_dir: str | Path | None = None,
     later use exactly what training used.
     """
     if dataset is None:  # a dataset passed in already went through the transforms
-        raw = load_dataset(project, base_dir)
-        dataset = dataclasses.replace(raw, X=with_transforms(project, raw.X))
+        dataset = transformed(project, load_dataset(project, base_dir))
     ds = dataset
-    settings = {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
-    train, val, test = split(ds, val=float(settings["val"]), test=float(settings["test"]),
-                             seed=int(settings["seed"]))
+    train, val, test = split_dataset(project, ds)
     scaler = fitted_scaler(project, train)
     if ds.class_names:
         project.class_names = list(ds.class_names)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from designer import recovery as rec
+from designer import training
 from designer.canvas.view import FRAGMENT_MIME
 from designer.main_window import APP_NAME, MainWindow
 
@@ -34,14 +35,8 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def install_training_ui(window: MainWindow) -> None:
-    """Let the training UI add its docks, when this build has it."""
-    try:
-        from designer import training
-    except ImportError:
-        return
-    install = getattr(training, "install", None)
-    if callable(install):
-        install(window)
+    """Add the training UI's docks (data, training, inference, live views) to ``window``."""
+    training.install(window)
 
 
 def create_window(path: str | None = None, settings: QSettings | None = None,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from designer.document import Document
 
 SET_PARAM_ID = 4001
+SET_PROJECT_FIELDS_ID = 4002
 MOVE_GROUP_TEXT = "Move"
 
 
@@ -299,3 +300,42 @@ class SetWeight(DocumentCommand):
 
     def undo(self) -> None:
         self.doc.set_weight_value(self.node_id, self.name, self.index, self.old)
+
+
+class SetProjectFields(DocumentCommand):
+    """Replace project fields (training settings, data source, split, scaler): the
+    settings the Training and Data panels edit. Consecutive edits with the same
+    ``merge_key`` (the same field, e.g. the learning rate) merge into one step."""
+
+    def __init__(self, doc: Document, text: str, before: dict[str, Any],
+                 after: dict[str, Any], merge_key: str, structural: bool = True) -> None:
+        super().__init__(doc, text)
+        self.before, self.after = dict(before), dict(after)
+        self.merge_key = merge_key
+        self.structural = structural  # data edits wait for training to stop; settings don't
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return SET_PROJECT_FIELDS_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        if not isinstance(other, SetProjectFields) or other.merge_key != self.merge_key:
+            return False
+        for key, value in other.before.items():
+            self.before.setdefault(key, value)
+        self.after.update(other.after)
+        self.setObsolete(all(_same(self.before.get(k), v) for k, v in self.after.items()))
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_project_fields(self.after)
+
+    def undo(self) -> None:
+        self.doc.set_project_fields(self.before)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of settings that may hold arrays (optimizer state): those by identity."""
+    try:
+        return bool(a == b)
+    except ValueError:
+        return a is b

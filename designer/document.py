@@ -47,6 +47,9 @@ MAX_ID_LENGTH = 40
 MIN_EDGE_SPAN = 230.0
 SPREAD_SPAN = 240.0  # what the closest connected pair is stretched to
 CARD_CLEARANCE = 200.0  # a new card closer than this (sideways) to another would cover it
+#: Project fields edited through ``set_project_fields`` (the data ones reload the data).
+DATA_FIELDS = frozenset({"data", "split", "preprocessing"})
+PROJECT_FIELDS = DATA_FIELDS | {"training", "optimizer_state"}
 
 def snake_case(type_name: str) -> str:
     """Keras-style id stem of a layer type: ``MaxPooling2D`` -> ``max_pooling2d``."""
@@ -97,6 +100,19 @@ def _empty_project() -> Any:
     return Project(name="Untitled", spec={"nodes": [], "edges": []}, layout={})
 
 
+class UndoStack(QUndoStack):
+    """The document's QUndoStack; ``setClean()`` means "the project now equals its file"
+    (a save), so it also tells the document that its training results are saved: every
+    caller of ``setClean``, the document's ``save`` or a script's, leaves nothing unsaved.
+    """
+
+    cleared = Signal()
+
+    def setClean(self) -> None:  # noqa: N802 - Qt's name
+        super().setClean()
+        self.cleared.emit()
+
+
 class Document(QObject):
     """One open project, its undo history and everything derived from its spec."""
 
@@ -116,10 +132,15 @@ class Document(QObject):
     filePathChanged = Signal(str)
     nodeRenamed = Signal(str, str)  # (old id, new id): items keep their place and selection
     refused = Signal(str)  # the reason of any refused public edit, for the status bar
+    trainingSettingsChanged = Signal()  # project.training replaced (an edit, undo or redo)
+    dataSourceChanged = Signal()  # project.data, split or preprocessing replaced
+    trainedStateChanged = Signal()  # weights, optimizer state and history from training
+    modifiedChanged = Signal(bool)  # is_modified flipped: the title's "*", the close prompt
+    aboutToSave = Signal()  # a running training stores its results before the file is written
 
     def __init__(self, project: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = UndoStack(self)
         self._file_path: Path | None = None
         self._lock: str | None = None
         self._live_weights: dict[str, dict[str, np.ndarray]] | None = None
@@ -127,11 +148,15 @@ class Document(QObject):
         self._initial: tuple[int, dict[str, dict[str, np.ndarray]]] | None = None
         self._batch_depth = 0
         self._dirty = False
+        self._unsaved_results = False  # training results since the last save/open
+        self._shown_modified = False
         self._revision = 0
         self._problems: list[Any] = []
         self._shapes: dict[str, tuple] = {}
         self._param_counts: dict[str, int] = {}
         self._install(project if project is not None else _empty_project())
+        self.undo_stack.cleanChanged.connect(self._update_modified)
+        self.undo_stack.cleared.connect(self._results_saved)
 
     # ------------------------------------------------------------------ project / files
     def _install(self, project: Any) -> None:
@@ -194,7 +219,7 @@ class Document(QObject):
         self.undo_stack.clear()
         self._install(project)
         self._set_file_path(None)
-        self.undo_stack.setClean()
+        self.mark_clean()
         self.projectReplaced.emit()
         self.problemsChanged.emit()
         self.weightsChanged.emit()
@@ -214,9 +239,10 @@ class Document(QObject):
         target = Path(path) if path is not None else self._file_path
         if target is None:
             raise ValueError("This project has no file yet: choose a file name to save to.")
+        self.aboutToSave.emit()
         save_project(self._project, target)
-        self.undo_stack.setClean()
         self._set_file_path(target)
+        self.mark_clean()
         return target
 
     def _set_file_path(self, path: Path | None) -> None:
@@ -236,8 +262,29 @@ class Document(QObject):
 
     @property
     def is_modified(self) -> bool:
-        """True when there are edits since the last save or open."""
-        return not self.undo_stack.isClean()
+        """True when the project differs from its file: undoable edits since the last save
+        or open (the stack's clean state), or training results, which are not undoable."""
+        return self._unsaved_results or not self.undo_stack.isClean()
+
+    def mark_modified(self) -> None:
+        """Record a change that is no undo step (training results) as unsaved work."""
+        self._unsaved_results = True
+        self._update_modified()
+
+    def mark_clean(self) -> None:
+        """The project equals its file now (after a save): nothing is unsaved."""
+        self.undo_stack.setClean()
+
+    def _results_saved(self) -> None:
+        self._unsaved_results = False
+        self._update_modified()
+
+    def _update_modified(self, _clean: bool | None = None) -> None:
+        """Emit ``modifiedChanged`` when ``is_modified`` flips (from either source)."""
+        modified = self.is_modified
+        if modified != self._shown_modified:
+            self._shown_modified = modified
+            self.modifiedChanged.emit(modified)
 
     @property
     def project(self) -> Any:
@@ -697,6 +744,106 @@ class Document(QObject):
         self.undo_stack.push(cmd.SetWeight(self, node_id, name, tuple(index), old, value))
         return None
 
+    # ------------------------------------------------------------------ data, training, results
+    def set_training_settings(self, changes: Mapping[str, Any]) -> None:
+        """Change training settings (loss, optimizer, batch size, ...) as one undo step.
+
+        ``changes`` holds only the keys that change (``{"optimizer": {...}}`` replaces the
+        whole optimizer dict). Consecutive edits of the same field merge (typing a learning
+        rate is one step). A new optimizer type drops the saved optimizer state, restored
+        on undo. Allowed while training: the learning rate may change during a run.
+        """
+        old = copy.deepcopy(self._project.training or {})
+        new = {**old, **copy.deepcopy(dict(changes))}
+        fields = changed_fields(old, new)
+        if not fields:
+            return
+        before: dict[str, Any] = {"training": old}
+        after: dict[str, Any] = {"training": new}
+        if (old.get("optimizer") or {}).get("type") != (new.get("optimizer") or {}).get("type"):
+            before["optimizer_state"] = self._project.optimizer_state
+            after["optimizer_state"] = None
+        label = ", ".join(sorted(fields))
+        self.undo_stack.push(cmd.SetProjectFields(
+            self, f"Set {label}", before, after, "training:" + label, structural=False))
+
+    def set_data_source(self, source: Mapping[str, Any], split: Mapping[str, Any] | None = None,
+                        preprocessing: Mapping[str, Any] | None = None) -> str | None:
+        """Use another data set, file or feature transforms (one undo step).
+
+        ``split`` None keeps the split. ``preprocessing`` None keeps the scaling method but
+        forgets its fitted statistics, so that it is fitted again on the new data. The
+        optimizer state is dropped (restored on undo). Refused while training runs.
+        """
+        if self._lock:
+            return self._refuse("Stop training before changing the data.")
+        after: dict[str, Any] = {"data": copy.deepcopy(dict(source))}
+        if split is not None:
+            after["split"] = copy.deepcopy(dict(split))
+        if preprocessing is not None:
+            after["preprocessing"] = copy.deepcopy(dict(preprocessing))
+        else:
+            after["preprocessing"] = unfitted(self._project.preprocessing)
+        self._push_data_edit(after, reset_state=True)
+        return None
+
+    def set_split(self, split: Mapping[str, Any]) -> str | None:
+        """Change the train/validation/test split (``{"val": 0.25, ...}``), one undo step."""
+        if self._lock:
+            return self._refuse("Stop training before changing the data split.")
+        self._push_data_edit({"split": {**(self._project.split or {}),
+                                        **copy.deepcopy(dict(split))}})
+        return None
+
+    def _push_data_edit(self, after: dict[str, Any], reset_state: bool = False) -> None:
+        before = {key: copy.deepcopy(getattr(self._project, key)) for key in after}
+        fields = sorted(f"{key}:{f}" for key in after
+                        for f in changed_fields(_as_dict(before[key]), _as_dict(after[key])))
+        if not fields:
+            return
+        if reset_state and self._project.optimizer_state is not None:
+            before["optimizer_state"] = self._project.optimizer_state
+            after["optimizer_state"] = None
+        what = "data split" if list(after) == ["split"] else "data"
+        self.undo_stack.push(cmd.SetProjectFields(self, f"Change the {what}", before, after,
+                                                  "data:" + ",".join(fields)))
+
+    def set_project_fields(self, values: Mapping[str, Any]) -> None:
+        """Raw mutator (commands only): replace whole ``Project`` fields and tell the views.
+
+        ``training`` emits ``trainingSettingsChanged`` (and re-validates when the loss
+        changed, which decides some problems); ``data``, ``split`` and ``preprocessing``
+        emit ``dataSourceChanged``; ``optimizer_state`` is stored silently.
+        """
+        old_loss = (self._project.training or {}).get("loss")
+        for key, value in values.items():
+            if key not in PROJECT_FIELDS:
+                raise KeyError(f"{key!r} is not a project field the document edits.")
+            setattr(self._project, key, value if key == "optimizer_state"
+                    else copy.deepcopy(value))
+        if "training" in values:
+            if (self._project.training or {}).get("loss") != old_loss:
+                self._revalidate()
+            self.trainingSettingsChanged.emit()
+        if DATA_FIELDS & set(values):
+            self.dataSourceChanged.emit()
+
+    def set_trained_state(self, weights: Mapping[str, Mapping[str, np.ndarray]] | None,
+                          optimizer_state: Mapping[str, Any] | None,
+                          history: Mapping[str, list] | None) -> None:
+        """Store the results of training (or of Reset weights): weights, optimizer state and
+        curves. Not an undo step (training cannot be undone) but unsaved work: the title
+        shows it and closing asks to save."""
+        self._project.weights = None if weights is None else {
+            k: dict(v) for k, v in weights.items()}
+        self._project.optimizer_state = None if optimizer_state is None else dict(
+            optimizer_state)
+        self._project.history = {k: list(v) for k, v in (history or {}).items()}
+        self._live_weights = None
+        self.mark_modified()
+        self.weightsChanged.emit()
+        self.trainedStateChanged.emit()
+
     # ------------------------------------------------------------------ undo with the lock
     def undo(self) -> str | None:
         """Undo one step unless the training lock forbids changing the structure."""
@@ -816,6 +963,33 @@ class Document(QObject):
         """A copy of ``project.weights[node_id]`` (for undo snapshots), or None."""
         arrays = (self._project.weights or {}).get(node_id)
         return None if arrays is None else {k: np.array(v, copy=True) for k, v in arrays.items()}
+
+
+def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    """Names of the settings that differ: top-level keys, and ``key.sub`` inside dicts
+    (``optimizer.lr``), so that only edits of the same field merge into one undo step."""
+    fields: set[str] = set()
+    for key in set(old) | set(new):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, Mapping) and isinstance(b, Mapping) and a.get("type") == b.get(
+                "type"):
+            fields.update(f"{key}.{sub}" for sub in set(a) | set(b) if a.get(sub) != b.get(sub))
+        else:
+            fields.add(str(key))
+    return fields
+
+
+def unfitted(preprocessing: Any) -> dict[str, Any] | None:
+    """The same scaling method without fitted statistics (fitted again on new data)."""
+    if not isinstance(preprocessing, Mapping):
+        return None
+    return {"method": preprocessing.get("method", "standardize"), "offset": [], "scale": []}
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {"value": value}
 
 
 def _analyze(spec: dict[str, Any], loss: str | None) -> tuple[list[Any], dict, dict]:

@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
             f"&Undo {text}".strip()))
         stack.redoTextChanged.connect(lambda text: self.actions_by_name["redo"].setText(
             f"&Redo {text}".strip()))
-        stack.cleanChanged.connect(self._on_clean_changed)
+        doc.modifiedChanged.connect(lambda modified: self._on_clean_changed(not modified))
         doc.filePathChanged.connect(lambda _path: self._update_title())
         doc.projectReplaced.connect(self._on_project_replaced)
         self.scene.statusMessage.connect(self.show_message)  # refusals, from the document too

@@ -25,6 +25,8 @@ from core.layers.base import (
 )
 
 TRANSPOSED_MAX_CHANNELS = 2  # up to this many input channels, im2col is built transposed
+THIN_PRODUCT = 32  # im2col columns up to which the forward product runs in row blocks
+BLOCK_VALUES = 1 << 16  # outputs per row block (256 kB in float32)
 PADDING = ParamSchema("padding", "choice", "valid", choices=("valid", "same"),
                       description='"valid": no padding; "same": pad so that the output '
                                   "has ceil(input / stride) pixels.")
@@ -169,6 +171,18 @@ class Conv2D(Layer):
         kernel = self.w["kernel"]
         f = kernel.shape[-1]
         z = self.buffer("z", (n * ho * wo, f))
+        self._xshape = x.shape
+        if wb is not None and self._col.shape[1] <= THIN_PRODUCT and self._in_place_activation():
+            # Few inputs per output: the product only streams memory; in row blocks the
+            # activation then finds each block still in cache.
+            rows = max(1, BLOCK_VALUES // f)
+            for s in range(0, len(z), rows):
+                block = z[s:s + rows]
+                np.matmul(self._col[s:s + rows], wb, out=block)
+                if self.activation is not None:
+                    self.activation.forward(block, block)
+            self._z = self._y = z.reshape(n, ho, wo, f)
+            return self._y
         if wb is not None:
             np.matmul(self._col, wb, out=z)
         else:
@@ -177,8 +191,12 @@ class Conv2D(Layer):
                 z += self.w["bias"]
         self._z = z.reshape(n, ho, wo, f)
         self._y = self.activate(self._z)
-        self._xshape = x.shape
         return self._y
+
+    def _in_place_activation(self) -> bool:
+        """Does :meth:`Layer.activate` overwrite z (or is there no activation)?"""
+        act = self.activation
+        return act is None or (act.from_output and not self.keep_preactivation)
 
     def backward(self, dy, need_dx, fused=False):
         dz = self.activation_backward(self._z, self._y, dy, fused)
@@ -206,10 +224,10 @@ class Conv2D(Layer):
         """
         n, h, w, c = self._xshape
         kh, kw, ho, wo = self._kh, self._kw, self._ho, self._wo
+        if (self._sh, self._sw, ho, wo) == (1, 1, h, w):
+            return self._input_grad_same(dz2)
         f = dz2.shape[-1]
         kt = np.ascontiguousarray(self.w["kernel"].reshape(kh * kw, c, f).transpose(0, 2, 1))
-        if (self._sh, self._sw, ho, wo) == (1, 1, h, w):
-            return self._input_grad_same(dz2, kt)
         return self._input_grad_padded(dz2, kt)
 
     def _input_grad_padded(self, dz2: np.ndarray, kt: np.ndarray) -> np.ndarray:
@@ -228,7 +246,7 @@ class Conv2D(Layer):
                 np.add(window, block, out=window)
         return dxp[:, self._pt[0]:self._pt[0] + h, self._pl[0]:self._pl[0] + w]
 
-    def _input_grad_same(self, dz2: np.ndarray, kt: np.ndarray) -> np.ndarray:
+    def _input_grad_same(self, dz2: np.ndarray) -> np.ndarray:
         """dx for stride 1 and "same" padding, with no padded image at all.
 
         The centre offset's product covers the whole image: it is written straight
@@ -237,8 +255,9 @@ class Conv2D(Layer):
         """
         n, h, w, c = self._xshape
         kw, (pt, pl) = self._kw, (self._pt[0], self._pl[0])
+        kt = self.w["kernel"].reshape(self._kh * kw, c, -1)
         dx = self.buffer("dx", (n, h, w, c))
-        np.matmul(dz2, kt[pt * kw + pl], out=dx.reshape(-1, c))
+        np.matmul(dz2, kt[pt * kw + pl].T, out=dx.reshape(-1, c))
         block = self.buffer("block", (n, h, w, c))
         for i in range(self._kh):
             # output row oy lands on image row oy + i - pt
@@ -247,7 +266,7 @@ class Conv2D(Layer):
                 if (i, j) == (pt, pl):
                     continue
                 x0, x1 = max(0, j - pl), min(w, w + j - pl)
-                np.matmul(dz2, kt[i * kw + j], out=block.reshape(-1, c))
+                np.matmul(dz2, kt[i * kw + j].T, out=block.reshape(-1, c))
                 target = dx[:, y0:y1, x0:x1]
                 np.add(target, block[:, y0 + pt - i:y1 + pt - i, x0 + pl - j:x1 + pl - j],
                        out=target)

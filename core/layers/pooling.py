@@ -113,9 +113,9 @@ class MaxPooling2D(_Pooling2D):
     def backward(self, dy, need_dx, fused=False):
         if not need_dx[0]:
             return [None]
-        dy = self._through_relu(dy)
         if self._pairs:
             return [self._backward_pairs(dy)]
+        dy = self._through_relu(dy)
         tiles = self._tiles()
         dxp = self._grad_image(self._xshape, clear=not tiles)
         taken = None
@@ -179,10 +179,15 @@ class MaxPooling2D(_Pooling2D):
         dx = self.buffer("dx", self._xshape)
         d6 = self._split(dx)
         g = self.buffer("g", bottom.shape)  # gradient of each column's maximum
+        if self.relu_input:
+            keep = self.buffer_of("keep", dy.shape, bool)
+            dyr = self.buffer("dy_relu", dy.shape)
         for s in self._chunks(dx):
-            gs, d = g[s], d6[s]
-            np.multiply(dy[s], right[s], out=gs[:, :, :, 1])
-            np.subtract(dy[s], gs[:, :, :, 1], out=gs[:, :, :, 0])
+            gs, d, dys = g[s], d6[s], dy[s]
+            if self.relu_input:  # see _through_relu, here on a block in cache
+                dys = np.multiply(dys, np.greater(self._y[s], 0, out=keep[s]), out=dyr[s])
+            np.multiply(dys, right[s], out=gs[:, :, :, 1])
+            np.subtract(dys, gs[:, :, :, 1], out=gs[:, :, :, 0])
             np.multiply(gs, bottom[s], out=d[:, :, 1])
             np.subtract(gs, d[:, :, 1], out=d[:, :, 0])
         dx[:, 2 * self._ho:] = 0  # rows and columns no window covers

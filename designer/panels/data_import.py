@@ -1,5 +1,6 @@
 """The column-mapping dialog of the data import: which column is the target, which
-are features, which are categorical, with a preview of the first rows.
+are features, which are categorical, whether rows with bad cells are dropped, with a
+preview of the first rows.
 
 The file is only sniffed here (``core.data.sniff_csv`` reads its first ~64 KiB; NPY
 files are opened memory-mapped without pickle), so a huge file opens the dialog at once.
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -28,6 +30,7 @@ from core.data import DataError, sniff_csv
 
 NPY_SUFFIXES = (".npy", ".npz")
 PREVIEW_ROWS = 20
+DROP_OPTION = "Drop rows with bad cells"
 
 
 @dataclass
@@ -37,6 +40,7 @@ class ColumnMapping:
     target: str
     features: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
+    drop_bad_rows: bool = False  # skip rows with an empty or non-numeric feature cell
 
 
 @dataclass
@@ -98,8 +102,14 @@ class ColumnMappingDialog(QDialog):
                 self.table.setItem(i + 2, j, item)
         self.target_box.currentIndexChanged.connect(self._target_changed)
         self._target_changed()
+        self.drop_box = QCheckBox(DROP_OPTION)
+        self.drop_box.setToolTip("Skip rows where a feature cell is empty or not a number "
+                                 "instead of stopping at the first one; the Data panel "
+                                 "says how many were skipped.")
+        self.drop_box.setVisible(preview.kind == "csv")
         form = QFormLayout()
         form.addRow("Target column", self.target_box)
+        form.addRow("", self.drop_box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -130,7 +140,8 @@ class ColumnMappingDialog(QDialog):
                     and self.table.item(0, j).checkState() == Qt.CheckState.Checked]
         categorical = [c for j, c in enumerate(columns) if c in features
                        and self.table.item(1, j).checkState() == Qt.CheckState.Checked]
-        return ColumnMapping(columns[target], features, categorical)
+        return ColumnMapping(columns[target], features, categorical,
+                             drop_bad_rows=self.drop_box.isChecked())
 
 
 def _check_item(checked: bool) -> QTableWidgetItem:

@@ -2,8 +2,11 @@
 
 - Built-in sets with noise, sample count, train/validation ratio and a seed (Regenerate
   draws them again; New seed draws different ones).
-- CSV/TSV/NPY/NPZ import through the column-mapping dialog; import errors appear in red
-  in the panel.
+- CSV/TSV/NPY/NPZ import through the column-mapping dialog (optionally dropping rows with
+  bad cells); import errors appear in red in the panel.
+- Every change of the data set, the split or the input features is one undoable
+  document edit (``set_data_source`` / ``set_split``); the data is loaded again by the
+  controller whenever the document's data source changes, undo and redo included.
 - A scatter plot of two chosen features coloured by class, and the class balance.
 - For 2-D data, Playground's input features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2).
 - When the Input node's shape or the output layer's size does not fit the data, the
@@ -35,8 +38,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data import BUILTIN_DATASETS, FEATURE_TRANSFORMS, DataError, read_csv, read_npy
-from designer.panels.data_import import ColumnMapping, ColumnMappingDialog, preview_file
+from core.data import BUILTIN_DATASETS, FEATURE_TRANSFORMS, DataError
+from core.data.csv_readers import DROP_HINT
+from core.workflow import read_source_file
+from designer.panels.data_import import (
+    DROP_OPTION,
+    ColumnMapping,
+    ColumnMappingDialog,
+    preview_file,
+)
 from designer.plots.common import CLASS_COLORS, class_color, diverging_colormap
 from designer.training.controller import TrainingController
 from designer.training.pipeline import Mismatch, check_fit
@@ -44,6 +54,16 @@ from designer.training.pipeline import Mismatch, check_fit
 FILE_FILTER = "Data files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
 TRANSFORM_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
                     "sin(x1)": "sin x1", "sin(x2)": "sin x2"}
+
+
+def import_request(path: str | Path, mapping: ColumnMapping) -> dict[str, Any]:
+    """The data source request for ``read_source_file``: for .npy tables the target is a
+    column number ("column 3"), for .npz files the file's own y array."""
+    if Path(path).suffix.lower() in (".npy", ".npz"):
+        name = mapping.target
+        return {"target": int(name.split()[-1]) if name.startswith("column ") else None}
+    return {"target": mapping.target, "features": list(mapping.features),
+            "categorical": list(mapping.categorical), "drop_bad_rows": mapping.drop_bad_rows}
 
 
 def class_balance_text(y: np.ndarray, names: list[str]) -> str:
@@ -161,6 +181,7 @@ class DataPanel(QWidget):
         self.controller.stateChanged.connect(self._state_changed)
         self.document.specChanged.connect(self.check_network)
         self.document.projectReplaced.connect(self.load_source)
+        self.document.dataSourceChanged.connect(self.load_source)
 
     # ------------------------------------------------------------------ source
     @property
@@ -195,8 +216,11 @@ class DataPanel(QWidget):
     def _describe_source(self) -> None:
         source = self.project.data or {}
         if source.get("kind") == "file":
+            dropped = int(source.get("dropped_rows") or 0)
+            skipped = (f", {dropped} row{'s' * (dropped != 1)} with bad cells skipped"
+                       if dropped else "")
             self.source_label.setText(f"File: {Path(str(source.get('path'))).name}, target "
-                                      f"{source.get('target')}")
+                                      f"{source.get('target')}{skipped}")
         elif source.get("kind") == "builtin":
             info = BUILTIN_DATASETS.get(source.get("name"))
             self.source_label.setText(info.description if info else "")
@@ -241,10 +265,7 @@ class DataPanel(QWidget):
     def _split_changed(self) -> None:
         if self._loading:
             return
-        split = dict(self.project.split or {})
-        split["val"] = float(self.val_box.value())
-        self.project.split = split
-        self._reload()
+        self._show_refusal(self.document.set_split({"val": float(self.val_box.value())}))
 
     def _chosen_transforms(self) -> list[str]:
         return [n for n, box in self.transform_boxes.items() if box.isChecked()]
@@ -260,16 +281,19 @@ class DataPanel(QWidget):
         source["transforms"] = None if chosen == ["x1", "x2"] else chosen
         self._set_source(source)
 
-    def _set_source(self, source: dict) -> None:
-        """Store a new data source; the scaler is fitted again on the new data."""
-        self.project.data = {k: v for k, v in source.items() if v is not None}
-        prep = self.project.preprocessing
-        if isinstance(prep, dict):
-            self.project.preprocessing = {"method": prep.get("method", "standardize"),
-                                          "offset": [], "scale": []}
-        self.project.optimizer_state = None
-        self._describe_source()
-        self._reload()
+    def _set_source(self, source: dict) -> str | None:
+        """A new data source as one undoable edit (the document refits the scaler); the
+        same source again only reloads it. Returns the reason when refused."""
+        source = {k: v for k, v in source.items() if v is not None}
+        if source == (self.project.data or {}):
+            self._reload()
+            return None
+        return self._show_refusal(self.document.set_data_source(source))
+
+    def _show_refusal(self, reason: str | None) -> str | None:
+        if reason:
+            self.error_label.setText(reason)
+        return reason
 
     def _reload(self) -> None:
         if self.controller.is_running:
@@ -298,35 +322,30 @@ class DataPanel(QWidget):
         return self.import_with(path, dialog.mapping())
 
     def import_with(self, path: str, mapping: ColumnMapping) -> bool:
-        """Import ``path`` with a column mapping; errors are shown in the panel."""
+        """Import ``path`` with a column mapping; errors are shown in the panel.
+
+        The file is read as the command line reads it (``core.workflow.read_source_file``)
+        and the source records what the reader found (categories, task, dropped rows), so
+        that ``ann-designer train``/``predict`` read this project's data the same way.
+        """
         if self.controller.is_running:
             self.error_label.setText("Stop training before importing data.")
             return False
-        suffix = Path(path).suffix.lower()
         try:
-            if suffix in (".npy", ".npz"):
-                target = (int(mapping.target.split()[-1])
-                          if mapping.target.startswith("column ") else None)
-                ds = read_npy(path, target=target)
-                source = {"kind": "file", "path": str(path), "target": target,
-                          "features": [], "categorical": [], "embedded": False}
-            else:
-                ds = read_csv(path, mapping.target, features=mapping.features or None,
-                              categorical=tuple(mapping.categorical))
-                source = {"kind": "file", "path": str(path), "target": mapping.target,
-                          "features": list(mapping.features),
-                          "categorical": list(mapping.categorical), "embedded": False}
+            ds = read_source_file(import_request(path, mapping), path)
         except (DataError, OSError, ValueError) as exc:
             return self._import_failed(path, exc)
+        source = {**ds.source, "path": str(path), "embedded": False,
+                  "drop_bad_rows": mapping.drop_bad_rows}
         self.error_label.setText("")
-        self._set_source(source)
-        if self.controller.data is None:
+        if self._set_source(source) or self.controller.data is None:
             return False
         self.status = f"Imported {len(ds.X)} samples from {Path(path).name}."
         return True
 
     def _import_failed(self, path: str, exc: Exception) -> bool:
-        self.error_label.setText(f"Could not import {Path(path).name}: {exc}")
+        text = str(exc).replace(DROP_HINT, f"or import again with “{DROP_OPTION}” ticked")
+        self.error_label.setText(f"Could not import {Path(path).name}: {text}")
         return False
 
     # ------------------------------------------------------------------ display

@@ -1,10 +1,12 @@
 """The training panel: settings (loss, optimizer and its parameters, learning rate,
 schedule, batch size, epochs, L1/L2, seed), the run buttons and the live counters.
 
-Settings are written straight into the project's ``training`` dict, which is what the
-command line trains with too. The learning rate may be changed during a run: it reaches
-the trainer before its next batch. Errors (a diverging run, a network that cannot train)
-appear in red under the buttons.
+Each edited setting goes to ``Document.set_training_settings`` as one undoable edit
+(consecutive edits of one field merge) and lands in the project's ``training`` dict, which
+is what the command line trains with too; the panel shows the settings again whenever
+they change (undo, redo, another project). The learning rate may be changed during a
+run: it reaches the trainer before its next batch. Errors (a diverging run, a network
+that cannot train) appear in red under the buttons.
 """
 
 from __future__ import annotations
@@ -167,14 +169,23 @@ class TrainingPanel(QWidget):
         c.progress.connect(self.show_progress)
         c.message.connect(self.show_message)
         c.historyRestored.connect(self.load_settings)
+        c.document.trainingSettingsChanged.connect(self.load_settings)
         self.lr_box.valueChanged.connect(self._lr_changed)
         self.optimizer_box.currentTextChanged.connect(self._optimizer_changed)
-        for widget in (self.loss_box, self.schedule_box):
-            widget.currentTextChanged.connect(self.store_settings)
-        for widget in (self.batch_box, self.epochs_box, self.seed_box, self.l1_box,
-                       self.l2_box, *self.param_boxes.values()):
-            widget.valueChanged.connect(self.store_settings)
-        self.nesterov_box.toggled.connect(self.store_settings)
+        self.loss_box.currentTextChanged.connect(lambda text: self._store({"loss": text}))
+        self.schedule_box.currentTextChanged.connect(
+            lambda text: self._store({"schedule": None if text == "constant"
+                                      else {"type": text}}))
+        for key, box in (("batch_size", self.batch_box), ("epochs", self.epochs_box),
+                         ("seed", self.seed_box)):
+            box.valueChanged.connect(lambda value, key=key: self._store({key: int(value)}))
+        for key, box in (("l1", self.l1_box), ("l2", self.l2_box)):
+            box.valueChanged.connect(lambda value, key=key: self._store({key: float(value)}))
+        for name, box in self.param_boxes.items():
+            box.valueChanged.connect(
+                lambda value, name=name: self._store_optimizer({name: float(value)}))
+        self.nesterov_box.toggled.connect(
+            lambda checked: self._store_optimizer({"nesterov": bool(checked)}))
 
     # ------------------------------------------------------------------ settings
     def load_settings(self) -> None:
@@ -202,33 +213,29 @@ class TrainingPanel(QWidget):
             self._loading = False
         self._show_optimizer_params()
 
-    def store_settings(self) -> None:
-        """Write the widgets' values into the project's training settings."""
+    def _store(self, changes: dict[str, Any]) -> None:
+        """One edited setting -> one undoable document edit (not while showing settings)."""
+        if not self._loading:
+            self.controller.document.set_training_settings(changes)
+
+    def _store_optimizer(self, changes: dict[str, Any]) -> None:
+        """An optimizer parameter (momentum, beta, Nesterov) of the current optimizer."""
+        optimizer = dict(self.controller.settings.get("optimizer") or {})
+        self._store({"optimizer": {**optimizer, **changes}})
+
+    def _optimizer_changed(self) -> None:
+        """A new optimizer type: its parameters as the boxes show them (the saved
+        optimizer state no longer fits and is dropped by the document)."""
+        self._show_optimizer_params()
         if self._loading:
             return
-        s = self.controller.settings
         kind = self.optimizer_box.currentText()
         optimizer: dict[str, Any] = {"type": kind, "lr": float(self.lr_box.value())}
         for name, _, _, _, _ in OPTIMIZER_PARAMS[kind]:
             optimizer[name] = float(self.param_boxes[name].value())
         if kind == "sgd":
             optimizer["nesterov"] = self.nesterov_box.isChecked()
-        old = s.get("optimizer") or {}
-        if old.get("type") != kind:
-            self.controller.document.project.optimizer_state = None
-        s["optimizer"] = optimizer
-        s["loss"] = self.loss_box.currentText()
-        schedule = self.schedule_box.currentText()
-        s["schedule"] = None if schedule == "constant" else {"type": schedule}
-        s["batch_size"] = int(self.batch_box.value())
-        s["epochs"] = int(self.epochs_box.value())
-        s["l1"] = float(self.l1_box.value())
-        s["l2"] = float(self.l2_box.value())
-        s["seed"] = int(self.seed_box.value())
-
-    def _optimizer_changed(self) -> None:
-        self._show_optimizer_params()
-        self.store_settings()
+        self._store({"optimizer": optimizer})
 
     def _show_optimizer_params(self) -> None:
         kind = self.optimizer_box.currentText()
@@ -239,25 +246,20 @@ class TrainingPanel(QWidget):
         self.nesterov_box.setVisible(kind == "sgd")
 
     def _lr_changed(self, value: float) -> None:
-        if self._loading:
-            return
-        self.controller.set_learning_rate(float(value))
-        self.store_settings()
+        if not self._loading:
+            self.controller.set_learning_rate(float(value))
 
     # ------------------------------------------------------------------ actions
     def train(self) -> None:
         """Train (or resume) with the settings shown."""
-        self.store_settings()
         self._report(self.controller.train())
 
     def step(self) -> None:
         """One batch, then pause."""
-        self.store_settings()
         self._report(self.controller.step())
 
     def step_epoch(self) -> None:
         """To the end of the epoch, then pause."""
-        self.store_settings()
         self._report(self.controller.step_epoch())
 
     def stop(self) -> None:

@@ -8,6 +8,7 @@ items per update is what makes plots slow). A view is refreshed only while visib
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -126,9 +127,16 @@ class LiveCanvas(pg.GraphicsLayoutWidget):
     back into Python for every item it paints, and each call would otherwise wait for
     the GIL while the training thread computes."""
 
+    #: Seconds and count of paint events, for the GUI benchmark's breakdown.
+    paint_s = 0.0
+    paint_n = 0
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        start = time.perf_counter()
         with UI_TURN.hold():
             super().paintEvent(event)
+        self.paint_s += time.perf_counter() - start
+        self.paint_n += 1
 
 
 def make_canvas() -> pg.GraphicsLayoutWidget:

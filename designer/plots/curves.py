@@ -115,6 +115,7 @@ class CurvesView(LiveView):
         layout.addWidget(self.readout)
         self._metric = "accuracy"
         self._version = -1
+        self._epoch_key: tuple | None = None
         self._data: CurveData | None = None
         self._proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=20,
                                      slot=self._mouse_moved)
@@ -129,6 +130,7 @@ class CurvesView(LiveView):
                                   size="9pt")
         self.metric_plot.setLabel("left", self._metric)
         self._version = -1
+        self._epoch_key = None
         self.loss_keeper.reset()
         self.metric_keeper.reset()
 
@@ -140,6 +142,7 @@ class CurvesView(LiveView):
             marks.setData([], [])
         self._data = None
         self._version = -1
+        self._epoch_key = None
         self.loss_keeper.reset()
         self.metric_keeper.reset()
         self.readout.setText(" ")
@@ -156,6 +159,7 @@ class CurvesView(LiveView):
     def show_history(self, curves: CurveData) -> None:
         """Draw saved curves (opening a trained project)."""
         self._version = -1
+        self._epoch_key = None
         self.refresh(None, curves)
 
     # -- drawing -------------------------------------------------------------------
@@ -198,6 +202,15 @@ class CurvesView(LiveView):
         step_x = self._step_x(curves)
         log = self.log_box.isChecked()
         _set(self.step_curve, step_x, curves.step_loss, log)
+        # The per-epoch items change only when an epoch ends: on a slow data set most
+        # ticks then touch (and repaint) the per-step curve alone.
+        epoch_key = (curves.n_epochs, self.per_epoch(), log, self._metric)
+        if epoch_key != self._epoch_key:
+            self._epoch_key = epoch_key
+            self._draw_epochs(curves, ex, log)
+        self._fit_ranges(curves, step_x, ex)
+
+    def _draw_epochs(self, curves: CurveData, ex: np.ndarray, log: bool) -> None:
         markers = curves.n_epochs <= MAX_SYMBOLS  # only while they can be told apart
         for curve, marks, key in ((self.train_curve, self.train_marks, "loss"),
                                   (self.val_curve, self.val_marks, "val_loss"),
@@ -208,7 +221,6 @@ class CurvesView(LiveView):
                 marks.setVisible(markers)
                 if markers:
                     marks.setData(x, y)
-        self._fit_ranges(curves, step_x, ex)
 
     def _fit_ranges(self, curves: CurveData, step_x: np.ndarray, ex: np.ndarray) -> None:
         """Keep every point in view; ranges move in coarse steps (see RangeKeeper)."""

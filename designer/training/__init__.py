@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from designer.training.pyside_fix import protect_singletons
-
 __all__ = ["install"]
-
-protect_singletons()  # PySide6 6.12.0 on Python 3.11 frees None/True otherwise: pyside_fix
 
 
 def install(window: Any) -> Any:

@@ -3,12 +3,15 @@
 One controller per window. Train continues from the document's current weights (and the
 optimizer state saved in the project) unless Reset weights was pressed; the canvas is
 locked against structural edits while a run is under way; when the run ends, weights,
-optimizer state and the curves go back into the project. Stopping is cooperative: the
-worker returns at the next batch, then the thread is quit and waited for.
+optimizer state and the curves go back into the project through
+``Document.set_trained_state`` (unsaved work, not an undo step). Stopping is cooperative:
+the worker returns at the next batch, then the thread is quit and waited for. The data
+is loaded again whenever the document's data source changes (an edit, undo or redo).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -55,8 +58,12 @@ class TrainingController(QObject):
         self._state = "idle"
         self.last_reason: str | None = None
         self.last_message = ""
+        self._run_lr: float | None = None  # the learning rate the running worker uses
         document.projectReplaced.connect(self.project_replaced)
         document.specChanged.connect(self._spec_changed)
+        document.dataSourceChanged.connect(self._data_source_changed)
+        document.trainingSettingsChanged.connect(self._settings_changed)
+        document.aboutToSave.connect(self._before_save)
 
     # ------------------------------------------------------------------ state
     @property
@@ -81,13 +88,24 @@ class TrainingController(QObject):
 
     @property
     def settings(self) -> dict:
-        """The project's training settings with defaults for what is missing."""
+        """A copy of the project's training settings (change them with
+        ``document.set_training_settings``).
+
+        Missing settings are first filled in with the designer's defaults, silently: a
+        project without them trains with exactly what the Training panel shows, in the
+        designer and (once saved) on the command line.
+        """
         project = self.document.project
         if not isinstance(project.training, dict):
             project.training = {}
         for key, value in DEFAULT_TRAINING.items():
             project.training.setdefault(key, json.loads(json.dumps(value)))
-        return project.training
+        return copy.deepcopy(project.training)
+
+    def learning_rate(self) -> float | None:
+        """The optimizer's learning rate in the settings (None when it has none)."""
+        lr = (self.settings.get("optimizer") or {}).get("lr")
+        return float(lr) if isinstance(lr, (int, float)) else None
 
     def _base_dir(self) -> Path | None:
         path = self.document.file_path
@@ -156,6 +174,23 @@ class TrainingController(QObject):
         if not self.is_running:
             self.emit_context()
 
+    def _data_source_changed(self) -> None:
+        """A data edit (or its undo): load the data again (edits wait for Stop)."""
+        if not self.is_running:
+            self.load_data()
+
+    def _before_save(self) -> None:
+        """Saving during a run stops it first, so that the file holds what it learned."""
+        if self.is_running:
+            self.stop()
+
+    def _settings_changed(self) -> None:
+        """A learning-rate edit, or its undo, reaches a running trainer at the next batch."""
+        lr = self.learning_rate()
+        if self._worker is not None and lr is not None and lr != self._run_lr:
+            self._run_lr = lr
+            self._worker.set_learning_rate(lr)
+
     # ------------------------------------------------------------------ control
     def train(self, epochs: int | None = None, paused: bool = False,
               allowance: tuple[str, int] | None = None) -> str | None:
@@ -213,7 +248,9 @@ class TrainingController(QObject):
         worker.finished.connect(self._on_finished)
         worker.finished.connect(thread.quit)
         self._thread, self._worker = thread, worker
+        self._run_lr = self.learning_rate()
         self.document.set_structure_lock(LOCK_REASON)
+        self.document.mark_modified()  # the weights change from the first batch on
         self._set_state("paused" if job.start_paused else "running")
         thread.start()
 
@@ -246,14 +283,13 @@ class TrainingController(QObject):
         self.finished.emit(reason)
 
     def _store(self, worker: TrainingWorker) -> None:
-        project = self.document.project
-        project.weights = worker.job.net.get_weights()
+        """The run's weights, optimizer state and curves become the project's (unsaved)."""
         try:
-            project.optimizer_state = worker.job.trainer.optimizer.state_dict()
+            state = worker.job.trainer.optimizer.state_dict()
         except Exception:  # noqa: BLE001 - a missing state only restarts the optimizer
-            project.optimizer_state = None
-        project.history = self.buffer.to_history()
-        self.document.set_live_weights(None)
+            state = None
+        self.document.set_trained_state(worker.job.net.get_weights(), state,
+                                        self.buffer.to_history())
 
     def pause(self) -> None:
         """Pause after the current batch."""
@@ -284,12 +320,11 @@ class TrainingController(QObject):
         return self.train(paused=False, allowance=("epoch", 1))
 
     def set_learning_rate(self, lr: float) -> None:
-        """Change the learning rate now (next batch) and in the project's settings."""
+        """Change the learning rate in the settings (an undoable edit); a running trainer
+        takes it at the next batch (see ``_settings_changed``)."""
         optimizer = dict(self.settings.get("optimizer") or {"type": "adam"})
         optimizer["lr"] = float(lr)
-        self.settings["optimizer"] = optimizer
-        if self._worker is not None:
-            self._worker.set_learning_rate(lr)
+        self.document.set_training_settings({"optimizer": optimizer})
 
     def stop(self, timeout_ms: int = 10000) -> bool:
         """Cooperative stop, then wait for the thread; True when no thread is left."""
@@ -313,16 +348,12 @@ class TrainingController(QObject):
         """Fresh weights from the seed; forget curves and optimizer state."""
         if self.is_running:
             self.stop()
-        project = self.document.project
-        self.net = Network.from_spec(project.spec, seed=int(self.settings.get("seed", 0) or 0))
+        spec = self.document.project.spec
+        self.net = Network.from_spec(spec, seed=int(self.settings.get("seed", 0) or 0))
         self._net_key = self._spec_key()
-        project.weights = self.net.get_weights()
-        project.optimizer_state = None
-        project.history = {}
         self.buffer.clear()
-        self.document.set_live_weights(None)
+        self.document.set_trained_state(self.net.get_weights(), None, {})
         self.document.set_neuron_maps({})
-        self.document.weightsChanged.emit()
         self.weightsReset.emit()
 
     # ------------------------------------------------------------------ projects

@@ -1,16 +1,15 @@
 """From a project to what a training run and the live views need.
 
-``core.workflow.prepare_data`` loads, splits and scales the data exactly as the command
-line does; this module adds what only the designer needs: Playground's feature
-transforms (``project.data["transforms"]``, applied before scaling), the raw 2-D
-coordinates of the points for the decision boundary, the view grid pushed through the
-same transforms and scaler, digit images for the sample grid, and a check that the
-network's input and output sizes fit the data (with the edits that would fix them).
+``core.workflow`` loads the data (CSV or NumPy), applies Playground's feature transforms
+(``project.data["transforms"]``), splits and scales it exactly as the command line does;
+this module only adds what the designer needs besides: the raw 2-D coordinates of the
+points for the decision boundary, the view grid pushed through the same transforms and
+scaler, digit images for the sample grid, and a check that the network's input and
+output sizes fit the data (with the edits that would fix them).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,15 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.data.npy_import import read_npy
 from core.data.preprocessing import feature_transforms
-from core.data.split import split
-from core.workflow import PreparedData, data_path, load_dataset, prepare_data
+from core.workflow import (
+    PreparedData,
+    applied_transforms,
+    load_dataset,
+    prepare_data,
+    split_dataset,
+    transformed,
+)
 from designer.plots.common import ViewContext
 from designer.training.worker import GridSpec
 
@@ -173,35 +177,17 @@ def _labels(ds: Dataset | None) -> np.ndarray | None:
 
 def load_training_data(project: Any, base_dir: str | Path | None = None,
                        raw: Dataset | None = None) -> TrainingData:
-    """Load the project's data (or ``raw``), apply transforms, split and scale it.
+    """Load the project's data (or use ``raw``) and prepare it as ``core.workflow`` does.
 
-    Raises ``core.data.DataError`` / ``core.project.ProjectError`` with a readable message.
+    The raw (untransformed, unscaled) data set is kept, split the same way, for the
+    views. Raises ``core.data.DataError`` / ``core.project.ProjectError`` with a readable
+    message.
     """
-    raw = raw if raw is not None else load_raw_dataset(project, base_dir)
-    transforms = list((project.data or {}).get("transforms") or []) or None
-    if transforms and raw.X.shape[1:] != (2,):
-        transforms = None
-    ds = raw
-    if transforms:
-        ds = dataclasses.replace(raw, X=feature_transforms(raw.X, transforms),
-                                 feature_names=list(transforms))
-    prepared = prepare_data(project, base_dir, dataset=ds)
-    settings = {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
-    raw_train, raw_val, _ = split(raw, val=float(settings["val"]),
-                                  test=float(settings["test"]), seed=int(settings["seed"]))
-    return TrainingData(prepared, raw, transforms, raw_train,
+    raw = raw if raw is not None else load_dataset(project, base_dir)
+    prepared = prepare_data(project, base_dir, dataset=transformed(project, raw))
+    raw_train, raw_val, _ = split_dataset(project, raw)
+    return TrainingData(prepared, raw, applied_transforms(project, raw.X) or None, raw_train,
                         raw_val if raw_val is not None and len(raw_val.X) else None)
-
-
-def load_raw_dataset(project: Any, base_dir: str | Path | None = None) -> Dataset:
-    """The project's whole data set; .npy/.npz files go through ``read_npy``."""
-    source = project.data or {}
-    if source.get("kind") == "file" and Path(str(source.get("path", ""))).suffix.lower() in (
-            ".npy", ".npz"):
-        target = source.get("target")
-        return read_npy(data_path(project, base_dir),
-                        target=int(target) if isinstance(target, int) else None)
-    return load_dataset(project, base_dir)
 
 
 # ------------------------------------------------------------------ network vs data

@@ -416,3 +416,120 @@ def test_add_after_never_stacks_a_card_on_another(doc):
     x, y = doc.position(new)
     assert x == 530.0 and y >= 110.0  # moved below the card that was in the way
     assert doc.edges()[-1] == ("h1", new) and doc.undo_stack.count() == 2
+
+
+# ------------------------------------------------------------------ data, training, results
+def recorder(signal) -> list:
+    """Collect a signal's emissions (their arguments) in a list."""
+    seen: list = []
+    signal.connect(lambda *args: seen.append(args))
+    return seen
+
+
+def test_training_setting_edits_mark_modified_merge_per_field_and_undo(doc):
+    doc.project.training = {"loss": "binary_crossentropy", "batch_size": 16,
+                            "optimizer": {"type": "adam", "lr": 0.01}}
+    flips, changed = recorder(doc.modifiedChanged), recorder(doc.trainingSettingsChanged)
+    for lr in (0.02, 0.025, 0.0252):  # typing one field: one undo step
+        doc.set_training_settings({"optimizer": {"type": "adam", "lr": lr}})
+    doc.set_training_settings({"batch_size": 64})
+    assert doc.undo_stack.count() == 2 and len(changed) == 4
+    assert doc.is_modified and flips == [(True,)]
+    assert doc.project.training["optimizer"]["lr"] == 0.0252
+    doc.undo()
+    assert doc.project.training["batch_size"] == 16
+    doc.undo()
+    assert doc.project.training == {"loss": "binary_crossentropy", "batch_size": 16,
+                                    "optimizer": {"type": "adam", "lr": 0.01}}
+    assert not doc.is_modified and flips == [(True,), (False,)]
+    doc.set_training_settings({"batch_size": 16})  # no change, no step
+    assert doc.undo_stack.index() == 0
+
+
+def test_new_optimizer_type_drops_the_state_and_undo_brings_it_back(doc):
+    state = {"iterations": 7, "m": np.ones(3)}
+    doc.project.training = {"optimizer": {"type": "adam", "lr": 0.01}}
+    doc.project.optimizer_state = state
+    doc.set_training_settings({"optimizer": {"type": "sgd", "lr": 0.01}})
+    assert doc.project.optimizer_state is None
+    doc.undo()
+    assert doc.project.optimizer_state is state
+    doc.set_training_settings({"optimizer": {"type": "adam", "lr": 0.05}})  # same type
+    assert doc.project.optimizer_state is state
+
+
+def test_loss_change_revalidates_and_is_allowed_while_training(doc):
+    doc.set_structure_lock("training")
+    doc.set_training_settings({"loss": "categorical_crossentropy"})
+    assert [p.code for p in doc.problems] == ["loss_output"]
+    assert doc.undo() is None  # settings are no structure: undo works under the lock
+    assert doc.problems == [] and "loss" not in doc.project.training
+
+
+def test_data_source_edit_refits_the_scaler_undoes_and_waits_for_training(doc):
+    doc.project.data = {"kind": "builtin", "name": "spiral", "params": {"seed": 0}}
+    fitted = {"method": "standardize", "offset": [0.5, 1.0], "scale": [2.0, 3.0]}
+    doc.project.preprocessing = copy.deepcopy(fitted)
+    doc.project.optimizer_state = {"iterations": 3}
+    reloads = recorder(doc.dataSourceChanged)
+    circle = {"kind": "builtin", "name": "circle", "params": {"seed": 0}}
+    assert doc.set_data_source(circle) is None
+    assert doc.project.data == circle and doc.is_modified and len(reloads) == 1
+    assert doc.project.preprocessing == {"method": "standardize", "offset": [], "scale": []}
+    assert doc.project.optimizer_state is None
+    doc.undo()
+    assert doc.project.data["name"] == "spiral" and doc.project.preprocessing == fitted
+    assert doc.project.optimizer_state == {"iterations": 3} and not doc.is_modified
+    doc.redo()
+    assert doc.project.data == circle and len(reloads) == 3
+    doc.set_structure_lock("training")
+    assert "Stop training" in doc.set_data_source({"kind": "builtin", "name": "xor"})
+    assert "Stop training" in doc.set_split({"val": 0.5})
+    assert doc.undo() is not None and doc.project.data == circle  # data undo waits too
+
+
+def test_split_edits_of_one_field_merge_into_one_step(doc):
+    doc.project.split = {"val": 0.2, "test": 0.0, "seed": 0}
+    for val in (0.25, 0.3, 0.35):
+        doc.set_split({"val": val})
+    doc.set_split({"seed": 4})
+    assert doc.undo_stack.count() == 2
+    assert doc.project.split == {"val": 0.35, "test": 0.0, "seed": 4}
+    doc.undo()
+    doc.undo()
+    assert doc.project.split == {"val": 0.2, "test": 0.0, "seed": 0}
+    doc.set_split({"val": 0.3})
+    doc.set_split({"val": 0.2})  # typed back to where it was: no step is left
+    assert doc.undo_stack.count() == 0 and not doc.is_modified
+
+
+def test_training_results_are_unsaved_work_but_no_undo_step(doc, tmp_path):
+    doc.set_param(["h1"], "units", 5)
+    flips, results = recorder(doc.modifiedChanged), recorder(doc.trainedStateChanged)
+    weights = {"h1": {"kernel": np.ones((2, 5), np.float32)}}
+    doc.set_trained_state(weights, {"iterations": 10}, {"loss": [0.7, 0.5]})
+    assert doc.undo_stack.count() == 1 and len(results) == 1
+    doc.undo()  # back to the stack's clean state: the results are still unsaved
+    assert doc.undo_stack.isClean() and doc.is_modified and flips == []
+    assert doc.project.history == {"loss": [0.7, 0.5]}
+    doc.save(tmp_path / "trained.annproj")
+    assert not doc.is_modified and flips == [(False,)]
+    assert load_project(tmp_path / "trained.annproj").history["loss"] == [0.7, 0.5]
+    doc.set_trained_state(None, None, None)
+    assert doc.is_modified
+    doc.undo_stack.setClean()  # what scripts call after saving: nothing is unsaved then
+    assert not doc.is_modified and flips[-2:] == [(True,), (False,)]
+    doc.set_trained_state(None, None, None)
+    doc.new_project(small_project())
+    assert not doc.is_modified and flips[-1] == (False,)
+
+
+def test_changed_fields_name_sub_settings_only_within_one_type():
+    from designer.document import changed_fields
+
+    old = {"loss": "mse", "optimizer": {"type": "adam", "lr": 0.1, "beta_1": 0.9}}
+    assert changed_fields(old, {**old, "optimizer": {"type": "adam", "lr": 0.2,
+                                                     "beta_1": 0.9}}) == {"optimizer.lr"}
+    assert changed_fields(old, {**old, "optimizer": {"type": "sgd", "lr": 0.1}}) == {
+        "optimizer"}
+    assert changed_fields(old, {"optimizer": old["optimizer"]}) == {"loss"}

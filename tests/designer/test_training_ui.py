@@ -9,16 +9,21 @@ the test if a training thread is left running or a window is left open.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QThread
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
+from core import cli
 from core.examples import load_example
+from core.project import load_project
+from core.workflow import prepare_data
 from designer import app as designer_app
-from designer.panels.data_import import ColumnMapping
+from designer.panels.data_import import DROP_OPTION, ColumnMapping, ColumnMappingDialog
 from designer.training.snapshots import DecimatedSeries, SnapshotBuffer
 from designer.training.worker import confusion_matrix, output_probabilities
 
@@ -46,7 +51,7 @@ def make_window(qtbot, tmp_path, monkeypatch):
         ui = window.training_ui
         if ui.controller._thread is not None:
             threads.append(ui.controller._thread)
-        window.document.undo_stack.setClean()
+        window.document.mark_clean()  # never ask at teardown
         window.close()
         window.deleteLater()
     qtbot.wait(1)
@@ -217,14 +222,17 @@ def test_learning_rate_change_during_training_takes_effect(qtbot, window):
     c.stop()
 
 
-def test_closing_the_window_during_training_leaves_no_running_thread(qtbot, make_window):
+def test_closing_the_window_during_training_leaves_no_running_thread(qtbot, make_window,
+                                                                    monkeypatch):
     window = make_window()
     ui = ui_of(window)
     ui.controller.train(epochs=100_000)
     qtbot.waitUntil(lambda: ui.controller.buffer.latest() is not None, timeout=WAIT_MS)
     thread = ui.controller._thread
     assert isinstance(thread, QThread) and thread.isRunning()
+    asked = ask_returns(monkeypatch, QMessageBox.StandardButton.Discard)
     window.close()
+    assert asked == ["Unsaved changes"]  # a run under way is unsaved work
     assert not thread.isRunning()
     assert not ui.controller.is_running
 
@@ -322,3 +330,211 @@ def test_opening_a_trained_project_restores_its_curves(qtbot, make_window, tmp_p
     text = ui_of(other).curves.readout_at(6.0)
     assert text.startswith("epoch 6") and "loss" in text
     assert math.isclose(float(text.split("loss ")[1].split()[0]), losses[-1], rel_tol=1e-3)
+
+
+# ------------------------------------------------------------------ unsaved work
+def ask_returns(monkeypatch, answer) -> list[str]:
+    """Make QMessageBox.question answer ``answer``; returns the titles of the questions."""
+    asked: list[str] = []
+
+    def question(parent, title, *args, **kwargs):
+        asked.append(title)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def test_panel_edits_mark_the_project_modified_and_undo_restores_them(qtbot, window):
+    ui, doc = ui_of(window), window.document
+    panel, undo = ui.training_panel, window.actions_by_name["undo"]
+    assert not doc.is_modified and not window.isWindowModified()
+    panel.lr_box.setValue(0.005)
+    panel.lr_box.setValue(0.004)  # one field edited twice: one undo step
+    panel.loss_box.setCurrentText("mse")
+    assert doc.is_modified and window.isWindowModified()
+    assert doc.undo_stack.count() == 2 and ui.controller.settings["loss"] == "mse"
+    undo.trigger()
+    assert panel.loss_box.currentText() == "binary_crossentropy"
+    assert ui.controller.settings["optimizer"]["lr"] == pytest.approx(0.004)
+    undo.trigger()
+    assert panel.lr_box.value() == pytest.approx(0.03)
+    assert ui.controller.settings["optimizer"] == {"type": "adam", "lr": 0.03}
+    assert not doc.is_modified and not window.isWindowModified()
+    n_val = len(ui.controller.data.prepared.val.X)
+    ui.data_panel.val_box.setValue(0.5)
+    assert doc.is_modified and len(ui.controller.data.prepared.val.X) == 200
+    undo.trigger()  # the split comes back, the data is split again, the box follows
+    assert doc.project.split["val"] == pytest.approx(0.2)
+    assert len(ui.controller.data.prepared.val.X) == n_val
+    assert ui.data_panel.val_box.value() == pytest.approx(0.2) and not doc.is_modified
+    ui.data_panel.dataset_box.setCurrentIndex(ui.data_panel.dataset_box.findData("xor"))
+    assert doc.project.data["name"] == "xor" and ui.controller.data.raw.name != "spiral"
+    undo.trigger()
+    assert doc.project.data["name"] == "spiral"
+    assert ui.data_panel.dataset_box.currentData() == "spiral"
+    assert ui.controller.data.raw.name == "spiral"
+
+
+def test_training_is_unsaved_work_saving_clears_it_and_closing_asks(qtbot, make_window,
+                                                                    tmp_path, monkeypatch):
+    window = make_window()
+    ui, doc = ui_of(window), window.document
+    ui.controller.train(epochs=2)
+    wait_idle(qtbot, ui)
+    assert doc.undo_stack.isClean() and doc.is_modified and window.isWindowModified()
+    asked = ask_returns(monkeypatch, QMessageBox.StandardButton.Cancel)
+    window.close()
+    assert asked == ["Unsaved changes"] and window.isVisible()
+    path = tmp_path / "trained.annproj"
+    doc.save(path)
+    assert not doc.is_modified and not window.isWindowModified()
+    assert len(load_project(path).history["loss"]) == 2
+    window.close()
+    assert asked == ["Unsaved changes"] and not window.isVisible()  # nothing to ask
+
+
+def test_saving_during_a_run_stops_it_and_keeps_what_it_learned(qtbot, window, tmp_path):
+    ui = ui_of(window)
+    ui.controller.train(epochs=100_000)
+    qtbot.waitUntil(lambda: (ui.controller.buffer.latest() or 0)
+                    and ui.controller.buffer.latest().step > 3, timeout=WAIT_MS)
+    path = window.document.save(tmp_path / "running.annproj")
+    assert not ui.controller.is_running and not window.document.is_modified
+    saved = load_project(path)
+    for node, arrays in ui.controller.net.get_weights().items():
+        for name, array in arrays.items():
+            assert np.array_equal(saved.weights[node][name], array)
+    assert len(saved.history["batch_loss"]) > 3  # the curve up to the stop
+
+
+# ------------------------------------------------------------------ GUI vs command line
+def test_gui_project_with_transforms_trains_and_predicts_the_same_on_the_cli(
+        qtbot, window, tmp_path, capsys):
+    ui, doc = ui_of(window), window.document
+    ui.data_panel.transform_boxes["x1*x2"].setChecked(True)
+    ui.data_panel.transform_boxes["sin(x1)"].setChecked(True)
+    ui.data_panel.fix_button.click()  # the Input takes the four transformed features
+    ui.training_panel.reset_button.click()  # both runs start from the saved weights
+    start = doc.save(tmp_path / "start.annproj")
+    assert load_project(start).data["transforms"] == ["x1", "x2", "x1*x2", "sin(x1)"]
+    cli_data = prepare_data(load_project(start))
+    assert np.array_equal(cli_data.train.X, ui.controller.data.prepared.train.X)
+    ui.controller.train(epochs=3)
+    wait_idle(qtbot, ui)
+    trained = doc.save(tmp_path / "gui.annproj")
+
+    assert cli.main(["train", str(start), "--epochs", "3", "-q",
+                     "-o", str(tmp_path / "cli.annproj")]) == 0
+    by_cli = load_project(tmp_path / "cli.annproj").weights
+    for node, arrays in doc.project.weights.items():
+        for name, array in arrays.items():
+            assert np.allclose(by_cli[node][name], array, atol=1e-5), (node, name)
+
+    points = ui.controller.data.raw.X[:25]
+    table = tmp_path / "points.csv"
+    table.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in points.tolist()))
+    capsys.readouterr()
+    assert cli.main(["predict", str(trained), str(table)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    expected = ui.controller.net.predict(ui.controller.data.to_inputs(points))[:, 0]
+    assert np.allclose([float(r["p(positive)"]) for r in rows], expected, atol=1e-5)
+
+
+# ------------------------------------------------------------------ the import dialog
+def write_csv(path, bad_line: int | None = None) -> None:
+    """label (a/b), size (numbers), color (text), noise (numbers); 40 rows."""
+    rng = np.random.default_rng(1)
+    rows = ["label,size,color,noise"]
+    for i in range(40):
+        size = "oops" if bad_line is not None and i + 2 == bad_line else f"{i * 0.5:g}"
+        rows.append(f"{'ab'[i % 2]},{size},{('red', 'green', 'blue')[i % 3]},"
+                    f"{rng.random():.3f}")
+    path.write_text("\n".join(rows) + "\n")
+
+
+def answer_mapping_dialog(qtbot, act) -> list:
+    """When the (modal) column-mapping dialog shows, run ``act(dialog)`` and press OK."""
+    seen: list = []
+
+    def run(tries: int = 0) -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ColumnMappingDialog):
+            if tries < 200:
+                QTimer.singleShot(10, lambda: run(tries + 1))
+            return
+        seen.append(dialog)
+        try:
+            act(dialog)
+        finally:
+            ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+            qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, run)
+    return seen
+
+
+def column(dialog, name: str) -> int:
+    return dialog.preview.columns.index(name)
+
+
+def map_label_size_color(dialog) -> None:
+    """Target label; features size and color (categorical, as the dialog guessed)."""
+    dialog.target_box.setCurrentText("label")
+    dialog.table.item(0, column(dialog, "noise")).setCheckState(Qt.CheckState.Unchecked)
+    assert dialog.table.item(1, column(dialog, "color")).checkState() == Qt.CheckState.Checked
+    assert dialog.table.item(1, column(dialog, "size")).checkState() == Qt.CheckState.Unchecked
+
+
+def test_column_mapping_dialog_imports_the_chosen_columns(qtbot, window, tmp_path):
+    ui, path = ui_of(window), tmp_path / "shapes.csv"
+    write_csv(path)
+    seen = answer_mapping_dialog(qtbot, map_label_size_color)
+    assert ui.data_panel.import_file(str(path))
+    assert len(seen) == 1 and not seen[0].drop_box.isChecked()
+    source = window.document.project.data
+    assert (source["target"], source["features"], source["categorical"]) == (
+        "label", ["size", "color"], ["color"])
+    assert sorted(source["categories"]["color"]) == ["blue", "green", "red"]
+    data = ui.controller.data
+    assert data.raw.X.shape == (40, 4) and data.class_names == ["a", "b"]
+    assert window.document.is_modified  # a new data set is an edit
+    window.actions_by_name["undo"].trigger()
+    assert window.document.project.data["kind"] == "builtin"
+
+
+def test_a_bad_cell_is_shown_in_the_panel_and_can_be_dropped(qtbot, window, tmp_path):
+    ui, path = ui_of(window), tmp_path / "bad.csv"
+    write_csv(path, bad_line=9)
+    answer_mapping_dialog(qtbot, map_label_size_color)
+    assert not ui.data_panel.import_file(str(path))
+    text = ui.data_panel.error_label.text()
+    assert "bad.csv" in text and "line 9" in text and "size" in text
+    assert DROP_OPTION in text and "--drop-bad-rows" not in text
+    assert window.document.project.data["kind"] == "builtin"  # the old data stays
+    assert not window.document.is_modified
+
+    def drop_too(dialog) -> None:
+        map_label_size_color(dialog)
+        assert dialog.drop_box.isVisible() and dialog.drop_box.text() == DROP_OPTION
+        dialog.drop_box.setChecked(True)
+
+    answer_mapping_dialog(qtbot, drop_too)
+    assert ui.data_panel.import_file(str(path))
+    assert ui.data_panel.error_label.text() == ""
+    assert len(ui.controller.data.raw.X) == 39
+    assert "1 row with bad cells skipped" in ui.data_panel.source_label.text()
+    assert window.document.project.data["drop_bad_rows"] is True
+
+
+def test_npy_table_imports_with_a_column_number_as_target(qtbot, window, tmp_path):
+    rng = np.random.default_rng(2)
+    table = np.column_stack([rng.normal(size=(50, 3)), rng.integers(0, 2, 50)])
+    path = tmp_path / "table.npy"
+    np.save(path, table)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(path), ColumnMapping("column 3"))
+    assert window.document.project.data["target"] == 3
+    assert ui.controller.data.raw.X.shape == (50, 3)
+    again = prepare_data(window.document.project)  # what the command line trains on
+    assert np.array_equal(again.train.X, ui.controller.data.prepared.train.X)
