@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
@@ -52,6 +53,7 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
         self._paste_count = 0
+        self._keep_fitted = False  # re-fit on resize until the user zooms or pans
         self.setRenderHints(QPainter.RenderHint.Antialiasing
                             | QPainter.RenderHint.TextAntialiasing
                             | QPainter.RenderHint.SmoothPixmapTransform)
@@ -101,12 +103,15 @@ class CanvasView(QGraphicsView):
         self.zoomChanged.emit(self.zoom)
 
     def zoom_in(self) -> None:
+        self._keep_fitted = False
         self.zoom_by(1.25)
 
     def zoom_out(self) -> None:
+        self._keep_fitted = False
         self.zoom_by(0.8)
 
     def reset_zoom(self) -> None:
+        self._keep_fitted = False
         self.zoom_by(1.0 / self.zoom)
 
     def fit_to_view(self) -> None:
@@ -121,6 +126,14 @@ class CanvasView(QGraphicsView):
         if self.zoom > 1.5:
             self.zoom_by(1.5 / self.zoom)
         self.zoomChanged.emit(self.zoom)
+        self._keep_fitted = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """A network just opened stays fitted while the window and its docks settle
+        (maximising, restoring the layout); once the user zooms or pans it stays put."""
+        super().resizeEvent(event)
+        if self._keep_fitted:
+            self.fit_to_view()
 
     fit = fit_to_view  # the name the shell's View menu calls
 
@@ -138,6 +151,7 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
         delta = event.angleDelta().y() or event.angleDelta().x()
         if delta:
+            self._keep_fitted = False
             self.zoom_by(1.0015 ** delta, event.position())
         event.accept()
 
@@ -145,6 +159,7 @@ class CanvasView(QGraphicsView):
         if event.button() == Qt.MouseButton.MiddleButton or (
                 self._space and event.button() == Qt.MouseButton.LeftButton):
             self._pan_from = event.position()
+            self._keep_fitted = False
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return

@@ -232,6 +232,23 @@ def test_wheel_zooms_around_the_cursor_and_fit_shows_all(view):
         assert visible.contains(item.sceneBoundingRect())
 
 
+def test_a_fitted_network_stays_fitted_as_the_window_grows_until_the_user_zooms(view, qtbot):
+    """Opening a project fits it; the window is often maximised (and docks arranged)
+    only afterwards, so the view re-fits on resize until the user takes over."""
+    view.resize(450, 300)
+    tiny(view)
+    small = view.zoom
+    view.resize(1100, 700)
+    qtbot.waitUntil(lambda: view.zoom > small * 1.2, timeout=2000)
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(i.sceneBoundingRect()) for i in view.canvas.node_items())
+    view.zoom_out()
+    zoomed = view.zoom
+    view.resize(600, 400)
+    QApplication.processEvents()
+    assert view.zoom == pytest.approx(zoomed)
+
+
 def test_middle_button_pans(view):
     tiny(view)
     view.reset_zoom()
