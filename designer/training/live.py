@@ -18,7 +18,7 @@ from designer.plots.common import LiveView, ViewContext
 from designer.training.snapshots import UI_TURN, SnapshotBuffer
 
 REFRESH_MS = 45
-DOCUMENT_INTERVAL_S = 0.1
+DOCUMENT_INTERVAL_S = 0.2
 
 
 class LiveRefresher(QObject):

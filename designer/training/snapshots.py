@@ -272,6 +272,13 @@ class SnapshotBuffer:
             self._epochs.append(record)
             self._version += 1
 
+    def add_epochs(self, records: Sequence[Mapping[str, float]]) -> None:
+        """Append several epochs at once (the worker collects them between flushes)."""
+        with self._lock:
+            for record in records:
+                self._epochs.append(record)
+            self._version += 1
+
     def add_grad_norms(self, step: float, norms: Mapping[str, float]) -> None:
         """Append the gradient norm of each layer at ``step`` (sampled, not every batch)."""
         with self._lock:

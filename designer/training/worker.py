@@ -114,6 +114,7 @@ class TrainingWorker(QObject):
         self._heavy_interval = HEAVY_MIN_INTERVAL_S
         self._pending_x: list[float] = []
         self._pending_y: list[float] = []
+        self._pending_epochs: list[Any] = []
         self._reset_counters()
 
     def _reset_counters(self) -> None:
@@ -221,7 +222,7 @@ class TrainingWorker(QObject):
 
     def _drive(self, events: Any) -> str:
         """The hot loop: per batch only two appends, a clock read and two flag checks."""
-        pend_x, pend_y = self._pending_x, self._pending_y
+        pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
         may_run, clock = self._may_run, time.perf_counter
         reason = "completed"
         for event in events:
@@ -236,12 +237,13 @@ class TrainingWorker(QObject):
                     self._gate("batch")
                 if not may_run.is_set():  # the UI is redrawing: let it have the GIL
                     may_run.wait(UI_TURN_MAX_S)
-            elif kind == "epoch":
-                self._on_epoch(event)
+            elif kind == "epoch":  # recorded at the next flush: tiny epochs come by hundreds
+                pend_epochs.append(event)
                 if self._control:
                     self._gate("epoch")
             elif kind == "end":
                 reason = event.stop_reason or "completed"
+        self._take_epochs(clock())
         return reason
 
     def _failure(self, exc: Exception) -> str:
@@ -261,24 +263,21 @@ class TrainingWorker(QObject):
         self.loss = float(event.loss)
         self.lr = float(event.lr)
 
-    def _on_epoch(self, event: Any) -> None:
-        self._sync()
-        self.epoch = self.job.epoch_offset + int(event.epoch)
-        record: dict[str, float] = {"epoch": float(self.epoch), "step": float(self.step)}
-        for key, value in (("loss", event.loss), ("val_loss", event.val_loss),
-                           ("lr", event.lr)):
-            if value is not None:
-                record[key] = float(value)
-        for prefix, metrics in (("", event.metrics), ("val_", event.val_metrics)):
-            for name, value in dict(metrics or {}).items():
-                if value is not None:
-                    record[prefix + name] = float(value)
-        self.buffer.add_epoch(record)
-        now = time.perf_counter()
+    def _take_epochs(self, now: float) -> None:
+        """Record the epochs that ended since the last flush (one lock for all of them);
+        the confusion matrix follows at most every ``CONFUSION_MIN_INTERVAL_S``."""
+        events = self._pending_epochs
+        if not events:
+            return
+        offset = self.job.epoch_offset
+        records = [_epoch_record(event, offset + int(event.epoch),
+                                 self.job.step_offset + int(event.step)) for event in events]
+        self.epoch = max(self.epoch, offset + int(events[-1].epoch))
+        events.clear()
+        self.buffer.add_epochs(records)
         if now - self._t_confusion >= CONFUSION_MIN_INTERVAL_S:
             self._t_confusion = now
             self._update_confusion()
-            self._flush(now)
 
     def _gate(self, kind: str) -> None:
         """Block here while paused; count down a step allowance."""
@@ -318,6 +317,7 @@ class TrainingWorker(QObject):
         """Push the pending losses and a fresh snapshot; recompute the grid when it is
         due (at most ~10/s and ~5 % of the time) or ``force``d (pause, end of run)."""
         self._t_light = now
+        self._take_epochs(now)
         self._sync()
         if self._pending_x:
             steps = np.asarray(self._pending_x, dtype=np.float64) + self.job.step_offset
@@ -397,6 +397,19 @@ def single_threaded_blas() -> Iterator[None]:
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def _epoch_record(event: Any, epoch: int, step: int) -> dict[str, float]:
+    """The buffer's per-epoch record of one "epoch" event."""
+    record: dict[str, float] = {"epoch": float(epoch), "step": float(step)}
+    for key, value in (("loss", event.loss), ("val_loss", event.val_loss), ("lr", event.lr)):
+        if value is not None:
+            record[key] = float(value)
+    for prefix, metrics in (("", event.metrics), ("val_", event.val_metrics)):
+        for name, value in dict(metrics or {}).items():
+            if value is not None:
+                record[prefix + name] = float(value)
+    return record
 
 
 def _forward_capture(net: Any, X: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
