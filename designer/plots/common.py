@@ -103,6 +103,9 @@ class LiveView(QWidget):
         """Draw the newest state; return True when something was redrawn."""
         return False
 
+    def finish(self) -> None:
+        """Training ended: draw anything that was held back to save time while it ran."""
+
     def is_shown(self) -> bool:
         """Visible on screen (a hidden dock or a background tab is not refreshed)."""
         return self.isVisible() and not self.visibleRegion().isEmpty()

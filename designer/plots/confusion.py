@@ -32,7 +32,7 @@ def row_shares(counts: np.ndarray) -> np.ndarray:
 class ConfusionView(LiveView):
     """Heatmap of row shares with one text item per cell (created once per data set)."""
 
-    min_interval_s = 0.2
+    min_interval_s = 0.5  # the worker computes it at most every 0.5 s as well
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)

@@ -8,6 +8,8 @@ the late, small improvements; a read-out under the mouse names the nearest value
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -28,6 +30,9 @@ from designer.training.snapshots import CurveData, Snapshot
 
 MAX_SYMBOLS = 100
 MAX_POINTS = 400  # about one point per pixel of a docked plot
+#: Epochs that end faster than this (the spiral: ~300 a second) are drawn at this pace;
+#: the per-step curve still follows every tick, and the end of a run draws them all.
+EPOCH_MIN_INTERVAL_S = 0.2
 STEP_COLOR = (150, 150, 150)
 STEP_PEN = pg.mkPen(STEP_COLOR, width=1)
 TRAIN_PEN = pg.mkPen(POSITIVE, width=2)
@@ -116,6 +121,7 @@ class CurvesView(LiveView):
         self._metric = "accuracy"
         self._version = -1
         self._epoch_key: tuple | None = None
+        self._epochs_drawn = 0.0
         self._data: CurveData | None = None
         self._proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=20,
                                      slot=self._mouse_moved)
@@ -206,9 +212,20 @@ class CurvesView(LiveView):
         # ticks then touch (and repaint) the per-step curve alone.
         epoch_key = (curves.n_epochs, self.per_epoch(), log, self._metric)
         if epoch_key != self._epoch_key:
-            self._epoch_key = epoch_key
-            self._draw_epochs(curves, ex, log)
+            now = time.perf_counter()
+            if (self._epoch_key is None or epoch_key[1:] != self._epoch_key[1:]
+                    or now - self._epochs_drawn >= EPOCH_MIN_INTERVAL_S):
+                self._epoch_key, self._epochs_drawn = epoch_key, now
+                self._draw_epochs(curves, ex, log)
         self._fit_ranges(curves, step_x, ex)
+
+    def finish(self) -> None:
+        """End of a run: draw the epochs that the pacing above held back."""
+        data = self._data
+        if data is not None and self._epoch_key != (data.n_epochs, self.per_epoch(),
+                                                    self.log_box.isChecked(), self._metric):
+            self._epoch_key = None
+            self._draw(data)
 
     def _draw_epochs(self, curves: CurveData, ex: np.ndarray, log: bool) -> None:
         markers = curves.n_epochs <= MAX_SYMBOLS  # only while they can be told apart

@@ -4,7 +4,7 @@ it to the visible views, and passes live weights and neuron maps to the document
 The timer runs at ~22 Hz while training and stops when idle, so an idle designer costs
 nothing. Per tick the work is bounded: each visible view calls ``setData``/``setImage``
 on items it created once; hidden views are skipped. The document's live weights (the
-canvas redraws its edges from them) are throttled to ~10 Hz.
+canvas redraws its edges from them) are throttled to ~5 Hz.
 """
 
 from __future__ import annotations
@@ -101,10 +101,12 @@ class LiveRefresher(QObject):
             if view.refresh(snapshot, curves):
                 drawn = True
                 self._last_drawn[id(view)] = now
+            if final:
+                view.finish()
         return drawn
 
     def _push_to_document(self, snapshot: Any, final: bool) -> None:
-        """Live weights and neuron maps to the document for the canvas (~10 Hz)."""
+        """Live weights and neuron maps to the document for the canvas (~5 Hz)."""
         if self.document is None or snapshot is None or snapshot.params is None:
             return
         now = time.perf_counter()

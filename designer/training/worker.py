@@ -1,11 +1,13 @@
 """The training worker: a QObject moved to a QThread that drives ``core.Trainer.run``.
 
-It never touches a widget. After each batch it only appends the loss to a local list;
-every 30 ms it copies the counters, the flat weight and gradient buffers and the loss
-run into the :class:`SnapshotBuffer`, and every ~100 ms or more (adapted so that it
-costs at most ~5% of the time) it evaluates the network over the 2-D view grid (output
-and hidden neurons' maps). At most ~10 merged ``progress`` signals a second reach the
-UI thread. While the UI redraws (``buffer.may_run`` cleared) it waits between batches.
+It never touches a widget. After each batch it only appends the loss to a local list
+(and an epoch's event to another: the spiral ends ~300 epochs a second, so epochs are
+recorded in one go at the next flush); every 30 ms it copies the counters, the flat
+weight and gradient buffers and the loss run into the :class:`SnapshotBuffer`, and
+every ~100 ms or more (adapted so that it costs at most ~5% of the time) it evaluates
+the network over the 2-D view grid (output and hidden neurons' maps). At most ~10
+merged ``progress`` signals a second reach the UI thread. While the UI redraws
+(``buffer.may_run`` cleared) it waits between batches.
 
 Pause, step and step-epoch are done here by not pulling the next event from the
 trainer's generator, which is exact (the generator is suspended between batches); stop
@@ -33,7 +35,7 @@ LIGHT_INTERVAL_S = 0.03
 PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
-CONFUSION_MIN_INTERVAL_S = 0.2
+CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
 UI_TURN_MAX_S = 0.2
 
 
