@@ -24,6 +24,8 @@ import numpy as np
 
 from core.initializers import initialize
 from core.layers import LAYER_TYPES, Layer
+from core.layers.conv import can_feed_planar, planar_to_nhwc
+from core.layers.pooling import MaxPooling2D
 from core.losses import LOSSES, Loss
 from core.spec import SpecError, analyze
 
@@ -144,6 +146,7 @@ class Network:
         self._seq[self._out_pos].keep_preactivation = True  # the fused losses read z
         self._in_pos_input = pos[self.input_id]
         self._preact = self._plan_relu_absorption()
+        self._plan_planar()
         per_sample = sum(math.prod(s) for s in self.output_shapes.values())
         per_sample += sum(type(lay).work_size(lay.config, lay.input_shapes)
                           for lay in self._seq)
@@ -172,6 +175,22 @@ class Network:
                 consumer.relu_input = True
                 preact[i] = True
         return preact
+
+    def _plan_planar(self) -> None:
+        """Let a Conv2D that feeds only a 2x2 max pooling (stride 2, no padding) train
+        with a planar output, which the pooling reads with whole-array maxima and
+        answers with a planar gradient (core.layers.conv.planar_to_nhwc)."""
+        consumers: list[list[int]] = [[] for _ in self._seq]
+        for i, ins in enumerate(self._in_pos):
+            for j in ins:
+                consumers[j].append(i)
+        for i, layer in enumerate(self._seq):
+            if (i in (self._out_pos, self._in_pos_input) or len(consumers[i]) != 1
+                    or not can_feed_planar(layer)):
+                continue
+            pool = self._seq[consumers[i][0]]
+            if isinstance(pool, MaxPooling2D) and pool._pairs and len(pool.input_shapes) == 1:
+                layer.planar_output = True
 
     def reseed(self, seed: int) -> None:
         """Restart the random streams of Dropout layers (a Trainer's seed, for instance)."""
@@ -242,7 +261,7 @@ class Network:
             y = outs[self._out_pos].copy()
             if not capture:
                 return y
-            return y, {n: np.array(outs[i]) for i, n in enumerate(self.order)}
+            return y, {n: np.array(planar_to_nhwc(outs[i])) for i, n in enumerate(self.order)}
 
     def predict(self, X: Any, batch_size: int | None = None) -> Array:
         """Outputs for ``X`` in inference mode, in batches that fit in memory."""

@@ -58,6 +58,27 @@ def window_geometry(layer_type, cfg, shape, kernel_key):
     return kh, kw, sh, sw, ho, wo, (0, 0), (0, 0)
 
 
+def planar_to_nhwc(a: np.ndarray) -> np.ndarray:
+    """An (n, h, w, c) view of a planar array.
+
+    Planar: ``(2, 2, n, h/2, w/2, c)``, pixel (y, x) at ``[y % 2, x % 2, n, y // 2,
+    x // 2]``: the four pixels of each 2x2 window in four contiguous planes, so that a
+    2x2 max pooling is a few whole-array maxima.  A Conv2D feeding such a pooling
+    writes its training output so (its im2col rows in that order); nothing else sees it.
+    """
+    if a.ndim != 6:
+        return a
+    _, _, n, h2, w2, c = a.shape
+    return a.transpose(2, 3, 0, 4, 1, 5).reshape(n, 2 * h2, 2 * w2, c)
+
+
+def can_feed_planar(layer: Layer) -> bool:
+    """Can this layer write a planar training output (see :func:`planar_to_nhwc`)?"""
+    if not isinstance(layer, Conv2D):
+        return False
+    return layer._ho % 2 == 0 and layer._wo % 2 == 0
+
+
 class Conv2D(Layer):
     TYPE = "Conv2D"
     GROUP = "Convolution"
@@ -104,6 +125,10 @@ class Conv2D(Layer):
                                                "kernel_size")
         self._padded = any(self._pt) or any(self._pl)
         self._matrices: dict[int, tuple] = {}  # id(w or g) -> (kernel, bias, matrix)
+        # Set by the network when a 2x2 max pooling consumes this layer (see
+        # :func:`planar_to_nhwc`): in training the output is then planar.
+        self.planar_output = False
+        self._planar = False
 
     def _pad_input(self, x: np.ndarray) -> np.ndarray:
         if not self._padded:
@@ -136,30 +161,40 @@ class Conv2D(Layer):
         self._matrices[id(arrays)] = (kernel, bias, matrix)
         return matrix
 
-    def _im2col(self, xp: np.ndarray, ones: bool) -> np.ndarray:
+    def _im2col(self, xp: np.ndarray, ones: bool, planar: bool = False) -> np.ndarray:
         """Every window of the padded input as a row: (n*ho*wo, kh*kw*c [+ 1]).
 
         With ``ones`` the last column is 1 (it is written when the buffer is made and
         never touched again).  For one or two input channels the windows are stored
         transposed, one row per kernel offset and channel, and the transpose returned:
-        every copy then moves whole image rows instead of one value at a time.
+        every copy then moves whole image rows instead of one value at a time.  With
+        ``planar`` the rows come in :func:`planar_to_nhwc`'s order.
         """
         n, c = xp.shape[0], xp.shape[-1]
         kh, kw, ho, wo, sh, sw = self._kh, self._kw, self._ho, self._wo, self._sh, self._sw
         k, extra = kh * kw * c, int(ones)
         if c <= TRANSPOSED_MAX_CHANNELS:
             colt = self.filled_buffer("colt", (k + extra, n, ho, wo), 1.0)
+            dst = colt.reshape(k + extra, 2, 2, n, ho // 2, wo // 2) if planar else colt
             for i in range(kh):
                 for j in range(kw):
                     win = xp[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw, :]
                     for ch in range(c):
-                        np.copyto(colt[(i * kw + j) * c + ch], win[..., ch])
+                        src = win[..., ch]
+                        if planar:  # (n, ho, wo) -> (row parity, column parity, n, ...)
+                            src = src.reshape(n, ho // 2, 2, wo // 2, 2).transpose(2, 4, 0, 1, 3)
+                        np.copyto(dst[(i * kw + j) * c + ch], src)
             return colt.reshape(k + extra, -1).T
         col = self.filled_buffer("col", (n, ho, wo, k + extra), 1.0)
         windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
         windows = windows[:, ::sh, ::sw][:, :ho, :wo]  # (n, ho, wo, c, kh, kw)
-        np.copyto(col[..., :k].reshape(n, ho, wo, kh, kw, c),
-                  windows.transpose(0, 1, 2, 4, 5, 3))
+        if planar:
+            windows = windows.reshape(n, ho // 2, 2, wo // 2, 2, c, kh, kw)
+            np.copyto(col[..., :k].reshape(2, 2, n, ho // 2, wo // 2, kh, kw, c),
+                      windows.transpose(2, 4, 0, 1, 3, 6, 7, 5))
+        else:
+            np.copyto(col[..., :k].reshape(n, ho, wo, kh, kw, c),
+                      windows.transpose(0, 1, 2, 4, 5, 3))
         return col.reshape(n * ho * wo, k + extra)
 
     def forward(self, inputs, training):
@@ -167,7 +202,8 @@ class Conv2D(Layer):
         n = x.shape[0]
         ho, wo = self._ho, self._wo
         wb = self._weight_matrix(self.w)
-        self._col = self._im2col(self._pad_input(x), wb is not None)
+        self._planar = planar = training and self.planar_output
+        self._col = self._im2col(self._pad_input(x), wb is not None, planar)
         kernel = self.w["kernel"]
         f = kernel.shape[-1]
         z = self.buffer("z", (n * ho * wo, f))
@@ -181,7 +217,7 @@ class Conv2D(Layer):
                 np.matmul(self._col[s:s + rows], wb, out=block)
                 if self.activation is not None:
                     self.activation.forward(block, block)
-            self._z = self._y = z.reshape(n, ho, wo, f)
+            self._z = self._y = z.reshape(self._out_shape(n, f))
             return self._y
         if wb is not None:
             np.matmul(self._col, wb, out=z)
@@ -189,9 +225,14 @@ class Conv2D(Layer):
             np.matmul(self._col, kernel.reshape(-1, f), out=z)
             if "bias" in self.w:
                 z += self.w["bias"]
-        self._z = z.reshape(n, ho, wo, f)
+        self._z = z.reshape(self._out_shape(n, f))
         self._y = self.activate(self._z)
         return self._y
+
+    def _out_shape(self, n: int, f: int) -> tuple[int, ...]:
+        if self._planar:
+            return (2, 2, n, self._ho // 2, self._wo // 2, f)
+        return (n, self._ho, self._wo, f)
 
     def _in_place_activation(self) -> bool:
         """Does :meth:`Layer.activate` overwrite z (or is there no activation)?"""
@@ -213,6 +254,8 @@ class Conv2D(Layer):
                 self.column_sum(dz2, self.g["bias"])
         if not need_dx[0]:
             return [None]
+        if self._planar:  # the shifted products below want whole image rows
+            dz2 = np.ascontiguousarray(planar_to_nhwc(dz)).reshape(-1, f)
         return [self._input_grad(dz2)]
 
     def _input_grad(self, dz2: np.ndarray) -> np.ndarray:

@@ -8,6 +8,9 @@ only, so ties never duplicate a gradient; "first" scans the window column by col
 can decide ties without extra passes.  (TensorFlow and PyTorch scan row by row: only
 the gradient of exactly tied maxima can differ, and either is a valid subgradient.)
 With padding "same", padded positions never win a max and are left out of averages.
+In training, a Conv2D feeding a 2x2 max pooling may hand it a planar input (the four
+pixels of each window in four contiguous planes, see ``core.layers.conv.planar_to_nhwc``);
+the pooling then works on whole planes and returns its gradient in that layout.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from core.layers.base import Layer, ParamSchema
 from core.layers.conv import PADDING, window_geometry
 
 PAIR_CHUNK = 1 << 17  # input values per block of the 2x2 max pooling (512 kB in float32)
+PLANE_CHUNK = 1 << 15  # values per plane and block of the planar 2x2 max pooling
 
 
 class _Pooling2D(Layer):
@@ -95,9 +99,13 @@ class MaxPooling2D(_Pooling2D):
         # 2x2 windows, stride 2, no padding: Keras' default and most CNNs' choice
         self._pairs = (self._kh, self._kw, self._sh, self._sw) == (2, 2, 2, 2) \
             and not self._padded
+        self._planar = False
 
     def forward(self, inputs, training):
         x = inputs[0]
+        self._planar = x.ndim == 6  # a Conv2D's planar training output (conv.py)
+        if self._planar:
+            return self._forward_planar(x)
         if self._pairs:
             return self._forward_pairs(x, training)
         xp = self._pad(x, -np.inf, "xp")
@@ -113,6 +121,8 @@ class MaxPooling2D(_Pooling2D):
     def backward(self, dy, need_dx, fused=False):
         if not need_dx[0]:
             return [None]
+        if self._planar:
+            return [self._backward_planar(dy)]
         if self._pairs:
             return [self._backward_pairs(dy)]
         dy = self._through_relu(dy)
@@ -192,6 +202,52 @@ class MaxPooling2D(_Pooling2D):
             np.subtract(gs, d[:, :, 1], out=d[:, :, 0])
         dx[:, 2 * self._ho:] = 0  # rows and columns no window covers
         dx[:, :, 2 * self._wo:] = 0
+        return dx
+
+
+    # ---- planar input: the four pixels of each window in four contiguous planes -------
+    def _forward_planar(self, x: np.ndarray) -> np.ndarray:
+        """Max of each column's two planes, then of the two columns: whole-array
+        maxima (see :func:`core.layers.conv.planar_to_nhwc`), same ties as the pairs."""
+        size = x[0, 0].size
+        p = x.reshape(2, 2, size)  # [row parity, column parity]
+        y = self.buffer("y", x.shape[2:])
+        cols = self.buffer("cols", (2, size))
+        bottom = self.buffer_of("bottom", (2, size), bool)
+        right = self.buffer_of("right", (size,), bool)
+        yf = y.reshape(-1)
+        for lo in range(0, size, PLANE_CHUNK):
+            s = slice(lo, lo + PLANE_CHUNK)
+            for col in (0, 1):  # strictly greater: on a tie the earlier pixel keeps it
+                np.maximum(p[0, col, s], p[1, col, s], out=cols[col, s])
+                np.greater(p[1, col, s], p[0, col, s], out=bottom[col, s])
+            np.maximum(cols[0, s], cols[1, s], out=yf[s])
+            np.greater(cols[1, s], cols[0, s], out=right[s])
+        self._masks = (bottom, right)
+        self._y, self._xshape = y, x.shape
+        return y
+
+    def _backward_planar(self, dy: np.ndarray) -> np.ndarray:
+        """The gradient in the planar layout of the input, as :meth:`_backward_pairs`."""
+        bottom, right = self._masks
+        size = dy.size
+        dx = self.buffer("dx", self._xshape)
+        d = dx.reshape(2, 2, size)
+        g = self.buffer("g", (2, size))  # gradient of each column's maximum
+        dyf, yf = dy.reshape(-1), self._y.reshape(-1)
+        if self.relu_input:
+            keep = self.buffer_of("keep", (size,), bool)
+            dyr = self.buffer("dy_relu", (size,))
+        for lo in range(0, size, PLANE_CHUNK):
+            s = slice(lo, lo + PLANE_CHUNK)
+            dys = dyf[s]
+            if self.relu_input:  # see _through_relu
+                dys = np.multiply(dys, np.greater(yf[s], 0, out=keep[s]), out=dyr[s])
+            np.multiply(dys, right[s], out=g[1, s])
+            np.subtract(dys, g[1, s], out=g[0, s])
+            for col in (0, 1):
+                np.multiply(g[col, s], bottom[col, s], out=d[1, col, s])
+                np.subtract(g[col, s], d[1, col, s], out=d[0, col, s])
         return dx
 
 

@@ -443,3 +443,67 @@ def test_conv_without_adjacent_bias_adds_it_separately():
     layer.w = {k: v.copy() for k, v in layer.w.items()}
     assert layer._weight_matrix(layer.w) is None
     np.testing.assert_allclose(layer.forward([x], training=False), want, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape,strides", [([6, 8, 2], 1), ([8, 6, 1], 1), ([12, 8, 1], 2)])
+def test_first_conv_trains_planar_into_max_pooling_with_the_same_numbers(shape, strides):
+    # A first Conv2D whose only consumer is a 2x2 max pooling writes its training output
+    # in the planar layout (core.layers.conv.planar_to_nhwc); nothing may differ.
+    spec = _conv_relu_pool(shape, {"pool_size": 2})
+    spec["nodes"][1]["strides"] = strides
+    net = Network.from_spec(spec, dtype="float64")
+    conv = net.layers["c"]
+    assert conv.planar_output
+    rng = np.random.default_rng(4)
+    X = rng.integers(-2, 3, size=(3, *shape)).astype(float)  # ties and zeros
+    Y = rng.normal(size=(3, int(np.prod(net.output_shape))))
+    np.testing.assert_array_equal(net.forward(X, training=True), net.predict(X))
+    _, train_maps = net.forward(X, training=True, capture=True)
+    _, maps = net.forward(X, capture=True)
+    for node_id, value in maps.items():
+        np.testing.assert_array_equal(train_maps[node_id], value)
+    loss, grads = net.loss_and_gradients(X, Y, "mse")
+    assert conv._y.ndim == 6  # the planar path ran
+    conv.planar_output = False
+    loss2, grads2 = net.loss_and_gradients(X, Y, "mse")
+    assert conv._y.ndim == 4
+    assert loss == pytest.approx(loss2, abs=1e-12)
+    for name in grads["c"]:
+        np.testing.assert_allclose(grads["c"][name], grads2["c"][name], atol=1e-12)
+
+
+def test_planar_output_only_where_it_is_safe():
+    def planar(spec):
+        net = Network.from_spec(spec)
+        return {n: getattr(layer, "planar_output", False) for n, layer in net.layers.items()}
+
+    assert planar(_conv_relu_pool([6, 6, 4], {"pool_size": 2}))["c"]
+    assert not planar(_conv_relu_pool([7, 7, 1], {"pool_size": 2}))["c"]  # odd size
+    assert not planar(_conv_relu_pool([6, 6, 1], {"pool_size": 2, "strides": 1}))["c"]
+    conv = {"type": "Conv2D", "filters": 2, "kernel_size": 3, "padding": "same"}
+    two = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 6, 1]},
+                     {"id": "a", **conv}, {"id": "p", "type": "MaxPooling2D"},
+                     {"id": "q", "type": "MaxPooling2D"}, {"id": "m", "type": "Add"},
+                     {"id": "f", "type": "Flatten"}],
+           "edges": [["in", "a"], ["a", "p"], ["a", "q"], ["p", "m"], ["q", "m"], ["m", "f"]]}
+    assert not planar(two)["a"]  # two consumers see its output
+
+
+def test_planar_conv_gives_the_same_input_gradient():
+    conv = {"type": "Conv2D", "filters": 2, "kernel_size": 3, "padding": "same"}
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 4, 1]},
+                      {"id": "a", **conv}, {"id": "b", **conv, "activation": "relu"},
+                      {"id": "p", "type": "MaxPooling2D"}, {"id": "f", "type": "Flatten"}],
+            "edges": [["in", "a"], ["a", "b"], ["b", "p"], ["p", "f"]]}
+    net = Network.from_spec(spec, dtype="float64")
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(2, 6, 4, 1)), rng.normal(size=(2, 3 * 2 * 2))
+    assert net.layers["b"].planar_output and not net.layers["a"].planar_output
+    loss2, grads2 = net.loss_and_gradients(X, Y, "mse")
+    assert net.layers["b"]._y.ndim == 6
+    net.layers["b"].planar_output = False
+    loss, grads = net.loss_and_gradients(X, Y, "mse")
+    assert loss == pytest.approx(loss2, abs=1e-12)
+    for node_id in ("a", "b"):
+        for name in grads[node_id]:
+            np.testing.assert_allclose(grads2[node_id][name], grads[node_id][name], atol=1e-12)
