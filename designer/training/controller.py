@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from core.network import Network
 from core.workflow import make_trainer
 from designer.plots.common import ViewContext
 from designer.training.pipeline import TrainingData, load_training_data
-from designer.training.snapshots import SnapshotBuffer
+from designer.training.snapshots import UI_TURN, SnapshotBuffer
+from designer.training.turn_end import leave_after_paint
 from designer.training.worker import TrainingJob, TrainingWorker
 
 LOCK_REASON = "Training is running: press Stop before changing the network's structure."
@@ -255,10 +257,19 @@ class TrainingController(QObject):
         thread.start()
 
     def _on_progress(self, info: dict) -> None:
-        state = info.get("state")
-        if state in ("running", "paused") and self.is_running:
-            self._set_state(state)
-        self.progress.emit(info)
+        """Counters to the panels, in the UI's turn: the labels' Qt calls would each
+        wait for the GIL while the worker trains (see ``UiTurn``)."""
+        on_ui_thread = threading.current_thread() is threading.main_thread()
+        if on_ui_thread:
+            UI_TURN.enter()
+        try:
+            state = info.get("state")
+            if state in ("running", "paused") and self.is_running:
+                self._set_state(state)
+            self.progress.emit(info)
+        finally:
+            if on_ui_thread:  # after the repaints the labels queued (as LiveRefresher.tick)
+                leave_after_paint()
 
     def _on_finished(self, reason: str) -> None:
         """Back on the UI thread: join the thread, store results, unlock."""

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from designer.plots.common import LiveView, ViewContext
 from designer.training.snapshots import UI_TURN, SnapshotBuffer
+from designer.training.turn_end import leave_after_paint
 
 REFRESH_MS = 45
 DOCUMENT_INTERVAL_S = 0.2
@@ -82,9 +83,9 @@ class LiveRefresher(QObject):
             drawn = self._refresh_views(final)
             self._push_to_document(self.buffer.latest(), final)
         finally:
-            # A zero timer fires after the events already queued, so the paint events
-            # this tick caused run while the worker waits (at most UI_TURN_MAX_S).
-            QTimer.singleShot(0, UI_TURN.leave)
+            # The paints this tick queued run while the worker waits (at most
+            # UI_TURN_MAX_S), then the turn ends.
+            leave_after_paint()
         if drawn:
             self.refresh_count += 1
         self.refreshed.emit()
