@@ -20,6 +20,7 @@ from designer.plots.common import (
     RangeKeeper,
     ViewContext,
     add_plot,
+    cache_static,
     class_color,
     diverging_lut,
     make_canvas,
@@ -37,6 +38,27 @@ def kernel_matrix(kernel: np.ndarray) -> np.ndarray:
     if kernel.ndim == 1:
         return kernel.reshape(-1, 1)
     return kernel.reshape(-1, kernel.shape[-1])
+
+
+class DecadeAxis(pg.AxisItem):
+    """A log axis with ticks and text on whole decades and unlabelled minor ticks.
+
+    pyqtgraph's own log axis puts the minor ticks (2..9 x 10^k) on the first level, with
+    text, when the range spans less than about two decades: in a small plot their labels
+    then overwrite each other. Here the first level is always decades, every ``step``-th
+    one when they would be closer than ``MIN_GAP_PX`` pixels.
+    """
+
+    MIN_GAP_PX = 28
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 - Qt's names
+        lo, hi = int(np.floor(minVal)), int(np.ceil(maxVal))
+        fits = max(1, int(size // self.MIN_GAP_PX))
+        step = max(1, -(-(hi - lo) // fits))
+        major = [float(v) for v in range(lo - lo % step, hi + 1, step) if minVal <= v <= maxVal]
+        minor = [v + np.log10(k) for v in range(lo, hi) for k in range(2, 10)
+                 if minVal < v + np.log10(k) < maxVal] if step == 1 else []
+        return [(float(step), major), (None, minor)]
 
 
 def _histogram(plot: pg.PlotItem, color: tuple[int, int, int]) -> pg.PlotCurveItem:
@@ -73,8 +95,13 @@ class WeightsView(LiveView):
         self.grad_curve = _histogram(self.grad_hist, NEGATIVE)
         self.norm_plot = add_plot(self.canvas, 2, 0, "Gradient norm per layer", "|grad|",
                                   "step", colspan=2)
-        self.norm_plot.getAxis("left").setLogMode(False, True)
-        self.norm_plot.getAxis("left").setStyle(maxTextLevel=0)  # decades only
+        decades = DecadeAxis("left")
+        self.norm_plot.setAxisItems({"left": decades})
+        decades.setLabel("|grad|")
+        decades.enableAutoSIPrefix(False)
+        decades.setLogMode(False, True)
+        decades.setStyle(maxTextLevel=0)  # text on the decades only
+        cache_static(decades)
         self.norm_keeper = RangeKeeper(self.norm_plot, y_floor=None, log_y=True)
         self.weight_keeper = RangeKeeper(self.weight_hist)
         self.grad_keeper = RangeKeeper(self.grad_hist)
@@ -89,6 +116,9 @@ class WeightsView(LiveView):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
+        self.norm_key = QLabel("")
+        self.norm_key.setWordWrap(True)
+        layout.addWidget(self.norm_key)
         self._limits: dict[str, float] = {}
         self._grad_limits: dict[str, float] = {}
         self._seq = -1
@@ -114,9 +144,10 @@ class WeightsView(LiveView):
                                      skipFiniteCheck=True)
             item.addItem(curve)
             self._norm_curves[nid] = curve
-        spans = "".join(f"&nbsp;&nbsp;<span style='color: {class_color(i).name()}'>&#9644; "
-                        f"{nid}</span>" for i, nid in enumerate(context.layer_ids))
-        item.setTitle(f"Gradient norm per layer{spans}", size="9pt")
+        # The key under the plot, where it can wrap: in the title it was cut off.
+        self.norm_key.setText("Gradient norm: " + "&nbsp; ".join(
+            f"<span style='color: {class_color(i).name()}'>&#9644;&nbsp;{nid}</span>"
+            for i, nid in enumerate(context.layer_ids)))
         self.clear()
 
     def clear(self) -> None:
