@@ -207,10 +207,37 @@ def error_line(exc: BaseException) -> str:
     return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+@contextlib.contextmanager
+def about_file(path: str | os.PathLike | None) -> Iterator[None]:
+    """Data errors raised inside name the file they are about ("iris.csv: line 8, ...").
+
+    The readers name lines and columns; a command can read two files (a project and a
+    CSV), so the line says which one unless the message names it already.
+    """
+    try:
+        yield
+    except DataError as exc:
+        name = Path(path).name if path else ""
+        message = str(exc)
+        if not name or name in message:
+            raise
+        raise DataError(f"{name}: {message}") from None
+
+
+def project_data_file(project: Project, base_dir: Path) -> Path | None:
+    """The project's data file (None for built-in data), for naming it in errors."""
+    source = project.data or {}
+    return workflow.data_path(project, base_dir) if source.get("kind") == "file" else None
+
+
 def open_designer(path: str | None) -> int:
     """Open the Qt designer; imported here so that the commands never load Qt."""
     if path is not None and not Path(path).is_file():
         return fail(f"{path}: no such project file", EXIT_FAILURE)
+    if not has_display():  # Qt would abort the process (core dump) with a page of text
+        return fail("no display to open the designer on (DISPLAY and WAYLAND_DISPLAY are "
+                    f"not set); use a command instead, see '{PROG} --help', or set "
+                    "QT_QPA_PLATFORM=offscreen", EXIT_FAILURE)
     try:
         from designer import app
     except ImportError as exc:
@@ -218,6 +245,14 @@ def open_designer(path: str | None) -> int:
                     "dependencies (pip install ann-designer) or use a command, see "
                     f"'{PROG} --help'", EXIT_FAILURE)
     return int(app.main(path=path) or 0)
+
+
+def has_display() -> bool:
+    """False on a Linux machine without a screen (no X11/Wayland, no Qt platform chosen)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY",
+                                                  "QT_QPA_PLATFORM"))
 
 
 # --------------------------------------------------------------------------- commands
@@ -249,9 +284,11 @@ def cmd_new(args: argparse.Namespace) -> int:
         return 0
     if not args.target:
         raise UsageError("--data needs --target COLUMN, the column to predict")
-    project, ds = project_from_csv(Path(args.data), args.target, _columns(args.features),
-                                   _columns(args.categorical), args.task, output.parent,
-                                   drop_bad_rows=args.drop_bad_rows)
+    with about_file(args.data):
+        project, ds = project_from_csv(Path(args.data), args.target,
+                                       _columns(args.features), _columns(args.categorical),
+                                       args.task, output.parent,
+                                       drop_bad_rows=args.drop_bad_rows)
     save_project(project, output)
     print(describe_new_project(output, project, ds))
     return 0
@@ -357,7 +394,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     epochs = args.epochs or int(project.training.get("epochs", 10))
     progress = out.TrainingProgress(epochs, sys.stderr, enabled=not args.quiet)
     try:  # the trainer checks every step for inf/NaN itself: numpy's warnings are noise
-        with stop_on_ctrl_c(progress) as hook, np.errstate(over="ignore", invalid="ignore"):
+        with (stop_on_ctrl_c(progress) as hook, about_file(project_data_file(project, path.parent)),
+              np.errstate(over="ignore", invalid="ignore")):
             outcome = workflow.train_project(
                 project, epochs, on_event=progress, base_dir=path.parent, trainer_hook=hook,
                 lr=args.lr, batch_size=args.batch_size, seed=args.seed)
@@ -426,11 +464,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print("note: the project has no trained weights; showing the untrained network "
               f"(run '{PROG} train {path}')", file=sys.stderr)
     if args.data:
-        ds = workflow.external_dataset(project, Path(args.data), args.target,
-                                       path.parent)
+        with about_file(args.data):
+            ds = workflow.external_dataset(project, Path(args.data), args.target,
+                                           path.parent)
         parts = [(Path(args.data).name, ds)]
     else:
-        data = workflow.prepare_data(project, base_dir=path.parent)
+        with about_file(project_data_file(project, path.parent)):
+            data = workflow.prepare_data(project, base_dir=path.parent)
         parts = [(name, getattr(data, name)) for name in ("train", "val", "test")
                  if getattr(data, name) is not None]
     results = [(name, workflow.evaluate_dataset(project, net, ds)) for name, ds in parts]
@@ -450,7 +490,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     path = Path(args.project)
     project = _trained_project(path)
     net = workflow.build_network(project)
-    X = workflow.input_features(project, Path(args.input), path.parent)
+    with about_file(args.input):
+        X = workflow.input_features(project, Path(args.input), path.parent)
     header, rows = workflow.prediction_table(project, net, X)
     if args.output:
         with open(args.output, "w", newline="", encoding="utf-8") as stream:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from core.data import DataError, Dataset
@@ -77,8 +78,9 @@ def starter_project(ds: Dataset, source: Mapping[str, Any], name: str) -> Projec
     """
     spec, loss = starter_spec(ds.input_shape, ds.task, ds.n_classes, ds.n_outputs)
     target = source.get("target")
+    data_name = Path(str(source["path"])).name if source.get("path") else ds.name
     return Project(name=name, description=f"{ds.task.capitalize()} of {target!r} from "
-                   f"{ds.name or 'the data'}", spec=spec, layout=layered_layout(spec),
+                   f"{data_name or 'the data'}", spec=spec, layout=layered_layout(spec),
                    data=dict(source),
                    preprocessing={"method": "standardize", "offset": [], "scale": []},
                    split={"val": 0.2, "test": 0.0, "seed": 0},

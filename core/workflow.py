@@ -133,17 +133,40 @@ def read_source_file(source: Mapping[str, Any], path: str | Path,
                      target: str | None = None) -> Dataset:
     """Read a data file with a source's target, feature and categorical columns.
 
-    CSV/TSV files go through ``read_csv``; ``.npy``/``.npz`` arrays through ``read_npy``
-    (there the target is a column number, or the file's ``y`` array).
+    CSV/TSV files go through ``read_csv``, one-hot encoded over the source's recorded
+    ``categories`` if it has them (so the network's inputs stay the same when the file
+    changes); ``.npy``/``.npz`` arrays through ``read_npy`` (there the target is a column
+    number, or the file's ``y`` array).
     """
-    target = target or source.get("target")
+    target = target if target is not None else source.get("target")
     if Path(path).suffix.lower() in NUMPY_SUFFIXES:
-        return read_npy(path, target=target if isinstance(target, int) else None,
-                        task=source.get("task"))
+        if not Path(path).is_file():  # say that first, before any complaint about columns
+            read_npy(path)
+        column, y_key = numpy_target(target, path)
+        return read_npy(path, target=column, y_key=y_key, task=source.get("task"))
     return read_csv(path, target, features=source.get("features") or None,
                     categorical=tuple(source.get("categorical") or ()),
                     drop_bad_rows=bool(source.get("drop_bad_rows", False)),
-                    task=source.get("task"))
+                    task=source.get("task"), categories=source.get("categories") or None)
+
+
+def numpy_target(target: Any, path: str | Path) -> tuple[int | None, str | None]:
+    """(column, array name) of a target given for an .npy/.npz file.
+
+    An .npy table has no column names, so its target is a column number (``"0"`` from
+    the command line counts too); an .npz file may name its target array instead.
+    """
+    if target is None or (isinstance(target, str) and not target.strip()):
+        return None, None
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        return int(target), None
+    text = str(target).strip()
+    with contextlib.suppress(ValueError):
+        return int(text), None
+    if Path(path).suffix.lower() == ".npz":
+        return None, text
+    raise DataError(f"{Path(path).name} is a table without column names, so the target "
+                    f"must be a column number (0 is the first, -1 the last), not {text!r}")
 
 
 def transforms_of(project: Project) -> list[str]:
@@ -304,9 +327,13 @@ def external_dataset(project: Project, path: str | Path, target: str | None = No
     project's class names even when the file lacks some classes.
     """
     source = project.data or {}
-    target = target or (source.get("target") if source.get("kind") == "file" else None)
+    own = source.get("target") if source.get("kind") == "file" else None
+    target = target or (own if isinstance(own, (str, list)) else None)
     if not target:
-        raise DataError("this project trains on built-in data, so the file's target column "
+        trained_on = ("built-in data" if source.get("kind") != "file" else
+                      f"{Path(str(source.get('path') or 'a NumPy file')).name}, whose "
+                      "columns have no names")
+        raise DataError(f"this project trains on {trained_on}, so the file's target column "
                         "is unknown; name it with --target COLUMN")
     X = input_features(project, path, base_dir)  # first: its errors fit new data best
     names = feature_names(project, base_dir)
@@ -542,7 +569,8 @@ def prediction_table(project: Project, net: Network,
 def _target_names(project: Project, k: int) -> list[str]:
     """Column names for k regression outputs: the target column(s) when they are known."""
     target = (project.data or {}).get("target")
-    names = [target] if isinstance(target, str) else list(target or [])
+    names = ([target] if isinstance(target, str) else
+             list(target) if isinstance(target, (list, tuple)) else [])
     if len(names) == k and all(isinstance(n, str) for n in names):
         return names
     return ["prediction"] if k == 1 else [f"prediction_{i + 1}" for i in range(k)]

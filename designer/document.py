@@ -303,8 +303,10 @@ class Document(QObject):
         return self._revision
 
     def node_ids(self) -> list[str]:
-        """Node ids in spec order."""
-        return list(self._by_id)
+        """Node ids in spec order (undo puts a deleted node back at its old index)."""
+        return list(dict.fromkeys(
+            n["id"] for n in self._spec["nodes"]
+            if isinstance(n, dict) and isinstance(n.get("id"), str) and n["id"] in self._by_id))
 
     def has_node(self, node_id: str) -> bool:
         return node_id in self._by_id
@@ -501,7 +503,7 @@ class Document(QObject):
 
     def _check_lock(self) -> str | None:
         if self._lock:
-            return self._refuse(f"The network cannot be changed now: {self._lock}.")
+            return self._refuse(lock_message(self._lock))
         return None
 
     def new_id(self, type_name: str, taken: Iterable[str] = ()) -> str:
@@ -941,7 +943,8 @@ class Document(QObject):
     def _seed(self) -> int:
         training = getattr(self._project, "training", None) or {}
         seed = training.get("seed", 0) if isinstance(training, dict) else 0
-        return int(seed) if isinstance(seed, int) else 0
+        ok = isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0
+        return int(seed) if ok else 0  # numpy refuses negative seeds (hand-edited files)
 
     def _materialize(self, node_id: str) -> dict[str, np.ndarray] | None:
         """Make sure ``project.weights[node_id]`` holds the arrays shown, and return it."""
@@ -963,6 +966,11 @@ class Document(QObject):
         """A copy of ``project.weights[node_id]`` (for undo snapshots), or None."""
         arrays = (self._project.weights or {}).get(node_id)
         return None if arrays is None else {k: np.array(v, copy=True) for k, v in arrays.items()}
+
+
+def lock_message(reason: str) -> str:
+    """The refusal shown while training locks the structure (one final full stop)."""
+    return f"The network cannot be changed now: {reason.rstrip().rstrip('.')}."
 
 
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:

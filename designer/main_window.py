@@ -30,7 +30,7 @@ from designer import recovery as rec
 from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
 from designer.dialogs import ABOUT_HTML, ExampleDialog, ShortcutsDialog
-from designer.document import Document
+from designer.document import Document, lock_message
 from designer.files import PROJECT_SUFFIX, FileController
 from designer.menus import APP_NAME, build_actions, build_menus
 from designer.panels.inspector import InspectorPanel
@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
         """While training locks the structure, say so instead of editing (no empty steps)."""
         reason = self.document.structure_lock
         if reason:
-            self.show_message(f"The network cannot be changed now: {reason}.")
+            self.show_message(lock_message(reason))
         return bool(reason)
 
     def add_layer_from_palette(self, type_name: str) -> None:

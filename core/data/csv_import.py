@@ -175,7 +175,7 @@ def _auto_task(values: np.ndarray) -> str:
 
 
 def _known_codes(values: np.ndarray, known: Sequence[str], layout: CsvLayout,
-                 j: int) -> np.ndarray:
+                 j: int, fixed: bool = True) -> np.ndarray:
     """Codes of ``values`` in a category list fixed earlier (by the training data).
 
     A value outside the list would need a one-hot column the network does not have, so it
@@ -189,7 +189,10 @@ def _known_codes(values: np.ndarray, known: Sequence[str], layout: CsvLayout,
         where, value = (f"line {found[0]}, ", found[1]) if found else ("", unknown[0])
         raise DataError(f"{where}column {layout.columns[j]!r} holds {value!r}, a value the "
                         f"training data did not have; known values are "
-                        f"{_listing(known, 10)}. Use one of those or delete the row")
+                        f"{_listing(known, 10)}. Use one of those or delete the row"
+                        + ("" if fixed else ", or create the project again ('ann-designer "
+                           "new --data', or import the file again) to give the network an "
+                           "input for it"))
     return np.array([lookup[v] for v in distinct.tolist()], np.int64)[inverse.reshape(-1)]
 
 
@@ -210,7 +213,7 @@ def _features(data: dict[int, np.ndarray], plan: ReadPlan, layout: CsvLayout, n:
             continue
         if known and columns[j] in known:
             cats = [str(c) for c in known[columns[j]]]
-            codes[j] = _known_codes(data[j], cats, layout, j)
+            codes[j] = _known_codes(data[j], cats, layout, j, plan.fixed)
         else:
             codes[j], cats = _encode(data[j])
         if len(cats) > MAX_CATEGORIES:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.dataset import DataError
+from core.data.dataset import DataError, unreadable
 
 MAX_CSV_BYTES = 1 << 30  # refuse larger files: the parsed floats would not fit comfortably
 SAMPLE_BYTES = 64 * 1024
@@ -54,7 +54,7 @@ def _read_sample(path: Path, max_bytes: int) -> tuple[str, str, int]:
         with open(path, "rb") as f:
             raw = f.read(SAMPLE_BYTES)
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise unreadable(path, exc) from None
     if size > max_bytes:
         raise DataError(f"{path.name} is {size / 2**20:,.0f} MiB, more than the "
                         f"{max_bytes / 2**20:,.0f} MiB limit; use a sample of the rows or "
@@ -62,8 +62,11 @@ def _read_sample(path: Path, max_bytes: int) -> tuple[str, str, int]:
     if not raw.strip():
         raise DataError(f"{path.name} is empty; a CSV file needs a row per sample")
     if b"\x00" in raw:
-        raise DataError(f"{path.name} is not a text file (it contains NUL bytes); export "
-                        f"it as CSV, or use an .npy/.npz file with read_npy")
+        numpy = path.suffix.lower() in (".npy", ".npz")
+        raise DataError(f"{path.name} is not a text file (it contains NUL bytes); "
+                        + ("only 'new --data' (read_npy in Python) reads NumPy files; give "
+                           "the rows as a CSV file" if numpy else
+                           "export it as CSV, or use an .npy/.npz file with read_npy"))
     complete = len(raw) == size
     for encoding in ("utf-8-sig", "latin-1"):
         try:
@@ -146,6 +149,10 @@ def sniff_csv(path: str | os.PathLike, delimiter: str | None = None,
     """Delimiter, header, column names and kinds of a CSV file, from its first rows."""
     path = Path(path)
     text, encoding, size = _read_sample(path, max_bytes)
+    first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    if first.lower().startswith("sep=") and len(first) <= 6:
+        raise DataError(f"line 1 of {path.name} is Excel's delimiter line {first!r}, not "
+                        "data or a header; delete that line (the delimiter is detected)")
     if delimiter is not None and len(delimiter) != 1:
         raise DataError(f"the delimiter must be one character, got {delimiter!r}")
     delimiter = delimiter or _detect_delimiter(text)

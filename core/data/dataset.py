@@ -24,6 +24,19 @@ class DataError(ValueError):
     """A data set could not be built or read; the message says where and how to fix it."""
 
 
+def unreadable(path: object, exc: OSError) -> DataError:
+    """A DataError for a file that could not be opened, with what to do about it."""
+    if isinstance(exc, IsADirectoryError):
+        why = "it is a folder, not a file; give the path of the data file inside it"
+    elif isinstance(exc, FileNotFoundError):
+        why = "no such file; check the path (relative paths start from the current folder)"
+    elif isinstance(exc, PermissionError):
+        why = "permission denied; make the file readable (chmod +r) or copy it elsewhere"
+    else:
+        why = str(exc.strerror or exc)
+    return DataError(f"cannot read {path}: {why}")
+
+
 def fits_float32(values: np.ndarray) -> np.ndarray:
     """Mask of values that stay finite as float32 (the dtype everything trains in).
 

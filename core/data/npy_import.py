@@ -16,7 +16,7 @@ from typing import IO
 
 import numpy as np
 
-from core.data.dataset import FLOAT32_MAX, DataError, Dataset, fits_float32
+from core.data.dataset import FLOAT32_MAX, DataError, Dataset, fits_float32, unreadable
 
 MAX_NPY_BYTES = 1 << 30
 MAX_NPZ_MEMBERS = 1000
@@ -77,7 +77,7 @@ def load_arrays(path: str | os.PathLike, max_bytes: int = MAX_NPY_BYTES) -> dict
         with open(path, "rb") as f:
             return {"arr": _read_array(f, path.name, size, max_bytes)}
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise unreadable(path, exc) from None
 
 
 def _load_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
@@ -150,7 +150,8 @@ def read_npy(path: str | os.PathLike, target: int | None = None, x_key: str | No
     n_feat = math.prod(X.shape[1:])
     features = _names(arrays, "feature_names", n_feat) or [f"x{i + 1}" for i in range(n_feat)]
     source = {"kind": "file", "format": path.suffix.lower().lstrip("."), "path": str(path),
-              "target": target, "features": features, "categorical": [], "embedded": False}
+              "target": y_key if y_key is not None else target, "features": features,
+              "categorical": [], "embedded": False}
     task = task or _auto_task(y)
     source["task"] = task
     if task == "classification":

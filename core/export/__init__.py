@@ -50,6 +50,8 @@ def export(source: Any, fmt: str, path: str | os.PathLike, *,
                           f"{', '.join(EXPORT_FORMATS)}.")
     model = prepare(source, preprocessing=preprocessing, class_names=class_names, name=name)
     path = Path(path)
+    if fmt in ("onnx", "npz") and path.is_dir():  # a folder: the file goes inside it
+        path = path / f"{_file_stem(model.name)}.{fmt}"
     if fmt in ("onnx", "npz") and not path.suffix:
         path = path.with_suffix("." + fmt)
     if not path.parent.is_dir():
@@ -60,6 +62,12 @@ def export(source: Any, fmt: str, path: str | os.PathLike, *,
         raise ExportError(str(exc).replace("Cannot save", "Cannot export", 1)) from exc
     except OSError as exc:
         raise ExportError(f"Cannot export to {path}: {exc.strerror or exc}.") from exc
+
+
+def _file_stem(name: str | None) -> str:
+    """A file name from a model's name: no folders, no characters file systems refuse."""
+    stem = "".join(c if c.isalnum() or c in "-_. " else "_" for c in str(name or ""))
+    return stem.strip(" .") or "model"
 
 
 def export_project(project: Any, path: str | os.PathLike, fmt: str) -> list[Path]:

@@ -65,7 +65,8 @@ class ExportModel:
     scale: np.ndarray | None = None
     preprocessing_method: str = "none"
     class_names: list[str] | None = None
-    feature_names: list[str] | None = None   # raw CSV columns, when they map 1:1
+    feature_names: list[str] | None = None   # raw CSV columns (one-hot ones included)
+    categories: dict[str, list[str]] | None = None  # one-hot CSV columns -> their values
     target: str | None = None                # the data's target column (for CSV headers)
     transforms: list[str] | None = None      # features of raw (N, 2) points, before scaling
 
@@ -99,7 +100,7 @@ def prepare(source: Any, preprocessing: dict | None = None,
     from core.network import Network
     from core.project import Project, ProjectError, build_network
 
-    feature_names, target, transforms = None, None, None
+    feature_names, categories, target, transforms = None, None, None, None
     if isinstance(source, Project):
         try:
             net = build_network(source)
@@ -108,7 +109,7 @@ def prepare(source: Any, preprocessing: dict | None = None,
         preprocessing = source.preprocessing if preprocessing is None else preprocessing
         class_names = source.class_names if class_names is None else class_names
         name = name or source.name
-        feature_names, target = _columns(source)
+        feature_names, categories, target = _columns(source)
         transforms = (source.data or {}).get("transforms")
     elif isinstance(source, Network):
         net = source
@@ -120,20 +121,44 @@ def prepare(source: Any, preprocessing: dict | None = None,
                         class_names=list(class_names) if class_names else None,
                         target=target)
     _attach_transforms(model, transforms)
-    if feature_names and len(feature_names) == size_of(model.raw_input_shape):
+    width = sum(len(categories[f]) if categories and f in categories else 1
+                for f in feature_names or [])
+    if feature_names and width == size_of(model.raw_input_shape):
         model.feature_names = feature_names
+        model.categories = categories or None
     _attach_preprocessing(model, preprocessing)
     return model
 
 
-def _columns(project: Any) -> tuple[list[str] | None, str | None]:
-    """(feature columns if each is one input, i.e. no one-hot columns; target column)."""
+def _columns(project: Any) -> tuple[list[str] | None, dict[str, list[str]] | None,
+                                   str | None]:
+    """(raw feature columns, categories of the one-hot ones, target column) of a project
+    trained on a file; the categories are those the training data had, in their order."""
     data = project.data or {}
     target = data.get("target") if isinstance(data.get("target"), str) else None
     features = data.get("features")
-    if data.get("kind") != "file" or data.get("categorical") or not features:
-        return None, target
-    return [str(f) for f in features], target
+    if data.get("kind") != "file" or not features:
+        return None, None, target
+    features = [str(f) for f in features]
+    known = data.get("categories") or {}
+    categories = {}
+    for column in data.get("categorical") or []:
+        if str(column) not in known:  # no record of its values: cannot encode raw rows
+            return None, None, target
+        categories[str(column)] = [str(c) for c in known[str(column)]]
+    if any(column not in features for column in categories):
+        return None, None, target
+    return features, categories, target
+
+
+def input_columns(model: ExportModel) -> list[str] | None:
+    """What each input value of the network is: the feature columns, with a one-hot
+    column ``"color=red"`` per category (None when the raw columns are unknown)."""
+    if not model.feature_names or model.transforms:
+        return None
+    cats = model.categories or {}
+    return [name for f in model.feature_names
+            for name in ([f"{f}={c}" for c in cats[f]] if f in cats else [f])]
 
 
 def _nodes(net: Any) -> list[ExportNode]:

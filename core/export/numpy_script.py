@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from core.export.model import ExportModel, ExportNode, concat_axis, pads, window
+from core.export.model import (
+    ExportModel,
+    ExportNode,
+    concat_axis,
+    input_columns,
+    pads,
+    window,
+)
 
 TEMPLATE = Path(__file__).with_name("predict_template.py")
 WEIGHTS_FORMAT = "ann-designer-weights"
@@ -55,6 +62,8 @@ def describe(model: ExportModel) -> dict[str, Any]:
         "scale": None if model.scale is None else [float(v) for v in model.scale],
         "class_names": model.class_names,
         "feature_names": model.feature_names,
+        "categories": model.categories,   # one-hot columns: raw CSV text -> inputs
+        "input_columns": input_columns(model),
         "target": model.target,
         "nodes": [_describe_node(model, node) for node in model.nodes],
     }

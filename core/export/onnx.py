@@ -25,6 +25,7 @@ from core.export.model import (
     ExportModel,
     ExportNode,
     concat_axis,
+    input_columns,
     pads,
     window,
 )
@@ -332,6 +333,11 @@ def _metadata(model: ExportModel) -> dict[str, str]:
         props["class_names"] = json.dumps(model.class_names)
     if model.transforms:
         props["feature_transforms"] = json.dumps(model.transforms)
+    columns = input_columns(model)
+    if columns:
+        props["input_columns"] = json.dumps(columns)
+    if model.categories:
+        props["categories"] = json.dumps(model.categories)
     return props
 
 

@@ -21,6 +21,7 @@ from core.export.model import (
     ExportModel,
     ExportNode,
     concat_axis,
+    input_columns,
     pads,
     window,
 )
@@ -232,6 +233,8 @@ def source(model: ExportModel, weights_name: str) -> str:
         f"WEIGHTS_FILE = Path(__file__).with_name({weights_name!r})",
         f"INPUT_SHAPE = {tuple(model.raw_input_shape)!r}",
         f"TRANSFORMS = {model.transforms!r}  # features of raw 2-D points, before scaling",
+        f"INPUT_COLUMNS = {input_columns(model)!r}  # what each input value is (one-hot: "
+        "'column=value')",
         f"CLASS_NAMES = {model.class_names!r}",
         "WEIGHTS = [  # (key in the .npz, state_dict key, kernel layout to convert)",
         *[f"    {row!r}," for row in _weight_table(model, names)],

@@ -47,6 +47,7 @@ from designer.panels.data_import import (
     ColumnMappingDialog,
     preview_file,
 )
+from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import CLASS_COLORS, class_color, diverging_colormap
 from designer.training.controller import TrainingController
 from designer.training.pipeline import Mismatch, check_fit
@@ -190,22 +191,24 @@ class DataPanel(QWidget):
 
     def load_source(self) -> None:
         """Show the project's data source in the widgets."""
-        source = self.project.data or {}
-        params = source.get("params") or {}
+        source = as_dict(self.project.data)
+        params = as_dict(source.get("params"))
         self._loading = True
         try:
-            if source.get("kind") == "builtin":
+            if source.get("kind") == "builtin" and isinstance(source.get("name"), str):
                 index = self.dataset_box.findData(source.get("name"))
                 if index >= 0:
                     self.dataset_box.setCurrentIndex(index)
             info = BUILTIN_DATASETS.get(self.dataset_box.currentData())
-            self.noise_box.setValue(float(params.get("noise") or (info.noise if info and
-                                                                 info.noise else 0.0)))
-            self.samples_box.setValue(int(params.get("n_samples") or (info.n_samples
-                                                                       if info else 500)))
-            self.seed_box.setValue(int(params.get("seed") or 0))
-            self.val_box.setValue(float((self.project.split or {}).get("val", 0.2)))
-            chosen = set(source.get("transforms") or [])
+            self.noise_box.setValue(as_float(params.get("noise"), 0.0) or (
+                info.noise if info and info.noise else 0.0))
+            self.samples_box.setValue(as_int(params.get("n_samples"), 0) or (
+                info.n_samples if info else 500))
+            self.seed_box.setValue(as_int(params.get("seed"), 0))
+            self.val_box.setValue(as_float(as_dict(self.project.split).get("val"), 0.2))
+            transforms = source.get("transforms")
+            chosen = {t for t in transforms if isinstance(t, str)} \
+                if isinstance(transforms, list) else set()
             for name, box in self.transform_boxes.items():
                 box.setChecked(name in chosen or (not chosen and name in ("x1", "x2")))
         finally:
@@ -214,15 +217,16 @@ class DataPanel(QWidget):
         self._enable_builtin_settings()
 
     def _describe_source(self) -> None:
-        source = self.project.data or {}
+        source = as_dict(self.project.data)
         if source.get("kind") == "file":
-            dropped = int(source.get("dropped_rows") or 0)
+            dropped = as_int(source.get("dropped_rows"), 0)
             skipped = (f", {dropped} row{'s' * (dropped != 1)} with bad cells skipped"
                        if dropped else "")
             self.source_label.setText(f"File: {Path(str(source.get('path'))).name}, target "
                                       f"{source.get('target')}{skipped}")
         elif source.get("kind") == "builtin":
-            info = BUILTIN_DATASETS.get(source.get("name"))
+            name = source.get("name")
+            info = BUILTIN_DATASETS.get(name) if isinstance(name, str) else None
             self.source_label.setText(info.description if info else "")
         else:
             self.source_label.setText("No data yet: choose a data set or import a file.")
@@ -419,12 +423,21 @@ class DataPanel(QWidget):
 
     def fix_network(self) -> list[str]:
         """Push one ``set_param`` per mismatch; returns the reasons of refused edits."""
+        locked = self.document.refuse_if_locked()
+        if locked:  # no empty undo step
+            self.error_label.setText(locked)
+            return [locked]
         refused = []
-        for mismatch in list(self._mismatches):
-            reason = self.document.set_param([mismatch.node_id], mismatch.param,
-                                             copy.deepcopy(mismatch.value))
-            if reason:
-                refused.append(reason)
+        stack = self.document.undo_stack
+        stack.beginMacro("Fix the network for the data")  # one click, one undo step
+        try:
+            for mismatch in list(self._mismatches):
+                reason = self.document.set_param([mismatch.node_id], mismatch.param,
+                                                 copy.deepcopy(mismatch.value))
+                if reason:
+                    refused.append(reason)
+        finally:
+            stack.endMacro()
         if refused:
             self.error_label.setText("; ".join(refused))
         self.check_network()

@@ -75,6 +75,7 @@ class InspectorPanel(QWidget):
         self.node_ids: list[str] = []
         self.fields: dict[str, Field] = {}
         self._errors: dict[str, QLabel] = {}
+        self._refused: set[str] = set()  # fields showing a refusal of the training lock
         self._build()
         if document is not None:
             self.set_document(document)
@@ -134,6 +135,8 @@ class InspectorPanel(QWidget):
         document.problemsChanged.connect(self._show_figures)
         document.specChanged.connect(self._show_figures)
         document.projectReplaced.connect(lambda: self.set_selection([]))
+        if hasattr(document, "lockChanged"):
+            document.lockChanged.connect(self._on_lock_changed)
         self.set_selection([])
 
     def set_selection(self, node_ids: list[str]) -> None:
@@ -301,6 +304,9 @@ class InspectorPanel(QWidget):
             return
         reason = self.document.rename_node(self.node_ids[0], str(new_id))
         if reason:
+            if getattr(self.document, "structure_lock", None):  # not made: show the real id
+                self._show_values()
+                self._refused.add("id")
             _show_error(self._errors["id"], str(reason))
 
     def _on_node_renamed(self, old: str, new: str) -> None:
@@ -316,7 +322,18 @@ class InspectorPanel(QWidget):
             return
         reason = self.document.set_param(list(self.node_ids), name, value)
         if reason and name in self._errors:
+            # Refused (training runs): show what the network really holds, not the edit
+            # that was not made, then say why.
+            self._show_values()
             _show_error(self._errors[name], str(reason))
+            self._refused.add(name)
+
+    def _on_lock_changed(self, reason: str) -> None:
+        """Training stopped: the refusals it caused are no longer true."""
+        if not reason:
+            for name in self._refused & set(self._errors):
+                _show_error(self._errors[name], None)
+            self._refused.clear()
 
 
 def _show_error(label: QLabel, reason: str | None) -> None:

@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import steady_label
 from designer.training.controller import TrainingController
+from designer.training.pipeline import check_fit
 
 LOSSES = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
           "mse", "mae", "huber"]
@@ -190,25 +192,25 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ settings
     def load_settings(self) -> None:
         """Show the project's training settings."""
-        s = self.controller.settings
-        optimizer = dict(s.get("optimizer") or {"type": "adam", "lr": 0.001})
+        s = as_dict(self.controller.settings)
+        optimizer = as_dict(s.get("optimizer")) or {"type": "adam", "lr": 0.001}
         self._loading = True
         try:
             self.loss_box.setCurrentText(str(s.get("loss", "mse")))
             self.optimizer_box.setCurrentText(str(optimizer.get("type", "adam")))
-            self.lr_box.setValue(float(optimizer.get("lr", 0.001)))
+            self.lr_box.setValue(as_float(optimizer.get("lr"), 0.001))
             for kind, params in OPTIMIZER_PARAMS.items():
                 if kind == optimizer.get("type"):
                     for name, _, _, _, default in params:
-                        self.param_boxes[name].setValue(float(optimizer.get(name, default)))
-            self.nesterov_box.setChecked(bool(optimizer.get("nesterov", False)))
-            schedule = s.get("schedule") or {}
+                        self.param_boxes[name].setValue(as_float(optimizer.get(name), default))
+            self.nesterov_box.setChecked(optimizer.get("nesterov") is True)
+            schedule = as_dict(s.get("schedule"))
             self.schedule_box.setCurrentText(str(schedule.get("type", "constant")))
-            self.batch_box.setValue(int(s.get("batch_size", 32)))
-            self.epochs_box.setValue(int(s.get("epochs", 10)))
-            self.l1_box.setValue(float(s.get("l1") or 0.0))
-            self.l2_box.setValue(float(s.get("l2") or 0.0))
-            self.seed_box.setValue(int(s.get("seed") or 0))
+            self.batch_box.setValue(as_int(s.get("batch_size"), 32))
+            self.epochs_box.setValue(as_int(s.get("epochs"), 10))
+            self.l1_box.setValue(as_float(s.get("l1"), 0.0))
+            self.l2_box.setValue(as_float(s.get("l2"), 0.0))
+            self.seed_box.setValue(as_int(s.get("seed"), 0))
         finally:
             self._loading = False
         self._show_optimizer_params()
@@ -252,15 +254,38 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ actions
     def train(self) -> None:
         """Train (or resume) with the settings shown."""
-        self._report(self.controller.train())
+        self._report(self._fit_refusal() or self.controller.train())
 
     def step(self) -> None:
         """One batch, then pause."""
-        self._report(self.controller.step())
+        self._report(self._fit_refusal() or self.controller.step())
 
     def step_epoch(self) -> None:
         """To the end of the epoch, then pause."""
-        self._report(self.controller.step_epoch())
+        self._report(self._fit_refusal() or self.controller.step_epoch())
+
+    def _fit_refusal(self) -> str | None:
+        """Why a new run cannot start: a valid network whose Input shape or output units
+        do not fit the data (the run would fail at once, pointing at an empty Problems
+        list). The Data panel names the same mismatch and fixes it in one click."""
+        controller = self.controller
+        document = controller.document
+        if controller.state != "idle" or not document.is_valid:
+            return None  # resuming, or the controller names the network's problems
+        if controller.data is None and document.project.data:
+            controller.load_data()
+        if controller.data is None:
+            return None  # the controller says what is wrong with the data
+        loss = str(controller.settings.get("loss", "mse"))
+        mismatches = check_fit(document.project.spec, document.shapes, controller.data, loss)
+        if not mismatches:
+            return None
+        text = ("Cannot train: the network does not fit the data. "
+                + " ".join(m.message for m in mismatches)
+                + " Click “Fix the network” in the Data panel, or change the layers.")
+        controller.last_message = text
+        controller.message.emit(text)  # the panel and the status bar, as the controller's
+        return text
 
     def stop(self) -> None:
         """Stop the run at the next batch."""
