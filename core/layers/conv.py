@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from core import parallel
 from core.layers.base import (
     ACTIVATION_PARAM,
     INITIALIZER_CHOICES,
@@ -221,9 +220,9 @@ class Conv2D(Layer):
             self._z = self._y = z.reshape(self._out_shape(n, f))
             return self._y
         if wb is not None:
-            parallel.matmul(self._col, wb, out=z)
+            np.matmul(self._col, wb, out=z)
         else:
-            parallel.matmul(self._col, kernel.reshape(-1, f), out=z)
+            np.matmul(self._col, kernel.reshape(-1, f), out=z)
             if "bias" in self.w:
                 z += self.w["bias"]
         self._z = z.reshape(self._out_shape(n, f))
@@ -247,7 +246,7 @@ class Conv2D(Layer):
         dz2 = dz.reshape(-1, f)
         gb = self._weight_matrix(self.g)
         if gb is not None and self._col.shape[1] == gb.shape[0]:
-            parallel.matmul(self._col.T, dz2, out=gb)  # kernel and bias gradients at once
+            np.matmul(self._col.T, dz2, out=gb)  # kernel and bias gradients at once
         else:
             np.matmul(self._col[:, :kernel.size // f].T, dz2,
                       out=self.g["kernel"].reshape(-1, f))
@@ -285,7 +284,7 @@ class Conv2D(Layer):
             rows = slice(i, i + self._sh * (ho - 1) + 1, self._sh)
             for j in range(kw):
                 cols = slice(j, j + self._sw * (wo - 1) + 1, self._sw)
-                parallel.matmul(dz2, kt[i * kw + j], out=block.reshape(-1, c))
+                np.matmul(dz2, kt[i * kw + j], out=block.reshape(-1, c))
                 window = dxp[:, rows, cols, :]
                 np.add(window, block, out=window)
         return dxp[:, self._pt[0]:self._pt[0] + h, self._pl[0]:self._pl[0] + w]
@@ -305,7 +304,7 @@ class Conv2D(Layer):
         kt = self.w["kernel"].reshape(self._kh * kw, c, -1)
         dx = self.buffer("dx", (n, h, w, c))
         flat = dx.reshape(-1)
-        parallel.matmul(dz2, kt[pt * kw + pl].T, out=dx.reshape(-1, c))
+        np.matmul(dz2, kt[pt * kw + pl].T, out=dx.reshape(-1, c))
         block = self.buffer("block", (n, h, w, c))
         bflat = block.reshape(-1)
         for i in range(self._kh):
@@ -316,7 +315,7 @@ class Conv2D(Layer):
                 dj = j - pl
                 if (di, dj) == (0, 0) or abs(dj) >= w:
                     continue
-                parallel.matmul(dz2, kt[i * kw + j].T, out=block.reshape(-1, c))
+                np.matmul(dz2, kt[i * kw + j].T, out=block.reshape(-1, c))
                 _clear_outside(block, di, dj)
                 shift = (di * w + dj) * c
                 if shift > 0:

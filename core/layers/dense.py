@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core import parallel
+import numpy as np
+
 from core.layers.base import (
     ACTIVATION_PARAM,
     INITIALIZER_CHOICES,
@@ -48,7 +49,7 @@ class Dense(Layer):
     def forward(self, inputs, training):
         x = inputs[0]
         kernel = self.w["kernel"]
-        z = parallel.matmul(x, kernel, out=self.buffer("z", (x.shape[0], kernel.shape[1])))
+        z = np.matmul(x, kernel, out=self.buffer("z", (x.shape[0], kernel.shape[1])))
         if "bias" in self.w:
             z += self.w["bias"]
         self._x, self._z = x, z
@@ -57,10 +58,10 @@ class Dense(Layer):
 
     def backward(self, dy, need_dx, fused=False):
         dz = self.activation_backward(self._z, self._y, dy, fused)
-        parallel.matmul(self._x.T, dz, out=self.g["kernel"])
+        np.matmul(self._x.T, dz, out=self.g["kernel"])
         if "bias" in self.g:
             self.column_sum(dz, self.g["bias"])
         if not need_dx[0]:
             return [None]
         w = self.w["kernel"]
-        return [parallel.matmul(dz, w.T, out=self.buffer("dx", (dz.shape[0], w.shape[0])))]
+        return [np.matmul(dz, w.T, out=self.buffer("dx", (dz.shape[0], w.shape[0])))]

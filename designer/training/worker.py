@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core import parallel
 from core.training import TrainingDiverged
 from designer.training.snapshots import Snapshot, SnapshotBuffer
 
@@ -392,16 +391,14 @@ class TrainingWorker(QObject):
 def single_threaded_blas() -> Iterator[None]:
     """One BLAS thread while training: the worker already keeps one core busy, and an
     idle BLAS helper thread spin-waits on the other core, where the UI thread runs.
-    The networks drawn here are small; a second BLAS thread gains them nothing. For
-    the same reason the engine does not split its products (``core.parallel``)."""
-    with parallel.one_thread():
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # optional: comes with scikit-learn
-            yield
-            return
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
+    The networks drawn here are small; a second BLAS thread gains them nothing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _epoch_record(event: Any, epoch: int, step: int) -> dict[str, float]:
