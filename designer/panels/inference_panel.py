@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from core.network import Network
 from designer.plots.common import steady_label
 from designer.training.controller import TrainingController
-from designer.training.worker import output_probabilities
+from designer.training.run_loop import output_probabilities
 
 MAX_TYPED_FEATURES = 32
 PEN_VALUE = 16.0  # the digits' pixel range is 0-16

@@ -23,10 +23,12 @@ from PySide6.QtCore import QObject, QThread, Signal
 from core.network import Network
 from core.workflow import make_trainer
 from designer.plots.common import ViewContext
+from designer.training.child import NetworkRecipe
 from designer.training.pipeline import TrainingData, load_training_data
+from designer.training.run_loop import RunLoop, TrainingJob
 from designer.training.snapshots import UI_TURN, SnapshotBuffer
 from designer.training.turn_end import leave_after_paint
-from designer.training.worker import TrainingJob, TrainingWorker
+from designer.training.worker import TrainingWorker
 
 LOCK_REASON = "Training is running: press Stop before changing the network's structure."
 KERNEL_TYPES = ("Dense", "Conv2D")
@@ -215,6 +217,8 @@ class TrainingController(QObject):
 
     def _make_job(self, epochs: int | None, paused: bool,
                   allowance: tuple[str, int] | None) -> TrainingJob:
+        """What the training process needs, checked here so that a bad setting is a
+        message before any process starts (the process builds its own trainer)."""
         errors = self._has_errors()
         if errors:
             raise ValueError(f"the network has problems ({errors[0].message}); see the "
@@ -224,12 +228,12 @@ class TrainingController(QObject):
         if self.data is None:
             raise ValueError(self.data_error or "no data")
         net = self.network()
-        trainer = make_trainer(self.document.project, net)
+        make_trainer(self.document.project, net)  # bad settings are a message here
         X, Y = self.data.prepared.arrays("train")
         samples = self.data.samples()
         grid = self.data.grid()
         return TrainingJob(
-            trainer=trainer, net=net, X=X, Y=Y,
+            trainer=None, net=None, X=X, Y=Y,
             epochs=int(epochs if epochs is not None else self.settings.get("epochs", 10)),
             validation=self.data.prepared.arrays("val"),
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
@@ -242,7 +246,12 @@ class TrainingController(QObject):
         self.message.emit("")
         thread = QThread()
         thread.setObjectName("ann-training")
-        worker = TrainingWorker(job, self.buffer)
+        project = self.document.project
+        recipe = NetworkRecipe(spec=copy.deepcopy(project.spec),
+                               seed=int(self.settings.get("seed", 0) or 0),
+                               weights=self.network().get_weights(), training=self.settings,
+                               optimizer_state=project.optimizer_state)
+        worker = TrainingWorker(job, recipe, self.buffer)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self._on_progress)
@@ -294,13 +303,19 @@ class TrainingController(QObject):
         self.finished.emit(reason)
 
     def _store(self, worker: TrainingWorker) -> None:
-        """The run's weights, optimizer state and curves become the project's (unsaved)."""
-        try:
-            state = worker.job.trainer.optimizer.state_dict()
-        except Exception:  # noqa: BLE001 - a missing state only restarts the optimizer
-            state = None
-        self.document.set_trained_state(worker.job.net.get_weights(), state,
-                                        self.buffer.to_history())
+        """The run's weights, optimizer state and curves become the project's (unsaved).
+
+        A process that ended without them (killed, crashed) leaves the weights as they
+        were before the run; its curves are kept."""
+        if worker.result is None:
+            project = self.document.project
+            self.document.set_trained_state(project.weights, project.optimizer_state,
+                                            self.buffer.to_history())
+            return
+        weights, state = worker.result
+        if self.net is not None:
+            self.net.set_weights(weights)
+        self.document.set_trained_state(weights, state, self.buffer.to_history())
 
     def pause(self) -> None:
         """Pause after the current batch."""
@@ -346,6 +361,9 @@ class TrainingController(QObject):
             worker.request_stop()
         thread.quit()
         done = thread.wait(timeout_ms)
+        if not done and worker is not None:  # a batch that never ends: end the process
+            worker.kill()
+            done = thread.wait(timeout_ms)
         if done and self._thread is thread:
             # The worker's finished signal is still queued for this thread: finish now.
             self._finish_run(worker.reason if worker is not None else "stopped")
@@ -392,6 +410,6 @@ class TrainingController(QObject):
                               samples=None if samples is None else samples[0],
                               step_offset=self.buffer.last_step,
                               epoch_offset=self.buffer.last_epoch)
-            TrainingWorker(job, self.buffer).publish_static()
+            RunLoop(job, self.buffer).publish_static()
         except Exception:  # noqa: BLE001 - a preview failing only leaves the views as they are
             return

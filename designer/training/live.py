@@ -1,7 +1,7 @@
 """The UI side of the snapshot buffer: one QTimer pulls the newest snapshot and hands
 it to the visible views, and passes live weights and neuron maps to the document.
 
-The timer runs at ~22 Hz while training and stops when idle, so an idle designer costs
+The timer runs at 25 Hz while training and stops when idle, so an idle designer costs
 nothing. Per tick the work is bounded: each visible view calls ``setData``/``setImage``
 on items it created once; hidden views are skipped. The document's live weights (the
 canvas redraws its edges from them) are throttled to ~5 Hz.
@@ -18,7 +18,7 @@ from designer.plots.common import LiveView, ViewContext
 from designer.training.snapshots import UI_TURN, SnapshotBuffer
 from designer.training.turn_end import leave_after_paint
 
-REFRESH_MS = 45
+REFRESH_MS = 40
 DOCUMENT_INTERVAL_S = 0.2
 
 

@@ -27,7 +27,7 @@ from core.workflow import (
     transformed,
 )
 from designer.plots.common import ViewContext
-from designer.training.worker import GridSpec
+from designer.training.run_loop import GridSpec
 
 GRID_SIZE = 100
 LINE_SIZE = 200

@@ -84,6 +84,9 @@ def install(window: Any) -> TrainingUI:
     """Add the training UI to ``window`` (a MainWindow with ``document`` and ``add_panel``)."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     from designer.panels.data_panel import DataPanel
+    from designer.training.worker import warm_up
+
+    warm_up()  # the training process' fork server starts while the window opens
     from designer.panels.inference_panel import InferencePanel
     from designer.panels.training_panel import TrainingPanel
 

@@ -4,7 +4,7 @@ import errors are shown in the panels; closing the window stops training; a save
 trained project brings its curves back.
 
 Each test gets a real main window (offscreen) with throw-away QSettings; a fixture fails
-the test if a training thread is left running or a window is left open.
+the test if a training thread or process is left running or a window is left open.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import multiprocessing
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -24,8 +28,8 @@ from core.project import load_project
 from core.workflow import prepare_data
 from designer import app as designer_app
 from designer.panels.data_import import DROP_OPTION, ColumnMapping, ColumnMappingDialog
+from designer.training.run_loop import confusion_matrix, output_probabilities
 from designer.training.snapshots import DecimatedSeries, SnapshotBuffer
-from designer.training.worker import confusion_matrix, output_probabilities
 
 WAIT_MS = 60_000
 
@@ -56,6 +60,8 @@ def make_window(qtbot, tmp_path, monkeypatch):
         window.deleteLater()
     qtbot.wait(1)
     assert all(not t.isRunning() for t in threads), "a training thread is still running"
+    processes = [p for p in multiprocessing.active_children() if p.name == "ann-training"]
+    assert not processes, f"training processes still running: {processes}"
     left = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
     assert not left, f"windows left open: {left}"
 
@@ -235,6 +241,54 @@ def test_closing_the_window_during_training_leaves_no_running_thread(qtbot, make
     assert asked == ["Unsaved changes"]  # a run under way is unsaved work
     assert not thread.isRunning()
     assert not ui.controller.is_running
+
+
+def test_training_runs_in_a_process_of_its_own_that_ends_with_the_run(qtbot, window):
+    ui = ui_of(window)
+    ui.controller.train(epochs=100_000)
+    qtbot.waitUntil(lambda: (ui.controller.buffer.latest() or 0)
+                    and ui.controller.buffer.latest().step > 3, timeout=WAIT_MS)
+    process = ui.controller.worker._process
+    assert process.is_alive() and process.pid != os.getpid()
+    ui.controller.stop()
+    assert not process.is_alive() and process.exitcode == 0
+    assert ui.controller.last_reason == "stopped"
+    # what the process learned is the project's, and the designer's network has it too
+    weights = window.document.project.weights
+    assert weights and ui.controller.buffer.latest().step > 0
+    for node, arrays in ui.controller.net.get_weights().items():
+        for name, value in arrays.items():
+            np.testing.assert_array_equal(value, weights[node][name])
+
+
+def test_a_training_process_that_dies_is_a_message_and_the_weights_stay(qtbot, window):
+    ui = ui_of(window)
+    before = {n: {k: v.copy() for k, v in a.items()} for n, a in
+              ui.controller.network().get_weights().items()}
+    ui.controller.train(epochs=100_000)
+    qtbot.waitUntil(lambda: (ui.controller.buffer.latest() or 0)
+                    and ui.controller.buffer.latest().step > 5, timeout=WAIT_MS)
+    ui.controller.worker.kill()  # as if the system had ended it (out of memory)
+    wait_idle(qtbot, ui)
+    assert ui.controller.last_reason == "error"
+    assert "ended unexpectedly" in ui.training_panel.message_label.text()
+    assert window.document.structure_lock is None
+    after = ui.controller.network().get_weights()  # what the next run starts from
+    for node, arrays in before.items():
+        for name, value in arrays.items():
+            np.testing.assert_array_equal(after[node][name], value)
+    ui.controller.train(epochs=2)  # and the next run works
+    wait_idle(qtbot, ui)
+    assert ui.controller.last_reason == "completed"
+
+
+def test_the_training_process_loads_no_qt():
+    code = ("import sys, designer.training.child; "
+            "print(' '.join(m for m in ('PySide6', 'pyqtgraph') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(
+                             os.path.dirname(os.path.abspath(__file__)))))
+    assert out.stdout.strip() == ""
 
 
 def test_diverging_setup_shows_its_message(qtbot, window):

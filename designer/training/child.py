@@ -1,0 +1,114 @@
+"""The training process: runs one :class:`RunLoop` and reports over a pipe. No Qt.
+
+Training used to run on a thread of the designer's own process, where it shared one
+interpreter lock with the window: every millisecond the window spent in Python (painting
+the live views, the status labels) was a millisecond the network did not train, and the
+spiral trained at 0.6-0.8x its headless speed with every view on. In a process of its
+own it has a core and a lock to itself; the window only receives what it shows.
+
+What crosses the pipes is made by this program on both ends (never a file we read):
+the job (arrays, the spec, the settings) once, then the loop's reports (losses, epoch
+records, gradient norms, snapshots, progress), and at the end the trained weights and
+the optimizer state. Control messages go the other way: ``("stop",)``, ``("pause",)``,
+``("resume",)``, ``("step", n)``, ``("step_epoch",)``, ``("lr", value)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from core.network import Network
+from core.project import Project
+from core.training import Trainer
+from core.workflow import make_trainer
+from designer.training.run_loop import RunLoop, TrainingJob
+from designer.training.snapshots import Snapshot
+
+
+@dataclass
+class NetworkRecipe:
+    """How the training process rebuilds the designer's network and trainer exactly."""
+
+    spec: dict
+    seed: int
+    weights: dict | None
+    training: dict
+    optimizer_state: dict | None
+
+    def build(self) -> tuple[Network, Trainer]:
+        """The network with the designer's weights and a trainer from the settings."""
+        net = Network.from_spec(self.spec, seed=self.seed)
+        if self.weights:
+            net.set_weights(self.weights)
+        project = Project(spec=self.spec, training=self.training,
+                          optimizer_state=self.optimizer_state)
+        return net, make_trainer(project, net)
+
+
+class PipeBuffer:
+    """The :class:`SnapshotBuffer` methods the loop calls, sent to the designer instead."""
+
+    def __init__(self, events: Connection) -> None:
+        self.may_run = threading.Event()  # nothing here competes for this process' lock
+        self.may_run.set()
+        self._events = events
+        self._lock = threading.Lock()
+
+    def send(self, *message: Any) -> None:
+        with self._lock:
+            self._events.send(message)
+
+    def add_steps(self, steps: Sequence[float], losses: Sequence[float]) -> None:
+        self.send("steps", steps, losses)
+
+    def add_epochs(self, records: Sequence[Mapping[str, float]]) -> None:
+        self.send("epochs", list(records))
+
+    def add_grad_norms(self, step: float, norms: Mapping[str, float]) -> None:
+        self.send("norms", step, dict(norms))
+
+    def publish(self, snapshot: Snapshot) -> None:
+        self.send("snapshot", snapshot)
+
+
+def main(job: TrainingJob, recipe: NetworkRecipe, events: Connection,
+         control: Connection) -> None:
+    """The process' entry point: build, train, send the result, return."""
+    buffer = PipeBuffer(events)
+    try:
+        net, trainer = recipe.build()
+    except Exception as exc:  # noqa: BLE001 - the designer checked these; say it anyway
+        buffer.send("failed", f"Cannot train: {exc}")
+        buffer.send("done", "error", None, None)
+        return
+    job.net, job.trainer = net, trainer
+    loop = RunLoop(job, buffer, on_progress=lambda info: buffer.send("progress", info),
+                   on_failed=lambda text: buffer.send("failed", text))
+    threading.Thread(target=_listen, args=(control, loop), name="ann-control",
+                     daemon=True).start()
+    reason = loop.run()
+    try:
+        state = trainer.optimizer.state_dict()
+    except Exception:  # noqa: BLE001 - a missing state only restarts the optimizer
+        state = None
+    buffer.send("done", reason, net.get_weights(), state)
+
+
+def _listen(control: Connection, loop: RunLoop) -> None:
+    """Apply the designer's control messages; a closed pipe (the designer is gone) stops."""
+    actions = {"stop": loop.request_stop, "pause": loop.pause, "resume": loop.resume,
+               "step": loop.step_batches, "step_epoch": loop.step_epoch,
+               "lr": loop.set_learning_rate}
+    while True:
+        try:
+            name, *args = control.recv()
+        except (EOFError, OSError):
+            loop.request_stop()
+            return
+        action = actions.get(name)
+        if action is not None:
+            action(*args)

@@ -1,0 +1,440 @@
+"""The training run's loop, free of Qt: drives ``core.Trainer.run`` and fills a buffer.
+
+It runs in the training process (``designer.training.child``) and, for the views of a
+network that is not training, in the designer itself (:meth:`RunLoop.publish_static`).
+It never touches a widget. After each batch it only appends the loss to a local list
+(and an epoch's event to another: the spiral ends ~300 epochs a second, so epochs are
+recorded in one go at the next flush); every 30 ms it copies the counters, the flat
+weight and gradient buffers and the loss run into the :class:`SnapshotBuffer`, and
+every ~100 ms or more (adapted so that it costs at most ~5% of the time) it evaluates
+the network over the 2-D view grid (output and hidden neurons' maps). At most ~10
+merged progress reports a second go to ``on_progress``. While the buffer's ``may_run``
+is cleared it waits between batches.
+
+Pause, step and step-epoch are done here by not pulling the next event from the
+trainer's generator, which is exact (the generator is suspended between batches); stop
+and learning-rate changes use the trainer's thread-safe ``request_stop`` and
+``set_learning_rate``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.training import TrainingDiverged
+from designer.training.snapshots import Snapshot
+
+LIGHT_INTERVAL_S = 0.03
+PROGRESS_INTERVAL_S = 0.1
+HEAVY_MIN_INTERVAL_S = 0.1
+HEAVY_MAX_SHARE = 0.05
+CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
+UI_TURN_MAX_S = 0.2
+
+
+@dataclass
+class GridSpec:
+    """The 2-D view grid: net inputs for each grid point (row-major, y then x)."""
+
+    inputs: np.ndarray
+    shape: tuple[int, int]
+    extent: tuple[float, float, float, float]  # x0, x1, y0, y1 in raw feature units
+
+
+@dataclass
+class TrainingJob:
+    """What one run needs; built by the controller on the UI thread before starting."""
+
+    trainer: Any
+    net: Any
+    X: np.ndarray
+    Y: np.ndarray
+    epochs: int
+    validation: tuple[np.ndarray, np.ndarray] | None = None
+    step_offset: int = 0
+    epoch_offset: int = 0
+    grid: GridSpec | None = None
+    hidden_ids: Sequence[str] = ()
+    confusion: tuple[np.ndarray, np.ndarray, int] | None = None
+    samples: np.ndarray | None = None
+    start_paused: bool = False
+    start_allowance: tuple[str, int] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def output_probabilities(out: np.ndarray) -> np.ndarray:
+    """Class probabilities from a network output: one sigmoid unit becomes (1-p, p)."""
+    out = np.asarray(out, dtype=np.float64).reshape(len(out), -1)
+    if out.shape[1] == 1:
+        p = np.clip(out[:, 0], 0.0, 1.0)
+        return np.stack([1.0 - p, p], axis=1)
+    return out
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts, rows = true class, columns = predicted class."""
+    idx = y_true.astype(np.int64) * n_classes + y_pred.astype(np.int64)
+    return np.bincount(idx, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def diverged_message(epoch: int, step: int, lr: float) -> str:
+    """The readable message for a loss that became NaN or infinite."""
+    return (f"Training diverged at epoch {epoch}, step {step}: the loss became NaN or "
+            f"infinite. The learning rate ({lr:g}) is probably too high; lower it (try "
+            f"{lr / 10:g}), press Reset weights and train again.")
+
+
+def _ignore(_value: Any) -> None:
+    """The default report sink."""
+
+
+class RunLoop:
+    """Runs one training job; control methods may be called from any thread.
+
+    ``on_progress`` gets the merged counters (a dict, at most ~10 a second and at every
+    state change), ``on_failed`` a readable message; :meth:`run` returns the stop reason.
+    """
+
+    def __init__(self, job: TrainingJob, buffer: Any,
+                 on_progress: Callable[[dict], None] = _ignore,
+                 on_failed: Callable[[str], None] = _ignore) -> None:
+        self.job = job
+        self._on_progress, self._on_failed = on_progress, on_failed
+        self.buffer = buffer
+        self._may_run = buffer.may_run
+        self._cond = threading.Condition()
+        self._paused = job.start_paused
+        self._allowance: tuple[str, int] | None = job.start_allowance
+        self._stop = False
+        self._event: Any = None
+        self._control = self._paused or self._allowance is not None  # gate needed?
+        self.reason = "stopped"
+        self.waiting = False  # True while blocked at a pause (tests and the UI read it)
+        self._seq = 0
+        self._grid_seq = 0
+        self._heavy_interval = HEAVY_MIN_INTERVAL_S
+        self._pending_x: list[float] = []
+        self._pending_y: list[float] = []
+        self._pending_epochs: list[Any] = []
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self.epoch = self.job.epoch_offset
+        self.step = self.job.step_offset
+        self.samples_seen = 0
+        self.loss = math.nan
+        self.lr = math.nan
+        self._active_s = 0.0
+        self._resumed_at = time.perf_counter()
+        self._t_light = self._t_heavy = self._t_progress = self._t_confusion = 0.0
+        self._grid: np.ndarray | None = None
+        self._maps: dict[str, np.ndarray] = {}
+        self._confusion: np.ndarray | None = None
+        self._sample_pred: np.ndarray | None = None
+        self._sample_prob: np.ndarray | None = None
+
+    # -- control (any thread) ----------------------------------------------------------
+    def request_stop(self) -> None:
+        """Cooperative stop: the run returns at the next batch, paused or not."""
+        with self._cond:
+            self._stop = True
+            self._control = True
+            self._cond.notify_all()
+        self.job.trainer.request_stop()
+
+    def pause(self) -> None:
+        """Stop pulling batches after the current one."""
+        with self._cond:
+            self._paused = True
+            self._allowance = None
+            self._control = True
+
+    def resume(self) -> None:
+        """Continue without limit."""
+        with self._cond:
+            self._paused = False
+            self._allowance = None
+            self._control = self._stop
+            self._cond.notify_all()
+
+    def step_batches(self, n: int = 1) -> None:
+        """Run ``n`` more batches, then pause."""
+        with self._cond:
+            self._paused = False
+            self._allowance = ("batch", max(1, int(n)))
+            self._control = True
+            self._cond.notify_all()
+
+    def step_epoch(self) -> None:
+        """Run to the end of the current epoch, then pause."""
+        with self._cond:
+            self._paused = False
+            self._allowance = ("epoch", 1)
+            self._control = True
+            self._cond.notify_all()
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Takes effect at the next batch (the trainer's call is thread-safe)."""
+        self.job.trainer.set_learning_rate(float(lr))
+
+    @property
+    def paused(self) -> bool:
+        """True while the run waits for resume/step."""
+        return self._paused
+
+    # -- the run (worker thread) -------------------------------------------------------
+    def run(self) -> str:
+        """Drive the trainer to the end; returns the stop reason (also on failure)."""
+        reason = "stopped"
+        try:
+            with single_threaded_blas():
+                reason = self._loop()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            reason = self._failure(exc)
+        finally:
+            self.reason = reason
+            try:
+                self._flush(time.perf_counter(), force=True)
+            finally:
+                self._emit_progress("finished", force=True)
+        return reason
+
+    def _loop(self) -> str:
+        job = self.job
+        self._reset_counters()
+        self._gate("start")
+        if self._stop:
+            return "stopped"
+        kwargs = {"epochs": job.epochs}
+        if job.validation is not None:
+            kwargs["validation_data"] = job.validation
+        reason = "completed"
+        try:
+            reason = self._drive(job.trainer.run(job.X, job.Y, **kwargs))
+        except TrainingDiverged as exc:
+            self._on_failed(str(exc))
+            return "diverged"
+        if reason == "diverged":
+            self._on_failed(diverged_message(self.epoch + 1, self.step, self.lr))
+        elif self._stop and reason == "completed":
+            reason = "stopped"
+        return reason
+
+    def _drive(self, events: Any) -> str:
+        """The hot loop: per batch only two appends, a clock read and two flag checks."""
+        pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
+        may_run, clock = self._may_run, time.perf_counter
+        reason = "completed"
+        for event in events:
+            kind = event.kind
+            if kind == "batch":
+                pend_x.append(event.step)
+                pend_y.append(event.loss)
+                self._event = event
+                if clock() - self._t_light >= LIGHT_INTERVAL_S:
+                    self._flush(clock())
+                if self._control:
+                    self._gate("batch")
+                if not may_run.is_set():  # the UI is redrawing: let it have the GIL
+                    may_run.wait(UI_TURN_MAX_S)
+            elif kind == "epoch":  # recorded at the next flush: tiny epochs come by hundreds
+                pend_epochs.append(event)
+                if self._control:
+                    self._gate("epoch")
+            elif kind == "end":
+                reason = event.stop_reason or "completed"
+        self._take_epochs(clock())
+        return reason
+
+    def _failure(self, exc: Exception) -> str:
+        self._on_failed(f"Training stopped with an error: {exc}. Check the network "
+                         "(Problems list) and the data, then train again.")
+        return "error"
+
+    def _sync(self) -> None:
+        """Counters from the newest batch event (done at flushes, not per batch)."""
+        event = self._event
+        if event is None:
+            return
+        # epochs completed: the epoch event may already have counted this one
+        self.epoch = max(self.epoch, self.job.epoch_offset + int(event.epoch) - 1)
+        self.step = self.job.step_offset + int(event.step)
+        self.samples_seen = int(event.samples_seen)
+        self.loss = float(event.loss)
+        self.lr = float(event.lr)
+
+    def _take_epochs(self, now: float) -> None:
+        """Record the epochs that ended since the last flush (one lock for all of them);
+        the confusion matrix follows at most every ``CONFUSION_MIN_INTERVAL_S``."""
+        events = self._pending_epochs
+        if not events:
+            return
+        offset = self.job.epoch_offset
+        records = [_epoch_record(event, offset + int(event.epoch),
+                                 self.job.step_offset + int(event.step)) for event in events]
+        self.epoch = max(self.epoch, offset + int(events[-1].epoch))
+        events.clear()
+        self.buffer.add_epochs(records)
+        if now - self._t_confusion >= CONFUSION_MIN_INTERVAL_S:
+            self._t_confusion = now
+            self._update_confusion()
+
+    def _gate(self, kind: str) -> None:
+        """Block here while paused; count down a step allowance."""
+        with self._cond:
+            if self._allowance is not None and not self._paused:
+                unit, left = self._allowance
+                if unit == kind:
+                    left -= 1
+                    self._allowance = (unit, left) if left > 0 else None
+                    if left <= 0:
+                        self._paused = True
+            if not self._paused or self._stop:
+                return
+        now = time.perf_counter()
+        self._active_s += now - self._resumed_at
+        self._flush(now, force=True)
+        self._emit_progress("paused", force=True)
+        with self._cond:
+            self.waiting = True
+            while self._paused and not self._stop:
+                self._cond.wait(0.2)
+            self.waiting = False
+        self._resumed_at = time.perf_counter()
+        self._emit_progress("running", force=True)
+
+    # -- snapshots ---------------------------------------------------------------------
+    def _active_time(self, now: float) -> float:
+        return self._active_s + (0.0 if self._paused else now - self._resumed_at)
+
+    def publish_static(self) -> None:
+        """One snapshot of a network that is not training (opened or reset project)."""
+        self._update_heavy()
+        self._update_confusion()
+        self._flush(time.perf_counter(), norms=False)
+
+    def _flush(self, now: float, force: bool = False, norms: bool = True) -> None:
+        """Push the pending losses and a fresh snapshot; recompute the grid when it is
+        due (at most ~10/s and ~5 % of the time) or ``force``d (pause, end of run)."""
+        self._t_light = now
+        self._take_epochs(now)
+        self._sync()
+        if self._pending_x:
+            steps = np.asarray(self._pending_x, dtype=np.float64) + self.job.step_offset
+            self.buffer.add_steps(steps, np.asarray(self._pending_y, dtype=np.float64))
+            self._pending_x.clear()
+            self._pending_y.clear()
+        net = self.job.net
+        if force or now - self._t_heavy >= self._heavy_interval:
+            self._update_heavy()
+            self._t_heavy = time.perf_counter()
+            cost = self._t_heavy - now
+            self._heavy_interval = max(HEAVY_MIN_INTERVAL_S, cost / HEAVY_MAX_SHARE)
+        grads = np.array(net.grads, copy=True)
+        refs = tuple(net.param_refs)
+        if norms:
+            self.buffer.add_grad_norms(self.step, _grad_norms(grads, refs))
+        self._seq += 1
+        active = self._active_time(now)
+        self.buffer.publish(Snapshot(
+            seq=self._seq, epoch=self.epoch, step=self.step, samples_seen=self.samples_seen,
+            samples_per_s=self.samples_seen / active if active > 0 else 0.0,
+            elapsed_s=active, lr=self.lr, loss=self.loss,
+            params=np.array(net.params, copy=True), grads=grads, refs=refs,
+            grid=self._grid, grid_seq=self._grid_seq, neuron_maps=self._maps,
+            confusion=self._confusion, sample_predictions=self._sample_pred,
+            sample_probabilities=self._sample_prob))
+        self._emit_progress("paused" if self._paused else "running")
+
+    def _update_heavy(self) -> None:
+        """Grid predictions, per-neuron maps and sample predictions (bounded rate)."""
+        job = self.job
+        if job.grid is not None:
+            out, acts = _forward_capture(job.net, job.grid.inputs)
+            h, w = job.grid.shape
+            self._grid = np.asarray(out, dtype=np.float32).reshape(h, w, -1)
+            self._maps = {nid: np.ascontiguousarray(
+                np.asarray(acts[nid], dtype=np.float32).reshape(h, w, -1).transpose(2, 0, 1))
+                for nid in job.hidden_ids if nid in acts}
+            self._grid_seq += 1
+        if job.samples is not None and len(job.samples):
+            prob = output_probabilities(job.net.predict(job.samples))
+            self._sample_prob = prob.astype(np.float32)
+            self._sample_pred = prob.argmax(axis=1)
+
+    def _update_confusion(self) -> None:
+        if self.job.confusion is None:
+            return
+        X, y, n_classes = self.job.confusion
+        pred = output_probabilities(self.job.net.predict(X)).argmax(axis=1)
+        self._confusion = confusion_matrix(y, pred, n_classes)
+
+    def _emit_progress(self, state: str, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._t_progress < PROGRESS_INTERVAL_S:
+            return
+        self._t_progress = now
+        active = self._active_time(now)
+        rate = self.samples_seen / active if active > 0 else 0.0
+        total = self.job.epochs * len(self.job.X)
+        left = (total - self.samples_seen) / rate if rate > 0 else math.nan
+        self._on_progress({"state": state, "epoch": self.epoch, "step": self.step,
+                            "epochs_total": self.job.epoch_offset + self.job.epochs,
+                            "loss": self.loss, "lr": self.lr, "samples_per_s": rate,
+                            "time_left_s": max(0.0, left) if state != "finished" else 0.0,
+                            "samples_seen": self.samples_seen})
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """One BLAS thread while training: the worker already keeps one core busy, and an
+    idle BLAS helper thread spin-waits on the other core, where the UI thread runs.
+    The networks drawn here are small; a second BLAS thread gains them nothing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _epoch_record(event: Any, epoch: int, step: int) -> dict[str, float]:
+    """The buffer's per-epoch record of one "epoch" event."""
+    record: dict[str, float] = {"epoch": float(epoch), "step": float(step)}
+    for key, value in (("loss", event.loss), ("val_loss", event.val_loss), ("lr", event.lr)):
+        if value is not None:
+            record[key] = float(value)
+    for prefix, metrics in (("", event.metrics), ("val_", event.val_metrics)):
+        for name, value in dict(metrics or {}).items():
+            if value is not None:
+                record[prefix + name] = float(value)
+    return record
+
+
+def _forward_capture(net: Any, X: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``net.forward(capture=True)`` as (output, activations by node id)."""
+    result = net.forward(X, training=False, capture=True)
+    if isinstance(result, tuple):
+        return result[0], result[1]
+    return result[net.output_id], result
+
+
+def _grad_norms(grads: np.ndarray, refs: Sequence[Any]) -> dict[str, float]:
+    """L2 norm of each node's kernel gradient (biases would hide dead layers)."""
+    squares: dict[str, float] = {}
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run: inf is fine
+        for ref in refs:
+            if ref.decay:
+                g = grads[ref.offset: ref.offset + ref.size]
+                squares[ref.node_id] = squares.get(ref.node_id, 0.0) + float(np.dot(g, g))
+    return {k: math.sqrt(v) for k, v in squares.items()}
+
