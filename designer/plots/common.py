@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QWidget
 
-from designer.training.snapshots import UI_TURN, CurveData, Snapshot
+from designer.training.snapshots import CurveData, Snapshot
 
 # TensorFlow Playground's colours: orange for negative / class 0, blue for positive.
 NEGATIVE = (245, 147, 34)
@@ -126,9 +126,7 @@ def steady_label(template: str = "", text: str = " ") -> QLabel:
 
 
 class LiveCanvas(pg.GraphicsLayoutWidget):
-    """A GraphicsLayoutWidget that paints in the UI's turn (see ``UiTurn``): Qt calls
-    back into Python for every item it paints, and each call would otherwise wait for
-    the GIL while the training thread computes."""
+    """A GraphicsLayoutWidget that times its paints (for the GUI benchmark)."""
 
     #: Seconds and count of paint events, for the GUI benchmark's breakdown.
     paint_s = 0.0
@@ -136,8 +134,7 @@ class LiveCanvas(pg.GraphicsLayoutWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         start = time.perf_counter()
-        with UI_TURN.hold():
-            super().paintEvent(event)
+        super().paintEvent(event)
         self.paint_s += time.perf_counter() - start
         self.paint_n += 1
 

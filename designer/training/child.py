@@ -53,8 +53,6 @@ class PipeBuffer:
     """The :class:`SnapshotBuffer` methods the loop calls, sent to the designer instead."""
 
     def __init__(self, events: Connection) -> None:
-        self.may_run = threading.Event()  # nothing here competes for this process' lock
-        self.may_run.set()
         self._events = events
         self._lock = threading.Lock()
 

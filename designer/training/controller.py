@@ -4,16 +4,17 @@ One controller per window. Train continues from the document's current weights (
 optimizer state saved in the project) unless Reset weights was pressed; the canvas is
 locked against structural edits while a run is under way; when the run ends, weights,
 optimizer state and the curves go back into the project through
-``Document.set_trained_state`` (unsaved work, not an undo step). Stopping is cooperative:
-the worker returns at the next batch, then the thread is quit and waited for. The data
-is loaded again whenever the document's data source changes (an edit, undo or redo).
+``Document.set_trained_state`` (unsaved work, not an undo step). Training runs in a
+process of its own (``designer.training.worker``). Stopping is cooperative: the process
+returns at the next batch, then the thread that relays its reports is quit and waited
+for. The data is loaded again whenever the document's data source changes (an edit,
+undo or redo).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,7 @@ from designer.plots.common import ViewContext
 from designer.training.child import NetworkRecipe
 from designer.training.pipeline import TrainingData, load_training_data
 from designer.training.run_loop import RunLoop, TrainingJob
-from designer.training.snapshots import UI_TURN, SnapshotBuffer
-from designer.training.turn_end import leave_after_paint
+from designer.training.snapshots import SnapshotBuffer
 from designer.training.worker import TrainingWorker
 
 LOCK_REASON = "Training is running: press Stop before changing the network's structure."
@@ -266,19 +266,11 @@ class TrainingController(QObject):
         thread.start()
 
     def _on_progress(self, info: dict) -> None:
-        """Counters to the panels, in the UI's turn: the labels' Qt calls would each
-        wait for the GIL while the worker trains (see ``UiTurn``)."""
-        on_ui_thread = threading.current_thread() is threading.main_thread()
-        if on_ui_thread:
-            UI_TURN.enter()
-        try:
-            state = info.get("state")
-            if state in ("running", "paused") and self.is_running:
-                self._set_state(state)
-            self.progress.emit(info)
-        finally:
-            if on_ui_thread:  # after the repaints the labels queued (as LiveRefresher.tick)
-                leave_after_paint()
+        """Counters to the panels (UI thread)."""
+        state = info.get("state")
+        if state in ("running", "paused") and self.is_running:
+            self._set_state(state)
+        self.progress.emit(info)
 
     def _on_finished(self, reason: str) -> None:
         """Back on the UI thread: join the thread, store results, unlock."""

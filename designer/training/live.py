@@ -15,8 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from designer.plots.common import LiveView, ViewContext
-from designer.training.snapshots import UI_TURN, SnapshotBuffer
-from designer.training.turn_end import leave_after_paint
+from designer.training.snapshots import SnapshotBuffer
 
 REFRESH_MS = 40
 DOCUMENT_INTERVAL_S = 0.2
@@ -78,20 +77,14 @@ class LiveRefresher(QObject):
         if version == self._version and not final:
             return
         self._version = version
-        UI_TURN.enter()  # the worker waits until the loop has painted (below)
-        try:
-            drawn = self._refresh_views(final)
-            self._push_to_document(self.buffer.latest(), final)
-        finally:
-            # The paints this tick queued run while the worker waits (at most
-            # UI_TURN_MAX_S), then the turn ends.
-            leave_after_paint()
+        drawn = self._refresh_views(final)
+        self._push_to_document(self.buffer.latest(), final)
         if drawn:
             self.refresh_count += 1
         self.refreshed.emit()
 
     def _refresh_views(self, final: bool) -> bool:
-        """Update the due views (they are painted before the worker goes on)."""
+        """Update the due views (Qt paints them after this tick)."""
         snapshot = self.buffer.latest()
         now = time.perf_counter()
         due = [v for v in self.views if (self.force_all or v.is_shown()) and (

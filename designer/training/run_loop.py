@@ -8,8 +8,7 @@ recorded in one go at the next flush); every 30 ms it copies the counters, the f
 weight and gradient buffers and the loss run into the :class:`SnapshotBuffer`, and
 every ~100 ms or more (adapted so that it costs at most ~5% of the time) it evaluates
 the network over the 2-D view grid (output and hidden neurons' maps). At most ~10
-merged progress reports a second go to ``on_progress``. While the buffer's ``may_run``
-is cleared it waits between batches.
+merged progress reports a second go to ``on_progress``.
 
 Pause, step and step-epoch are done here by not pulling the next event from the
 trainer's generator, which is exact (the generator is suspended between batches); stop
@@ -37,7 +36,6 @@ PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
 CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
-UI_TURN_MAX_S = 0.2
 
 
 @dataclass
@@ -109,7 +107,6 @@ class RunLoop:
         self.job = job
         self._on_progress, self._on_failed = on_progress, on_failed
         self.buffer = buffer
-        self._may_run = buffer.may_run
         self._cond = threading.Condition()
         self._paused = job.start_paused
         self._allowance: tuple[str, int] | None = job.start_allowance
@@ -231,7 +228,7 @@ class RunLoop:
     def _drive(self, events: Any) -> str:
         """The hot loop: per batch only two appends, a clock read and two flag checks."""
         pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
-        may_run, clock = self._may_run, time.perf_counter
+        clock = time.perf_counter
         reason = "completed"
         for event in events:
             kind = event.kind
@@ -243,8 +240,6 @@ class RunLoop:
                     self._flush(clock())
                 if self._control:
                     self._gate("batch")
-                if not may_run.is_set():  # the UI is redrawing: let it have the GIL
-                    may_run.wait(UI_TURN_MAX_S)
             elif kind == "epoch":  # recorded at the next flush: tiny epochs come by hundreds
                 pend_epochs.append(event)
                 if self._control:

@@ -10,8 +10,7 @@ still costs the UI a bounded ``setData`` per refresh.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,56 +200,10 @@ class CurveData:
                      for i in range(self.n_epochs))
 
 
-class UiTurn:
-    """The UI thread's turn: while it redraws, training threads wait between batches.
-
-    Without it every Qt call that releases the GIL (and every call from Qt back into a
-    Python ``paint``) hands the GIL to the training thread, and getting it back costs a
-    switch interval each time (the convoy effect): a 3 ms repaint could take a second.
-    Turns nest (a paint inside a refresh tick); training may run when all have ended.
-    """
-
-    def __init__(self) -> None:
-        self.may_run = threading.Event()
-        self.may_run.set()
-        self._depth = 0
-        self._lock = threading.Lock()
-
-    def enter(self) -> None:
-        """Start a turn (UI thread)."""
-        with self._lock:
-            self._depth += 1
-            self.may_run.clear()
-
-    def leave(self) -> None:
-        """End a turn; training goes on when no turn is left."""
-        with self._lock:
-            self._depth = max(0, self._depth - 1)
-            if not self._depth:
-                self.may_run.set()
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """A turn for the duration of a ``with`` block."""
-        self.enter()
-        try:
-            yield
-        finally:
-            self.leave()
-
-
-#: One per process: every live canvas and every training worker share it.
-UI_TURN = UiTurn()
-
-
 class SnapshotBuffer:
-    """Lock-protected latest snapshot plus the curves; written by one worker at a time.
-
-    ``may_run`` is the process' :data:`UI_TURN` flag that the worker checks per batch.
-    """
+    """Lock-protected latest snapshot plus the curves; written by one worker at a time."""
 
     def __init__(self) -> None:
-        self.may_run = UI_TURN.may_run
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._version = 0

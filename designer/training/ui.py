@@ -8,7 +8,6 @@ files go through the Data panel's importer, and stops training when the window c
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,23 +72,14 @@ def _dock(window: Any, title: str, widget: QWidget, scroll: bool = False) -> QDo
     return dock
 
 
-#: The interpreter's GIL switch interval while the designer runs. With the default 5 ms
-#: a UI thread that calls into Qt (which releases the GIL on every call) waits up to 5 ms
-#: for each call's return while the training thread computes, so one repaint could take
-#: hundreds of ms; 1 ms keeps the event loop responsive at a small cost to training.
-SWITCH_INTERVAL_S = 0.0005
-
-
 def install(window: Any) -> TrainingUI:
     """Add the training UI to ``window`` (a MainWindow with ``document`` and ``add_panel``)."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     from designer.panels.data_panel import DataPanel
+    from designer.panels.inference_panel import InferencePanel
+    from designer.panels.training_panel import TrainingPanel
     from designer.training.worker import warm_up
 
     warm_up()  # the training process' fork server starts while the window opens
-    from designer.panels.inference_panel import InferencePanel
-    from designer.panels.training_panel import TrainingPanel
-
     document = window.document
     controller = TrainingController(document, window)
     refresher = LiveRefresher(controller.buffer, document, window)

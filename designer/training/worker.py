@@ -2,9 +2,10 @@
 training process (``designer.training.child``), copies what it reports into the
 :class:`SnapshotBuffer` and turns it into Qt signals.
 
-It never touches a widget. Its thread does nothing but wait on the pipe, and while the
-UI redraws (``buffer.may_run`` cleared) it leaves the reports in the pipe, so that the
-window never waits for it. The control methods (any thread) send one message each; the
+It never touches a widget. Its thread does nothing but wait on the pipe and copy each
+report into the buffer (microseconds, so the window hardly ever waits for the
+interpreter lock), as soon as it arrives: a process whose report is not read waits in
+``send``. The control methods (any thread) send one message each; the
 process applies them at its next batch. ``stop`` is cooperative; :meth:`kill` ends a
 process that does not answer.
 """
@@ -24,7 +25,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from designer.training import child
 from designer.training.child import NetworkRecipe
-from designer.training.run_loop import UI_TURN_MAX_S, TrainingJob
+from designer.training.run_loop import TrainingJob
 from designer.training.snapshots import SnapshotBuffer
 
 #: Modules the fork server imports once, so that each run starts in milliseconds.
@@ -158,7 +159,6 @@ class TrainingWorker(QObject):
             self.finished.emit(self.reason)
 
     def _relay(self) -> None:
-        may_run = self.buffer.may_run
         while True:
             try:
                 message = self._events.recv()
@@ -170,8 +170,6 @@ class TrainingWorker(QObject):
                                  "before this run. Train again, or with a smaller batch "
                                  "size if memory ran out.")
                 return
-            if not may_run.is_set():  # the UI is redrawing: let it have the GIL
-                may_run.wait(UI_TURN_MAX_S)
             if self._handle(*message):
                 return
 
