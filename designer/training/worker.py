@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from designer.training import child
 from designer.training.child import NetworkRecipe
 from designer.training.run_loop import TrainingJob
-from designer.training.snapshots import SnapshotBuffer
+from designer.training.snapshots import Snapshot, SnapshotBuffer
 
 #: Modules the fork server imports once, so that each run starts in milliseconds.
 PRELOAD = ["designer.training.child"]
@@ -91,6 +91,7 @@ class TrainingWorker(QObject):
         self._control_child, self._control = self._ctx.Pipe(duplex=False)
         self._send_lock = threading.Lock()
         self._process: Any = None
+        self._last_snapshot: Snapshot | None = None  # fills in what the next one leaves out
 
     # -- control (any thread) ----------------------------------------------------------
     def _send(self, *message: Any) -> None:
@@ -183,7 +184,9 @@ class TrainingWorker(QObject):
         elif kind == "norms":
             buffer.add_grad_norms(*args)
         elif kind == "snapshot":
-            buffer.publish(args[0])
+            snapshot, new = args
+            self._last_snapshot = child.complete(snapshot, new, self._last_snapshot)
+            buffer.publish(self._last_snapshot)
         elif kind == "progress":
             info = args[0]
             state = info.get("state")

@@ -1,0 +1,52 @@
+"""The training process' side, without a window: what crosses the pipe and back."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from designer.training.child import PipeBuffer, complete
+from designer.training.snapshots import Snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _snapshot(seq: int, grid: np.ndarray, params: np.ndarray) -> Snapshot:
+    return Snapshot(seq=seq, epoch=0, step=seq, samples_seen=seq, samples_per_s=1.0,
+                    elapsed_s=1.0, lr=0.1, loss=0.5, params=params, grid=grid,
+                    neuron_maps={"h": grid[None, :, :, 0]})
+
+
+def test_slow_fields_cross_once_and_are_filled_in_again():
+    receive, send = multiprocessing.Pipe(duplex=False)
+    buffer = PipeBuffer(send)
+    grid = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
+    buffer.publish(_snapshot(1, grid, np.zeros(3, np.float32)))
+    buffer.publish(_snapshot(2, grid, np.ones(3, np.float32)))  # same grid object
+    newer = grid + 1
+    buffer.publish(_snapshot(3, newer, np.ones(3, np.float32)))
+    received, before = [], None
+    for _ in range(3):
+        kind, snapshot, new = receive.recv()
+        assert kind == "snapshot"
+        received.append((snapshot, new))
+        before = complete(snapshot, new, before)
+        expected = newer if snapshot.seq == 3 else grid
+        np.testing.assert_array_equal(before.grid, expected)
+        np.testing.assert_array_equal(before.neuron_maps["h"], expected[None, :, :, 0])
+    assert "grid" in received[0][1] and received[1][0].grid is None  # not sent again
+    assert "grid" in received[2][1]
+    np.testing.assert_array_equal(received[1][0].params, np.ones(3))  # light fields always
+
+
+def test_the_training_process_loads_no_qt():
+    code = ("import sys, designer.training.child; "
+            "print(' '.join(m for m in ('PySide6', 'pyqtgraph') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == ""
