@@ -50,3 +50,35 @@ def test_the_training_process_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == ""
+
+
+UNGUARDED_SCRIPT = """
+import sys
+from PySide6.QtCore import QSettings, QTimer
+from designer import app
+qt = app.application([])
+window = app.create_window(settings=QSettings(sys.argv[1], QSettings.Format.IniFormat),
+                           offer_recovery=False)
+controller = window.training_ui.controller
+def done(reason):
+    print("finished", reason, controller.buffer.last_epoch, flush=True)
+    window.document.mark_clean()
+    qt.quit()
+controller.finished.connect(done)
+QTimer.singleShot(0, lambda: controller.train(epochs=3))
+QTimer.singleShot(50_000, qt.quit)
+qt.exec()
+"""
+
+
+def test_a_script_without_a_main_guard_trains(tmp_path):
+    """The training process must not run the script that opened the designer again
+    (multiprocessing would, and that copy would open a second window and never train)."""
+    script = tmp_path / "open_and_train.py"
+    script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
+           "ANN_DESIGNER_NO_RECOVERY": "1"}
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "s.ini")],
+                         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert "finished completed 3" in out.stdout, out.stderr[-2000:]
+    assert out.stdout.count("finished") == 1
