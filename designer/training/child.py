@@ -7,7 +7,9 @@ spiral trained at 0.6-0.8x its headless speed with every view on. In a process o
 own it has a core and a lock to itself; the window only receives what it shows.
 
 What crosses the pipes is made by this program on both ends (never a file we read):
-the job (arrays, the spec, the settings) once, then the loop's reports (losses, epoch
+the job (the spec, the settings, small arrays) once, the training and validation data
+as raw bytes on a pipe of their own (no pickled copy of a large data set on either
+side), then the loop's reports (losses, epoch
 records, gradient norms, snapshots, progress), and at the end the trained weights and
 the optimizer state. Control messages go the other way: ``("stop",)``, ``("pause",)``,
 ``("resume",)``, ``("step", n)``, ``("step_epoch",)``, ``("lr", value)``.
@@ -21,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+
+import numpy as np
 
 from core.network import Network
 from core.project import Project
@@ -98,11 +102,56 @@ def complete(snapshot: Snapshot, new: Sequence[str], before: Snapshot | None) ->
                                             for name in SLOW_FIELDS if name not in new})
 
 
+@dataclass(frozen=True)
+class ArraySlot:
+    """Stands in the job for an array that follows as raw bytes on the data pipe."""
+
+    shape: tuple[int, ...]
+    dtype: str
+
+
+def split_arrays(job: TrainingJob) -> tuple[TrainingJob, list[np.ndarray]]:
+    """The job with its data replaced by slots, and the arrays to send in that order."""
+    arrays = [np.ascontiguousarray(job.X), np.ascontiguousarray(job.Y)]
+    if job.validation is not None:
+        arrays += [np.ascontiguousarray(a) for a in job.validation]
+    slots = [ArraySlot(a.shape, a.dtype.str) for a in arrays]
+    light = dataclasses.replace(job, X=slots[0], Y=slots[1],
+                                validation=tuple(slots[2:]) if job.validation else None)
+    return light, arrays
+
+
+def send_arrays(data: Connection, arrays: Sequence[np.ndarray]) -> None:
+    """Each array's bytes straight from its memory (no copy on this side)."""
+    for array in arrays:
+        data.send_bytes(_raw(array))
+
+
+def _raw(array: np.ndarray) -> np.ndarray:
+    """The bytes of a C-contiguous array as a flat uint8 view (empty arrays too)."""
+    return array.reshape(-1).view(np.uint8)
+
+
+def receive_arrays(data: Connection, job: TrainingJob) -> TrainingJob:
+    """The job with its slots filled by the arrays read into memory allocated once."""
+
+    def take(slot: ArraySlot) -> np.ndarray:
+        array = np.empty(slot.shape, np.dtype(slot.dtype))
+        data.recv_bytes_into(_raw(array))
+        return array
+
+    X, Y = take(job.X), take(job.Y)
+    validation = tuple(take(slot) for slot in job.validation) if job.validation else None
+    return dataclasses.replace(job, X=X, Y=Y, validation=validation)
+
+
 def main(job: TrainingJob, recipe: NetworkRecipe, events: Connection,
-         control: Connection) -> None:
+         control: Connection, data: Connection) -> None:
     """The process' entry point: build, train, send the result, return."""
     buffer = PipeBuffer(events)
     try:
+        job = receive_arrays(data, job)
+        data.close()
         net, trainer = recipe.build()
     except Exception as exc:  # noqa: BLE001 - the designer checked these; say it anyway
         buffer.send("failed", f"Cannot train: {exc}")

@@ -89,6 +89,7 @@ class TrainingWorker(QObject):
         self._ctx = process_context()
         self._events, self._events_child = self._ctx.Pipe(duplex=False)
         self._control_child, self._control = self._ctx.Pipe(duplex=False)
+        self._data_child, self._data = self._ctx.Pipe(duplex=False)
         self._send_lock = threading.Lock()
         self._process: Any = None
         self._last_snapshot: Snapshot | None = None  # fills in what the next one leaves out
@@ -144,13 +145,17 @@ class TrainingWorker(QObject):
         """Start the process, relay its reports until it is done; always emits
         ``finished`` with a stop reason."""
         try:
+            job, arrays = child.split_arrays(self.job)
             self._process = self._ctx.Process(
                 target=child.main, name="ann-training", daemon=True,
-                args=(self.job, self.recipe, self._events_child, self._control_child))
+                args=(job, self.recipe, self._events_child, self._control_child,
+                      self._data_child))
             with main_script_hidden():
                 self._process.start()
-            self._events_child.close()  # now only the process holds these ends: when
-            self._control_child.close()  # it ends, recv() below raises EOFError
+            for end in (self._events_child, self._control_child, self._data_child):
+                end.close()  # only the process holds these now: when it ends, recv()
+            child.send_arrays(self._data, arrays)  # below raises EOFError
+            self._data.close()
             self._relay()
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             self.reason = "error"
@@ -210,5 +215,6 @@ class TrainingWorker(QObject):
             if process.is_alive():
                 process.kill()
                 process.join()
-        for conn in (self._events, self._control, self._events_child, self._control_child):
+        for conn in (self._events, self._control, self._data, self._events_child,
+                     self._control_child, self._data_child):
             conn.close()

@@ -6,11 +6,19 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 
-from designer.training.child import PipeBuffer, complete
+from designer.training.child import (
+    PipeBuffer,
+    complete,
+    receive_arrays,
+    send_arrays,
+    split_arrays,
+)
+from designer.training.run_loop import TrainingJob
 from designer.training.snapshots import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +50,33 @@ def test_slow_fields_cross_once_and_are_filled_in_again():
     assert "grid" in received[0][1] and received[1][0].grid is None  # not sent again
     assert "grid" in received[2][1]
     np.testing.assert_array_equal(received[1][0].params, np.ones(3))  # light fields always
+
+
+def _round_trip(job: TrainingJob) -> TrainingJob:
+    light, arrays = split_arrays(job)
+    assert not any(isinstance(v, np.ndarray) for v in (light.X, light.Y))  # only slots
+    receive, send = multiprocessing.Pipe(duplex=False)
+    sender = threading.Thread(target=send_arrays, args=(send, arrays))  # > pipe buffer
+    sender.start()
+    got = receive_arrays(receive, light)
+    sender.join()
+    return got
+
+
+def test_the_data_crosses_as_raw_bytes_exactly():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 40)).astype(np.float32)[:, ::2]  # not contiguous
+    Y = rng.integers(0, 3, 3000)
+    val = (rng.standard_normal((7, 20)).astype(np.float32), np.zeros((7, 0), np.float64))
+    got = _round_trip(TrainingJob(trainer=None, net=None, X=X, Y=Y, epochs=1,
+                                  validation=val))
+    np.testing.assert_array_equal(got.X, X)
+    np.testing.assert_array_equal(got.Y, Y)
+    assert got.Y.dtype == Y.dtype and got.X.dtype == np.float32
+    assert [a.shape for a in got.validation] == [(7, 20), (7, 0)]
+    np.testing.assert_array_equal(got.validation[0], val[0])
+    plain = _round_trip(TrainingJob(trainer=None, net=None, X=X[:5], Y=Y[:5], epochs=1))
+    assert plain.validation is None and plain.X.shape == (5, 20)
 
 
 def test_the_training_process_loads_no_qt():
