@@ -356,3 +356,20 @@ def test_clipnorm_limits_the_global_gradient_norm():
     np.testing.assert_allclose(step, g / 4, rtol=1e-10)  # same direction
     before, after, g, *_ = one_sgd_step(clipnorm=norm * 2)  # not reached: untouched
     np.testing.assert_allclose((before - after) / 0.1, g, rtol=1e-10)
+
+
+@pytest.mark.parametrize("config", [{"type": "adam"}, {"type": "rmsprop", "rho": 0.9},
+                                    {"type": "sgd", "momentum": 0.9}])
+def test_state_of_a_parameter_without_gradient_never_turns_subnormal(config):
+    """A dead unit's moments decay by beta each step; subnormal floats would make every
+    later step many times slower on most CPUs, so they are flushed to 0 first."""
+    opt = make_optimizer(config, 4, np.float32)
+    w = np.ones(4, np.float32)
+    opt.update(w, np.full(4, 1e-2, np.float32), 1e-3)
+    tiny = np.finfo(np.float32).tiny
+    zeros = np.zeros(4, np.float32)
+    for _ in range(1500):  # Adam's m reaches 1e-38 after ~800 steps without the flush
+        opt.update(w, zeros, 1e-3)
+        for array in opt.state.values():
+            assert np.all((array == 0) | (np.abs(array) >= tiny)), opt.iterations
+    assert all(np.all(a == 0) for name, a in opt.state.items() if name != "v")
