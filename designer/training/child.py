@@ -71,10 +71,18 @@ class PipeBuffer:
         self._events = events
         self._lock = threading.Lock()
         self._sent: dict[str, Any] = {}
+        self._gone = False
 
     def send(self, *message: Any) -> None:
+        """Send one report; once the designer is gone (its end closed), send nothing:
+        the control pipe's end stops the run at the next batch."""
         with self._lock:
-            self._events.send(message)
+            if self._gone:
+                return
+            try:
+                self._events.send(message)
+            except (BrokenPipeError, ConnectionResetError):
+                self._gone = True
 
     def add_steps(self, steps: Sequence[float], losses: Sequence[float]) -> None:
         self.send("steps", steps, losses)

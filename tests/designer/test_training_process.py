@@ -117,3 +117,73 @@ def test_a_script_without_a_main_guard_trains(tmp_path):
                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
     assert "finished completed 3" in out.stdout, out.stderr[-2000:]
     assert out.stdout.count("finished") == 1
+
+
+def _spiral_run(epochs: int):
+    """A job and recipe for the default example, as the controller makes them."""
+    from core.examples import load_example
+    from designer.training.child import NetworkRecipe
+    from designer.training.pipeline import load_training_data
+
+    project = load_example("spiral")
+    data = load_training_data(project)
+    X, Y = data.prepared.arrays("train")
+    job = TrainingJob(trainer=None, net=None, X=X, Y=Y, epochs=epochs,
+                      validation=data.prepared.arrays("val"), grid=data.grid())
+    recipe = NetworkRecipe(spec=project.spec, seed=0, weights=None,
+                           training=project.training, optimizer_state=None)
+    return job, recipe
+
+
+def test_the_process_trains_reports_and_returns_its_weights():
+    from designer.training import child
+    from designer.training.worker import main_script_hidden, process_context
+
+    ctx = process_context()
+    job, recipe = _spiral_run(epochs=3)
+    light, arrays = split_arrays(job)
+    events, events_child = ctx.Pipe(duplex=False)
+    control_child, control = ctx.Pipe(duplex=False)
+    data_child, data = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=child.main, args=(light, recipe, events_child,
+                                                   control_child, data_child))
+    with main_script_hidden():
+        process.start()
+    for end in (events_child, control_child, data_child):
+        end.close()
+    send_arrays(data, arrays)
+    kinds = []
+    while True:
+        message = events.recv()
+        kinds.append(message[0])
+        if message[0] == "done":
+            break
+    process.join(10)
+    _, reason, weights, state = message
+    assert reason == "completed" and process.exitcode == 0
+    assert {"steps", "epochs", "snapshot", "progress"} <= set(kinds)
+    assert set(weights) == {"hidden1", "hidden2", "output"} and state["iterations"] > 0
+
+
+def test_the_process_stops_quietly_when_the_designer_is_gone():
+    from designer.training import child
+    from designer.training.worker import main_script_hidden, process_context
+
+    ctx = process_context()
+    job, recipe = _spiral_run(epochs=10**6)
+    light, arrays = split_arrays(job)
+    events, events_child = ctx.Pipe(duplex=False)
+    control_child, control = ctx.Pipe(duplex=False)
+    data_child, data = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=child.main, args=(light, recipe, events_child,
+                                                   control_child, data_child))
+    with main_script_hidden():
+        process.start()
+    for end in (events_child, control_child, data_child):
+        end.close()
+    send_arrays(data, arrays)
+    assert events.recv()[0] in ("steps", "epochs", "norms", "snapshot", "progress")
+    events.close()  # as if the designer had been killed: both of its ends close
+    control.close()
+    process.join(20)
+    assert process.exitcode == 0
