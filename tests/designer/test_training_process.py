@@ -135,12 +135,14 @@ def _spiral_run(epochs: int):
     return job, recipe
 
 
-def test_the_process_trains_reports_and_returns_its_weights():
+def _start_process(epochs: int):
+    """The training process for the spiral, started as the worker starts it; returns
+    it with the designer's ends of the event and control pipes."""
     from designer.training import child
     from designer.training.worker import main_script_hidden, process_context
 
     ctx = process_context()
-    job, recipe = _spiral_run(epochs=3)
+    job, recipe = _spiral_run(epochs)
     light, arrays = split_arrays(job)
     events, events_child = ctx.Pipe(duplex=False)
     control_child, control = ctx.Pipe(duplex=False)
@@ -152,6 +154,12 @@ def test_the_process_trains_reports_and_returns_its_weights():
     for end in (events_child, control_child, data_child):
         end.close()
     send_arrays(data, arrays)
+    data.close()
+    return process, events, control
+
+
+def test_the_process_trains_reports_and_returns_its_weights():
+    process, events, _control = _start_process(epochs=3)
     kinds = []
     while True:
         message = events.recv()
@@ -166,22 +174,7 @@ def test_the_process_trains_reports_and_returns_its_weights():
 
 
 def test_the_process_stops_quietly_when_the_designer_is_gone():
-    from designer.training import child
-    from designer.training.worker import main_script_hidden, process_context
-
-    ctx = process_context()
-    job, recipe = _spiral_run(epochs=10**6)
-    light, arrays = split_arrays(job)
-    events, events_child = ctx.Pipe(duplex=False)
-    control_child, control = ctx.Pipe(duplex=False)
-    data_child, data = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=child.main, args=(light, recipe, events_child,
-                                                   control_child, data_child))
-    with main_script_hidden():
-        process.start()
-    for end in (events_child, control_child, data_child):
-        end.close()
-    send_arrays(data, arrays)
+    process, events, control = _start_process(epochs=10**6)
     assert events.recv()[0] in ("steps", "epochs", "norms", "snapshot", "progress")
     events.close()  # as if the designer had been killed: both of its ends close
     control.close()
