@@ -31,7 +31,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 Array = np.ndarray
-CHUNK = 1 << 16  # elements per block of Adam's update: 5 arrays x 256 kB fit in L2
+#: Elements per block of Adam's update: the five arrays' blocks (5 x 1 MB in float32)
+#: stay in the last-level cache across its passes; a network of up to 262,144
+#: parameters is one block. Measured on 4M parameters: 8.4-10.4 ms a step in blocks of
+#: 65,536 or 262,144 against 11.5-11.9 ms in one; on the 235,146 of the benchmark's
+#: MLP, 65,536-element blocks cost 5-25 % more than one block (four times the calls).
+CHUNK = 1 << 18
 #: Every this many steps, state values too small to matter are set to 0 (see
 #: :meth:`Optimizer._flush_tiny`).
 FLUSH_EVERY = 64
