@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from core.activations import ACTIVATIONS, get_activation
+from core.activations import ACTIVATIONS, get_activation, zeros_like
 from core.losses import LOSSES, get_loss
 
 EXTREMES = np.array([[-1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4]])
@@ -173,3 +173,16 @@ def test_in_place_activations_need_only_their_output():
         act.forward(inplace, inplace)  # the layer's in-place call
         np.testing.assert_array_equal(inplace, y)
         np.testing.assert_allclose(act.backward(inplace, inplace, dy), want, rtol=1e-12)
+
+
+def test_relu_against_shared_zeros_matches_the_definition_at_every_size():
+    relu = ACTIVATIONS["relu"]
+    rng = np.random.default_rng(0)
+    for shape in [(3,), (70_000,), (2, 5, 7), (200_000, 3), (0, 4)]:  # the block grows
+        for dtype in (np.float32, np.float64):
+            x = rng.standard_normal(shape).astype(dtype)
+            x.flat[:1] = np.nan if x.size else 0  # NaN stays NaN, as in np.maximum(x, 0)
+            np.testing.assert_array_equal(relu.forward(x), np.maximum(x, 0))
+            z = zeros_like(x)
+            assert z.shape == x.shape and z.dtype == x.dtype and not z.flags.writeable
+            assert not z.any()
