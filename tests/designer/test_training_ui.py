@@ -292,6 +292,10 @@ def test_diverging_setup_shows_its_message(qtbot, window):
     text = ui.training_panel.message_label.text()
     assert "diverged" in text and "learning rate" in text
     assert window.document.structure_lock is None
+    # the last good weights came back from the training process: finite, and trained
+    weights = window.document.project.weights
+    assert weights and all(np.isfinite(a).all() for arrays in weights.values()
+                           for a in arrays.values())
 
 
 def test_digits_show_images_and_a_ten_class_confusion_matrix(qtbot, window):
