@@ -50,9 +50,11 @@ OPTIMIZER_PARAMS: dict[str, list[tuple[str, str, float, float, float]]] = {
 
 
 def format_duration(seconds: float) -> str:
-    """"1 h 02 min", "3 min 05 s", "12 s" or "-" when unknown."""
+    """"1 h 02 min", "3 min 05 s", "12 s", "< 1 s" (not yet done) or "-" when unknown."""
     if not math.isfinite(seconds) or seconds < 0:
         return "-"
+    if 0 < seconds < 0.5:
+        return "< 1 s"
     seconds = int(round(seconds))
     if seconds >= 3600:
         return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

@@ -113,6 +113,12 @@ def test_history_round_trip_through_the_buffer():
     assert again.last_step == 4 and again.last_epoch == 2
 
 
+def test_durations_read_as_people_say_them():
+    from designer.panels.training_panel import format_duration
+    assert [format_duration(s) for s in (math.nan, 0, 0.2, 12.4, 185, 3725)] == [
+        "-", "0 s", "< 1 s", "12 s", "3 min 05 s", "1 h 02 min"]
+
+
 def test_confusion_and_probabilities_by_hand():
     counts = confusion_matrix(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), 3)
     assert counts.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
