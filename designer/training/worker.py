@@ -3,11 +3,11 @@ training process (``designer.training.child``), copies what it reports into the
 :class:`SnapshotBuffer` and turns it into Qt signals.
 
 It never touches a widget. Its thread does nothing but wait on the pipe and copy each
-report into the buffer (microseconds, so the window hardly ever waits for the
-interpreter lock), as soon as it arrives: a process whose report is not read waits in
-``send``. The control methods (any thread) send one message each; the
-process applies them at its next batch. ``stop`` is cooperative; :meth:`kill` ends a
-process that does not answer.
+report into the buffer as soon as it arrives (microseconds, so the window hardly ever
+waits for the interpreter lock; a process whose report is not read waits in ``send``).
+The control methods (any thread) send one message each, which the process applies at
+its next batch. Stopping is cooperative; :meth:`kill` ends a process that does not
+answer.
 """
 
 from __future__ import annotations
@@ -171,10 +171,7 @@ class TrainingWorker(QObject):
             except EOFError:  # the process ended without its last report
                 self._process.join(1.0)
                 self.reason = "error"
-                self.failed.emit("The training process ended unexpectedly (exit code "
-                                 f"{self._process.exitcode}); the weights are those from "
-                                 "before this run. Train again, or with a smaller batch "
-                                 "size if memory ran out.")
+                self.failed.emit(ended_message(self._process.exitcode))
                 return
             if self._handle(*message):
                 return
@@ -215,6 +212,15 @@ class TrainingWorker(QObject):
             if process.is_alive():
                 process.kill()
                 process.join()
-        for conn in (self._events, self._control, self._data, self._events_child,
-                     self._control_child, self._data_child):
-            conn.close()
+        with self._send_lock:  # not while another thread sends a control message
+            for conn in (self._events, self._control, self._data, self._events_child,
+                         self._control_child, self._data_child):
+                conn.close()
+
+
+def ended_message(exitcode: int | None) -> str:
+    """What the Training panel says when the training process died mid-run."""
+    how = (f"was ended by signal {-exitcode}" if exitcode is not None and exitcode < 0
+           else f"ended unexpectedly (exit code {exitcode})")
+    return (f"The training process {how}; the network keeps its weights from before "
+            "this run. Train again, or with a smaller batch size if memory ran out.")

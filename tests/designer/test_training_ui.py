@@ -275,7 +275,7 @@ def test_a_training_process_that_dies_is_a_message_and_the_weights_stay(qtbot, w
     ui.controller.worker.kill()  # as if the system had ended it (out of memory)
     wait_idle(qtbot, ui)
     assert ui.controller.last_reason == "error"
-    assert "ended unexpectedly" in ui.training_panel.message_label.text()
+    assert "training process was ended by signal 9" in ui.training_panel.message_label.text()
     assert window.document.structure_lock is None
     after = ui.controller.network().get_weights()  # what the next run starts from
     for node, arrays in before.items():
