@@ -204,10 +204,10 @@ class TrainingController(QObject):
                 self.resume()
             return None
         try:
-            job = self._make_job(epochs, paused, allowance)
+            job, recipe = self._make_job(epochs, paused, allowance)
         except Exception as exc:  # noqa: BLE001 - a setup failure is a message
             return self._fail(f"Cannot train: {exc}")
-        self._start(job)
+        self._start(job, recipe)
         return None
 
     def _fail(self, text: str) -> str:
@@ -216,7 +216,7 @@ class TrainingController(QObject):
         return text
 
     def _make_job(self, epochs: int | None, paused: bool,
-                  allowance: tuple[str, int] | None) -> TrainingJob:
+                  allowance: tuple[str, int] | None) -> tuple[TrainingJob, NetworkRecipe]:
         """What the training process needs, checked here so that a bad setting is a
         message before any process starts (the process builds its own trainer)."""
         errors = self._has_errors()
@@ -228,11 +228,16 @@ class TrainingController(QObject):
         if self.data is None:
             raise ValueError(self.data_error or "no data")
         net = self.network()
-        make_trainer(self.document.project, net)  # bad settings are a message here
+        project = self.document.project
+        make_trainer(project, net)  # bad settings are a message here
+        recipe = NetworkRecipe(spec=copy.deepcopy(project.spec),
+                               seed=int(self.settings.get("seed", 0) or 0),
+                               weights=net.get_weights(), training=self.settings,
+                               optimizer_state=project.optimizer_state)
         X, Y = self.data.prepared.arrays("train")
         samples = self.data.samples()
         grid = self.data.grid()
-        return TrainingJob(
+        job = TrainingJob(
             trainer=None, net=None, X=X, Y=Y,
             epochs=int(epochs if epochs is not None else self.settings.get("epochs", 10)),
             validation=self.data.prepared.arrays("val"),
@@ -240,17 +245,13 @@ class TrainingController(QObject):
             grid=grid, hidden_ids=self.hidden_ids() if grid and grid.shape[0] > 1 else (),
             confusion=self.data.confusion(), samples=None if samples is None else samples[0],
             start_paused=paused, start_allowance=allowance)
+        return job, recipe
 
-    def _start(self, job: TrainingJob) -> None:
+    def _start(self, job: TrainingJob, recipe: NetworkRecipe) -> None:
         self.last_message = ""
         self.message.emit("")
         thread = QThread()
         thread.setObjectName("ann-training")
-        project = self.document.project
-        recipe = NetworkRecipe(spec=copy.deepcopy(project.spec),
-                               seed=int(self.settings.get("seed", 0) or 0),
-                               weights=self.network().get_weights(), training=self.settings,
-                               optimizer_state=project.optimizer_state)
         worker = TrainingWorker(job, recipe, self.buffer)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
