@@ -48,6 +48,10 @@ OPTIMIZER_PARAMS: dict[str, list[tuple[str, str, float, float, float]]] = {
               ("weight_decay", "Weight decay", 0.0, 1.0, 0.004)],
 }
 
+#: The Speed choices: (label, epochs a second at most; None is full speed).
+SPEEDS = [("Full speed", None), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0),
+          ("10 epochs/s", 10.0), ("3 epochs/s", 3.0), ("1 epoch/s", 1.0)]
+
 
 def format_duration(seconds: float) -> str:
     """"1 h 02 min", "3 min 05 s", "12 s", "< 1 s" (not yet done) or "-" when unknown."""
@@ -106,7 +110,14 @@ class TrainingPanel(QWidget):
         self.l2_box = _spin(0.0, 1.0, 6, 1e-4)
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
+        self.speed_box = QComboBox()
+        for text, pace in SPEEDS:
+            self.speed_box.addItem(text, pace)
+        self.speed_box.setToolTip("Slow training down to watch it learn (a small network "
+                                  "finishes in a second at full speed). Changes take "
+                                  "effect at once, also while training.")
         form = QFormLayout()
+        form.addRow("Speed", self.speed_box)
         form.addRow("Loss", self.loss_box)
         form.addRow("Optimizer", self.optimizer_box)
         form.addRow("Learning rate", self.lr_box)
@@ -175,6 +186,8 @@ class TrainingPanel(QWidget):
         c.historyRestored.connect(self.load_settings)
         c.document.trainingSettingsChanged.connect(self.load_settings)
         self.lr_box.valueChanged.connect(self._lr_changed)
+        self.speed_box.currentIndexChanged.connect(
+            lambda _index: self.controller.set_pace(self.speed_box.currentData()))
         self.optimizer_box.currentTextChanged.connect(self._optimizer_changed)
         self.loss_box.currentTextChanged.connect(lambda text: self._store({"loss": text}))
         self.schedule_box.currentTextChanged.connect(

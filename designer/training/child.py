@@ -12,7 +12,8 @@ as raw bytes on a pipe of their own (no pickled copy of a large data set on eith
 side), then the loop's reports (losses, epoch
 records, gradient norms, snapshots, progress), and at the end the trained weights and
 the optimizer state. Control messages go the other way: ``("stop",)``, ``("pause",)``,
-``("resume",)``, ``("step", n)``, ``("step_epoch",)``, ``("lr", value)``.
+``("resume",)``, ``("step", n)``, ``("step_epoch",)``, ``("lr", value)``,
+``("pace", epochs_per_s or None)``.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def _listen(control: Connection, loop: RunLoop) -> None:
     """Apply the designer's control messages; a closed pipe (the designer is gone) stops."""
     actions = {"stop": loop.request_stop, "pause": loop.pause, "resume": loop.resume,
                "step": loop.step_batches, "step_epoch": loop.step_epoch,
-               "lr": loop.set_learning_rate}
+               "lr": loop.set_learning_rate, "pace": loop.set_pace}
     while True:
         try:
             name, *args = control.recv()

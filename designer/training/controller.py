@@ -63,6 +63,7 @@ class TrainingController(QObject):
         self.last_reason: str | None = None
         self.last_message = ""
         self._run_lr: float | None = None  # the learning rate the running worker uses
+        self.pace: float | None = None  # epochs a second at most; None: full speed
         document.projectReplaced.connect(self.project_replaced)
         document.specChanged.connect(self._spec_changed)
         document.dataSourceChanged.connect(self._data_source_changed)
@@ -244,7 +245,7 @@ class TrainingController(QObject):
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
             grid=grid, hidden_ids=self.hidden_ids() if grid and grid.shape[0] > 1 else (),
             confusion=self.data.confusion(), samples=None if samples is None else samples[0],
-            start_paused=paused, start_allowance=allowance)
+            start_paused=paused, start_allowance=allowance, pace=self.pace)
         return job, recipe
 
     def _start(self, job: TrainingJob, recipe: NetworkRecipe) -> None:
@@ -337,6 +338,14 @@ class TrainingController(QObject):
             self._set_state("running")
             return None
         return self.train(paused=False, allowance=("epoch", 1))
+
+    def set_pace(self, epochs_per_s: float | None) -> None:
+        """Train at most this many epochs a second (None: full speed), for watching;
+        a running trainer keeps the new pace from its next batch. A view setting: not
+        saved with the project, and the command line always trains at full speed."""
+        self.pace = epochs_per_s if epochs_per_s and epochs_per_s > 0 else None
+        if self._worker is not None:
+            self._worker.set_pace(self.pace)
 
     def set_learning_rate(self, lr: float) -> None:
         """Change the learning rate in the settings (an undoable edit); a running trainer

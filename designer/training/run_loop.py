@@ -65,6 +65,7 @@ class TrainingJob:
     samples: np.ndarray | None = None
     start_paused: bool = False
     start_allowance: tuple[str, int] | None = None
+    pace: float | None = None  # epochs a second at most (None: as fast as it goes)
     extra: dict = field(default_factory=dict)
 
 
@@ -112,7 +113,10 @@ class RunLoop:
         self._allowance: tuple[str, int] | None = job.start_allowance
         self._stop = False
         self._event: Any = None
-        self._control = self._paused or self._allowance is not None  # gate needed?
+        self._pace: float | None = None
+        self._due: float | None = None  # when the next batch may start, while paced
+        self._set_pace(job.pace)
+        self._control = self._needs_gate()
         self.reason = "stopped"
         self.waiting = False  # True while blocked at a pause (tests and the UI read it)
         self._seq = 0
@@ -153,13 +157,14 @@ class RunLoop:
             self._paused = True
             self._allowance = None
             self._control = True
+            self._cond.notify_all()  # ends a paced wait at once
 
     def resume(self) -> None:
         """Continue without limit."""
         with self._cond:
             self._paused = False
             self._allowance = None
-            self._control = self._stop
+            self._control = self._needs_gate()
             self._cond.notify_all()
 
     def step_batches(self, n: int = 1) -> None:
@@ -181,6 +186,25 @@ class RunLoop:
     def set_learning_rate(self, lr: float) -> None:
         """Takes effect at the next batch (the trainer's call is thread-safe)."""
         self.job.trainer.set_learning_rate(float(lr))
+
+    def set_pace(self, epochs_per_s: float | None) -> None:
+        """At most this many epochs a second from the next batch on (None: no limit),
+        so that a class can watch a small network learn; takes effect at once."""
+        with self._cond:
+            self._set_pace(epochs_per_s)
+            self._control = self._needs_gate()
+            self._cond.notify_all()
+
+    def _set_pace(self, epochs_per_s: float | None) -> None:
+        ok = isinstance(epochs_per_s, (int, float)) and math.isfinite(epochs_per_s) \
+            and epochs_per_s > 0
+        self._pace = float(epochs_per_s) if ok else None
+        self._due = None
+
+    def _needs_gate(self) -> bool:
+        """Does the loop have to look at the controls at every batch?"""
+        return (self._stop or self._paused or self._allowance is not None
+                or self._pace is not None)
 
     @property
     def paused(self) -> bool:
@@ -283,7 +307,9 @@ class RunLoop:
             self._update_confusion()
 
     def _gate(self, kind: str) -> None:
-        """Block here while paused; count down a step allowance."""
+        """Keep the pace; block here while paused; count down a step allowance."""
+        if kind == "batch" and self._pace is not None:
+            self._keep_pace()
         with self._cond:
             if self._allowance is not None and not self._paused:
                 unit, left = self._allowance
@@ -305,6 +331,22 @@ class RunLoop:
             self.waiting = False
         self._resumed_at = time.perf_counter()
         self._emit_progress("running", force=True)
+
+    def _keep_pace(self) -> None:
+        """Wait until this batch's slot at the pace (woken early by any control)."""
+        event, pace = self._event, self._pace
+        if event is None or pace is None:
+            return
+        now = time.perf_counter()
+        interval = 1.0 / (pace * max(1, int(getattr(event, "batches", 1) or 1)))
+        due = (now if self._due is None else self._due) + interval
+        if due < now - interval:  # batches slower than the pace: no rush to catch up
+            due = now
+        self._due = due
+        if due > now:
+            with self._cond:
+                if self._pace is not None and not (self._stop or self._paused):
+                    self._cond.wait(due - now)
 
     # -- snapshots ---------------------------------------------------------------------
     def _active_time(self, now: float) -> float:

@@ -128,6 +128,10 @@ class TrainingWorker(QObject):
         """Takes effect at the next batch."""
         self._send("lr", float(lr))
 
+    def set_pace(self, epochs_per_s: float | None) -> None:
+        """At most this many epochs a second (None: full speed), from the next batch."""
+        self._send("pace", epochs_per_s)
+
     @property
     def paused(self) -> bool:
         """True while the run waits for resume/step (as last asked or reported)."""

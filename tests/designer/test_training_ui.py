@@ -232,6 +232,27 @@ def test_learning_rate_change_during_training_takes_effect(qtbot, window):
     c.stop()
 
 
+def test_speed_slows_training_down_and_full_speed_takes_effect_at_once(qtbot, window):
+    import time
+    ui = ui_of(window)
+    panel, c = ui.training_panel, ui.controller
+    panel.speed_box.setCurrentIndex(panel.speed_box.findData(10.0))
+    start = time.perf_counter()
+    c.train(epochs=3)  # the spiral: 400 samples an epoch, under 20 ms at full speed
+    wait_idle(qtbot, ui)
+    assert c.last_reason == "completed" and time.perf_counter() - start >= 0.25
+    assert c.buffer.latest().samples_per_s < 3 * 10 * 400  # the pace, not the engine
+    panel.speed_box.setCurrentIndex(panel.speed_box.findData(1.0))
+    c.train(epochs=60)  # a minute at this pace
+    qtbot.wait(500)
+    assert c.is_running and c.buffer.curves().n_epochs <= 4
+    start = time.perf_counter()
+    panel.speed_box.setCurrentIndex(panel.speed_box.findData(None))  # full speed
+    wait_idle(qtbot, ui)
+    assert c.last_reason == "completed" and time.perf_counter() - start < 20
+    assert c.buffer.curves().n_epochs == 63
+
+
 def test_closing_the_window_during_training_leaves_no_running_thread(qtbot, make_window,
                                                                     monkeypatch):
     window = make_window()
