@@ -180,3 +180,39 @@ def test_the_process_stops_quietly_when_the_designer_is_gone():
     control.close()
     process.join(20)
     assert process.exitcode == 0
+
+
+def test_a_paced_wait_ends_at_once_on_pause_and_on_full_speed():
+    """At 1 epoch a second with one batch an epoch, a batch waits up to a second: pause
+    and a new pace must not wait for it."""
+    import time
+
+    from designer.training.run_loop import RunLoop
+    from designer.training.snapshots import SnapshotBuffer
+
+    job, recipe = _spiral_run(epochs=1000)
+    recipe.training = {**recipe.training, "batch_size": len(job.X)}  # one batch an epoch
+    job.net, job.trainer = recipe.build()
+    job.pace = 1.0
+    loop = RunLoop(job, SnapshotBuffer())
+    runner = threading.Thread(target=loop.run)
+    runner.start()
+    try:
+        time.sleep(0.3)  # in the first batch's wait
+        start = time.perf_counter()
+        loop.pause()
+        deadline = start + 5
+        while not loop.waiting and time.perf_counter() < deadline:
+            time.sleep(0.005)
+        assert loop.waiting and time.perf_counter() - start < 0.5
+        steps = loop.step
+        loop.set_pace(None)
+        loop.resume()
+        deadline = time.perf_counter() + 5
+        while loop.samples_seen < 50 * len(job.X) and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        assert time.perf_counter() < deadline and loop.step >= steps  # full speed again
+    finally:
+        loop.request_stop()
+        runner.join(10)
+    assert not runner.is_alive()
