@@ -286,6 +286,19 @@ def test_training_runs_in_a_process_of_its_own_that_ends_with_the_run(qtbot, win
             np.testing.assert_array_equal(value, weights[node][name])
 
 
+def test_training_also_runs_in_a_fresh_interpreter_as_on_macos_and_windows(
+        qtbot, window, monkeypatch):
+    """Where there is no fork server, each run starts a new interpreter ("spawn")."""
+    from designer.training import worker
+    monkeypatch.setattr(worker, "process_context",
+                        lambda: multiprocessing.get_context("spawn"))
+    ui = ui_of(window)
+    ui.controller.train(epochs=3)
+    wait_idle(qtbot, ui)
+    assert ui.controller.last_reason == "completed", ui.training_panel.message_label.text()
+    assert ui.controller.buffer.curves().n_epochs == 3
+
+
 def test_a_training_process_that_dies_is_a_message_and_the_weights_stay(qtbot, window):
     ui = ui_of(window)
     before = {n: {k: v.copy() for k, v in a.items()} for n, a in
