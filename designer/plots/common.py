@@ -89,8 +89,8 @@ class LiveView(QWidget):
 
     #: True when the view draws from the curve history rather than the snapshot.
     wants_curves = False
-    #: Shortest time between two refreshes: the main views follow every tick (~30 Hz),
-    #: the detail views ~10 Hz, which leaves the training thread more of the GIL.
+    #: Shortest time between two refreshes: the main views follow every tick (25 Hz),
+    #: the detail views ~10 Hz, which keeps the window's share of the CPU small.
     min_interval_s = 0.0
 
     def set_context(self, context: ViewContext) -> None:
@@ -141,7 +141,7 @@ class LiveCanvas(pg.GraphicsLayoutWidget):
 
 def make_canvas() -> pg.GraphicsLayoutWidget:
     """One QGraphicsView for all plots of a view: one paint event per refresh, not one
-    per plot (each paint event costs Python time that the training thread waits for)."""
+    per plot (each paint event costs Python time on the UI thread)."""
     canvas = LiveCanvas()
     canvas.setBackground(None)
     canvas.ci.setContentsMargins(2, 2, 2, 2)
@@ -173,8 +173,8 @@ def add_plot(canvas: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "
 
 def cache_static(*items: QGraphicsItem) -> None:
     """Let Qt keep these items as pixmaps: when a curve next to them is redrawn, Qt
-    blits the pixmap instead of calling their Python ``paint`` again (which would need
-    the GIL that the training thread is using). They are redrawn when they change."""
+    blits the pixmap instead of calling their Python ``paint`` again. They are redrawn
+    when they change."""
     for graphics_item in items:
         graphics_item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 

@@ -1,6 +1,6 @@
 """Train and watch: the training UI that ``designer.app`` installs into the main window.
 
-``install(window)`` creates the controller (worker thread, snapshot buffer), the Data,
+``install(window)`` creates the controller (training process, snapshot buffer), the Data,
 Training and Inference panels and the live views (curves, decision boundary, weights,
 confusion matrix, images) as docks, wires them to ``window.document``, makes dropped data
 files go through the Data panel's importer, and stops training when the window closes.

@@ -38,7 +38,7 @@ DEFAULT_TRAINING = {"loss": "binary_crossentropy", "optimizer": {"type": "adam",
 
 
 class TrainingController(QObject):
-    """Start/pause/step/stop training of ``document``'s project on a worker thread."""
+    """Start/pause/step/stop training of ``document``'s project in a training process."""
 
     stateChanged = Signal(str)        # "idle", "running", "paused"
     progress = Signal(dict)           # merged counters from the worker (<= ~10/s)
@@ -78,7 +78,7 @@ class TrainingController(QObject):
 
     @property
     def is_running(self) -> bool:
-        """True while a worker thread exists (running or paused)."""
+        """True while a run exists (running or paused)."""
         return self._thread is not None
 
     @property

@@ -211,7 +211,7 @@ class RunLoop:
         """True while the run waits for resume/step."""
         return self._paused
 
-    # -- the run (worker thread) -------------------------------------------------------
+    # -- the run (the training process' main thread) ----------------------------------
     def run(self) -> str:
         """Drive the trainer to the end; returns the stop reason (also on failure)."""
         reason = "stopped"

@@ -1,8 +1,9 @@
 """The latest-snapshot buffer between the training worker and the live views.
 
-The worker thread writes, the UI thread reads, and neither waits for the other: every
-write replaces the previous snapshot under a short lock, so a slow view never slows the
-training down and never sees half-written data (snapshots hold copies, never views of the
+The worker's relay thread writes what the training process reports, the UI thread
+reads, and neither waits for the other: every write replaces the previous snapshot
+under a short lock, so a slow view never slows the training down and never sees
+half-written data (snapshots hold copies, never views of the
 network's live buffers). Loss curves are kept here as well, decimated so that a long run
 still costs the UI a bounded ``setData`` per refresh.
 """

@@ -143,7 +143,7 @@ class TrainingWorker(QObject):
         if process is not None and process.is_alive():
             process.kill()
 
-    # -- the run (worker thread) -------------------------------------------------------
+    # -- the run (this worker's QThread) ----------------------------------------------
     @Slot()
     def run(self) -> None:
         """Start the process, relay its reports until it is done; always emits
