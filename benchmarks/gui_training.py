@@ -185,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=6.0,
                         help="about how long each training run lasts (default 6)")
     parser.add_argument("--workload", choices=WORKLOADS, action="append")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="alternating headless/GUI runs per workload (default 3)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="alternating headless/GUI runs per workload (default 5)")
     args = parser.parse_args(argv)
     for name in args.workload or WORKLOADS:
         print(json.dumps(measure(name, args.seconds, args.repeats)), flush=True)
