@@ -36,21 +36,22 @@ class Colors:
     error: str
     warning: str
     ok: str
+    disabled: str  # text of disabled controls: clearly apart from text, still readable
 
 
 _COLORS = {
     ("light", False): Colors("#f3f4f6", "#ffffff", "#f7f8fa", "#1d2127", "#5f6670",
                              "#e9ebef", "#c9ced6", "#2f6fde", "#ffffff", "#c62828",
-                             "#b26a00", "#2e7d32"),
+                             "#b26a00", "#2e7d32", "#9aa0a8"),
     ("dark", False): Colors("#25282e", "#1c1e23", "#23262c", "#e4e6ea", "#9aa1ab",
                             "#30343b", "#454a53", "#4c8dff", "#ffffff", "#ff6b6b",
-                            "#ffb74d", "#66bb6a"),
+                            "#ffb74d", "#66bb6a", "#6b7079"),
     ("light", True): Colors("#ffffff", "#ffffff", "#f2f2f2", "#000000", "#303030",
                             "#e6e6e6", "#000000", "#0043ce", "#ffffff", "#b00000",
-                            "#8a4b00", "#006400"),
+                            "#8a4b00", "#006400", "#8c8c8c"),
     ("dark", True): Colors("#000000", "#000000", "#111111", "#ffffff", "#e0e0e0",
                            "#1e1e1e", "#ffffff", "#5aa0ff", "#000000", "#ff5252",
-                           "#ffc107", "#69f0ae"),
+                           "#ffc107", "#69f0ae", "#7a7a7a"),
 }
 
 
@@ -77,7 +78,9 @@ def build_palette(theme: str, presentation: bool = False) -> QPalette:
         palette.setColor(r, QColor(value))
     disabled = QPalette.ColorGroup.Disabled
     for r in (role.WindowText, role.Text, role.ButtonText):
-        palette.setColor(disabled, r, QColor(c.muted))
+        # not c.muted: presentation mode keeps hints almost as bright as the text, and
+        # a disabled Pause or Stop button must not look pressable on a projector
+        palette.setColor(disabled, r, QColor(c.disabled))
     return palette
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
 from designer.training.snapshots import CurveData, Snapshot
 
@@ -148,12 +148,51 @@ def make_canvas() -> pg.GraphicsLayoutWidget:
     return canvas
 
 
+class ReadableAxis(pg.AxisItem):
+    """An axis that labels no more ticks than its font leaves room for.
+
+    pyqtgraph picks at least 2.25 intervals whatever the font: in a plot 60 px high with
+    presentation mode's 15 pt labels, "1.0 0.8 0.6 0.4 0.2" were drawn on top of each
+    other. Here the major step grows (1, 2, 5 x 10^k) until its labels fit, with no
+    finer level; pyqtgraph's choice (and its own rules for the finer levels' labels)
+    stands wherever its major labels already fit.
+    """
+
+    GAP = 1.6  # label pitch along a vertical axis, in label heights
+
+    def _fits(self, lo: float, hi: float, size: float, spacing: float) -> bool:
+        """Do labels every ``spacing`` fit along ``size`` pixels?"""
+        metrics = QFontMetrics(self.style.get("tickFont") or QApplication.font())
+        if self.orientation in ("left", "right"):
+            pitch = self.GAP * metrics.height()
+        else:  # as wide as the widest label, plus about a character between two
+            texts = self.tickStrings([lo, hi], self.scale, spacing)
+            pitch = max(metrics.horizontalAdvance(t) for t in texts) + metrics.height()
+        return abs(hi - lo) / spacing <= max(1.0, size / pitch)
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+        levels = super().tickSpacing(minVal, maxVal, size)
+        dif = abs(maxVal - minVal)
+        if not levels or self.logMode or dif == 0 or not math.isfinite(dif):
+            return levels
+        spacing = levels[0][0]
+        if self._fits(minVal, maxVal, size, spacing):
+            return levels
+        unit = 10.0 ** math.floor(math.log10(spacing))
+        steps = [f * unit * 10.0 ** k for k in range(8) for f in (1, 2, 5)]
+        major = next((s for s in steps if s > spacing and self._fits(minVal, maxVal, size, s)),
+                     steps[-1])
+        return [(major, 0.0)]  # one level: no finer labels squeezed in between
+
+
 def add_plot(canvas: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "",
              left: str = "", bottom: str = "", rowspan: int = 1,
              colspan: int = 1) -> pg.PlotItem:
     """A PlotItem with the settings every live plot uses: no menu, no SI prefixes, and
     auto-range off (ranges are set by :class:`RangeKeeper`, so axes rarely redraw)."""
-    item = canvas.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan)
+    item = canvas.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan,
+                          axisItems={"left": ReadableAxis("left"),
+                                     "bottom": ReadableAxis("bottom")})
     if title:
         item.setTitle(title, size="9pt")
     if left:

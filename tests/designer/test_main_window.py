@@ -535,6 +535,20 @@ def test_themes_and_presentation_mode(window, qapp):
     assert window.settings.value("view/theme") == "light"
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("presentation", [False, True])
+def test_disabled_controls_look_disabled_in_every_theme(theme, presentation):
+    """A disabled button's text is far from the enabled text (lightness) but readable."""
+    from designer.themes import build_palette
+    palette = build_palette(theme, presentation)
+    role, group = palette.ColorRole, palette.ColorGroup
+    text = palette.color(group.Active, role.ButtonText).lightness()
+    off = palette.color(group.Disabled, role.ButtonText).lightness()
+    button = palette.color(group.Active, role.Button).lightness()
+    assert abs(text - off) >= 80, (text, off)
+    assert abs(off - button) >= 60, (off, button)
+
+
 def test_dock_layout_and_geometry_are_remembered(make_window, settings, qtbot):
     first = make_window()
     extra = QDockWidget("Training")

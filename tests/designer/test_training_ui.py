@@ -113,6 +113,25 @@ def test_history_round_trip_through_the_buffer():
     assert again.last_step == 4 and again.last_epoch == 2
 
 
+def test_axis_labels_never_crowd_a_small_plot(qapp):
+    """Presentation fonts in a 60 px plot: pyqtgraph put 6 labels there, on each other."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFont
+
+    from designer.plots.common import ReadableAxis
+    axis = ReadableAxis("left")
+    axis.setStyle(tickFont=QFont("DejaVu Sans", 15))
+    (major, _), *rest = axis.tickSpacing(-0.02, 1.02, 60)
+    assert 1.04 / major <= 60 / axis_label_height(axis) and not rest
+    big = axis.tickSpacing(-0.02, 1.02, 400)  # room enough: pyqtgraph's own choice
+    assert big == pg.AxisItem.tickSpacing(axis, -0.02, 1.02, 400)
+
+
+def axis_label_height(axis) -> float:
+    from PySide6.QtGui import QFontMetrics
+    return QFontMetrics(axis.style["tickFont"]).height()
+
+
 def test_durations_read_as_people_say_them():
     from designer.panels.training_panel import format_duration
     assert [format_duration(s) for s in (math.nan, 0, 0.2, 12.4, 185, 3725)] == [
