@@ -378,7 +378,7 @@ def training_line(project: Project) -> str:
     """Loss, optimizer and how far the project has been trained."""
     settings = project.training
     optimizer = settings.get("optimizer") or {}
-    trained = len((project.history or {}).get("loss", []))
+    trained, _ = workflow.trained_so_far(project.history)
     state = f"trained {trained} epochs" if project.weights else "untrained"
     return (f"loss {settings.get('loss')}, optimizer {optimizer.get('type')} "
             f"(lr {optimizer.get('lr')}), batch size {settings.get('batch_size')}, "
@@ -392,7 +392,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     target = Path(args.output) if args.output else path
     check_can_save(target)
     epochs = args.epochs or int(project.training.get("epochs", 10))
-    progress = out.TrainingProgress(epochs, sys.stderr, enabled=not args.quiet)
+    done, _ = workflow.trained_so_far(project.history)
+    progress = out.TrainingProgress(epochs, sys.stderr, enabled=not args.quiet, done=done)
     try:  # the trainer checks every step for inf/NaN itself: numpy's warnings are noise
         with (stop_on_ctrl_c(progress) as hook, about_file(project_data_file(project, path.parent)),
               np.errstate(over="ignore", invalid="ignore")):

@@ -76,13 +76,16 @@ class TrainingProgress:
     Batch events advance the bar and show that batch's loss and accuracy (tqdm throttles
     the redraws); epoch events show the epoch's means and the validation numbers, which
     stay visible until the next epoch ends. Each epoch's numbers are kept in
-    ``last_epoch`` for the closing line.
+    ``last_epoch`` for the closing line. ``done`` epochs of earlier runs come first in
+    the numbering: a project trained 10 epochs and now 5 more shows "epoch 11/15".
     """
 
     SHOWN = ("loss", "accuracy", "mae", "val_loss", "val_accuracy", "val_mae")
 
-    def __init__(self, epochs: int, stream: TextIO, enabled: bool = True) -> None:
+    def __init__(self, epochs: int, stream: TextIO, enabled: bool = True,
+                 done: int = 0) -> None:
         self.epochs, self.stream, self.enabled = epochs, stream, enabled
+        self.done = done
         self._bar: tqdm | None = None  # made at the first batch: errors before it
         self.last_epoch: dict[str, float | None] = {}  # stay alone on stderr
         self._values: dict[str, float] = {}
@@ -91,13 +94,14 @@ class TrainingProgress:
         if self._bar is None:
             self._bar = tqdm(total=self.epochs * max(batches, 1), unit="batch",
                              file=self.stream, disable=not self.enabled, dynamic_ncols=True,
-                             desc=f"epoch 1/{self.epochs}")
+                             desc=f"epoch {self.done + 1}/{self.done + self.epochs}")
         return self._bar
 
     def __call__(self, event: TrainEvent) -> None:
         if event.kind == "batch":
             bar = self._bar_for(event.batches)
-            bar.set_description(f"epoch {event.epoch}/{self.epochs}", refresh=False)
+            bar.set_description(f"epoch {event.epoch}/{self.done + self.epochs}",
+                                refresh=False)
             self._show({"loss": event.loss, **dict(event.metrics or {})})
             bar.update(1)
         elif event.kind == "epoch":

@@ -495,6 +495,25 @@ class Trainer:
         self._clock = time.perf_counter()
         self._elapsed = 0.0
 
+    def start_at(self, epochs_done: int, steps_done: int) -> None:
+        """Number on after ``epochs_done`` epochs and ``steps_done`` steps of earlier runs
+        (a saved project trained again, Keras' ``initial_epoch``).
+
+        The learning-rate schedule, events, the history's step numbers and divergence
+        messages then go on from there instead of starting again at epoch 1: a step or
+        cosine schedule keeps decaying across runs. The shuffling draws from a stream of
+        its own for that point (seeded by the seed and ``steps_done``), so the next
+        epochs do not repeat the first epochs' order. Call it before training.
+        """
+        epochs_done = _check_int("epochs_done", epochs_done, 0)
+        steps_done = _check_int("steps_done", steps_done, 0)
+        if self._state is not None and self._state.position:
+            raise RuntimeError("start_at() must come before training, not in an epoch")
+        self.epoch, self.global_step = epochs_done, steps_done
+        self._lr = self._schedule(self.epoch, self.global_step)
+        self._rng = np.random.default_rng(
+            [self.seed, steps_done] if steps_done else self.seed)
+
     # ---- control from any thread -------------------------------------------------------
     def request_stop(self) -> None:
         """Ask ``run()`` to stop before its next batch (also wakes a paused run)."""
@@ -805,7 +824,8 @@ class Trainer:
             self._checkpoint()
         if blown is not None:
             self._blew_up(blown, lr)
-        sq = float(np.dot(grads, grads))
+        with np.errstate(over="ignore", invalid="ignore"):  # inf is the answer below
+            sq = float(np.dot(grads, grads))
         if not math.isfinite(sq):
             self._diverged("gradient", sq, lr)
         norm = math.sqrt(sq)

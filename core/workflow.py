@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -400,7 +401,30 @@ def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
         # A state that no longer fits (the network changed since) restarts the optimizer.
         with contextlib.suppress(ValueError, KeyError):
             trainer.optimizer.load_state_dict(dict(project.optimizer_state))
+    trainer.start_at(*trained_so_far(project.history))
     return trainer
+
+
+def trained_so_far(history: Mapping[str, Any] | None) -> tuple[int, int]:
+    """(epochs, steps) a project's history has recorded, for the next run to go on from.
+
+    The epochs are the per-epoch ``loss`` entries. The designer keeps a thinned-out
+    per-step curve with its step numbers in ``batch_step``; points appended after the
+    last numbered one (a command-line run on an older file) count one step each.
+    """
+    history = history or {}
+    epochs = len(history.get("loss") or [])
+    losses = history.get("batch_loss") or []
+    numbered = (history.get("batch_step") or [])[:len(losses)]
+    steps = len(losses)
+    if numbered and _is_count(numbered[-1]):
+        steps = int(numbered[-1]) + len(losses) - len(numbered)
+    return epochs, steps
+
+
+def _is_count(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and 0 <= value < 2 ** 53)
 
 
 def _whole(value: Any) -> Any:
@@ -491,12 +515,22 @@ def train_project(project: Project, epochs: int | None = None,
 
 
 def store_results(project: Project, trainer: Trainer) -> None:
-    """Put weights, optimizer state and the run's history (appended) into the project."""
+    """Put weights, optimizer state and the run's history (appended) into the project.
+
+    When the history numbers its per-step curve (``batch_step``, written by the
+    designer), the run's steps are numbered on, so that the designer draws them too.
+    """
     project.weights = trainer.net.get_weights()
     project.optimizer_state = trainer.optimizer.state_dict()
     history = {key: list(values) for key, values in (project.history or {}).items()}
+    numbered = "batch_step" in history and len(history["batch_step"]) == len(
+        history.get("batch_loss", []))
     for key, values in trainer.history.items():
         history.setdefault(key, []).extend(float(v) for v in values)
+    if numbered:
+        run = len(trainer.history.get("batch_loss", []))
+        first = trainer.global_step - run + 1
+        history["batch_step"].extend(float(step) for step in range(first, first + run))
     project.history = history
 
 

@@ -57,7 +57,7 @@ class TrainingJob:
     Y: np.ndarray
     epochs: int
     validation: tuple[np.ndarray, np.ndarray] | None = None
-    step_offset: int = 0
+    step_offset: int = 0   # steps and epochs of earlier runs: the trainer numbers on
     epoch_offset: int = 0
     grid: GridSpec | None = None
     hidden_ids: Sequence[str] = ()
@@ -231,6 +231,9 @@ class RunLoop:
     def _loop(self) -> str:
         job = self.job
         self._reset_counters()
+        # the trainer numbers on from the earlier runs: schedules continue, and events,
+        # curves and messages carry the numbers the Training panel shows
+        job.trainer.start_at(job.epoch_offset, job.step_offset)
         self._gate("start")
         if self._stop:
             return "stopped"
@@ -284,8 +287,8 @@ class RunLoop:
         if event is None:
             return
         # epochs completed: the epoch event may already have counted this one
-        self.epoch = max(self.epoch, self.job.epoch_offset + int(event.epoch) - 1)
-        self.step = self.job.step_offset + int(event.step)
+        self.epoch = max(self.epoch, int(event.epoch) - 1)
+        self.step = int(event.step)
         self.samples_seen = int(event.samples_seen)
         self.loss = float(event.loss)
         self.lr = float(event.lr)
@@ -296,10 +299,8 @@ class RunLoop:
         events = self._pending_epochs
         if not events:
             return
-        offset = self.job.epoch_offset
-        records = [_epoch_record(event, offset + int(event.epoch),
-                                 self.job.step_offset + int(event.step)) for event in events]
-        self.epoch = max(self.epoch, offset + int(events[-1].epoch))
+        records = [_epoch_record(event, int(event.epoch), int(event.step)) for event in events]
+        self.epoch = max(self.epoch, int(events[-1].epoch))
         events.clear()
         self.buffer.add_epochs(records)
         if now - self._t_confusion >= CONFUSION_MIN_INTERVAL_S:
@@ -365,7 +366,7 @@ class RunLoop:
         self._take_epochs(now)
         self._sync()
         if self._pending_x:
-            steps = np.asarray(self._pending_x, dtype=np.float64) + self.job.step_offset
+            steps = np.asarray(self._pending_x, dtype=np.float64)
             self.buffer.add_steps(steps, np.asarray(self._pending_y, dtype=np.float64))
             self._pending_x.clear()
             self._pending_y.clear()

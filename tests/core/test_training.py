@@ -355,6 +355,55 @@ def test_divergence_raises_and_keeps_last_good_weights():
     assert len(finite) == len(before_step) - 1 and np.isfinite(finite).all()
 
 
+def test_start_at_goes_on_with_the_schedule_and_the_numbering():
+    X, Y = sine(32)
+    schedule = {"type": "step", "step_size": 2, "gamma": 0.5}
+
+    def trainer() -> Trainer:
+        return Trainer(mlp(1, [4], 1), "mse", {"type": "sgd", "lr": 0.1}, batch_size=16,
+                       schedule=schedule)
+
+    whole = trainer()
+    whole.fit(X, Y, epochs=4)
+    assert whole.history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05])
+    later = trainer()
+    later.start_at(2, 4)  # as if the first two epochs (2 steps each) were an earlier run
+    events = list(later.run(X, Y, epochs=2))
+    assert later.history["lr"] == pytest.approx([0.05, 0.05])
+    assert [e.epoch for e in events if e.kind == "epoch"] == [3, 4]
+    assert [e.step for e in events if e.kind == "batch"] == [5, 6, 7, 8]
+    # a fresh order, not the first epochs' again; and the same for the same point
+    first = Trainer(mlp(1, [4], 1), "mse", batch_size=32)
+    again = Trainer(mlp(1, [4], 1), "mse", batch_size=32)
+    again.start_at(1, 1)
+    for t in (first, again):
+        t.prepare(X, Y)
+        t.step()
+    assert not np.array_equal(first._state.order, again._state.order)
+    same = Trainer(mlp(1, [4], 1), "mse", batch_size=32)
+    same.start_at(1, 1)
+    same.prepare(X, Y)
+    same.step()
+    np.testing.assert_array_equal(same._state.order, again._state.order)
+
+
+def test_start_at_numbers_the_divergence_message_and_refuses_mid_epoch():
+    X, Y = sine(64)
+    trainer = Trainer(mlp(1, [16], 1, act="relu"), "mse", {"type": "sgd", "lr": 1.0},
+                      batch_size=8)
+    trainer.start_at(10, 80)
+    with pytest.raises(TrainingDiverged) as info:
+        trainer.fit(X, Y * 100, epochs=50)
+    assert info.value.epoch >= 11 and info.value.step > 80
+    assert f"in epoch {info.value.epoch}, step {info.value.step}:" in str(info.value)
+    with pytest.raises(ValueError, match="epochs_done must be a whole number >= 0"):
+        trainer.start_at(-1, 0)
+    trainer.prepare(X, Y)
+    trainer.step()
+    with pytest.raises(RuntimeError, match="before training"):
+        trainer.start_at(0, 0)
+
+
 def test_nan_gradients_are_caught_before_the_update():
     X, Y = sine(16)
     net = mlp(1, [4], 1)

@@ -100,6 +100,37 @@ def test_train_project_appends_history_and_stores_results():
     assert set(project.weights) == {"hidden", "output"}
 
 
+def test_training_again_goes_on_with_the_schedule():
+    project = load_example("xor")
+    project.training = {**project.training,
+                        "schedule": {"type": "step", "step_size": 2, "gamma": 0.5}}
+    lr = project.training["optimizer"]["lr"]
+    workflow.train_project(project, epochs=2)
+    workflow.train_project(project, epochs=2)  # epochs 3 and 4, not 1 and 2 again
+    assert project.history["lr"] == pytest.approx([lr, lr, lr / 2, lr / 2])
+    assert workflow.trained_so_far(project.history) == (4, len(project.history["batch_loss"]))
+
+
+def test_trained_so_far_reads_the_designers_numbered_steps():
+    history = {"loss": [1.0, 0.9, 0.8], "batch_loss": [0.5, 0.4, 0.3],
+               "batch_step": [10.0, 20.0, 30.0]}  # the designer thins the per-step curve
+    assert workflow.trained_so_far(history) == (3, 30)
+    history["batch_loss"] += [0.2, 0.1]  # two steps of a run that did not number them
+    assert workflow.trained_so_far(history) == (3, 32)
+    assert workflow.trained_so_far(None) == (0, 0)
+    assert workflow.trained_so_far({"batch_loss": [1.0], "batch_step": ["x"]}) == (0, 1)
+    assert workflow.trained_so_far({"batch_loss": [1.0], "batch_step": [1e300]}) == (0, 1)
+
+
+def test_a_command_line_run_numbers_on_the_designers_step_curve():
+    project = load_example("xor")
+    project.history = {"loss": [0.7], "batch_loss": [0.7, 0.6], "batch_step": [5.0, 10.0]}
+    workflow.train_project(project, epochs=1)
+    steps, losses = project.history["batch_step"], project.history["batch_loss"]
+    assert len(steps) == len(losses) > 2
+    assert steps[2:] == [float(s) for s in range(11, 11 + len(losses) - 2)]
+
+
 def test_confusion_matrix_and_probabilities_by_hand():
     counts = workflow.confusion_matrix(np.array([0, 0, 1, 2, 2, 2]),
                                        np.array([0, 1, 1, 2, 0, 2]), 3)

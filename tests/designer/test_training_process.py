@@ -216,3 +216,27 @@ def test_a_paced_wait_ends_at_once_on_pause_and_on_full_speed():
         loop.request_stop()
         runner.join(10)
     assert not runner.is_alive()
+
+
+def test_a_run_numbers_on_from_the_earlier_runs_and_goes_on_with_the_schedule():
+    """Train again after 3 epochs: the curves, the panel's counters and a step schedule
+    go on from epoch 4, as if the runs were one."""
+    import pytest
+
+    from designer.training.run_loop import RunLoop
+    from designer.training.snapshots import SnapshotBuffer
+
+    job, recipe = _spiral_run(epochs=2)
+    recipe.training = {**recipe.training,
+                       "schedule": {"type": "step", "step_size": 3, "gamma": 0.5}}
+    job.net, job.trainer = recipe.build()
+    job.epoch_offset, job.step_offset = 3, 60
+    buffer, progress = SnapshotBuffer(), []
+    assert RunLoop(job, buffer, on_progress=progress.append).run() == "completed"
+    history = buffer.to_history()
+    lr = recipe.training["optimizer"]["lr"]
+    assert history["epoch"] == [4.0, 5.0]
+    assert history["lr"] == pytest.approx([lr / 2, lr / 2])  # epoch 4 is past the step
+    per_epoch = -(-len(job.X) // recipe.training["batch_size"])
+    assert history["batch_step"][0] > 60 and buffer.last_step == 60 + 2 * per_epoch
+    assert progress[-1]["epoch"] == 5 and progress[-1]["epochs_total"] == 5

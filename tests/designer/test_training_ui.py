@@ -357,6 +357,20 @@ def test_diverging_setup_shows_its_message(qtbot, window):
                            for a in arrays.values())
 
 
+def test_a_second_run_that_diverges_names_the_epoch_the_panel_shows(qtbot, window):
+    use_example(window, "sine")
+    ui = ui_of(window)
+    ui.controller.train(epochs=2)
+    wait_idle(qtbot, ui)
+    ui.training_panel.optimizer_box.setCurrentText("sgd")
+    ui.training_panel.lr_box.setValue(10.0)
+    ui.controller.train(epochs=5)
+    wait_idle(qtbot, ui)
+    assert ui.controller.last_reason == "diverged"
+    text = ui.training_panel.message_label.text()
+    assert "diverged in epoch 3, step " in text, text  # not "epoch 1": runs add up
+
+
 def test_digits_show_images_and_a_ten_class_confusion_matrix(qtbot, window):
     use_example(window, "digits-mlp")
     ui = ui_of(window)
