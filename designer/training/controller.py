@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -386,6 +387,7 @@ class TrainingController(QObject):
         self.document.set_trained_state(self.net.get_weights(), None, {})
         self.document.set_neuron_maps({})
         self.weightsReset.emit()
+        self.show_trained_so_far()
 
     # ------------------------------------------------------------------ projects
     def project_replaced(self) -> None:
@@ -396,6 +398,16 @@ class TrainingController(QObject):
         self.buffer.load_history(getattr(self.document.project, "history", None))
         self.load_data()
         self.historyRestored.emit()
+        self.show_trained_so_far()
+
+    def show_trained_so_far(self) -> None:
+        """Counters for the panels from the curves alone, between runs: an opened or
+        recovered project shows "Epoch 150" and its last loss, not "Epoch 0"."""
+        losses = self.buffer.curves().column("loss")
+        loss = float(losses[-1]) if len(losses) else math.nan
+        self.progress.emit({"state": "idle", "epoch": self.buffer.last_epoch,
+                            "step": self.buffer.last_step, "loss": loss,
+                            "samples_per_s": math.nan, "time_left_s": math.nan})
 
     def static_snapshot(self) -> None:
         """Publish a snapshot of the current (not training) network for the views."""

@@ -450,6 +450,12 @@ def test_opening_a_trained_project_restores_its_curves(qtbot, make_window, tmp_p
     text = ui_of(other).curves.readout_at(6.0)
     assert text.startswith("epoch 6") and "loss" in text
     assert math.isclose(float(text.split("loss ")[1].split()[0]), losses[-1], rel_tol=1e-3)
+    panel = ui_of(other).training_panel  # the counters say how far it was trained
+    steps = ui.controller.buffer.last_step
+    assert panel.epoch_label.text() == "Epoch 6" and panel.step_label.text() == f"Step {steps}"
+    assert panel.loss_label.text() == f"Loss {losses[-1]:.4g}"
+    ui_of(other).controller.reset_weights()
+    assert panel.epoch_label.text() == "Epoch 0" and panel.loss_label.text() == "Loss -"
 
 
 # ------------------------------------------------------------------ unsaved work
