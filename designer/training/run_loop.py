@@ -423,12 +423,13 @@ class RunLoop:
         active = self._active_time(now)
         rate = self.samples_seen / active if active > 0 else 0.0
         total = self.job.epochs * len(self.job.X)
-        left = (total - self.samples_seen) / rate if rate > 0 else math.nan
+        left = max(0.0, (total - self.samples_seen) / rate) if rate > 0 else math.nan
+        if state == "finished":  # nothing is left of a run that ended early either
+            left = 0.0 if self.reason == "completed" else math.nan
         self._on_progress({"state": state, "epoch": self.epoch, "step": self.step,
                             "epochs_total": self.job.epoch_offset + self.job.epochs,
                             "loss": self.loss, "lr": self.lr, "samples_per_s": rate,
-                            "time_left_s": max(0.0, left) if state != "finished" else 0.0,
-                            "samples_seen": self.samples_seen})
+                            "time_left_s": left, "samples_seen": self.samples_seen})
 
 
 @contextmanager

@@ -362,6 +362,7 @@ def test_a_second_run_that_diverges_names_the_epoch_the_panel_shows(qtbot, windo
     ui = ui_of(window)
     ui.controller.train(epochs=2)
     wait_idle(qtbot, ui)
+    assert ui.training_panel.left_label.text() == "Time left 0 s"  # done
     ui.training_panel.optimizer_box.setCurrentText("sgd")
     ui.training_panel.lr_box.setValue(10.0)
     ui.controller.train(epochs=5)
@@ -369,6 +370,7 @@ def test_a_second_run_that_diverges_names_the_epoch_the_panel_shows(qtbot, windo
     assert ui.controller.last_reason == "diverged"
     text = ui.training_panel.message_label.text()
     assert "diverged in epoch 3, step " in text, text  # not "epoch 1": runs add up
+    assert ui.training_panel.left_label.text() == "Time left -"  # not "0 s": it ended early
 
 
 def test_digits_show_images_and_a_ten_class_confusion_matrix(qtbot, window):
