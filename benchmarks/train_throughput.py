@@ -115,7 +115,9 @@ def compare(runners: dict, n: int, rounds: int) -> dict:
     the previous library left spinning go to sleep), runs a warm-up epoch and a timed
     one. The ratio of two systems is then taken within each round, under the same
     conditions, and its median over the rounds is the figure to trust (``paired``);
-    the best and median epoch of each system are reported as well.
+    the best and median epoch of each system are reported as well. Every other round
+    runs the systems in the reverse order (A B C, C B A, ...), so that a drift within
+    a round favours no system.
     """
     rates: dict[str, list[float]] = {}
     out: dict[str, dict] = {}
@@ -125,8 +127,9 @@ def compare(runners: dict, n: int, rounds: int) -> dict:
             rates[name] = []
         except Exception as exc:  # a missing peer is reported, not fatal
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
-    for _ in range(rounds):
-        for name in rates:
+    for round_no in range(rounds):
+        order = list(rates) if round_no % 2 == 0 else list(reversed(rates))
+        for name in order:
             time.sleep(PAUSE_S)
             runners[name]()  # warm-up
             t0 = time.perf_counter()
