@@ -3,9 +3,12 @@
 Prints one JSON object:
 
 - ``mlp``: 784-256-128-10 ReLU MLP, softmax cross-entropy, Adam(lr=1e-3), batch 128,
-  float32, synthetic data (as ``../shared/bench/peers.py``): samples/s of our Trainer
-  (shuffled mini-batches), of PyTorch on the CPU and of scikit-learn's MLPClassifier, the
-  ratios and where our step's time goes (network, optimizer, the rest).
+  float32, synthetic data (as ``../shared/bench/peers.py``): samples/s of our Trainer,
+  of PyTorch on the CPU and of scikit-learn's MLPClassifier, the ratios and where our
+  step's time goes (network, optimizer, the rest). The peers take the batches in order
+  (as peers.py does), and so does ``ours``, the same workload (``shuffle=False``);
+  ``ours_shuffled`` is the Trainer's default, a new order every epoch, gathered batch
+  by batch, with its own paired ratios.
 - ``cnn``: 28x28x1 -> Conv2D 16 3x3 same ReLU -> MaxPool 2 -> Conv2D 32 3x3 same ReLU ->
   MaxPool 2 -> Flatten -> Dense 10 softmax, Adam, batch 64, ours vs PyTorch.
 - ``memory``: peak RSS of one MLP epoch on 60,000 samples, measured in a fresh
@@ -150,11 +153,12 @@ def paired(a: dict, b: dict) -> dict | None:
             "max": round(max(ratios), 2)}
 
 
-def ours(spec: dict, X: np.ndarray, Y: np.ndarray, batch: int):
-    """One epoch of our Trainer (shuffled mini-batches, metrics, events)."""
+def ours(spec: dict, X: np.ndarray, Y: np.ndarray, batch: int, shuffle: bool = False):
+    """One epoch of our Trainer (mini-batches in order, as the peers take them, or
+    shuffled; metrics and events either way)."""
     net = Network.from_spec(spec, seed=0)
     trainer = Trainer(net, "categorical_crossentropy", {"type": "adam", "lr": 1e-3},
-                      batch_size=batch, seed=0)
+                      batch_size=batch, seed=0, shuffle=shuffle)
     trainer.prepare(X, Y)
     return trainer.step_epoch
 
@@ -355,6 +359,7 @@ def main() -> None:
     Y = one_hot(y)
     mlp = {"samples": args.n, **compare(
         {"ours": lambda: ours(mlp_spec(), X, Y, MLP_BATCH),
+         "ours_shuffled": lambda: ours(mlp_spec(), X, Y, MLP_BATCH, shuffle=True),
          "torch_cpu": lambda: torch_mlp(X, y),
          "sklearn_mlp": lambda: sklearn_mlp(X, y)}, args.n, args.rounds)}
     mlp["ours_breakdown_per_step"] = ours_breakdown(mlp_spec(), X, Y, MLP_BATCH)
@@ -364,6 +369,8 @@ def main() -> None:
     mlp["vs_sklearn_median"] = ratio(mlp["ours"], mlp["sklearn_mlp"], "median_samples_per_s")
     mlp["paired_vs_torch"] = paired(mlp["ours"], mlp["torch_cpu"])
     mlp["paired_vs_sklearn"] = paired(mlp["ours"], mlp["sklearn_mlp"])
+    mlp["shuffled_paired_vs_torch"] = paired(mlp["ours_shuffled"], mlp["torch_cpu"])
+    mlp["shuffled_paired_vs_sklearn"] = paired(mlp["ours_shuffled"], mlp["sklearn_mlp"])
     res["mlp"] = mlp
 
 
@@ -371,22 +378,28 @@ def main() -> None:
     Yc = one_hot(yc)
     cnn = {"samples": args.cnn_n, **compare(
         {"ours": lambda: ours(cnn_spec(), Xc, Yc, CNN_BATCH),
+         "ours_shuffled": lambda: ours(cnn_spec(), Xc, Yc, CNN_BATCH, shuffle=True),
          "torch_cpu": lambda: torch_cnn(Xc, yc)}, args.cnn_n, args.rounds)}
     cnn["ours_breakdown_per_step"] = ours_breakdown(cnn_spec(), Xc, Yc, CNN_BATCH, 20)
     cnn["vs_torch"] = ratio(cnn["ours"], cnn["torch_cpu"])
     cnn["vs_torch_median"] = ratio(cnn["ours"], cnn["torch_cpu"], "median_samples_per_s")
     cnn["paired_vs_torch"] = paired(cnn["ours"], cnn["torch_cpu"])
+    cnn["shuffled_paired_vs_torch"] = paired(cnn["ours_shuffled"], cnn["torch_cpu"])
     res["cnn"] = cnn
     res["torch"] = torch_info()
 
-    # judged on the paired median: both systems measured in the same rounds
+    # judged on the paired median (same rounds) of the same workload as the peers
+    # (batches in order); the shuffled default alongside
     res["targets"] = {
         name: {"target": t, "paired_median": (got or {}).get("median"),
+               "paired_median_shuffled": (shuffled or {}).get("median"),
                "best_epochs": best,
                "met": None if not got else got["median"] >= t}
-        for (name, t), got, best in zip(
+        for (name, t), got, shuffled, best in zip(
             TARGETS.items(),
             (mlp["paired_vs_torch"], mlp["paired_vs_sklearn"], cnn["paired_vs_torch"]),
+            (mlp["shuffled_paired_vs_torch"], mlp["shuffled_paired_vs_sklearn"],
+             cnn["shuffled_paired_vs_torch"]),
             (mlp["vs_torch"], mlp["vs_sklearn"], cnn["vs_torch"]), strict=True)}
     res["machine"]["load_avg_end"] = os.getloadavg()
     print(json.dumps(res, indent=1))

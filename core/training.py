@@ -415,7 +415,9 @@ class Trainer:
     are often sorted by class), ``early_stopping`` an :class:`EarlyStopping` or its
     config, ``callbacks`` :class:`Callback` objects or callables taking an event,
     ``divergence_factor`` how many times its lowest value the smoothed loss may grow
-    before training counts as diverged (> 1; None: only NaN and inf count).
+    before training counts as diverged (> 1; None: only NaN and inf count),
+    ``shuffle=False`` the samples in their order every epoch (a time series, or to
+    show a class the same batches each epoch; Keras' ``shuffle``).
 
     Every argument is checked here, with a message naming it, the bad value and what is
     allowed; a loss that does not fit the network's output raises
@@ -428,7 +430,7 @@ class Trainer:
                  l2: float = 0.0, clipnorm: float | None = None,
                  validation_split: float = 0.0, early_stopping: Any = None,
                  callbacks: Sequence[Callback | Callable[[TrainEvent], Any]] = (),
-                 divergence_factor: float | None = 1e4) -> None:
+                 divergence_factor: float | None = 1e4, shuffle: bool = True) -> None:
         self.net = net
         if not isinstance(loss, str):
             raise ValueError(f"loss must be the name of a loss such as 'mse', got {loss!r}")
@@ -460,6 +462,9 @@ class Trainer:
         self.early_stopping = EarlyStopping.from_config(early_stopping)
         self.callbacks = _check_callbacks(callbacks)
         self.divergence_factor = _check_factor(divergence_factor)
+        if not isinstance(shuffle, bool | np.bool_):
+            raise ValueError(f"shuffle must be true or false, got {shuffle!r}")
+        self.shuffle = bool(shuffle)
         self._guard = _LossGuard(self.divergence_factor, _chance_loss(loss, net))
         # Non-trainable state (BN moving statistics) as (layer.state, name): looked up at
         # each use, so a layer that rebinds an array instead of updating it still works.
@@ -485,6 +490,7 @@ class Trainer:
         self._good_valid = False
         self._xbuf: Array | None = None
         self._ybuf: Array | None = None
+        self._slices = False
         self._lock = threading.Lock()
         self._net_lock = getattr(net, "lock", None) or contextlib.nullcontext()
         self._stop = threading.Event()
@@ -583,6 +589,10 @@ class Trainer:
         b = min(self.batch_size, self._data.n_train)
         self._xbuf = np.empty((b, *X.shape[1:]), self.dtype)
         self._ybuf = np.empty((b, *Y.shape[1:]), self._target_dtype())
+        # in order, batches of arrays already in the training types are slices: no copy
+        self._slices = (not self.shuffle and train_idx is None
+                        and all(a.dtype == buf.dtype and a.flags.c_contiguous
+                                for a, buf in ((X, self._xbuf), (Y, self._ybuf))))
         if not np.isfinite(self.net.params).all():
             raise ValueError("the network's weights contain NaN or infinity; re-initialise "
                              "them before training")
@@ -762,16 +772,20 @@ class Trainer:
         """Indices of the next batch, starting a new epoch's permutation when needed."""
         data = self._data
         if self._state is None or self._state.position >= data.n_train:
-            order = self._rng.permutation(data.n_train)
+            order = (self._rng.permutation(data.n_train) if self.shuffle
+                     else np.arange(data.n_train))
             if data.train_idx is not None:
                 order = data.train_idx[order]
             self._state = _EpochState(order, metrics=MetricAccumulator(self.task,
                                                                        self.loss_name))
         st = self._state
-        idx = st.order[st.position:st.position + self.batch_size]
+        start = st.position
+        idx = st.order[start:start + self.batch_size]
         st.position += len(idx)
         st.batch += 1
         n = len(idx)
+        if self._slices:  # the network never writes into its input batch
+            return data.X[start:start + n], data.Y[start:start + n], n
         xb, yb = self._xbuf[:n], self._ybuf[:n]
         _gather(data.X, idx, xb)
         _gather(data.Y, idx, yb)

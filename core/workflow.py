@@ -38,7 +38,8 @@ from core.spec import SpecError, problem_text
 from core.training import Trainer, TrainEvent
 
 REGRESSION_LOSSES = frozenset({"mse", "mae", "huber"})
-TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping", "divergence_factor")
+TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping", "divergence_factor",
+                   "shuffle")
 SPLITS = ("train", "val", "test")
 NUMPY_SUFFIXES = (".npy", ".npz")
 

@@ -110,6 +110,9 @@ class TrainingPanel(QWidget):
         self.l2_box = _spin(0.0, 1.0, 6, 1e-4)
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
+        self.shuffle_box = QCheckBox("Shuffle each epoch")
+        self.shuffle_box.setToolTip("Off: the samples come in their order every epoch (a "
+                                    "time series, or the same batches to compare).")
         self.speed_box = QComboBox()
         for text, pace in SPEEDS:
             self.speed_box.addItem(text, pace)
@@ -134,6 +137,7 @@ class TrainingPanel(QWidget):
         form.addRow("L1", self.l1_box)
         form.addRow("L2", self.l2_box)
         form.addRow("Seed", self.seed_box)
+        form.addRow("", self.shuffle_box)
         settings = QGroupBox("Settings")
         settings.setLayout(form)
 
@@ -203,6 +207,8 @@ class TrainingPanel(QWidget):
                 lambda value, name=name: self._store_optimizer({name: float(value)}))
         self.nesterov_box.toggled.connect(
             lambda checked: self._store_optimizer({"nesterov": bool(checked)}))
+        self.shuffle_box.toggled.connect(
+            lambda checked: self._store({"shuffle": bool(checked)}))
 
     # ------------------------------------------------------------------ settings
     def load_settings(self) -> None:
@@ -226,6 +232,7 @@ class TrainingPanel(QWidget):
             self.l1_box.setValue(as_float(s.get("l1"), 0.0))
             self.l2_box.setValue(as_float(s.get("l2"), 0.0))
             self.seed_box.setValue(as_int(s.get("seed"), 0))
+            self.shuffle_box.setChecked(s.get("shuffle") is not False)
         finally:
             self._loading = False
         self._show_optimizer_params()
@@ -335,6 +342,7 @@ class TrainingPanel(QWidget):
         self.epoch_button.setEnabled(state != "running")
         for widget in (self.loss_box, self.optimizer_box, self.batch_box, self.seed_box,
                        self.schedule_box, self.l1_box, self.l2_box, self.nesterov_box,
+                       self.shuffle_box,
                        *self.param_boxes.values()):
             widget.setEnabled(not running)
 

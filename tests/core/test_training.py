@@ -158,6 +158,79 @@ def test_an_epoch_never_copies_the_data():
     assert peak < X.nbytes / 4, f"training allocated {peak} bytes at once"
 
 
+def _in_order_networks() -> list[tuple[Network, str, np.ndarray, np.ndarray]]:
+    """Networks of every kind of layer with data for them: MLP with dropout and batch
+    normalisation, a CNN, a DAG with Add and Concatenate, sparse class targets."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((48, 6)).astype(np.float32), rng.integers(0, 3, 48)
+    images = rng.standard_normal((48, 6, 6, 1)).astype(np.float32)
+    flat = {"nodes": [{"id": "in", "type": "Input", "shape": [6]},
+                      {"id": "drop", "type": "Dropout", "rate": 0.3},
+                      {"id": "h", "type": "Dense", "units": 8, "activation": "relu"},
+                      {"id": "bn", "type": "BatchNormalization"},
+                      {"id": "out", "type": "Dense", "units": 3, "activation": "softmax"}],
+            "edges": [["in", "drop"], ["drop", "h"], ["h", "bn"], ["bn", "out"]]}
+    cnn = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 6, 1]},
+                     {"id": "c", "type": "Conv2D", "filters": 4, "kernel_size": 3,
+                      "padding": "same", "activation": "relu"},
+                     {"id": "p", "type": "MaxPooling2D", "pool_size": 2},
+                     {"id": "f", "type": "Flatten"},
+                     {"id": "out", "type": "Dense", "units": 3, "activation": "softmax"}],
+           "edges": [["in", "c"], ["c", "p"], ["p", "f"], ["f", "out"]]}
+    dag = {"nodes": [{"id": "in", "type": "Input", "shape": [6]},
+                     {"id": "act", "type": "Activation", "activation": "tanh"},
+                     {"id": "sum", "type": "Add"},
+                     {"id": "cat", "type": "Concatenate"},
+                     {"id": "out", "type": "Dense", "units": 3, "activation": "softmax"}],
+           "edges": [["in", "act"], ["in", "sum"], ["act", "sum"], ["sum", "cat"],
+                     ["in", "cat"], ["cat", "out"]]}
+    return [(Network.from_spec(flat, seed=0), "categorical_crossentropy", X, np.eye(3)[y]),
+            (Network.from_spec(cnn, seed=0), "categorical_crossentropy", images, np.eye(3)[y]),
+            (Network.from_spec(dag, seed=0), "sparse_categorical_crossentropy", X, y)]
+
+
+def test_in_order_batches_are_slices_that_stay_untouched_and_train_as_copies_do():
+    for net, loss, X, Y in _in_order_networks():
+        Y = Y.astype(np.float32) if Y.dtype.kind == "f" else Y.astype(np.intp)
+        frozen_X, frozen_Y = X.copy(), Y.copy()
+        X.setflags(write=False)  # a write into a batch would raise
+        Y.setflags(write=False)
+        twin = Network.from_spec(net.spec, seed=0)
+        sliced = Trainer(net, loss, {"type": "adam", "lr": 0.01}, batch_size=10,
+                         shuffle=False)
+        sliced.fit(X, Y, epochs=3)
+        assert sliced._slices, loss
+        np.testing.assert_array_equal(X, frozen_X)
+        np.testing.assert_array_equal(Y, frozen_Y)
+        # float64 data goes through the batch buffers, converted: the same numbers
+        copied = Trainer(twin, loss, {"type": "adam", "lr": 0.01}, batch_size=10,
+                         shuffle=False)
+        copied.fit(X.astype(np.float64), Y, epochs=3)
+        assert not copied._slices
+        np.testing.assert_array_equal(net.params, twin.params)
+        assert sliced.history["batch_loss"] == copied.history["batch_loss"]
+
+
+def test_without_shuffling_every_epoch_has_the_same_batches():
+    X, Y = sine(40)
+    seen: list[float] = []
+    still = {"type": "sgd", "lr": 1e-12}  # the weights hardly move: equal batches, equal losses
+    trainer = Trainer(mlp(1, [4], 1), "mse", still, batch_size=16, shuffle=False,
+                      callbacks=[lambda e: e.kind == "batch" and seen.append(float(e.loss))])
+    trainer.fit(X, Y, epochs=2)
+    assert len(seen) == 6 and seen[3:] == pytest.approx(seen[:3], rel=1e-6)
+    shuffled = Trainer(mlp(1, [4], 1), "mse", still, batch_size=16)
+    shuffled.fit(X, Y, epochs=2)
+    losses = shuffled.history["batch_loss"]
+    assert losses[3:] != pytest.approx(losses[:3], rel=1e-3)
+    # with a validation split, the training rows are gathered in their order
+    split = Trainer(mlp(1, [4], 1), "mse", batch_size=8, shuffle=False,
+                    validation_split=0.25)
+    split.prepare(X, Y)
+    split.step()
+    assert not split._slices and (np.diff(split._state.order) > 0).all()
+
+
 def test_validation_split_holds_out_a_random_fraction():
     X, y = two_spirals(50)
     net = mlp(2, [8], 1, out_act="sigmoid")
@@ -602,6 +675,7 @@ def test_nan_divergence_puts_back_bn_statistics_with_the_weights():
     ({"divergence_factor": 1.0}, "divergence_factor must be a number greater than 1.*got 1.0"),
     ({"divergence_factor": "big"}, "divergence_factor must be .*got 'big'"),
     ({"callbacks": [3]}, r"callbacks\[0\] must be a Callback or a function.*got 3"),
+    ({"shuffle": "no"}, "shuffle must be true or false, got 'no'"),
 ])
 def test_every_argument_is_checked_with_a_message_naming_it(options, message):
     with pytest.raises(ValueError, match=message):

@@ -473,6 +473,19 @@ def ask_returns(monkeypatch, answer) -> list[str]:
     return asked
 
 
+def test_shuffle_off_is_a_setting_that_trains_and_undoes(qtbot, window):
+    ui, doc = ui_of(window), window.document
+    panel = ui.training_panel
+    assert panel.shuffle_box.isChecked()  # the default: shuffled every epoch
+    panel.shuffle_box.setChecked(False)
+    assert doc.project.training["shuffle"] is False and doc.is_modified
+    ui.controller.train(epochs=2)
+    wait_idle(qtbot, ui)
+    assert ui.controller.last_reason == "completed"
+    window.actions_by_name["undo"].trigger()
+    assert panel.shuffle_box.isChecked() and doc.project.training.get("shuffle") is not False
+
+
 def test_panel_edits_mark_the_project_modified_and_undo_restores_them(qtbot, window):
     ui, doc = ui_of(window), window.document
     panel, undo = ui.training_panel, window.actions_by_name["undo"]
