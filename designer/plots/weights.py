@@ -40,6 +40,14 @@ def kernel_matrix(kernel: np.ndarray) -> np.ndarray:
     return kernel.reshape(-1, kernel.shape[-1])
 
 
+def index_ticks(n: int, most: int = 8) -> list[tuple[float, str]]:
+    """Ticks at the centres of ``n`` cells, numbered from 0 as the neuron tooltips are,
+    every 1, 2, 5, 10, 20, ... cells so that at most ``most`` get a number: rows 0 and 1
+    of a two-input kernel, not "0 0.5 1.0 1.5 2.0" on the cell edges."""
+    step = next(f * 10 ** k for k in range(12) for f in (1, 2, 5) if n <= most * f * 10 ** k)
+    return [(i + 0.5, str(i)) for i in range(0, n, step)]
+
+
 class DecadeAxis(pg.AxisItem):
     """A log axis with ticks and text on whole decades and unlabelled minor ticks.
 
@@ -225,6 +233,8 @@ class WeightsView(LiveView):
             self._shape = matrix.shape
             self.heatmap.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]),
                                   padding=0.02)
+            self.heatmap.getAxis("bottom").setTicks([index_ticks(matrix.shape[1])])
+            self.heatmap.getAxis("left").setTicks([index_ticks(matrix.shape[0])])
         counts, edges = np.histogram(matrix, bins=BINS, range=(-limit, limit))
         self.weight_curve.setData(edges, counts)
         self.weight_keeper.fit(limit, 0.0, float(counts.max()), fixed_x=(-limit, limit))
