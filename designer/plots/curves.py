@@ -34,6 +34,7 @@ MAX_POINTS = 400  # about one point per pixel of a docked plot
 #: Epochs that end faster than this (the spiral: ~300 a second) are drawn at this pace;
 #: the per-step curve still follows every tick, and the end of a run draws them all.
 EPOCH_MIN_INTERVAL_S = 0.2
+EMPTY_EPOCHS = 10  # the x range of an empty plot
 STEP_COLOR = (150, 150, 150)
 STEP_PEN = pg.mkPen(STEP_COLOR, width=1)
 TRAIN_PEN = pg.mkPen(POSITIVE, width=2)
@@ -131,6 +132,12 @@ class CurvesView(LiveView):
         self._data: CurveData | None = None
         self._proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=20,
                                      slot=self._mouse_moved)
+        self._empty_range()
+
+    def _empty_range(self) -> None:
+        """Before the first point: whole epochs (0 to 10), not "0.2 0.4 0.6 0.8"."""
+        self.loss_plot.setRange(xRange=(0, EMPTY_EPOCHS), yRange=(0, 1), padding=0.02)
+        self.metric_plot.setYRange(0, 1, padding=0.02)
 
     # -- LiveView ------------------------------------------------------------------
     def set_context(self, context: ViewContext) -> None:
@@ -158,6 +165,7 @@ class CurvesView(LiveView):
         self.loss_keeper.reset()
         self.metric_keeper.reset()
         self.readout.setText(" ")
+        self._empty_range()
 
     def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
         """Redraw when the buffer has new points."""

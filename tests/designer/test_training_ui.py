@@ -149,6 +149,8 @@ def test_confusion_and_probabilities_by_hand():
 def test_default_example_trains_curves_fill_and_loss_falls(qtbot, window):
     ui = ui_of(window)
     assert ui.controller.data is not None, ui.controller.data_error
+    (x0, x1), _ = ui.curves.loss_plot.viewRange()  # empty: whole epochs, not 0 to 1
+    assert x0 <= 0 and 10 <= x1 < 11
     ui.training_panel.epochs_box.setValue(100)
     ui.training_panel.train_button.click()
     assert window.document.structure_lock  # the canvas is locked while training
@@ -158,6 +160,7 @@ def test_default_example_trains_curves_fill_and_loss_falls(qtbot, window):
     x, y = ui.curves.train_curve.getData()
     assert len(x) == 100
     assert y[-1] < 0.75 * y[0]
+    assert ui.curves.loss_plot.viewRange()[0][1] >= 100  # every epoch in view
     step_x, _ = ui.curves.step_curve.getData()
     assert len(step_x) > 100
     assert ui.boundary.image.image is not None and ui.boundary.image.image.shape == (100, 100)
