@@ -247,6 +247,7 @@ class InferencePanel(QWidget):
                                 f" ({probs[best]:.0%})")
             for bar, p in zip(self.bars, probs, strict=False):
                 bar.setValue(int(round(1000 * float(p))))
+                bar.setFormat(f"{p:.0%}")  # Qt's own %p% truncates: 14% + 85% for 0.855
         else:
             values = ", ".join(f"{v:.4g}" for v in out.ravel())
             self.answer.setText(f"Output: {values}")

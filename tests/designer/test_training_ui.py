@@ -391,6 +391,16 @@ def test_digits_show_images_and_a_ten_class_confusion_matrix(qtbot, window):
     assert ui.inference_panel.answer.text().startswith("Prediction:")
 
 
+def test_inference_bars_round_their_percentages(qtbot, window, monkeypatch):
+    ui = ui_of(window)
+    panel = ui.inference_panel
+    net = panel._network()
+    monkeypatch.setattr(net, "predict", lambda x: np.array([[0.8549]]))  # one sigmoid unit
+    panel.update_output()
+    assert [bar.text() for bar in panel.bars] == ["15%", "85%"]  # Qt's own: 14% + 85%
+    assert panel.answer.text().endswith("(85%)")
+
+
 # ------------------------------------------------------------------ data panel
 def test_import_error_is_shown_in_the_panel(qtbot, window, tmp_path):
     ui = ui_of(window)
