@@ -507,9 +507,10 @@ class Trainer:
 
         The learning-rate schedule, events, the history's step numbers and divergence
         messages then go on from there instead of starting again at epoch 1: a step or
-        cosine schedule keeps decaying across runs. The shuffling draws from a stream of
-        its own for that point (seeded by the seed and ``steps_done``), so the next
-        epochs do not repeat the first epochs' order. Call it before training.
+        cosine schedule keeps decaying across runs. The shuffling and the Dropout masks
+        draw from streams of their own for that point (seeded by the seed and
+        ``steps_done``), so the next epochs do not repeat the first epochs' order and
+        masks. Call it before training.
         """
         epochs_done = _check_int("epochs_done", epochs_done, 0)
         steps_done = _check_int("steps_done", steps_done, 0)
@@ -519,6 +520,9 @@ class Trainer:
         self._lr = self._schedule(self.epoch, self.global_step)
         self._rng = np.random.default_rng(
             [self.seed, steps_done] if steps_done else self.seed)
+        if steps_done and hasattr(self.net, "reseed"):
+            self.net.reseed(int(np.random.SeedSequence([self.seed, steps_done])
+                                .generate_state(1)[0]))
 
     # ---- control from any thread -------------------------------------------------------
     def request_stop(self) -> None:

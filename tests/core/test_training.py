@@ -458,6 +458,17 @@ def test_start_at_goes_on_with_the_schedule_and_the_numbering():
     same.prepare(X, Y)
     same.step()
     np.testing.assert_array_equal(same._state.order, again._state.order)
+    # Dropout masks too: a later run does not repeat the first run's masks
+    masks = []
+    for done in (0, 0, 7):
+        net = mlp(1, [16], 1, dropout=0.5)
+        trainer = Trainer(net, "mse", batch_size=32)
+        trainer.start_at(0, done)
+        trainer.prepare(X, Y)
+        trainer.step()
+        masks.append(net.layers["d0"]._mask.copy())
+    np.testing.assert_array_equal(masks[0], masks[1])
+    assert not np.array_equal(masks[0], masks[2])
 
 
 def test_start_at_numbers_the_divergence_message_and_refuses_mid_epoch():
