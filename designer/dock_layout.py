@@ -43,6 +43,8 @@ PROBLEMS_SHARE = 0.22  # of the left column's height: room for two problems
 INSPECTOR_SHARE = 0.36  # of the right column's height
 #: At most this much of the window's width for the right column (normal, presentation).
 RIGHT_SHARE = (0.3, 0.38)
+#: The bottom row's share of the height and its largest height (normal, presentation).
+BOTTOM_SHARE = ((0.4, 440), (0.5, 560))
 
 
 def find_docks(window: QMainWindow, names: Sequence[str]) -> list[QDockWidget]:
@@ -81,7 +83,7 @@ def _stacks(window: QMainWindow, presentation: bool) -> tuple[Stacks, Stacks]:
     wide for them and joins the training tabs instead)."""
     free = window.width() - _left_width(window, presentation) - _right_width(window,
                                                                              presentation)
-    if free - _bottom_height(window) >= 2 * MIN_VIEW_WIDTH:
+    if free - _bottom_height(window, presentation) >= 2 * MIN_VIEW_WIDTH:
         return RIGHT_STACKS, BOTTOM_STACKS
     views = BOTTOM_STACKS[1] + BOTTOM_STACKS[2]
     if not presentation:
@@ -144,7 +146,7 @@ def size_default_docks(window: QMainWindow, presentation: bool = False) -> None:
         window.resizeDocks([right[0], training[0]], [share, height - share], V)
     output = find(window, ("OutputDock",))
     if output:
-        side = _bottom_height(window)
+        side = _bottom_height(window, presentation)
         window.resizeDocks(output, [side], V)
         groups = [find(window, names) for names in _stacks(window, presentation)[1][1:]]
         others = [group[0] for group in groups if group]
@@ -161,9 +163,12 @@ def _area_height(window: QMainWindow) -> int:
     return max(window.height() - used, 200)
 
 
-def _bottom_height(window: QMainWindow) -> int:
-    """The bottom row: about 40 % of the window, so the Output dock is a real square."""
-    return int(min(max(_area_height(window) * 0.4, 260), 440))
+def _bottom_height(window: QMainWindow, presentation: bool = False) -> int:
+    """The bottom row: about 40 % of the window, so the Output dock is a real square;
+    half of it in presentation mode, where the large fonts would squeeze the loss and
+    accuracy plots to a few lines and a class looks at the views more than the cards."""
+    share, most = BOTTOM_SHARE[presentation]
+    return int(min(max(_area_height(window) * share, 260), most))
 
 
 def _left_width(window: QMainWindow, presentation: bool) -> int:

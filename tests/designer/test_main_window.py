@@ -783,6 +783,8 @@ def test_presentation_at_1500_px_fits_the_training_panel(full_window, qtbot):
         output = window.training_ui.docks["Output"].widget()
         assert output.width() >= 250 and output.height() >= 250
         assert window.width() == 1500  # no dock minimum forces the window wider
+        # large fonts: the bottom row (views) takes about half the height, not 40 %
+        assert window.training_ui.docks["Output"].height() >= 0.45 * window.height()
     action(window, "presentation").trigger()
 
 
