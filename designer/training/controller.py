@@ -223,8 +223,10 @@ class TrainingController(QObject):
         message before any process starts (the process builds its own trainer)."""
         errors = self._has_errors()
         if errors:
-            raise ValueError(f"the network has problems ({errors[0].message}); see the "
-                             "Problems list")
+            what = "a problem" if len(errors) == 1 else f"{len(errors)} problems"
+            first = errors[0].message.rstrip(".")
+            raise ValueError(f"the network has {what}. {first}. See the Problems list "
+                             "(click one to show its layer).")
         if self.data is None:
             self.load_data()
         if self.data is None:

@@ -692,3 +692,14 @@ def test_npy_table_imports_with_a_column_number_as_target(qtbot, window, tmp_pat
     assert ui.controller.data.raw.X.shape == (50, 3)
     again = prepare_data(window.document.project)  # what the command line trains on
     assert np.array_equal(again.train.X, ui.controller.data.prepared.train.X)
+
+
+def test_train_with_a_broken_network_says_how_many_problems_and_where(qtbot, window):
+    ui = ui_of(window)
+    window.document.add_node("Dense", pos=(0.0, 300.0))  # loose: a second output, no input
+    ui.training_panel.train_button.click()
+    assert not ui.controller.is_running
+    text = ui.training_panel.message_label.text()
+    assert text.startswith("Cannot train: the network has ") and " problems. " in text, text
+    assert "must end in exactly one node. See the Problems list" in text, text
+    assert ".)" not in text and ".." not in text
