@@ -114,9 +114,9 @@ class CanvasView(QGraphicsView):
         self._keep_fitted = False
         self.zoom_by(1.0 / self.zoom)
 
-    def fit_to_view(self) -> None:
-        """Show every card (or the selection, when there is one)."""
-        items = self._scene.selectedItems() or self._scene.node_items()
+    def fit_to_view(self, selection: bool = True) -> None:
+        """Show every card (or the selection, when there is one and ``selection``)."""
+        items = (selection and self._scene.selectedItems()) or self._scene.node_items()
         if not items:
             return
         rect = QRectF()
@@ -395,8 +395,13 @@ class CanvasView(QGraphicsView):
         self._scene.snap_to_grid = bool(on)
 
     def set_neuron_view(self, on: bool) -> None:
-        """Toggle the TensorFlow-Playground-like drawing of small Dense layers."""
+        """Toggle the TensorFlow-Playground-like drawing of small Dense layers.
+
+        The neuron columns make cards several times taller: a view that was fitted to
+        the network (not zoomed or panned since) fits it again, so none is cut off."""
         self._scene.set_neuron_view(on)
+        if self._keep_fitted:
+            self.fit_to_view(selection=False)
 
 
 def clipboard_fragment() -> dict[str, Any] | None:

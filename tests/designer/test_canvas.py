@@ -589,3 +589,19 @@ def test_edge_labels_of_every_example_fit_between_the_cards(view):
         for edge in view.canvas.edge_items():
             if edge.label:
                 assert edge._label_text.isVisibleTo(edge), (info.name, edge.key, edge.label)
+
+
+def test_neuron_view_refits_a_fitted_view_so_no_card_is_cut_off(view):
+    tiny(view)
+    view.canvas.node_item("h1").setSelected(True)  # a selection is not what gets fitted
+    view.resize(900, 260)  # a short canvas: the neuron columns would not fit as they were
+    view.fit_to_view(selection=False)
+    view.set_neuron_view(True)
+    QApplication.processEvents()
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    for node in ("in", "h1", "out"):
+        assert shown.contains(view.canvas.node_item(node).sceneBoundingRect()), node
+    view.zoom_in()  # once the user zooms, toggling leaves the zoom alone
+    zoom = view.zoom
+    view.set_neuron_view(False)
+    assert view.zoom == zoom
