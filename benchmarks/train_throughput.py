@@ -179,7 +179,7 @@ def ours_breakdown(spec: dict, X: np.ndarray, Y: np.ndarray, batch: int,
         for meth in ("forward", "backward"):
             _time_method(layer, meth, f"{nid}.{meth}", layer_t)
     phases = dict.fromkeys(("gather", "network", "grad_check", "optimizer", "metrics"), 0.0)
-    clock, opt = time.perf_counter, trainer.optimizer
+    clock = time.perf_counter
     for _ in range(steps):
         t0 = clock()
         xb, yb, n = trainer._next_batch()
@@ -188,8 +188,7 @@ def ours_breakdown(spec: dict, X: np.ndarray, Y: np.ndarray, batch: int,
         t2 = clock()
         norm = float(np.dot(net.grads, net.grads)) ** 0.5
         t3 = clock()
-        opt.step_bound(1e-3, norm)
-        opt.update(net.params, net.grads, 1e-3, backup=trainer._good)
+        trainer._guard.update(net.params, net.grads, 1e-3, norm)
         t4 = clock()
         trainer._state.metrics.add(loss, net.last_output, yb, n)
         t5 = clock()

@@ -198,12 +198,6 @@ class Network:
             for i, layer in enumerate(self._seq):
                 layer.rng = np.random.default_rng([int(seed), i + 1])
 
-    def release_buffers(self) -> None:
-        """Free the layers' cached work arrays (they come back on the next call)."""
-        with self.lock:
-            for layer in self._seq:
-                layer.release()
-
     # ---- properties -------------------------------------------------------------------
     @property
     def output_activation(self) -> str:

@@ -18,7 +18,7 @@ adamw      adam, and first ``w -= lr * weight_decay * w`` on the decaying parame
 into a ``backup`` array on the way (the trainer's last good weights).  The same step in
 two halves, :meth:`Optimizer.compute_step` (the step ``d`` in the scratch array) and
 :meth:`Optimizer.apply_step` (``w -= d``), lets the trainer look at ``d`` first when
-:meth:`Optimizer.step_bound` cannot rule out an overflow from the gradient's norm.
+it cannot rule out an overflow from the gradient's norm (``core.training.guard``).
 """
 
 from __future__ import annotations
@@ -156,7 +156,6 @@ class Optimizer:
         """Forget all history: as freshly made (used after a divergence)."""
         self.iterations = 0
         self._rate = 0.0
-        self._peak = 0.0  # largest bound seen, for bounds that depend on history
         self.state = {}
         for name in self.state_names():
             self.state[name] = np.full(self.size, self._initial(name), self.dtype)
@@ -225,16 +224,6 @@ class Optimizer:
         """
         np.subtract(params, step, out=params)
 
-    def step_bound(self, lr: float, grad_bound: float) -> float:
-        """An upper bound on any element of the coming step, given a bound on any
-        gradient element (the gradient norm will do).  Call it once per step, before
-        :meth:`compute_step`: bounds that depend on history track it here.
-
-        The trainer inspects the step itself only when this bound is too large to rule
-        out an overflow; for the adaptive optimizers it almost never is.
-        """
-        return math.inf
-
     def _scales(self) -> dict[str, float]:
         """Factors from the stored state arrays to the Keras-named ones (Adam: m', v')."""
         return {}
@@ -293,12 +282,7 @@ class Optimizer:
             np.copyto(self.state[name], arr / scales[name] if name in scales else arr,
                       casting="same_kind")
         self.iterations = iterations
-        self._peak = self._peak_from_state()
 
-    def _peak_from_state(self) -> float:
-        """After loading state: the history bound that :meth:`step_bound` would have
-        tracked to produce it (one pass over a state array)."""
-        return 0.0
 
 
 class SGD(Optimizer):
@@ -308,16 +292,6 @@ class SGD(Optimizer):
 
     def state_names(self) -> tuple[str, ...]:
         return self.STATE if self.config["momentum"] > 0.0 else ()
-
-    def step_bound(self, lr: float, grad_bound: float) -> float:
-        # |v| <= max(lr |g|) / (1 - momentum); nesterov adds momentum |v| + lr |g|
-        self._peak = max(self._peak, lr * grad_bound)
-        return 2.0 * self._peak / (1.0 - self.config["momentum"])
-
-    def _peak_from_state(self) -> float:
-        v = self.state.get("velocity")
-        return 0.0 if v is None or not v.size else \
-            float(np.abs(v).max()) * (1.0 - self.config["momentum"])
 
     def _compute(self, params: Array, grads: Array, lr: float) -> None:
         d, momentum = self.scratch, self.config["momentum"]
@@ -346,19 +320,6 @@ class RMSprop(Optimizer):
         if self.config["centered"]:
             names.append("average_gradient")
         return tuple(names)
-
-    def step_bound(self, lr: float, grad_bound: float) -> float:
-        # s + eps >= eps, so |g| / sqrt(s + eps) <= |g| / sqrt(eps); centered subtracts a^2
-        # and rounding can push the root's argument below zero: no bound then
-        if self.config["centered"]:
-            return math.inf
-        self._peak = max(self._peak, lr * grad_bound / math.sqrt(self.config["epsilon"]))
-        return self._peak / (1.0 - self.config["momentum"])
-
-    def _peak_from_state(self) -> float:
-        mom = self.state.get("momentum")
-        return 0.0 if mom is None or not mom.size else \
-            float(np.abs(mom).max()) * (1.0 - self.config["momentum"])
 
     def _compute(self, params: Array, grads: Array, lr: float) -> None:
         d, cfg = self.scratch, self.config
@@ -394,10 +355,6 @@ class Adagrad(Optimizer):
 
     def _initial(self, name: str) -> float:
         return float(self.config["initial_accumulator_value"])
-
-    def step_bound(self, lr: float, grad_bound: float) -> float:
-        # the accumulator holds g^2 already, so |g| / sqrt(acc + eps) <= 1
-        return lr
 
     def _compute(self, params: Array, grads: Array, lr: float) -> None:
         d, acc = self.scratch, self.state["accumulator"]
@@ -445,19 +402,9 @@ class Adam(Optimizer):
                     np.copyto(self._backup[s:s + CHUNK], apply_to[s:s + CHUNK])
                 self.apply_step(apply_to[s:s + CHUNK], d, s)
 
-    def step_bound(self, lr: float, grad_bound: float) -> float:
-        # |m| <= max |g| and sqrt(v) + eps >= eps, with alpha of the coming step
-        self._peak = max(self._peak, grad_bound)
-        cfg, t = self.config, self.iterations + 1
-        alpha = lr * math.sqrt(1.0 - cfg["beta_2"] ** t) / (1.0 - cfg["beta_1"] ** t)
-        return alpha * self._peak / cfg["epsilon"]
-
     def _scales(self) -> dict[str, float]:
         return {"m": 1.0 - self.config["beta_1"], "v": 1.0 - self.config["beta_2"]}
 
-    def _peak_from_state(self) -> float:
-        m = self.state["m"]  # Keras' m is a running mean of gradients: |m| <= max |g|
-        return float(np.abs(m).max()) * (1.0 - self.config["beta_1"]) if m.size else 0.0
 
 
 class AdamW(Adam):
@@ -476,10 +423,6 @@ class AdamW(Adam):
                     params[lo - offset:hi - offset] *= 1.0 - rate
         np.subtract(params, step, out=params)
 
-    def step_bound(self, lr: float, grad_bound: float) -> float:
-        bound = super().step_bound(lr, grad_bound)
-        # w (1 - rate) stays finite while |1 - rate| <= 1
-        return bound if lr * self.config["weight_decay"] <= 2.0 else math.inf
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

@@ -19,7 +19,6 @@ renamed over the old file, so a crash mid-save leaves the old file intact.
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import json
 import math
@@ -683,11 +682,6 @@ def extract_data(project: Project, folder: str | os.PathLike) -> Path:
     target = Path(folder) / _data_file_name((project.data or {}).get("path"))
     target.write_bytes(project.embedded_data)
     return target
-
-
-def copy_project(project: Project) -> Project:
-    """A deep copy (arrays copied too), e.g. to keep a snapshot while training goes on."""
-    return copy.deepcopy(project)
 
 
 def build_network(project: Project, seed: int | None = None, dtype: Any = None):

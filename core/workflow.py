@@ -32,10 +32,15 @@ from core.data import (
     split,
 )
 from core.network import Network
-from core.project import Project, ProjectError, extract_data
-from core.project import build_network as _project_network
+from core.project import (
+    Project,
+    ProjectError,
+    build_network,  # noqa: F401 - the CLI and tests build through workflow
+    extract_data,
+)
 from core.spec import SpecError, problem_text
 from core.training import Trainer, TrainEvent
+from core.training.metrics import class_predictions, class_probabilities, confusion_matrix
 
 REGRESSION_LOSSES = frozenset({"mse", "mae", "huber"})
 TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping", "divergence_factor",
@@ -360,14 +365,6 @@ def align_classes(ds: Dataset, class_names: Sequence[str] | None) -> Dataset:
 # ------------------------------------------------------------------ network + trainer
 
 
-def build_network(project: Project, seed: int | None = None) -> Network:
-    """The project's network with its saved weights (shapes checked), or fresh ones.
-
-    ``seed`` (default: the training seed) only matters when there are no weights yet.
-    """
-    return _project_network(project, seed=seed)
-
-
 def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
     """A Trainer from the project's training settings; non-None ``overrides`` win.
 
@@ -536,27 +533,6 @@ def store_results(project: Project, trainer: Trainer) -> None:
 
 
 # ------------------------------------------------------------------------ evaluation
-
-
-def class_predictions(outputs: np.ndarray) -> np.ndarray:
-    """Class indices from outputs: one sigmoid unit is thresholded at 0.5, else argmax."""
-    outputs = np.asarray(outputs).reshape(len(outputs), -1)
-    if outputs.shape[1] == 1:
-        return (outputs[:, 0] > 0.5).astype(np.int64)
-    return np.argmax(outputs, axis=1)
-
-
-def class_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """(N, k) class probabilities; one sigmoid unit p becomes the two columns 1-p, p."""
-    outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
-    return np.hstack([1.0 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """counts[i, j]: samples of true class i predicted as class j."""
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
-    return counts
 
 
 def evaluate_dataset(project: Project, net: Network, ds: Dataset) -> Evaluation:

@@ -68,9 +68,6 @@ class Scaler:
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float32
         return ((X - self.offset) / self.scale).astype(dtype, copy=False)
 
-    def fit_transform(self, X: np.ndarray) -> np.ndarray:
-        return self.fit(X).transform(X)
-
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """Undo ``transform`` (e.g. to show predictions in the data's own units)."""
         X = self._check(X)

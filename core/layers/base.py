@@ -274,10 +274,6 @@ class Layer:
             return dy
         return self.activation.backward(z, y, dy, self.buffer("dz", dy.shape))
 
-    def release(self) -> None:
-        """Drop cached work arrays (after a large predict, for instance)."""
-        self._buffers.clear()
-
 
 def conv_output_length(n: int, k: int, s: int, padding: str) -> int:
     """Length of a convolution or pooling output along one axis (Keras' rule)."""

@@ -15,6 +15,7 @@ from core.network import Network
 from core.optimizers import DEFAULTS, make_optimizer, normalize_config
 from core.schedules import make_schedule
 from core.training import Trainer
+from core.training.guard import StepBound
 
 W0 = [1.0, -2.0, 0.5]
 GRADS = [[0.5, -1.0, 0.0], [0.1, 0.2, -0.3], [-0.3, 0.4, 2.0]]
@@ -266,14 +267,17 @@ def test_step_bounds_hold():
     rng = np.random.default_rng(1)
     for name, (config, _) in CASES.items():
         opt = make_optimizer(config, 50, np.float64)
+        step_bound = StepBound(opt)
         w = rng.standard_normal(50)
         for k in range(40):
             if k == 20:
                 state, opt = opt.state_dict(), make_optimizer(config, 50, np.float64)
                 opt.load_state_dict(state)
+                step_bound = StepBound(opt)
+                step_bound.sync()
             scale = 1e3 if k < 20 else 1e-3  # large gradients before the reload only
             g = rng.standard_normal(50) * scale
-            bound = opt.step_bound(opt.lr, float(np.linalg.norm(g)))
+            bound = step_bound(opt.lr, float(np.linalg.norm(g)))
             d = opt.compute_step(w, g, opt.lr)
             assert np.abs(d).max() <= bound * (1 + 1e-9), (name, k)
             opt.apply_step(w, d)

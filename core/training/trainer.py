@@ -1,9 +1,10 @@
-"""Training: mini-batches, epochs, validation, metrics, and control from another thread.
+"""The Trainer: mini-batches, epochs, validation, metrics, pause/step/stop.
 
 A :class:`Trainer` drives a :class:`core.network.Network` with an optimizer from
-:mod:`core.optimizers`.  ``run()`` is a plain generator of frozen :class:`TrainEvent`
-objects (one per batch, one per epoch, one at the end), so the command line, the tests
-and the designer's worker thread all train the same way and none of them needs Qt.
+:mod:`core.optimizers`.  ``run()`` is a plain generator of frozen
+:class:`~core.training.events.TrainEvent` objects (one per batch, one per epoch, one at
+the end), so the command line, the tests and the designer's training process all train
+the same way and none of them needs Qt.
 
 Data binding.  ``run(X, Y, ...)`` and ``fit(X, Y, ...)`` bind their data themselves.  To
 train batch by batch, bind it first and then step::
@@ -16,41 +17,15 @@ Memory.  The data is never copied as a whole: each epoch draws a permutation of 
 indices from the trainer's own seeded generator and gathers one batch at a time into a
 preallocated buffer (``np.take(..., out=)``).  A validation split is a second index array.
 
-Divergence.  Two kinds are caught, and both raise :class:`TrainingDiverged`.
+Divergence is the :mod:`core.training.guard`'s job: a step hands it the loss, the
+gradients and the update, and it raises :class:`TrainingDiverged` with the weights put
+back.
 
-*Not finite.*  Before touching the weights a step checks that the loss and the gradients
-are finite (a scalar test and one BLAS dot over the flat buffer; the dot also gives the
-norm for clipping), and the optimizer's step when it cannot bound it from the gradient
-norm (adaptive optimizers always can).  An accepted step is then finite and far too small
-to overflow a finite weight, so the weights themselves never need a scan.  Weights whose
-loss is not finite are not good weights, though: so every update copies the weights it
-changes into a preallocated buffer on the way (Adam does it block by block while they are
-in cache), and :class:`TrainingDiverged` puts back the weights from before the last
-update, the last ones whose loss and gradients were both finite (BatchNormalization's
-moving statistics, which live outside the flat buffer, go back with them).
-
-*Blow-up.*  A too-large learning rate often never produces a NaN: the loss swings
-around 1e12, or the network ends up confidently wrong at chance accuracy.  So a
-:class:`_LossGuard` follows an exponential moving average of the batch losses (about the
-last ten batches) and, after ``WARMUP_STEPS`` batches of a run, declares divergence when
-
-- the smoothed loss exceeds ``divergence_factor`` (default 1e4) times the lowest smoothed
-  loss of the run (never compared with less than 1/1000 of the first batch's loss, so a
-  fit that reaches a loss of exactly 0 cannot trip it on float noise), or
-- for classification, the smoothed loss exceeds ``CHANCE_RISE`` (4) times the loss of
-  guessing (ln 2 per sigmoid unit, ln k for k softmax classes) or of the first batch,
-  whichever is larger: training made the network confidently wrong, as plain SGD with
-  lr 10 does on the spiral.
-
-The weights then put back are those at the best smoothed loss of the run, kept in a
-preallocated buffer that is refreshed at a new best at most every ``CHECKPOINT_EVERY``
-steps (sooner when the loss has halved since), so it costs one copy per ~50 batches.
-``divergence_factor=None`` turns the blow-up check off (NaN and inf are always caught).
-
-Threads.  ``request_stop()``, ``pause()``, ``resume()`` and ``set_learning_rate()`` may be
-called from any thread; ``run()``, ``step()`` and ``step_epoch()`` look at them before
-every batch: they wait while paused, and a stop request makes them end with an "end"
-event whose ``stop_reason`` is "stopped" (the request is then cleared).
+Control.  ``request_stop()``, ``pause()``, ``resume()`` and ``set_learning_rate()`` may be
+called from another thread (the designer's training process listens for commands on
+one); ``run()``, ``step()`` and ``step_epoch()`` look at them before every batch: they
+wait while paused, and a stop request makes them end with an "end" event whose
+``stop_reason`` is "stopped" (the request is then cleared).
 """
 
 from __future__ import annotations
@@ -60,7 +35,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -69,231 +44,23 @@ import numpy as np
 from core.losses import get_loss
 from core.optimizers import Optimizer, make_optimizer, merge_slices
 from core.schedules import Schedule, make_schedule
-from core.spec import SpecError, validate
+from core.training.callbacks import Callback, EarlyStopping
+from core.training.checks import (
+    check_callbacks,
+    check_factor,
+    check_float,
+    check_int,
+    check_loss_fits,
+    first_bad_row,
+)
+from core.training.events import TrainEvent
+from core.training.guard import Guard, TrainingDiverged
+from core.training.metrics import CLASSIFICATION_LOSSES, MetricAccumulator
 
 Array = np.ndarray
-CLASSIFICATION_LOSSES = frozenset(
-    {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"})
-STOP_REASONS = ("completed", "stopped", "early_stopping", "diverged")
 EVAL_BATCH = 1024
-STEP_LIMIT = 1e18  # steps bounded below this cannot overflow a finite float32 weight
-_EMPTY: Mapping[str, float] = MappingProxyType({})
-SMOOTHING = 0.9        # weight of the past in the smoothed loss: about the last 10 batches
-WARMUP_STEPS = 5       # batches of a run before the blow-up check gives a verdict
-CHECKPOINT_EVERY = 50  # steps between copies of the best weights (unless the loss halved)
-CHANCE_RISE = 4.0      # classification: smoothed loss this many times guessing's -> diverged
-START_FLOOR = 1e-3     # the best loss is never taken below this fraction of the first one
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss, gradients or update stopped being finite numbers, or the loss blew up.
-
-    When something became NaN or infinite the network gets back the weights from before
-    the last update, the last ones whose loss and gradients were finite; when the
-    smoothed loss blew up (see the module docstring) it gets back the weights at the
-    best smoothed loss of the run.  Moving statistics of BatchNormalization go back with
-    them, and the optimizer's state is reset.  ``lr`` is the learning rate of the failing step and
-    ``suggested_lr`` a ten times smaller one to try.
-    """
-
-    def __init__(self, message: str, lr: float, epoch: int, step: int) -> None:
-        super().__init__(message)
-        self.lr = lr
-        self.suggested_lr = lr / 10.0
-        self.epoch = epoch
-        self.step = step
-
-
-@dataclass(frozen=True)
-class TrainEvent:
-    """What happened in one batch ("batch"), one epoch ("epoch") or the run ("end").
-
-    ``epoch`` counts from 1 (the epoch the event belongs to; for "end", the last epoch
-    started), ``step`` is the number of optimizer steps taken so far, ``batch`` the batch
-    number inside the epoch (1..``batches``).  ``loss`` and ``metrics`` are the batch's
-    for "batch" events and the epoch's running means for "epoch" and "end" events; loss
-    values include the L1/L2 penalty, as in Keras.
-    """
-
-    kind: str
-    epoch: int
-    step: int
-    loss: float
-    metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
-    val_loss: float | None = None
-    val_metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
-    lr: float = 0.0
-    samples_seen: int = 0
-    elapsed_s: float = 0.0
-    stop_reason: str | None = None
-    batch: int = 0
-    batches: int = 0
-
-
-@dataclass(frozen=True)
-class EarlyStopping:
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
-
-    ``monitor`` defaults to ``val_loss`` (``loss`` when there is no validation data);
-    ``mode`` "auto" maximizes accuracy and r2 and minimizes everything else.  With
-    ``restore_best_weights`` the best epoch's weights are put back when it stops.
-    """
-
-    monitor: str = "val_loss"
-    patience: int = 5
-    min_delta: float = 0.0
-    restore_best_weights: bool = True
-    mode: str = "auto"
-
-    @classmethod
-    def from_config(cls, config: Any) -> EarlyStopping | None:
-        """From None/False (off), True (defaults), an int (patience), a dict or itself."""
-        if config is None or config is False:
-            return None
-        if isinstance(config, EarlyStopping):
-            return config
-        if config is True:
-            return cls()
-        if isinstance(config, (int, np.integer)):
-            return cls(patience=_check_int("early_stopping (the patience)", config, 0))
-        if isinstance(config, Mapping):
-            unknown = [k for k in config if k not in cls.__dataclass_fields__]
-            if unknown:
-                raise ValueError(f"early_stopping has no setting {unknown[0]!r}; its "
-                                 f"settings are {', '.join(cls.__dataclass_fields__)}")
-            return cls(**_checked_early_stopping(config))
-        raise ValueError(f"early_stopping must be a dict, an int (the patience) or a bool, "
-                         f"got {config!r}")
-
-    def maximize(self, monitor: str) -> bool:
-        if self.mode != "auto":
-            return self.mode == "max"
-        return monitor.endswith("accuracy") or monitor.endswith("r2")
-
-
-def _checked_early_stopping(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The early-stopping settings with their types and ranges checked (ValueError)."""
-    out = dict(config)
-    if "monitor" in out and (not isinstance(out["monitor"], str) or not out["monitor"]):
-        raise ValueError("early_stopping['monitor'] must be the name of a reported value "
-                         f"such as 'val_loss' or 'val_accuracy', got {out['monitor']!r}")
-    if "patience" in out:
-        out["patience"] = _check_int("early_stopping['patience']", out["patience"], 0)
-    if "min_delta" in out:
-        out["min_delta"] = _check_float("early_stopping['min_delta']", out["min_delta"])
-    if "restore_best_weights" in out and not isinstance(out["restore_best_weights"],
-                                                        (bool, np.bool_)):
-        raise ValueError("early_stopping['restore_best_weights'] must be true or false, "
-                         f"got {out['restore_best_weights']!r}")
-    if "mode" in out and out["mode"] not in ("auto", "min", "max"):
-        raise ValueError("early_stopping['mode'] must be 'auto', 'min' or 'max', got "
-                         f"{out['mode']!r}")
-    return out
-
-
-class Callback:
-    """Base class for callbacks; override what you need.  Plain callables also work
-    as callbacks: they receive every event."""
-
-    def on_batch_end(self, trainer: Trainer, event: TrainEvent) -> None:
-        """After every batch."""
-
-    def on_epoch_end(self, trainer: Trainer, event: TrainEvent) -> None:
-        """After every epoch, validation included."""
-
-    def on_train_end(self, trainer: Trainer, event: TrainEvent) -> None:
-        """When ``run()`` finishes, for whatever reason."""
-
-
-# ------------------------------------------------------------------------ metrics
-
-
-class MetricAccumulator:
-    """Running sums from which loss and metrics of many batches follow exactly.
-
-    Classification: accuracy.  Regression: MAE and R^2 (R^2 per output column from
-    sums of y, y^2 and squared errors, then averaged over columns, as scikit-learn).
-    """
-
-    def __init__(self, task: str, loss_name: str) -> None:
-        self.task, self.loss_name = task, loss_name
-        self.reset()
-
-    def reset(self) -> None:
-        self.n = 0
-        self.loss_sum = 0.0
-        self.correct = 0.0
-        self.count = 0
-        self.abs_sum = 0.0
-        self.sq: Array | None = None  # per column: squared errors, target mean, M2
-        self.mean: Array | None = None
-        self.m2: Array | None = None
-        self.rows = 0
-
-    def add(self, loss: float, pred: Array, target: Array, n: int) -> dict[str, float]:
-        """Add one batch (``n`` samples, mean ``loss``); returns that batch's metrics."""
-        self.n += n
-        self.loss_sum += loss * n
-        if self.task == "classification":
-            return self._add_classification(pred, target)
-        return self._add_regression(pred, target)
-
-    def _add_classification(self, pred: Array, target: Array) -> dict[str, float]:
-        t = np.asarray(target)
-        if self.loss_name == "sparse_categorical_crossentropy":
-            hit = pred.argmax(axis=-1).reshape(-1) == t.reshape(-1)
-        elif self.loss_name == "categorical_crossentropy":
-            hit = pred.argmax(axis=-1) == t.reshape(pred.shape).argmax(axis=-1)
-        else:  # binary: every output unit is a yes/no answer (Keras' binary_accuracy)
-            hit = (pred > 0.5) == (t.reshape(pred.shape) > 0.5)
-        correct, count = float(np.count_nonzero(hit)), int(hit.size)
-        self.correct += correct
-        self.count += count
-        return {"accuracy": correct / max(count, 1)}
-
-    def _add_regression(self, pred: Array, target: Array) -> dict[str, float]:
-        # few NumPy calls: with the small batches of the designer, calls cost, not data
-        p = pred.reshape(len(pred), -1)
-        t = np.asarray(target).reshape(p.shape)
-        err = np.subtract(p, t, dtype=np.float64)
-        sq = np.add.reduce(err * err, axis=0)
-        abs_sum = float(np.add.reduce(np.abs(err, out=err), axis=None))
-        nb = len(t)
-        mean_b = np.add.reduce(t, axis=0, dtype=np.float64) / nb
-        dev = np.subtract(t, mean_b, dtype=np.float64)
-        m2_b = np.add.reduce(np.multiply(dev, dev, out=dev), axis=0)
-        if self.sq is None:
-            self.sq, self.mean, self.m2, self.rows = sq, mean_b, m2_b, nb
-        else:  # merge column means and squared deviations (Chan et al.): no cancellation
-            delta, total = mean_b - self.mean, self.rows + nb
-            self.mean = self.mean + delta * (nb / total)
-            self.m2 = self.m2 + m2_b + delta * delta * (self.rows * nb / total)
-            self.sq = self.sq + sq
-            self.rows = total
-        self.abs_sum += abs_sum
-        self.count += err.size
-        return {"mae": abs_sum / max(err.size, 1), "r2": _r2(sq, m2_b)}
-
-    def result(self) -> tuple[float, dict[str, float]]:
-        """(mean loss, metrics) over everything added since the last reset."""
-        loss = self.loss_sum / max(self.n, 1)
-        if self.count == 0:
-            return loss, {}
-        if self.task == "classification":
-            return loss, {"accuracy": self.correct / self.count}
-        return loss, {"mae": self.abs_sum / self.count, "r2": _r2(self.sq, self.m2)}
-
-
-def _r2(ss_res: Array, ss_tot: Array) -> float:
-    """Mean over output columns of 1 - SS_res / SS_tot; a constant column scores 1 if
-    fitted exactly, else 0 (scikit-learn's convention)."""
-    total = 0.0
-    for r, t in zip(ss_res.tolist(), ss_tot.tolist(), strict=True):
-        total += 1.0 - r / t if t > 0 else (1.0 if r == 0 else 0.0)
-    return total / len(ss_res) if len(ss_res) else 0.0
-
-
-# ------------------------------------------------------------------------ data
 
 
 @dataclass
@@ -336,74 +103,6 @@ class _StopState:
     best_epoch: int = 0
 
 
-class _LossGuard:
-    """Watches the smoothed batch loss for a blow-up that stays finite (module docstring).
-
-    Per batch it does a few float operations and no allocation.  ``checkpoint_due`` is
-    set when the trainer should copy the current weights as the run's best.
-    """
-
-    def __init__(self, factor: float | None, chance: float | None) -> None:
-        self.factor, self.chance = factor, chance
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the run: the next batch is the first one again."""
-        self.n = 0
-        self.avg = 0.0       # biased moving average of the losses ...
-        self.weight = 0.0    # ... and its total weight: smoothed = avg / weight
-        self.floor = 0.0     # START_FLOOR times the first loss
-        self.ceiling = math.inf  # classification: CHANCE_RISE times max(chance, first)
-        self.best = math.inf
-        self.saved_loss = math.inf
-        self.saved_step = 0
-        self.checkpoint_due = False
-
-    def observe(self, loss: float) -> str | None:
-        """Take one finite batch loss; a sentence saying what blew up, or None."""
-        self.n += 1
-        self.avg = SMOOTHING * self.avg + (1.0 - SMOOTHING) * loss
-        self.weight = SMOOTHING * self.weight + (1.0 - SMOOTHING)
-        smooth = self.avg / self.weight
-        if self.n == 1:
-            self.floor = START_FLOOR * loss
-            if self.chance is not None:
-                self.ceiling = CHANCE_RISE * max(self.chance, loss)
-        if smooth < self.best:
-            self.best = smooth
-            self.checkpoint_due = (smooth < 0.5 * self.saved_loss
-                                   or self.n - self.saved_step >= CHECKPOINT_EVERY)
-        if self.factor is None or self.n < WARMUP_STEPS:
-            return None
-        if smooth > self.factor * max(self.best, self.floor):
-            return (f"the smoothed loss rose to {smooth:.3g}, more than "
-                    f"{self.factor:g} times its lowest value {self.best:.3g}")
-        if smooth > self.ceiling:
-            return (f"the smoothed loss rose to {smooth:.3g}, more than {CHANCE_RISE:g} "
-                    f"times the {self.ceiling / CHANCE_RISE:.3g} of guessing or of the "
-                    "first batch: the network became confidently wrong")
-        return None
-
-    def saved(self) -> None:
-        """The trainer copied the weights at the current best."""
-        self.checkpoint_due = False
-        self.saved_loss, self.saved_step = self.best, self.n
-
-
-def _chance_loss(loss_name: str, net: Any) -> float | None:
-    """The loss of guessing (uniform probabilities) for a classification loss."""
-    if loss_name == "binary_crossentropy":
-        return math.log(2.0)
-    if loss_name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        shape = getattr(net, "output_shapes", {}).get(getattr(net, "output_id", None))
-        k = int(shape[-1]) if shape else 2
-        return math.log(max(k, 2))
-    return None
-
-
-# ------------------------------------------------------------------------ trainer
-
-
 class Trainer:
     """Trains one network with one loss and optimizer; see the module docstring.
 
@@ -439,7 +138,7 @@ class Trainer:
             self.loss = get_loss(loss)
         except KeyError as exc:
             raise ValueError(exc.args[0]) from None
-        _check_loss_fits(net, loss)
+        check_loss_fits(net, loss)
         self.task = "classification" if loss in CLASSIFICATION_LOSSES else "regression"
         self.dtype = np.dtype(net.params.dtype)
         self.decay_slices = merge_slices(
@@ -449,32 +148,24 @@ class Trainer:
                                                    self.decay_slices)
         self.schedule_config = schedule
         self._schedule: Schedule = make_schedule(schedule, self.optimizer.lr)
-        self.batch_size = _check_int("batch_size", batch_size, 1)
-        self.seed = _check_int("seed", seed, 0)
-        self.l1 = _check_float("l1", l1)
-        self.l2 = _check_float("l2", l2)
-        self.clipnorm = None if clipnorm is None else _check_float("clipnorm", clipnorm,
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.seed = check_int("seed", seed, 0)
+        self.l1 = check_float("l1", l1)
+        self.l2 = check_float("l2", l2)
+        self.clipnorm = None if clipnorm is None else check_float("clipnorm", clipnorm,
                                                                    positive=True)
-        self.validation_split = _check_float("validation_split", validation_split)
+        self.validation_split = check_float("validation_split", validation_split)
         if self.validation_split >= 1.0:
             raise ValueError("validation_split must be in [0, 1): it is the fraction of "
                              f"samples held out, e.g. 0.2; got {self.validation_split}")
         self.early_stopping = EarlyStopping.from_config(early_stopping)
-        self.callbacks = _check_callbacks(callbacks)
-        self.divergence_factor = _check_factor(divergence_factor)
+        self.callbacks = check_callbacks(callbacks)
+        self.divergence_factor = check_factor(divergence_factor)
         if not isinstance(shuffle, bool | np.bool_):
             raise ValueError(f"shuffle must be true or false, got {shuffle!r}")
         self.shuffle = bool(shuffle)
-        self._guard = _LossGuard(self.divergence_factor, _chance_loss(loss, net))
-        # Non-trainable state (BN moving statistics) as (layer.state, name): looked up at
-        # each use, so a layer that rebinds an array instead of updating it still works.
-        self._buffers = [(layer.state, name) for layer in getattr(net, "layers", {}).values()
-                         for name in getattr(layer, "state", {})]
-        self._buf_before = self._buffer_copies()  # the statistics before this step
-        self._buf_good = self._buffer_copies()    # ... those that go with self._good
-        self._buf_best = self._buffer_copies()    # ... those that go with self._best
-        self._best: Array | None = None           # weights at the run's best smoothed loss
-        self._best_valid = False
+        self._guard = Guard(net, self.optimizer, loss, self.divergence_factor)
+        self._has_buffers = bool(self._guard.saved.buffers)
         self.history: dict[str, list[float]] = {}
         self.epoch = 0          # completed epochs
         self.global_step = 0    # optimizer steps taken
@@ -486,12 +177,9 @@ class Trainer:
         self._state: _EpochState | None = None
         self._stopping = _StopState()
         self._scratch: Array | None = None
-        self._good: Array | None = None
-        self._good_valid = False
         self._xbuf: Array | None = None
         self._ybuf: Array | None = None
         self._slices = False
-        self._lock = threading.Lock()
         self._net_lock = getattr(net, "lock", None) or contextlib.nullcontext()
         self._stop = threading.Event()
         self._running = threading.Event()
@@ -512,8 +200,8 @@ class Trainer:
         ``steps_done``), so the next epochs do not repeat the first epochs' order and
         masks. Call it before training.
         """
-        epochs_done = _check_int("epochs_done", epochs_done, 0)
-        steps_done = _check_int("steps_done", steps_done, 0)
+        epochs_done = check_int("epochs_done", epochs_done, 0)
+        steps_done = check_int("steps_done", steps_done, 0)
         if self._state is not None and self._state.position:
             raise RuntimeError("start_at() must come before training, not in an epoch")
         self.epoch, self.global_step = epochs_done, steps_done
@@ -550,15 +238,13 @@ class Trainer:
         lr = float(lr)
         if not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"the learning rate must be a positive number, got {lr}")
-        with self._lock:
-            self._lr_override = lr
+        self._lr_override = lr
 
     @property
     def lr(self) -> float:
         """The learning rate of the next batch."""
-        with self._lock:
-            if self._lr_override is not None:
-                return self._lr_override
+        if self._lr_override is not None:
+            return self._lr_override
         return self._schedule(self.epoch, self.global_step)
 
     # ---- binding data -----------------------------------------------------------------
@@ -585,11 +271,7 @@ class Trainer:
             val_X, val_Y = X, Y
         self._data = _Bound(X, Y, train_idx, val_X, val_Y, val_idx)
         self._state = None
-        self._good = np.empty_like(self.net.params)  # weights before the last update
-        self._good_valid = False
-        if self._best is None or self._best.shape != self.net.params.shape:
-            self._best = np.empty_like(self.net.params)
-        self._reset_guard()
+        self._guard.bind()
         b = min(self.batch_size, self._data.n_train)
         self._xbuf = np.empty((b, *X.shape[1:]), self.dtype)
         self._ybuf = np.empty((b, *Y.shape[1:]), self._target_dtype())
@@ -624,7 +306,7 @@ class Trainer:
             if not real or np.issubdtype(a.dtype, np.complexfloating):
                 raise ValueError(f"{what} {name} must be real numbers, not {a.dtype}")
             if np.issubdtype(a.dtype, np.floating):
-                row = _first_bad_row(a)
+                row = first_bad_row(a)
                 if row is not None:
                     raise ValueError(f"{what} {name} contain NaN or infinity (first in "
                                      f"row {row}); clean or drop those rows")
@@ -646,7 +328,7 @@ class Trainer:
         On divergence the "end" event (stop_reason "diverged") is yielded first and the
         next ``next()`` raises :class:`TrainingDiverged`.
         """
-        epochs = _check_int("epochs", epochs, 0)
+        epochs = check_int("epochs", epochs, 0)
         if X is not None or Y is not None:
             if X is None or Y is None:
                 raise ValueError("give both X and Y, or neither to go on with bound data")
@@ -654,8 +336,8 @@ class Trainer:
         self._require_data()
         self._clock = time.perf_counter()
         self._stopping = _StopState()  # patience counts within one run, as Keras' fit
-        self._good_valid = False  # weights may have been set since the last step
-        self._reset_guard()       # the blow-up check judges each run on its own
+        self._guard.weights_set()  # weights may have been set since the last step
+        self._guard.start_run()
         reason, error, done = "completed", None, 0
         try:
             while done < epochs:
@@ -720,15 +402,6 @@ class Trainer:
         X, Y = self._check_data(X, Y, "evaluation")
         return self._evaluate(X, Y, None)
 
-    # ---- snapshots for the views ------------------------------------------------------
-    def weights_snapshot(self) -> dict[str, dict[str, Array]]:
-        """Copies of the weights by node id (safe to hand to another thread)."""
-        return self.net.get_weights()
-
-    def gradients_snapshot(self) -> dict[str, dict[str, Array]]:
-        """Copies of the last step's gradients by node id (after penalties, clipping)."""
-        return self.net.last_gradients()
-
     # ---- internals --------------------------------------------------------------------
     def _require_data(self) -> None:
         if self._data is None:
@@ -750,11 +423,6 @@ class Trainer:
         except TrainingDiverged:
             self._end_event("diverged")
             raise
-
-    def _reset_guard(self) -> None:
-        """Start the blow-up check afresh (a new run or new data)."""
-        self._guard.reset()
-        self._best_valid = False
 
     def _wait_while_paused(self) -> bool:
         """Block while paused; False when a stop was requested."""
@@ -825,55 +493,22 @@ class Trainer:
         return event, epoch_event
 
     def _step_weights(self, xb: Array, yb: Array, lr: float) -> float:
-        """Gradients, penalties, clipping, checks and the update; returns the loss."""
-        net, params, grads = self.net, self.net.params, self.net.grads
-        if self._buffers:  # the forward pass moves BN statistics: keep them (tiny)
-            for (state, name), dst in zip(self._buffers, self._buf_before, strict=True):
-                np.copyto(dst, state[name])
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled below
+        """Gradients, penalties, clipping, the guard's checks and the update; the loss."""
+        net, params, grads, guard = self.net, self.net.params, self.net.grads, self._guard
+        guard.epoch, guard.step = self.epoch + 1, self.global_step + 1
+        if self._has_buffers:
+            guard.saved.before_forward()
+        with np.errstate(over="ignore", invalid="ignore"):  # the guard judges the result
             loss = float(net.compute_gradients(xb, yb, self.loss_name))
         if self.l1 or self.l2:
             loss += self._add_penalties(params, grads)
-        if not math.isfinite(loss):
-            self._diverged("loss", loss, lr)
-        guard = self._guard
-        blown = guard.observe(loss)
-        if guard.checkpoint_due:
-            self._checkpoint()
-        if blown is not None:
-            self._blew_up(blown, lr)
-        with np.errstate(over="ignore", invalid="ignore"):  # inf is the answer below
-            sq = float(np.dot(grads, grads))
-        if not math.isfinite(sq):
-            self._diverged("gradient", sq, lr)
-        norm = math.sqrt(sq)
+        guard.check_loss(loss, lr)
+        norm = guard.gradient_norm(grads, lr)
         if self.clipnorm is not None and norm > self.clipnorm:
             grads *= self.clipnorm / norm
         self.last_grad_norm = norm
-        opt = self.optimizer
-        # Every |g_i| <= norm; when the optimizer can bound its step from that, the step
-        # is finite and small next to the float range, and needs no look of its own.
-        if opt.step_bound(lr, min(norm, self.clipnorm or norm)) <= STEP_LIMIT:
-            opt.update(params, grads, lr, backup=self._good)
-        else:
-            d = opt.compute_step(params, grads, lr)
-            size = float(np.dot(d, d))
-            if not math.isfinite(size):
-                self._diverged("weight update", size, lr)
-            np.copyto(self._good, params)
-            opt.apply_step(params, d)
-        self._good_valid = True
-        if self._buffers:  # the statistics from before this step go with self._good
-            self._buf_good, self._buf_before = self._buf_before, self._buf_good
+        guard.update(params, grads, lr, min(norm, self.clipnorm or norm))
         return loss
-
-    def _checkpoint(self) -> None:
-        """Copy the weights of this step (before its update) as the run's best."""
-        np.copyto(self._best, self.net.params)
-        for src, dst in zip(self._buf_before, self._buf_best, strict=True):
-            np.copyto(dst, src)
-        self._best_valid = True
-        self._guard.saved()
 
     def _add_penalties(self, params: Array, grads: Array) -> float:
         """Add the L1/L2 gradient on kernels to ``grads``; returns the penalty value."""
@@ -899,46 +534,6 @@ class Trainer:
             w = self.net.params[start:stop]
             total += self.l2 * float(np.dot(w, w)) + self.l1 * float(np.abs(w).sum())
         return total
-
-    def _diverged(self, what: str, value: float, lr: float) -> None:
-        """Put back the weights from before the last update, whose loss and gradients
-        were finite, with their BN statistics; reset the optimizer; raise
-        TrainingDiverged."""
-        if self._good_valid:
-            np.copyto(self.net.params, self._good)
-            self._put_back(self._buf_good)
-            self._good_valid = False
-        else:  # no update of this run yet: the weights are as they came; undo the BN pass
-            self._put_back(self._buf_before)
-        kind = "NaN" if math.isnan(value) else "infinite"
-        self._raise_diverged(f"the {what} became {kind}", lr,
-                             "The last weights with a finite loss were put back.")
-
-    def _blew_up(self, what: str, lr: float) -> None:
-        """Put back the weights at the run's best smoothed loss; raise TrainingDiverged."""
-        if self._best_valid:
-            np.copyto(self.net.params, self._best)
-            self._put_back(self._buf_best)
-        self._good_valid = False
-        self._raise_diverged(what, lr, "The weights from the lowest loss of this run "
-                                       "were put back.")
-
-    def _buffer_copies(self) -> list[Array]:
-        return [np.empty_like(state[name]) for state, name in self._buffers]
-
-    def _put_back(self, saved: list[Array]) -> None:
-        """Write saved non-trainable state (BN statistics) back into the network."""
-        for (state, name), src in zip(self._buffers, saved, strict=True):
-            np.copyto(state[name], src)
-
-    def _raise_diverged(self, what: str, lr: float, restored: str) -> None:
-        self.optimizer.reset()
-        self._reset_guard()
-        epoch = self.epoch + 1
-        raise TrainingDiverged(
-            f"Training diverged in epoch {epoch}, step {self.global_step + 1}: {what}. "
-            f"The learning rate {lr:g} is probably too high; try {lr / 10:g}. {restored}",
-            lr, epoch, self.global_step + 1)
 
     def _batch_output(self, xb: Array) -> Array:
         """The network's output for the batch just trained, for the batch metrics.
@@ -1007,7 +602,7 @@ class Trainer:
             return False
         if es.restore_best_weights and ss.best_weights is not None:
             self.net.set_weights(ss.best_weights)
-            self._good_valid = False
+            self._guard.weights_set()
         return True
 
     def _evaluate(self, X: Array, Y: Array, idx: Array | None) -> tuple[float, dict[str, float]]:
@@ -1058,62 +653,3 @@ def _gather(src: Array, idx: Array, out: Array) -> None:
         np.take(src, idx, axis=0, out=out, mode="clip")  # idx is in range by construction
     else:
         out[...] = src[idx]
-
-
-def _first_bad_row(a: Array, chunk: int = 4096) -> int | None:
-    """Index of the first row holding NaN or inf, in chunks (no full-size temporary)."""
-    for s in range(0, len(a), chunk):
-        part = a[s:s + chunk]
-        if not np.isfinite(part).all():
-            ok = np.isfinite(part.reshape(len(part), -1)).all(axis=1)
-            return s + int(np.argmin(ok))
-    return None
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: Any, positive: bool = False) -> float:
-    need = "a number greater than 0" if positive else "a number >= 0"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"{name} must be {need}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be {need}, got {value}")
-    return value
-
-
-def _check_factor(value: Any) -> float | None:
-    """``divergence_factor``: None (blow-up check off) or a finite number above 1."""
-    if value is None:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-            or not math.isfinite(float(value)) or float(value) <= 1):
-        raise ValueError("divergence_factor must be a number greater than 1 (how many "
-                         "times its lowest value the smoothed loss may grow, e.g. 1e4) or "
-                         f"None to turn the check off, got {value!r}")
-    return float(value)
-
-
-def _check_callbacks(callbacks: Any) -> list[Any]:
-    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence):
-        raise ValueError(f"callbacks must be a list of Callback objects or functions, "
-                         f"got {callbacks!r}")
-    for i, cb in enumerate(callbacks):
-        if not isinstance(cb, Callback) and not callable(cb):
-            raise ValueError(f"callbacks[{i}] must be a Callback or a function taking an "
-                             f"event, got {cb!r}")
-    return list(callbacks)
-
-
-def _check_loss_fits(net: Any, loss: str) -> None:
-    """SpecError when ``loss`` does not fit the network's output (warnings pass)."""
-    spec = getattr(net, "spec", None)
-    if spec is None:
-        return
-    errors = [p for p in validate(spec, loss=loss) if p.severity == "error"]
-    if errors:
-        raise SpecError(errors)
