@@ -22,10 +22,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from core.fusion import FusionPlan
 from core.initializers import initialize
 from core.layers import LAYER_TYPES, Layer
-from core.layers.conv import can_feed_planar, planar_to_nhwc
-from core.layers.pooling import MaxPooling2D
+from core.layers.conv import planar_to_nhwc
 from core.losses import LOSSES, Loss
 from core.spec import SpecError, analyze
 
@@ -143,54 +143,20 @@ class Network:
         self._needs_grad = needs
         self._need_dx = [[needs[j] for j in ins] for ins in self._in_pos]
         self._out_pos = pos[self.output_id]
-        self._seq[self._out_pos].keep_preactivation = True  # the fused losses read z
         self._in_pos_input = pos[self.input_id]
-        self._preact = self._plan_relu_absorption()
-        self._plan_planar()
+        self.apply_fusion(FusionPlan.for_graph(self._seq, self._in_pos, self._out_pos,
+                                               self._in_pos_input))
         per_sample = sum(math.prod(s) for s in self.output_shapes.values())
         per_sample += sum(type(lay).work_size(lay.config, lay.input_shapes)
                           for lay in self._seq)
         self._values_per_sample = max(per_sample, 1)
 
-    def _plan_relu_absorption(self) -> list[bool]:
-        """Which layers receive the gradient before their ReLU from their consumer.
-
-        A max pooling after a ReLU routes each window's gradient to one pixel whose
-        ReLU output is the window's maximum, so the ReLU's derivative there is
-        ``pooled > 0``: applied on the pooled gradient it costs a quarter of the pass
-        over the full image (the same numbers: a 0/1 mask is applied either way).
-        """
-        consumers: list[list[int]] = [[] for _ in self._seq]
-        for i, ins in enumerate(self._in_pos):
-            for j in ins:
-                consumers[j].append(i)
-        preact = [False] * len(self._seq)
-        for i, layer in enumerate(self._seq):
-            act = layer.activation
-            if (act is None or act.name != "relu" or i in (self._out_pos, self._in_pos_input)
-                    or len(consumers[i]) != 1 or len(self._in_pos[consumers[i][0]]) != 1):
-                continue
-            consumer = self._seq[consumers[i][0]]
-            if type(consumer).ABSORBS_RELU:
-                consumer.relu_input = True
-                preact[i] = True
-        return preact
-
-    def _plan_planar(self) -> None:
-        """Let a Conv2D that feeds only a 2x2 max pooling (stride 2, no padding) train
-        with a planar output, which the pooling reads with whole-array maxima and
-        answers with a planar gradient (core.layers.conv.planar_to_nhwc)."""
-        consumers: list[list[int]] = [[] for _ in self._seq]
-        for i, ins in enumerate(self._in_pos):
-            for j in ins:
-                consumers[j].append(i)
-        for i, layer in enumerate(self._seq):
-            if (i in (self._out_pos, self._in_pos_input) or len(consumers[i]) != 1
-                    or not can_feed_planar(layer)):
-                continue
-            pool = self._seq[consumers[i][0]]
-            if isinstance(pool, MaxPooling2D) and pool._pairs and len(pool.input_shapes) == 1:
-                layer.planar_output = True
+    def apply_fusion(self, plan: FusionPlan) -> None:
+        """Hand every layer its part of ``plan`` (tests compare a plan with none)."""
+        self.fusion_plan = plan
+        for layer, fusion in zip(self._seq, plan.layers, strict=True):
+            layer.fusion = fusion
+        self._preact = [f.gradient_before_activation for f in plan.layers]
 
     def reseed(self, seed: int) -> None:
         """Restart the random streams of Dropout layers (a Trainer's seed, for instance)."""

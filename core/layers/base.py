@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from core.activations import ACTIVATIONS, Activation, get_activation
+from core.fusion import NO_FUSION
 
 Array = np.ndarray
 Shape = tuple[int, ...]
@@ -156,7 +157,7 @@ class Layer:
     MIN_INPUTS: ClassVar[int] = 1
     MAX_INPUTS: ClassVar[int | None] = 1
     # Can apply a ReLU's derivative on its (smaller) output for the layer feeding it
-    # (see :attr:`relu_input`); the network then lets that layer skip its own.
+    # (``Fusion.relu_input``, core.fusion); that layer then skips its own.
     ABSORBS_RELU: ClassVar[bool] = False
 
     node_id: str
@@ -172,10 +173,9 @@ class Layer:
     def __post_init__(self) -> None:
         self.output_shape_ = self.output_shape(self.config, self.input_shapes)
         self.activation: Activation | None = None
-        self.keep_preactivation = False
-        # Set by the network when this layer's only input is a ReLU output that feeds
-        # nothing else: backward then returns the gradient before that ReLU.
-        self.relu_input = False
+        # What this layer does jointly with its neighbours (core.fusion); the network
+        # hands it over once it has planned the whole graph.
+        self.fusion = NO_FUSION
         act = self.config.get("activation")
         if "activation" in self.config and act not in (None, "linear"):
             self.activation = get_activation(act)
@@ -254,17 +254,25 @@ class Layer:
         """Sum over the rows of a 2-D array as a matrix-vector product (BLAS)."""
         return np.matmul(self.filled_buffer("ones", (a.shape[0],), 1.0), a, out=out)
 
+    def writes_planar(self) -> bool:
+        """Can this layer write its training output as four planes (core.fusion)?"""
+        return False
+
+    def reads_planar(self) -> bool:
+        """Can this layer read a planar input from the layer feeding it (core.fusion)?"""
+        return False
+
     def activate(self, z: Array, owned: bool = True) -> Array:
         """Apply the layer's activation to pre-activation ``z``.
 
         When the layer owns ``z`` and the derivative needs only the output, the result
         overwrites ``z`` (one array less to write and read back); the output node keeps
-        ``z`` for the fused losses (``keep_preactivation``).
+        ``z`` for the fused losses (``Fusion.keep_preactivation``).
         """
         act = self.activation
         if act is None:
             return z
-        if owned and act.from_output and not self.keep_preactivation:
+        if owned and act.from_output and not self.fusion.keep_preactivation:
             return act.forward(z, z)
         return act.forward(z, self.buffer("act", z.shape))
 

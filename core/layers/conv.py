@@ -72,13 +72,6 @@ def planar_to_nhwc(a: np.ndarray) -> np.ndarray:
     return a.transpose(2, 3, 0, 4, 1, 5).reshape(n, 2 * h2, 2 * w2, c)
 
 
-def can_feed_planar(layer: Layer) -> bool:
-    """Can this layer write a planar training output (see :func:`planar_to_nhwc`)?"""
-    if not isinstance(layer, Conv2D):
-        return False
-    return layer._ho % 2 == 0 and layer._wo % 2 == 0
-
-
 class Conv2D(Layer):
     TYPE = "Conv2D"
     GROUP = "Convolution"
@@ -125,10 +118,11 @@ class Conv2D(Layer):
                                                "kernel_size")
         self._padded = any(self._pt) or any(self._pl)
         self._matrices: dict[int, tuple] = {}  # id(w or g) -> (kernel, bias, matrix)
-        # Set by the network when a 2x2 max pooling consumes this layer (see
-        # :func:`planar_to_nhwc`): in training the output is then planar.
-        self.planar_output = False
         self._planar = False
+
+    def writes_planar(self) -> bool:
+        """Planar output needs an even output height and width (:func:`planar_to_nhwc`)."""
+        return self._ho % 2 == 0 and self._wo % 2 == 0
 
     def _pad_input(self, x: np.ndarray) -> np.ndarray:
         if not self._padded:
@@ -202,7 +196,7 @@ class Conv2D(Layer):
         n = x.shape[0]
         ho, wo = self._ho, self._wo
         wb = self._weight_matrix(self.w)
-        self._planar = planar = training and self.planar_output
+        self._planar = planar = training and self.fusion.planar_output
         self._col = self._im2col(self._pad_input(x), wb is not None, planar)
         kernel = self.w["kernel"]
         f = kernel.shape[-1]
@@ -237,7 +231,7 @@ class Conv2D(Layer):
     def _in_place_activation(self) -> bool:
         """Does :meth:`Layer.activate` overwrite z (or is there no activation)?"""
         act = self.activation
-        return act is None or (act.from_output and not self.keep_preactivation)
+        return act is None or (act.from_output and not self.fusion.keep_preactivation)
 
     def backward(self, dy, need_dx, fused=False):
         dz = self.activation_backward(self._z, self._y, dy, fused)

@@ -87,9 +87,9 @@ class MaxPooling2D(_Pooling2D):
     ABSORBS_RELU = True
 
     def _through_relu(self, dy: np.ndarray) -> np.ndarray:
-        """With :attr:`relu_input`, ``dy`` times the ReLU's derivative at each window's
+        """With ``Fusion.relu_input``, ``dy`` times the ReLU's derivative at each window's
         maximum: 1 where the pooled value is positive, else 0."""
-        if not self.relu_input:
+        if not self.fusion.relu_input:
             return dy
         keep = np.greater(self._y, 0, out=self.buffer_of("keep", dy.shape, bool))
         return np.multiply(dy, keep, out=self.buffer("dy_relu", dy.shape))
@@ -100,6 +100,10 @@ class MaxPooling2D(_Pooling2D):
         self._pairs = (self._kh, self._kw, self._sh, self._sw) == (2, 2, 2, 2) \
             and not self._padded
         self._planar = False
+
+    def reads_planar(self) -> bool:
+        """2x2 windows with stride 2 read a planar input with whole-array maxima."""
+        return self._pairs and len(self.input_shapes) == 1
 
     def forward(self, inputs, training):
         x = inputs[0]
@@ -189,12 +193,12 @@ class MaxPooling2D(_Pooling2D):
         dx = self.buffer("dx", self._xshape)
         d6 = self._split(dx)
         g = self.buffer("g", bottom.shape)  # gradient of each column's maximum
-        if self.relu_input:
+        if self.fusion.relu_input:
             keep = self.buffer_of("keep", dy.shape, bool)
             dyr = self.buffer("dy_relu", dy.shape)
         for s in self._chunks(dx):
             gs, d, dys = g[s], d6[s], dy[s]
-            if self.relu_input:  # see _through_relu, here on a block in cache
+            if self.fusion.relu_input:  # see _through_relu, here on a block in cache
                 dys = np.multiply(dys, np.greater(self._y[s], 0, out=keep[s]), out=dyr[s])
             np.multiply(dys, right[s], out=gs[:, :, :, 1])
             np.subtract(dys, gs[:, :, :, 1], out=gs[:, :, :, 0])
@@ -235,13 +239,13 @@ class MaxPooling2D(_Pooling2D):
         d = dx.reshape(2, 2, size)
         g = self.buffer("g", (2, size))  # gradient of each column's maximum
         dyf, yf = dy.reshape(-1), self._y.reshape(-1)
-        if self.relu_input:
+        if self.fusion.relu_input:
             keep = self.buffer_of("keep", (size,), bool)
             dyr = self.buffer("dy_relu", (size,))
         for lo in range(0, size, PLANE_CHUNK):
             s = slice(lo, lo + PLANE_CHUNK)
             dys = dyf[s]
-            if self.relu_input:  # see _through_relu
+            if self.fusion.relu_input:  # see _through_relu
                 dys = np.multiply(dys, np.greater(yf[s], 0, out=keep[s]), out=dyr[s])
             np.multiply(dys, right[s], out=g[1, s])
             np.subtract(dys, g[1, s], out=g[0, s])

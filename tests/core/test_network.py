@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import threading
@@ -10,6 +11,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from core.fusion import FusionPlan
 from core.initializers import initialize
 from core.layers import LAYER_TYPES
 from core.network import Network
@@ -367,10 +369,14 @@ def _conv_relu_pool(input_shape, pool, activation="relu", filters=3):
             "edges": [["in", "c"], ["c", "p"], ["p", "f"]]}
 
 
+def _without(net, **off):
+    """Apply the network's fusion plan with the named fusions turned off."""
+    net.apply_fusion(FusionPlan(tuple(dataclasses.replace(f, **dict.fromkeys(off, False))
+                                      for f in net.fusion_plan.layers)))
+
+
 def _gradients_without_relu_absorption(net, X, Y, loss):
-    net._preact = [False] * len(net._preact)
-    for layer in net.layers.values():
-        layer.relu_input = False
+    _without(net, relu_input=1, gradient_before_activation=1)
     return net.loss_and_gradients(X, Y, loss)
 
 
@@ -380,7 +386,7 @@ def test_relu_absorbed_by_max_pooling_gives_the_same_gradients(pool):
     # Integer-valued inputs make ties and zero pre-activations common.
     spec = _conv_relu_pool([7, 7, 2], pool)
     net = Network.from_spec(spec, dtype="float64")
-    assert net._preact[net.order.index("c")] and net.layers["p"].relu_input
+    assert net._preact[net.order.index("c")] and net.layers["p"].fusion.relu_input
     rng = np.random.default_rng(0)
     X = rng.integers(-2, 3, size=(3, 7, 7, 2)).astype(float)
     Y = rng.normal(size=(3, int(np.prod(net.output_shape))))
@@ -400,7 +406,7 @@ def test_relu_is_not_absorbed_when_its_output_feeds_two_nodes():
             "edges": [["in", "c"], ["c", "p"], ["c", "q"], ["p", "a"], ["q", "a"], ["a", "f"]]}
     net = Network.from_spec(spec)
     assert not any(net._preact)
-    assert not net.layers["p"].relu_input and not net.layers["q"].relu_input
+    assert not net.layers["p"].fusion.relu_input and not net.layers["q"].fusion.relu_input
 
 
 @pytest.mark.parametrize("size", [(6, 6), (7, 5)])
@@ -453,7 +459,7 @@ def test_first_conv_trains_planar_into_max_pooling_with_the_same_numbers(shape, 
     spec["nodes"][1]["strides"] = strides
     net = Network.from_spec(spec, dtype="float64")
     conv = net.layers["c"]
-    assert conv.planar_output
+    assert conv.fusion.planar_output
     rng = np.random.default_rng(4)
     X = rng.integers(-2, 3, size=(3, *shape)).astype(float)  # ties and zeros
     Y = rng.normal(size=(3, int(np.prod(net.output_shape))))
@@ -464,7 +470,7 @@ def test_first_conv_trains_planar_into_max_pooling_with_the_same_numbers(shape, 
         np.testing.assert_array_equal(train_maps[node_id], value)
     loss, grads = net.loss_and_gradients(X, Y, "mse")
     assert conv._y.ndim == 6  # the planar path ran
-    conv.planar_output = False
+    _without(net, planar_output=1)
     loss2, grads2 = net.loss_and_gradients(X, Y, "mse")
     assert conv._y.ndim == 4
     assert loss == pytest.approx(loss2, abs=1e-12)
@@ -475,7 +481,7 @@ def test_first_conv_trains_planar_into_max_pooling_with_the_same_numbers(shape, 
 def test_planar_output_only_where_it_is_safe():
     def planar(spec):
         net = Network.from_spec(spec)
-        return {n: getattr(layer, "planar_output", False) for n, layer in net.layers.items()}
+        return {n: layer.fusion.planar_output for n, layer in net.layers.items()}
 
     assert planar(_conv_relu_pool([6, 6, 4], {"pool_size": 2}))["c"]
     assert not planar(_conv_relu_pool([7, 7, 1], {"pool_size": 2}))["c"]  # odd size
@@ -498,7 +504,7 @@ def test_planar_conv_gives_the_same_input_gradient():
     net = Network.from_spec(spec, dtype="float64")
     rng = np.random.default_rng(5)
     X, Y = rng.normal(size=(2, 6, 4, 1)), rng.normal(size=(2, 3 * 2 * 2))
-    assert net.layers["b"].planar_output and not net.layers["a"].planar_output
+    assert net.layers["b"].fusion.planar_output and not net.layers["a"].fusion.planar_output
     loss2, grads2 = net.loss_and_gradients(X, Y, "mse")
     assert net.layers["b"]._y.ndim == 6
     net.layers["b"].planar_output = False
@@ -507,3 +513,14 @@ def test_planar_conv_gives_the_same_input_gradient():
     for node_id in ("a", "b"):
         for name in grads[node_id]:
             np.testing.assert_allclose(grads2[node_id][name], grads[node_id][name], atol=1e-12)
+
+
+def test_fusion_plan_is_one_named_object():
+    """The network decides every fusion once; the plan says which layers take part."""
+    net = Network.from_spec(_conv_relu_pool([8, 8, 1], {"pool_size": 2}), dtype="float64")
+    lines = net.fusion_plan.describe(net.order)
+    assert "c: gradient_before_activation, planar_output" in lines
+    assert "p: relu_input" in lines
+    assert f"{net.output_id}: keep_preactivation" in lines
+    assert all(layer.fusion is f for layer, f in
+               zip((net.layers[n] for n in net.order), net.fusion_plan.layers, strict=True))
