@@ -1,6 +1,6 @@
 """The canvas widget: zoom, pan, rubber band, drops from the palette, clipboard.
 
-Interactions (see docs/readme/canvas.md): the wheel zooms around the cursor, the middle
+Interactions (see docs/canvas.md): the wheel zooms around the cursor, the middle
 button or space+drag pans, dragging on empty canvas draws a rubber band, layers dropped
 from the palette (MIME ``application/x-ann-layer``) appear where they are dropped, and a
 "Neuron" dropped on a Dense layer adds a unit. The shell's menu actions call the public

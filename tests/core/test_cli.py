@@ -1,6 +1,6 @@
 """The ``ann-designer`` command line, driven through ``main([...])``.
 
-Covers every subcommand, the worked flow of the README (CSV -> new -> train -> evaluate
+Covers every subcommand, the worked flow of docs/cli.md (CSV -> new -> train -> evaluate
 -> predict -> export ONNX, checked with onnxruntime), Ctrl-C during training, and broken
 inputs, which must give exactly one line on stderr and a non-zero exit status.
 """

@@ -1,6 +1,6 @@
 """QA of the practitioner's path: the command line with realistic, messy files.
 
-Each test here reproduces a bug found by following the README's command-line guide
+Each test here reproduces a bug found by following the command-line guide (docs/cli.md)
 (see the helper report): the fix is checked through ``main([...])`` as a user runs it.
 """
 
@@ -147,7 +147,7 @@ def test_predict_error_names_the_input_file(tmp_path, capsys):
 
 
 def test_new_project_description_names_the_data_file(tmp_path, capsys):
-    """The README shows "iris: Classification of 'species' from iris.csv"."""
+    """docs/cli.md shows "iris: Classification of 'species' from iris.csv"."""
     data = tmp_path / "iris.csv"
     rows = ["sepal_length,sepal_width,petal_length,petal_width,species"]
     rows += [f"{5 + i % 3}.1,3.{i % 5},1.{i % 4},0.{i % 3},{['setosa', 'virginica'][i % 2]}"
