@@ -177,6 +177,46 @@ def test_interrupted_save_removes_temp_and_keeps_old_file(tmp_path, monkeypatch)
     assert [p.name for p in tmp_path.iterdir()] == ["p.annproj"]
 
 
+def test_saving_through_a_symlink_updates_its_target_and_keeps_the_link(tmp_path):
+    real = tmp_path / "projects" / "real.annproj"
+    real.parent.mkdir()
+    save_project(Project(name="old"), real)
+    link = tmp_path / "link.annproj"
+    link.symlink_to(real)
+    save_project(Project(name="new"), link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert load_project(real).name == "new"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.annproj"]  # no temp
+
+
+def test_saving_a_hard_linked_file_keeps_the_links_joined(tmp_path):
+    first = tmp_path / "a.annproj"
+    save_project(Project(name="old"), first)
+    second = tmp_path / "b.annproj"
+    os.link(first, second)
+    save_project(Project(name="new"), second)
+    assert os.path.samefile(first, second)
+    assert load_project(first).name == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.annproj", "b.annproj"]
+
+
+def test_a_read_only_file_is_refused_not_replaced(tmp_path):
+    path = tmp_path / "p.annproj"
+    save_project(Project(name="old"), path)
+    path.chmod(0o444)
+    before = path.read_bytes()
+    with pytest.raises(ProjectError, match="read-only; use Save as"):
+        save_project(Project(name="new"), path)
+    assert path.read_bytes() == before and oct(path.stat().st_mode & 0o777) == "0o444"
+
+
+def test_a_symlink_loop_is_a_clear_error(tmp_path):
+    loop = tmp_path / "loop.annproj"
+    loop.symlink_to(loop)
+    with pytest.raises(ProjectError, match="symbolic link"):
+        save_project(Project(name="x"), loop)
+
+
 def test_save_refuses_unstorable_values(tmp_path):
     project = Project(spec=SPEC, weights={"h1": {"kernel": np.array([object()])}})
     with pytest.raises(ProjectError, match="only numeric arrays"):
