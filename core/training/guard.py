@@ -19,8 +19,10 @@ moving statistics, which live outside the flat buffer, go back with them).
 last ten batches) and, after ``WARMUP_STEPS`` batches of a run, declares divergence when
 
 - the smoothed loss exceeds ``divergence_factor`` (default 1e4) times the lowest smoothed
-  loss of the run (never compared with less than 1/1000 of the first batch's loss, so a
-  fit that reaches a loss of exactly 0 cannot trip it on float noise), or
+  loss of the run (never compared with less than 1/1000 of the first batch's loss or, for
+  classification, of the loss of guessing, nor with less than 1e-12: so a fit that
+  reaches a loss of 0, or a converged network whose loss rounds to a hair below 0 and is
+  trained again, cannot trip it on float noise), or
 - for classification, the smoothed loss exceeds ``CHANCE_RISE`` (4) times the loss of
   guessing (ln 2 per sigmoid unit, ln k for k softmax classes) or of the first batch,
   whichever is larger: training made the network confidently wrong, as plain SGD with
@@ -48,6 +50,7 @@ WARMUP_STEPS = 5       # batches of a run before the blow-up check gives a verdi
 CHECKPOINT_EVERY = 50  # steps between copies of the best weights (unless the loss halved)
 CHANCE_RISE = 4.0      # classification: smoothed loss this many times guessing's -> diverged
 START_FLOOR = 1e-3     # the best loss is never taken below this fraction of the first one
+LOSS_FLOOR = 1e-12     # ... nor below this: a loss at 0, or rounded below it, has no ratio
 
 
 class TrainingDiverged(RuntimeError):
@@ -98,8 +101,9 @@ class LossWatch:
         self.avg = SMOOTHING * self.avg + (1.0 - SMOOTHING) * loss
         self.weight = SMOOTHING * self.weight + (1.0 - SMOOTHING)
         smooth = self.avg / self.weight
-        if self.n == 1:
-            self.floor = START_FLOOR * loss
+        if self.n == 1:  # a converged network may start at 0 or a rounding error below
+            scale = max(abs(loss), self.chance or 0.0)
+            self.floor = max(START_FLOOR * scale, LOSS_FLOOR)
             if self.chance is not None:
                 self.ceiling = CHANCE_RISE * max(self.chance, loss)
         if smooth < self.best:

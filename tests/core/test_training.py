@@ -739,3 +739,17 @@ def test_step_waits_while_paused_and_a_stop_wakes_it():
     event = trainer.step_epoch()
     assert event.stop_reason == "stopped" and trainer.global_step == 1
     trainer.resume()
+
+
+def test_a_converged_run_trained_again_is_not_called_diverged():
+    """A converged classifier's loss rounds to a hair below 0 or sits at ~1e-8; training it
+    again must not trip the blow-up check on that noise (as `train` then `train` did)."""
+    from core.training.guard import LossWatch
+
+    watch = LossWatch(1e4, chance=math.log(10))
+    noise = [-3e-8, 2e-7, -1e-8, 4e-6, 0.0, 1e-5, -2e-8, 3e-6] * 20
+    assert all(watch.observe(v) is None for v in noise)
+    regression = LossWatch(1e4, chance=None)
+    assert all(regression.observe(v) is None for v in [0.0, -1e-15, 1e-14, 0.0] * 10)
+    blown = LossWatch(1e4, chance=None)  # a real blow-up from ~0 is still caught
+    assert any(blown.observe(v) is not None for v in [1e-9] * 5 + [1.0] * 20)
