@@ -767,4 +767,9 @@ def _set_checked_weights(net: Any, weights: Mapping[str, Mapping[str, np.ndarray
                 raise ProjectError(f"{where}: saved weight '{node_id}/{name}' has shape "
                                    f"{tuple(np.shape(array))} but the network needs "
                                    f"{tuple(want.shape)}; retrain or reset the weights.")
+            if not np.isfinite(array).all():
+                raise ProjectError(f"{where}: saved weight '{node_id}/{name}' contains NaN "
+                                   "or infinity, so every prediction would be NaN; reset "
+                                   "the weights (Training panel > Reset weights) and train "
+                                   "again.")
     net.set_weights({k: dict(v) for k, v in weights.items()})

@@ -564,16 +564,17 @@ def prediction_table(project: Project, net: Network,
     Classifiers: the predicted class name, then one probability column per class.
     Regression: one column per output, named after the target columns where known.
     """
-    outputs = np.asarray(net.predict(X), dtype=np.float64).reshape(len(X), -1)
+    outputs = np.asarray(net.predict(X))
+    outputs = outputs.reshape(len(X), -1)
     if task_of(project) == "classification":
-        probs = class_probabilities(outputs)
+        probs = class_probabilities(outputs).astype(outputs.dtype)
         names = list(project.class_names or [str(i) for i in range(probs.shape[1])])
         predicted = class_predictions(outputs)
         header = ["prediction"] + [f"p({name})" for name in names]
-        rows = [[names[c]] + [_num(p) for p in row] for c, row in zip(predicted, probs,
-                                                                      strict=True)]
+        rows = [[spreadsheet_safe(names[c])] + [_num(p) for p in row]
+                for c, row in zip(predicted, probs, strict=True)]
         return header, rows
-    header = _target_names(project, outputs.shape[1])
+    header = [spreadsheet_safe(n) for n in _target_names(project, outputs.shape[1])]
     return header, [[_num(v) for v in row] for row in outputs]
 
 
@@ -587,5 +588,16 @@ def _target_names(project: Project, k: int) -> list[str]:
     return ["prediction"] if k == 1 else [f"prediction_{i + 1}" for i in range(k)]
 
 
-def _num(value: float) -> str:
-    return f"{float(value):.6g}"
+def _num(value: np.floating) -> str:
+    """The shortest text that reads back as exactly this number in its own precision."""
+    return str(value)
+
+
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula
+    (class names and column names come from the user's data, which we do not trust)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

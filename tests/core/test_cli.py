@@ -619,3 +619,43 @@ def test_train_refuses_an_unsavable_target_before_training(capsys, tmp_path, mon
     code, _, err = run(capsys, "train", project, "-q")
     assert code == 1
     assert_one_error_line(err, "not writable", "-o OUT.annproj")
+
+
+def test_nan_weights_are_one_clear_error_for_every_command(capsys, tmp_path):
+    project = tmp_path / "p.annproj"
+    data = write_blobs_csv(tmp_path / "d.csv")
+    assert run(capsys, "new", "--data", data, "--target", "species", "-o", project)[0] == 0
+    assert run(capsys, "train", project, "--epochs", "1", "-q")[0] == 0
+    loaded = load_project(project)
+    node = next(iter(loaded.weights))
+    loaded.weights[node]["kernel"][0, 0] = np.nan
+    save_project(loaded, project)
+    for args in (["predict", project, data], ["evaluate", project],
+                 ["export", project, "--format", "onnx", "-o", tmp_path / "m.onnx"],
+                 ["train", project, "--epochs", "1", "-q"]):
+        code, _, err = run(capsys, *args)
+        assert code == 1, args
+        assert_one_error_line(err, f"'{node}/kernel' contains NaN", "Reset weights")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_predictions_keep_full_precision_and_cannot_inject_formulas(capsys, tmp_path):
+    data = write_blobs_csv(tmp_path / "d.csv")
+    text = data.read_text().replace("alpha", "=HYPERLINK(x)").replace("beta", "@SUM(A1)")
+    data.write_text(text)
+    project = tmp_path / "p.annproj"
+    assert run(capsys, "new", "--data", data, "--target", "species", "-o", project)[0] == 0
+    assert run(capsys, "train", project, "--epochs", "30", "-q")[0] == 0
+    code, out, _ = run(capsys, "predict", project, data)
+    assert code == 0
+    rows = list(csv.reader(out.splitlines()))
+    predicted = {r[0] for r in rows[1:]}
+    assert predicted <= {"'=HYPERLINK(x)", "'@SUM(A1)", "gamma"} and len(predicted) == 3
+    loaded = load_project(project)
+    net = workflow.build_network(loaded)
+    X = np.random.default_rng(0).normal(size=(20, *net.output_shapes[net.input_id]))
+    X = X.astype(np.float32)
+    _, table = workflow.prediction_table(loaded, net, X)
+    printed = np.array([[float(v) for v in row[1:]] for row in table], dtype=np.float32)
+    expected = workflow.class_probabilities(net.predict(X)).astype(np.float32)
+    np.testing.assert_array_equal(printed, expected)  # read back exactly, not to 6 digits
