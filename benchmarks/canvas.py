@@ -101,9 +101,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     from core.project import Project, save_project
     from core.spec import validate
-    from designer.canvas.layout import layered_layout
     from designer.canvas.view import CanvasView
-    from designer.document import Document
+    from designer.model.layout import layered_layout
+    from designer.session import Session
 
     spec = generated_spec()
     errors = [p for p in validate(spec) if p.severity == "error"]
@@ -116,13 +116,14 @@ def main() -> None:
     save_project(Project(name="dag", spec=spec,
                          layout={k: list(v) for k, v in layout.items()}), path)
 
-    doc = Document()
-    view = CanvasView.for_document(doc)
+    session = Session()
+    doc = session.document
+    view = CanvasView.for_session(session)
     view.resize(1280, 800)
     view.show()
     app.processEvents()
     t0 = time.perf_counter()
-    doc.open(path)
+    session.open(path)
     view.fit_to_view()
     view.viewport().repaint()
     app.processEvents()
@@ -172,7 +173,7 @@ def main() -> None:
         "drag_ms_per_event": round(statistics.median(times), 3),
         "drag_ms_per_event_mean": round(statistics.mean(times), 3),
         "drag_ms_per_event_max": round(max(times), 3),
-        "drag_committed_one_command": moved and doc.undo_stack.count() == 1,
+        "drag_committed_one_command": moved and session.undo_stack.count() == 1,
         "auto_layout_s": round(layout_s, 4),
         "viewport": [view.viewport().width(), view.viewport().height()],
         "qt_platform": app.platformName(),

@@ -120,7 +120,7 @@ def open_window(name: str):
     settings_path = Path(tempfile.mkdtemp()) / "bench.ini"
     window = create_window(settings=QSettings(str(settings_path), QSettings.Format.IniFormat),
                            offer_recovery=False)
-    window.document.new_project(load_example(name))
+    window.session.new_project(load_example(name))
     window.resize(1600, 1000)
     window.show()
     ui = window.training_ui
@@ -136,7 +136,7 @@ def open_window(name: str):
 
 
 def close_window(app, window) -> None:
-    window.document.undo_stack.setClean()
+    window.editor.undo_stack.setClean()
     window.close()
     app.processEvents()
 

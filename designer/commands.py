@@ -1,9 +1,10 @@
-"""Undoable edits of the document.
+"""Undoable edits of the document, as QUndoCommands.
 
-Every user edit is one QUndoCommand; ``QUndoStack.push`` performs it. ``redo``/``undo``
-call only the Document's raw mutators (``insert_node``, ``delete_edge``, ...), so the
-document stays the single writer of the spec. Compound edits (removing nodes with their
-edges, pasting) are built from child commands and validate once, at the end.
+The editor builds one command per user edit; ``QUndoStack.push`` performs it.
+``redo``/``undo`` call only the model's API (its raw mutators ``insert_node``,
+``delete_edge``, ... and its read API), so the model stays the single writer of the spec.
+Compound edits (removing nodes with their edges, pasting) are built from child commands
+and validate once, at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 if TYPE_CHECKING:
-    from designer.document import Document
+    from designer.model.document import Document
 
 SET_PARAM_ID = 4001
 SET_PROJECT_FIELDS_ID = 4002
@@ -287,19 +288,38 @@ def _resize_axis(array: np.ndarray, axis: int, size: int, rng: np.random.Generat
 
 
 class SetWeight(DocumentCommand):
-    """Type a new value for one weight in the neuron view."""
+    """Type a new value for one weight in the neuron view.
+
+    ``shown`` are the layer's arrays on screen (trained, or fresh ones when the project
+    holds none that fit); when the project does not hold exactly those, the edit first
+    stores them, and undo puts back what the project held before.
+    """
 
     def __init__(self, doc: Document, node_id: str, name: str, index: tuple[int, ...],
-                 old: float, new: float) -> None:
+                 old: float, new: float, shown: dict[str, np.ndarray]) -> None:
         super().__init__(doc, f"Set {node_id}.{name}{list(index)} to {new:.4g}")
         self.node_id, self.name, self.index = node_id, name, index
         self.old, self.new = old, new
+        self.stored = doc.node_weights(node_id)
+        self.shown = None if _same_arrays(self.stored, shown) else {
+            k: np.array(v, copy=True) for k, v in shown.items()}
 
     def redo(self) -> None:
+        if self.shown is not None:
+            self.doc.set_node_weights(self.node_id, self.shown)
         self.doc.set_weight_value(self.node_id, self.name, self.index, self.new)
 
     def undo(self) -> None:
-        self.doc.set_weight_value(self.node_id, self.name, self.index, self.old)
+        if self.shown is not None:
+            self.doc.set_node_weights(self.node_id, self.stored)
+        else:
+            self.doc.set_weight_value(self.node_id, self.name, self.index, self.old)
+
+
+def _same_arrays(a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray]) -> bool:
+    """True when ``a`` holds exactly the arrays ``b`` (names, shapes and values)."""
+    return a is not None and a.keys() == b.keys() and all(
+        np.shape(a[k]) == np.shape(b[k]) and np.array_equal(a[k], b[k]) for k in b)
 
 
 class SetProjectFields(DocumentCommand):

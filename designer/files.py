@@ -11,9 +11,13 @@ from __future__ import annotations
 import dataclasses
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+if TYPE_CHECKING:
+    from designer.session import Session
 
 PROJECT_SUFFIX = ".annproj"
 PROJECT_FILTER = "ANN Designer projects (*.annproj)"
@@ -47,21 +51,22 @@ def file_errors() -> tuple[type[BaseException], ...]:
 
 
 class FileController(QObject):
-    """Opens, saves and exports the window's document; remembers recent files."""
+    """Opens, saves and exports the window's project (its session); remembers recent files."""
 
     recentChanged = Signal()
     opened = Signal(str)
 
-    def __init__(self, window: QWidget, document, settings: QSettings) -> None:
+    def __init__(self, window: QWidget, session: Session, settings: QSettings) -> None:
         super().__init__(window)
         self.window = window
-        self.document = document
+        self.session = session
+        self.document = session.document
         self.settings = settings
 
     # -- asking ---------------------------------------------------------------------
     def maybe_save(self) -> bool:
         """Ask Save / Discard / Cancel when there are unsaved changes; False = stay."""
-        if not self.document.is_modified:
+        if not self.session.is_modified:
             return True
         name = self.display_name()
         answer = QMessageBox.question(
@@ -75,14 +80,14 @@ class FileController(QObject):
 
     def display_name(self) -> str:
         """The file name shown in the title bar ("Untitled" before the first save)."""
-        path = self.document.file_path
+        path = self.session.file_path
         if path:
             return Path(path).name
         return (getattr(self.document.project, "name", "") or "Untitled") + PROJECT_SUFFIX
 
     # -- new / open -----------------------------------------------------------------
     def new_from_example(self, name: str, ask: bool = True) -> bool:
-        """Replace the document by a fresh copy of example `name`."""
+        """Replace the open project by a fresh copy of example `name`."""
         if ask and not self.maybe_save():
             return False
         from core.examples import load_example
@@ -91,7 +96,7 @@ class FileController(QObject):
         except file_errors() as exc:
             self.error("Cannot open the example", f"Example “{name}”", exc)
             return False
-        self.document.new_project(project)
+        self.session.new_project(project)
         return True
 
     def open_dialog(self) -> bool:
@@ -107,7 +112,7 @@ class FileController(QObject):
         if ask and not self.maybe_save():
             return False
         try:
-            self.document.open(path)
+            self.session.open(path)
         except file_errors() as exc:
             self.error("Cannot open the project", path, exc)
             self.forget_recent(path)
@@ -119,9 +124,9 @@ class FileController(QObject):
     # -- save -----------------------------------------------------------------------
     def save(self) -> bool:
         """File > Save: to the current file, or ask for one."""
-        if self.document.file_path is None:
+        if self.session.file_path is None:
             return self.save_as()
-        return self._save_to(str(self.document.file_path))
+        return self._save_to(str(self.session.file_path))
 
     def save_as(self) -> bool:
         """File > Save as: ask for a file name (the suffix is added when missing)."""
@@ -136,7 +141,7 @@ class FileController(QObject):
 
     def _save_to(self, path: str) -> bool:
         try:
-            self.document.save(path)
+            self.session.save(path)
         except file_errors() as exc:
             self.error("Cannot save the project", path, exc)
             return False
@@ -174,7 +179,7 @@ class FileController(QObject):
                                 "The network has problems (see the Problems panel). "
                                 "Fix them, then export again.")
             return None
-        weights = self.document.weights
+        weights = self.session.weights
         if not weights:
             answer = QMessageBox.question(
                 self.window, "Export an untrained model?",
@@ -182,7 +187,7 @@ class FileController(QObject):
                 "Export it with its initial weights anyway?")
             if answer != QMessageBox.StandardButton.Yes:
                 return None
-            weights = self.document.initial_weights()
+            weights = self.session.initial_weights()
         return dataclasses.replace(self.document.project, weights=weights)
 
     # -- recent files ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The main window: the canvas in the middle, palette / inspector / problems docks, menus.
 
-The window owns no network state: it holds the `Document` (the single source of truth),
-the scene that mirrors it, and the panels that read from it.  Its own jobs are the menus
+The window owns no network state: it holds the `Session` (the open project: its
+`document`, the single source of truth, and its `editor`), the scene that mirrors the
+document, and the panels that read from it.  Its own jobs are the menus
 and shortcuts, files (through `FileController`), the title and status bar, themes, the
 remembered dock layout and window geometry, file drops, and crash recovery.
 
@@ -30,12 +31,13 @@ from designer import recovery as rec
 from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
 from designer.dialogs import ABOUT_HTML, ExampleDialog, ShortcutsDialog
-from designer.document import Document, lock_message
+from designer.editor import lock_message
 from designer.files import PROJECT_SUFFIX, FileController
 from designer.menus import APP_NAME, build_actions, build_menus
 from designer.panels.inspector import InspectorPanel
 from designer.panels.palette import NEURON, LayerPalette
 from designer.panels.problems import ProblemsPanel
+from designer.session import Session
 from designer.status_bar import DocumentStatus
 from designer.themes import THEMES, apply_theme
 
@@ -54,24 +56,26 @@ class MainWindow(QMainWindow):
 
     closing = Signal()
 
-    def __init__(self, document: Document | None = None, settings: QSettings | None = None,
+    def __init__(self, session: Session | None = None, settings: QSettings | None = None,
                  recovery: rec.RecoveryStore | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings()
-        self.document = document if document is not None else Document(parent=self)
+        self.session = session if session is not None else Session(parent=self)
+        self.document = self.session.document
+        self.editor = self.session.editor
         self.data_file_importer: Callable[[str], object] | None = None
-        self.scene = CanvasScene(self.document, parent=self)
+        self.scene = CanvasScene(self.session, parent=self)
         self.view = CanvasView(self.scene, self)
         self.view.setObjectName("canvasView")
         self.setCentralWidget(self.view)
-        self.files = FileController(self, self.document, self.settings)
+        self.files = FileController(self, self.session, self.settings)
         self.actions_by_name: dict[str, QAction] = {}
         self._build_docks()
         build_actions(self)
         build_menus(self)
-        self.status = DocumentStatus(self.statusBar(), self.document)
-        self._connect_document()
+        self.status = DocumentStatus(self.statusBar(), self.session)
+        self._connect_session()
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
         self._restore_settings()
@@ -87,7 +91,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.palette = LayerPalette(parent=self)
         self.palette.layerActivated.connect(self.add_layer_from_palette)
-        self.inspector = InspectorPanel(self.document, parent=self)
+        self.inspector = InspectorPanel(self.editor, parent=self)
         self.problems = ProblemsPanel(self.document, parent=self)
         self.problems.nodesActivated.connect(self.show_nodes)
         self.palette_dock = self._dock("Layers", "paletteDock", self.palette)
@@ -106,9 +110,9 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         return dock
 
-    def _connect_document(self) -> None:
-        doc = self.document
-        stack = doc.undo_stack
+    def _connect_session(self) -> None:
+        session = self.session
+        stack = self.editor.undo_stack
         self.actions_by_name["undo"].setEnabled(stack.canUndo())
         self.actions_by_name["redo"].setEnabled(stack.canRedo())
         stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
@@ -117,10 +121,10 @@ class MainWindow(QMainWindow):
             f"&Undo {text}".strip()))
         stack.redoTextChanged.connect(lambda text: self.actions_by_name["redo"].setText(
             f"&Redo {text}".strip()))
-        doc.modifiedChanged.connect(lambda modified: self._on_clean_changed(not modified))
-        doc.filePathChanged.connect(lambda _path: self._update_title())
-        doc.projectReplaced.connect(self._on_project_replaced)
-        self.scene.statusMessage.connect(self.show_message)  # refusals, from the document too
+        session.modifiedChanged.connect(lambda modified: self._on_clean_changed(not modified))
+        session.filePathChanged.connect(lambda _path: self._update_title())
+        self.document.projectReplaced.connect(self._on_project_replaced)
+        self.scene.statusMessage.connect(self.show_message)  # refusals, from the editor too
         self.scene.nodesSelected.connect(self.inspector.set_selection)
         self.scene.nodeActivated.connect(self.edit_node)
 
@@ -179,10 +183,10 @@ class MainWindow(QMainWindow):
 
     # ================================================================== edit
     def undo(self) -> None:
-        self.document.undo()
+        self.editor.undo()
 
     def redo(self) -> None:
-        self.document.redo()
+        self.editor.redo()
 
     def cut(self) -> None:
         if not self._refused_by_lock():
@@ -213,7 +217,7 @@ class MainWindow(QMainWindow):
 
     def _refused_by_lock(self) -> bool:
         """While training locks the structure, say so instead of editing (no empty steps)."""
-        reason = self.document.structure_lock
+        reason = self.editor.structure_lock
         if reason:
             self.show_message(lock_message(reason))
         return bool(reason)
@@ -227,10 +231,10 @@ class MainWindow(QMainWindow):
                 self.show_message("Select a Dense layer first, or drop the Neuron on one.")
                 return
             for node_id in dense:
-                self.document.change_units(node_id, 1)
+                self.editor.change_units(node_id, 1)
             return
         after = selected[-1] if len(selected) == 1 else None
-        new_id = self.document.add_node_after(type_name, after)
+        new_id = self.editor.add_node_after(type_name, after)
         if new_id:
             self.select_nodes([new_id])
             self.view.center_on_nodes([new_id])
@@ -368,7 +372,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_NAME}")
-        self.setWindowModified(self.document.is_modified)
+        self.setWindowModified(self.session.is_modified)
 
     # ================================================================== drops
     def dragEnterEvent(self, event) -> None:  # noqa: N802
@@ -420,11 +424,11 @@ class MainWindow(QMainWindow):
         """Every minute: keep a copy of unsaved work where a crash cannot take it."""
         if self.recovery is None:
             return
-        if not self.document.is_modified:
+        if not self.session.is_modified:
             self.recovery.clear()
             return
         from core.project import save_project
-        path = self.document.file_path
+        path = self.session.file_path
         try:
             self.recovery.write(save_project, self.document.project,
                                 str(path) if path else None)
@@ -463,10 +467,7 @@ class MainWindow(QMainWindow):
         except file_errors() as exc:
             self.files.error("Cannot recover the project", str(orphan.project_path), exc)
             return False
-        self.document.new_project(project)
-        if orphan.source_path:  # Save writes back to the file the work came from
-            self.document.set_file_path(Path(orphan.source_path))
-        self.document.undo_stack.resetClean()  # recovered work is unsaved work
+        self.session.adopt_recovered(project, orphan.source_path)
         self._update_title()
         for old in orphans:
             old.discard()

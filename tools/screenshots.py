@@ -60,7 +60,7 @@ def _problems(window) -> None:
     """An invalid network: a 2-D convolution on flat data, badges and the Problems dock."""
     doc = window.document
     dense = [n for n in doc.node_ids() if doc.node_type(n) == "Dense"]
-    conv = doc.add_node_after("Conv2D", dense[0]) if dense else ""
+    conv = window.editor.add_node_after("Conv2D", dense[0]) if dense else ""
     _settle(QApplication.instance())
     window.fit_view()
     if conv:
@@ -105,7 +105,7 @@ def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:
         path = out_dir / f"{stem}.png"
         if not window.grab().save(str(path)):
             raise OSError(f"could not write {path}")
-        window.document.undo_stack.setClean()
+        window.editor.undo_stack.setClean()
         window.set_theme("light")
         window.set_presentation(False)
         window.close()

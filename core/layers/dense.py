@@ -13,6 +13,10 @@ from core.layers.base import (
     WeightSpec,
 )
 
+#: The most units a Dense layer may have: the one limit for the spec, the inspector and
+#: the designer's add/remove-neuron buttons (wide enough for every file the engine reads).
+MAX_UNITS = 1_000_000
+
 
 class Dense(Layer):
     TYPE = "Dense"
@@ -20,7 +24,7 @@ class Dense(Layer):
     DESCRIPTION = "Every input connected to every unit."
     FORMULA = "y = f(x · W + b)"
     PARAMS = (
-        ParamSchema("units", "int", 32, 1, 1_000_000, description="Number of neurons."),
+        ParamSchema("units", "int", 32, 1, MAX_UNITS, description="Number of neurons."),
         ACTIVATION_PARAM,
         ParamSchema("use_bias", "bool", True, description="Add a learned bias."),
         ParamSchema("kernel_initializer", "choice", "glorot_uniform",

@@ -1,1 +1,1 @@
-"""The network canvas: scene, view, node/edge items, neuron view, layout and style."""
+"""The network canvas: scene, view, node/edge items, neuron view and style."""

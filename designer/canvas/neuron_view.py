@@ -4,8 +4,8 @@ A Dense layer with at most 32 units (fed by at most 32 features) and a small Inp
 drawn as a column of neurons; the edge between two such columns becomes one line per
 weight, blue for positive and orange for negative, wider for larger |w|. Hovering a
 line shows its weight, clicking it opens an editor whose value becomes a SetWeight
-command. Weights come from ``document.layer_weights`` (trained, live or freshly
-initialised); neurons show ``document.neuron_maps`` images when training provides them.
+command. Weights come from ``session.layer_weights`` (trained, live or freshly
+initialised); neurons show ``session.neuron_maps`` images when training provides them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from designer.canvas.style import CanvasStyle
 if TYPE_CHECKING:
     from designer.canvas.node_item import NodeItem
     from designer.canvas.scene import CanvasScene
-    from designer.document import Document
+    from designer.model.document import Document
 
 MAX_NEURONS = 32
 WEIGHTS_Z = 2.0
@@ -145,8 +145,8 @@ class WeightLinesItem(QGraphicsItem):
                 item.edges.remove(self)
 
     def refresh(self) -> None:
-        """Re-read the kernel from the document (after training steps or edits)."""
-        arrays = self._scene.document.layer_weights(self.dst.node_id) or {}
+        """Re-read the kernel from the session (after training steps or edits)."""
+        arrays = self._scene.session.layer_weights(self.dst.node_id) or {}
         kernel = arrays.get("kernel")
         expected = (self.src.neurons or 0, self.dst.neurons or 0)
         if kernel is None or np.shape(kernel) != expected:

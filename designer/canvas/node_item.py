@@ -280,7 +280,7 @@ class NodeItem(QGraphicsItem):
 
     def _has_maps(self) -> bool:
         scene = self.scene()
-        return bool(scene is not None and self.node_id in scene.document.neuron_maps)
+        return bool(scene is not None and self.node_id in scene.session.neuron_maps)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return self._bounds
@@ -451,7 +451,7 @@ class NodeItem(QGraphicsItem):
         scene = self.scene()
         if self._node.get("type") == "Input" or scene is None:
             return f"{self.node_id}: feature {index}"
-        bias = (scene.document.layer_weights(self.node_id) or {}).get("bias")
+        bias = (scene.session.layer_weights(self.node_id) or {}).get("bias")
         value = f"bias = {float(bias[index]):.4g}" if bias is not None and index < len(
             bias) else "no bias"
         return f"{self.node_id}: neuron {index}, {value}"

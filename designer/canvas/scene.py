@@ -2,8 +2,9 @@
 
 The scene never stores anything the file needs and never reads the network back from its
 items. User gestures (port drags, card drags, +/- buttons, weight edits) become calls to
-the document's public edits; refusals come back through ``document.refused`` and are
-re-emitted as ``statusMessage`` for the status bar.
+the editor's public edits; refusals come back through ``editor.refused`` and are
+re-emitted as ``statusMessage`` for the status bar. Weights and neuron maps shown in the
+neuron view come from the session (trained, live or fresh ones).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from designer.canvas import neuron_view
 from designer.canvas.edge_item import EdgeItem, HitBand
 from designer.canvas.node_item import NodeItem, format_shape
 from designer.canvas.style import CanvasStyle
-from designer.document import Document, layer_group
+from designer.model.document import Document, layer_group
+from designer.session import Session
 
 SCENE_MARGIN = 4000.0
 DRAG_Z = 50.0
@@ -52,10 +54,12 @@ class CanvasScene(QGraphicsScene):
     nodesSelected = Signal(list)
     nodeActivated = Signal(str)
 
-    def __init__(self, document: Document, style: CanvasStyle | None = None,
+    def __init__(self, session: Session, style: CanvasStyle | None = None,
                  parent: Any = None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.session = session
+        self.document: Document = session.document
+        self.editor = session.editor
         self.style = style or CanvasStyle.light()
         self.snap_to_grid = False
         self._syncing = False
@@ -72,11 +76,12 @@ class CanvasScene(QGraphicsScene):
         self.weight_editor: WeightEditor | None = None
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBackgroundBrush(self.style.color("background"))
-        self._connect(document)
+        self._connect(session)
         self.selectionChanged.connect(self._emit_selection)
         self.rebuild()
 
-    def _connect(self, doc: Document) -> None:
+    def _connect(self, session: Session) -> None:
+        doc = session.document
         doc.nodeAdded.connect(self._on_node_added)
         doc.nodeRemoved.connect(self._on_node_removed)
         doc.nodeChanged.connect(self._on_node_changed)
@@ -86,9 +91,9 @@ class CanvasScene(QGraphicsScene):
         doc.edgeRemoved.connect(self._on_edge_removed)
         doc.problemsChanged.connect(self._sync_derived)
         doc.projectReplaced.connect(self.rebuild)
-        doc.weightsChanged.connect(self._refresh_weights)
-        doc.neuronMapsChanged.connect(self._on_maps_changed)
-        doc.refused.connect(self.statusMessage)
+        session.weightsChanged.connect(self._refresh_weights)
+        session.neuronMapsChanged.connect(self._on_maps_changed)
+        session.editor.refused.connect(self.statusMessage)
 
     # ------------------------------------------------------------------ read access
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -281,10 +286,10 @@ class CanvasScene(QGraphicsScene):
                     item.refresh_maps()
 
     def neuron_images(self, node_id: str) -> list[QImage] | None:
-        """Heat-map images of a layer's neurons from ``document.neuron_maps`` (cached)."""
+        """Heat-map images of a layer's neurons from ``session.neuron_maps`` (cached)."""
         if self._images is None:
             self._images = {}
-            for key, maps in self.document.neuron_maps.items():
+            for key, maps in self.session.neuron_maps.items():
                 if getattr(maps, "ndim", 0) == 3 and maps.shape[0] <= neuron_view.MAX_NEURONS:
                     self._images[key] = [neuron_view.diverging_image(m, self.style)
                                          for m in maps]
@@ -292,7 +297,7 @@ class CanvasScene(QGraphicsScene):
 
     def change_units(self, node_id: str, delta: int) -> None:
         """The +/- buttons of a neuron column."""
-        self.document.change_units(node_id, delta)
+        self.editor.change_units(node_id, delta)
 
     def open_weight_editor(self, lines: neuron_view.WeightLinesItem, i: int, j: int,
                            pos: QPointF) -> WeightEditor:
@@ -323,7 +328,7 @@ class CanvasScene(QGraphicsScene):
         except ValueError:
             self.statusMessage.emit(f"{text!r} is not a number: type a weight such as -0.25.")
             return
-        self.document.set_weight(node_id, "kernel", (i, j), value)
+        self.editor.set_weight(node_id, "kernel", (i, j), value)
         QTimer.singleShot(0, self.close_weight_editor)
 
     def close_weight_editor(self) -> None:
@@ -461,7 +466,7 @@ class CanvasScene(QGraphicsScene):
         origin, side = self._drag
         src, dst = ((origin.node_id, target.node_id) if side == "out"
                     else (target.node_id, origin.node_id))
-        reason = self.document.edge_refusal(src, dst)
+        reason = self.editor.edge_refusal(src, dst)
         target.set_drop_hint("in" if side == "out" else "out", reason is None)
         if reason:
             self.statusMessage.emit(reason)
@@ -476,8 +481,8 @@ class CanvasScene(QGraphicsScene):
         if target is None:
             return None
         if side == "out":
-            return self.document.connect(origin.node_id, target.node_id)
-        return self.document.connect(target.node_id, origin.node_id)
+            return self.editor.connect(origin.node_id, target.node_id)
+        return self.editor.connect(target.node_id, origin.node_id)
 
     def cancel_edge_drag(self) -> None:
         self._hint(None)
@@ -531,7 +536,7 @@ class CanvasScene(QGraphicsScene):
                 if pos != doc.position(item.node_id):
                     moved[item.node_id] = pos
         if moved:
-            doc.move_nodes(moved)
+            self.editor.move_nodes(moved)
 
 
 def _edge_label(shape: Any) -> str:

@@ -29,7 +29,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from designer.canvas.scene import CanvasScene
-from designer.document import Document
+from designer.editor import Editor
+from designer.model.document import Document
+from designer.session import Session
 
 LAYER_MIME = "application/x-ann-layer"
 FRAGMENT_MIME = "application/x-ann-fragment"  # same as designer/clipboard.py
@@ -70,9 +72,9 @@ class CanvasView(QGraphicsView):
         self.zoomChanged.connect(scene.set_detail)
 
     @classmethod
-    def for_document(cls, document: Document, parent: QWidget | None = None) -> CanvasView:
-        """A view with its own scene mirroring ``document``."""
-        return cls(CanvasScene(document), parent)
+    def for_session(cls, session: Session, parent: QWidget | None = None) -> CanvasView:
+        """A view with its own scene mirroring ``session``'s document."""
+        return cls(CanvasScene(session), parent)
 
     @property
     def canvas(self) -> CanvasScene:
@@ -81,6 +83,14 @@ class CanvasView(QGraphicsView):
     @property
     def document(self) -> Document:
         return self._scene.document
+
+    @property
+    def editor(self) -> Editor:
+        return self._scene.editor
+
+    @property
+    def session(self) -> Session:
+        return self._scene.session
 
     # ------------------------------------------------------------------ zoom and pan
     @property
@@ -253,14 +263,14 @@ class CanvasView(QGraphicsView):
                 menu.addSeparator()
                 node_id = node.node_id
                 menu.addAction("Add a neuron",
-                               lambda: self.document.change_units(node_id, +1))
+                               lambda: self.editor.change_units(node_id, +1))
                 menu.addAction("Remove a neuron",
-                               lambda: self.document.change_units(node_id, -1))
+                               lambda: self.editor.change_units(node_id, -1))
         elif edge is not None:
             self._scene.select_edge(edge)
             key = edge.key
             menu.addAction(f"Delete connection {key[0]} → {key[1]}",
-                           lambda: self.document.disconnect(*key))
+                           lambda: self.editor.disconnect(*key))
         else:
             paste = menu.addAction("Paste", self.paste)
             paste.setEnabled(clipboard_fragment() is not None)
@@ -301,7 +311,7 @@ class CanvasView(QGraphicsView):
             if target is None or target.node.get("type") != "Dense":
                 self.statusMessage.emit("Drop the neuron on a Dense layer to add a unit to it.")
                 return None
-            refused = self.document.change_units(target.node_id, +1)
+            refused = self.editor.change_units(target.node_id, +1)
             return None if refused else target.node_id
         style = self._scene.style
         x, y = self._scene.to_layout_pos(QPointF(scene_pos.x() - style.node_width / 2,
@@ -309,7 +319,7 @@ class CanvasView(QGraphicsView):
         if self._scene.snap_to_grid:
             grid = style.grid_size
             x, y = round(x / grid) * grid, round(y / grid) * grid
-        node_id = self.document.add_node(kind, pos=(x, y))
+        node_id = self.editor.add_node(kind, pos=(x, y))
         if node_id:
             self._scene.select_nodes([node_id])
             self.statusMessage.emit(f"Added {kind} layer {node_id}.")
@@ -320,8 +330,9 @@ class CanvasView(QGraphicsView):
         """Move the selected cards by grid cells (arrow keys; Shift for five cells)."""
         grid = self._scene.style.grid_size * steps
         doc = self.document
-        doc.move_nodes({i: (doc.position(i)[0] + dx * grid, doc.position(i)[1] + dy * grid)
-                        for i in self._scene.selected_node_ids()})
+        self.editor.move_nodes({i: (doc.position(i)[0] + dx * grid,
+                                    doc.position(i)[1] + dy * grid)
+                                for i in self._scene.selected_node_ids()})
 
     def select_all(self) -> None:
         self._scene.select_nodes(self.document.node_ids())
@@ -333,15 +344,15 @@ class CanvasView(QGraphicsView):
         edges = [e for e in self._scene.selected_edges() if not gone & set(e)]
         if not ids and not edges:
             return
-        if self.document.refuse_if_locked():  # the status bar says why; no empty undo step
+        if self.editor.refuse_if_locked():  # the status bar says why; no empty undo step
             return
-        stack = self.document.undo_stack
+        stack = self.editor.undo_stack
         stack.beginMacro("Delete")
         try:
             for src, dst in edges:
-                self.document.disconnect(src, dst)
+                self.editor.disconnect(src, dst)
             if ids:
-                self.document.remove_nodes(ids)
+                self.editor.remove_nodes(ids)
         finally:
             stack.endMacro()
 
@@ -351,7 +362,7 @@ class CanvasView(QGraphicsView):
         if not ids:
             self.statusMessage.emit("Select layers to copy first.")
             return False
-        text = json.dumps(self.document.copy_fragment(ids))
+        text = json.dumps(self.editor.copy_fragment(ids))
         mime = QMimeData()
         mime.setData(FRAGMENT_MIME, text.encode("utf-8"))
         mime.setText(text)
@@ -377,17 +388,17 @@ class CanvasView(QGraphicsView):
         ids = self._scene.selected_node_ids()
         if not ids:
             return []
-        return self._insert(self.document.copy_fragment(ids), PASTE_STEP)
+        return self._insert(self.editor.copy_fragment(ids), PASTE_STEP)
 
     def _insert(self, fragment: dict[str, Any], step: float) -> list[str]:
-        new = self.document.paste(fragment, (step, step))
+        new = self.editor.paste(fragment, (step, step))
         if new:
             self._scene.select_nodes(new)
         return new
 
     def auto_layout(self) -> None:
         """Arrange the cards left to right (undoable) and show them all."""
-        self.document.auto_layout(self._scene.node_heights())
+        self.editor.auto_layout(self._scene.node_heights())
         self._scene.clearSelection()
         self.fit_to_view()
 

@@ -5,7 +5,7 @@
 - CSV/TSV/NPY/NPZ import through the column-mapping dialog (optionally dropping rows with
   bad cells); import errors appear in red in the panel.
 - Every change of the data set, the split or the input features is one undoable
-  document edit (``set_data_source`` / ``set_split``); the data is loaded again by the
+  edit (``editor.set_data_source`` / ``set_split``); the data is loaded again by the
   controller whenever the document's data source changes, undo and redo included.
 - A scatter plot of two chosen features coloured by class, and the class balance.
 - For 2-D data, Playground's input features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2).
@@ -82,6 +82,7 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.document = controller.document
+        self.editor = controller.editor
         self._loading = False
         self._mismatches: list[Mismatch] = []
         self._build()
@@ -269,7 +270,7 @@ class DataPanel(QWidget):
     def _split_changed(self) -> None:
         if self._loading:
             return
-        self._show_refusal(self.document.set_split({"val": float(self.val_box.value())}))
+        self._show_refusal(self.editor.set_split({"val": float(self.val_box.value())}))
 
     def _chosen_transforms(self) -> list[str]:
         return [n for n, box in self.transform_boxes.items() if box.isChecked()]
@@ -292,7 +293,7 @@ class DataPanel(QWidget):
         if source == (self.project.data or {}):
             self._reload()
             return None
-        return self._show_refusal(self.document.set_data_source(source))
+        return self._show_refusal(self.editor.set_data_source(source))
 
     def _show_refusal(self, reason: str | None) -> str | None:
         if reason:
@@ -415,7 +416,7 @@ class DataPanel(QWidget):
         data = self.controller.data
         loss = str(self.controller.settings.get("loss", "mse"))
         self._mismatches = [] if data is None else check_fit(
-            self.project.spec, self.document.shapes, data, loss)
+            self.document.spec, self.document.shapes, data, loss)
         self.mismatch_label.setText("\n".join(m.message for m in self._mismatches))
         self.mismatch_label.setVisible(bool(self._mismatches))
         self.fix_button.setVisible(bool(self._mismatches))
@@ -423,17 +424,17 @@ class DataPanel(QWidget):
 
     def fix_network(self) -> list[str]:
         """Push one ``set_param`` per mismatch; returns the reasons of refused edits."""
-        locked = self.document.refuse_if_locked()
+        locked = self.editor.refuse_if_locked()
         if locked:  # no empty undo step
             self.error_label.setText(locked)
             return [locked]
         refused = []
-        stack = self.document.undo_stack
+        stack = self.editor.undo_stack
         stack.beginMacro("Fix the network for the data")  # one click, one undo step
         try:
             for mismatch in list(self._mismatches):
-                reason = self.document.set_param([mismatch.node_id], mismatch.param,
-                                                 copy.deepcopy(mismatch.value))
+                reason = self.editor.set_param([mismatch.node_id], mismatch.param,
+                                               copy.deepcopy(mismatch.value))
                 if reason:
                     refused.append(reason)
         finally:

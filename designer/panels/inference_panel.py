@@ -97,8 +97,9 @@ class InferencePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.document = controller.document
+        self.session = controller.session
         self._net: Network | None = None
-        self._net_key: str | None = None
+        self._net_revision: int | None = None
         self._last_seq = -1
         self.inputs_widget = QWidget()
         self.inputs_form = QFormLayout(self.inputs_widget)
@@ -139,7 +140,7 @@ class InferencePanel(QWidget):
         controller.progress.connect(self._training_progress)
         controller.finished.connect(lambda _reason: self.update_output())
         controller.weightsReset.connect(self.update_output)
-        self.document.weightsChanged.connect(self._weights_changed)
+        self.session.weightsChanged.connect(self._weights_changed)
         self.rebuild()
 
     # ------------------------------------------------------------------ inputs
@@ -209,19 +210,16 @@ class InferencePanel(QWidget):
     # ------------------------------------------------------------------ outputs
     def _network(self) -> Network | None:
         """A private network with the newest weights (snapshot while training)."""
-        import json
-
-        spec = self.document.project.spec
-        key = json.dumps(spec, sort_keys=True, default=str)
-        if self._net is None or key != self._net_key:
-            self._net = Network.from_spec(spec, seed=0)
-            self._net_key = key
+        revision = self.document.revision
+        if self._net is None or revision != self._net_revision:
+            self._net = Network.from_spec(self.document.spec, seed=0)
+            self._net_revision = revision
         snapshot = self.controller.buffer.latest() if self.controller.is_running else None
         if snapshot is not None and snapshot.params is not None and \
                 snapshot.params.shape == self._net.params.shape:
             self._net.params[...] = snapshot.params
-        elif self.document.weights:
-            self._net.set_weights(self.document.weights)
+        elif self.session.weights:
+            self._net.set_weights(self.session.weights)
         return self._net
 
     def update_output(self) -> None:

@@ -2,7 +2,7 @@
 
 The form is generated from `core.spec.LAYER_SCHEMAS`, so each layer gets exactly its own
 fields with their ranges and choices.  Every valid edit goes through
-`document.set_param(ids, name, value)`, one undoable command that merges with the previous
+`editor.set_param(ids, name, value)`, one undoable command that merges with the previous
 edit of the same field, so typing "128" is one undo step and not three.  A multi-selection
 edits the fields its nodes share; fields whose values differ show "(mixed)".  The panel
 reads values from the document on every `nodeChanged`, so undo/redo is reflected at once.
@@ -11,7 +11,7 @@ reads values from the document on every `nodeChanged`, so undo/redo is reflected
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -26,6 +26,10 @@ from PySide6.QtWidgets import (
 
 from designer.panels.inspector_fields import Field, IdField, make_field, param_attr
 from designer.panels.layer_icons import layer_pixmap
+
+if TYPE_CHECKING:
+    from designer.editor import Editor
+    from designer.model.document import Document
 
 #: The free label Keras calls `name` (shown on the card instead of the id when set).
 NAME_PARAM = {"name": "name", "kind": "text", "default": None,
@@ -64,21 +68,22 @@ def shared_params(schemas: Mapping, types: list[str]) -> list[Any]:
 class InspectorPanel(QWidget):
     """Header (icon, id, type, description), a form of fields, and the node's figures."""
 
-    def __init__(self, document=None, schemas: Mapping | None = None,
+    def __init__(self, editor: Editor | None = None, schemas: Mapping | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         if schemas is None:
             from core.spec import LAYER_SCHEMAS
             schemas = LAYER_SCHEMAS
         self.schemas = schemas
-        self.document = None
+        self.editor: Editor | None = None
+        self.document: Document | None = None
         self.node_ids: list[str] = []
         self.fields: dict[str, Field] = {}
         self._errors: dict[str, QLabel] = {}
         self._refused: set[str] = set()  # fields showing a refusal of the training lock
         self._build()
-        if document is not None:
-            self.set_document(document)
+        if editor is not None:
+            self.set_editor(editor)
         self._rebuild()
 
     # -- layout ---------------------------------------------------------------------
@@ -125,18 +130,18 @@ class InspectorPanel(QWidget):
         outer.addWidget(scroll)
 
     # -- wiring -------------------------------------------------------------------
-    def set_document(self, document) -> None:
-        """Follow `document`: values on nodeChanged, removal, problems, a new project."""
-        self.document = document
+    def set_editor(self, editor: Editor) -> None:
+        """Edit through `editor`; follow its document: values on nodeChanged, removal,
+        renames, problems, a new project; and the training lock."""
+        self.editor = editor
+        self.document = document = editor.document
         document.nodeChanged.connect(self._on_node_changed)
         document.nodeRemoved.connect(self._on_node_removed)
-        if hasattr(document, "nodeRenamed"):
-            document.nodeRenamed.connect(self._on_node_renamed)
+        document.nodeRenamed.connect(self._on_node_renamed)
         document.problemsChanged.connect(self._show_figures)
         document.specChanged.connect(self._show_figures)
         document.projectReplaced.connect(lambda: self.set_selection([]))
-        if hasattr(document, "lockChanged"):
-            document.lockChanged.connect(self._on_lock_changed)
+        editor.lockChanged.connect(self._on_lock_changed)
         self.set_selection([])
 
     def set_selection(self, node_ids: list[str]) -> None:
@@ -173,12 +178,9 @@ class InspectorPanel(QWidget):
 
     # -- content ------------------------------------------------------------------
     def _node(self, node_id: str) -> dict | None:
-        if self.document is None:
+        if self.document is None or not self.document.has_node(node_id):
             return None
-        for node in self.document.project.spec.get("nodes", []):
-            if node.get("id") == node_id:
-                return node
-        return None
+        return self.document.node(node_id)
 
     def _types(self) -> list[str]:
         nodes = [self._node(n) for n in self.node_ids]
@@ -228,11 +230,12 @@ class InspectorPanel(QWidget):
 
     def _show_network_summary(self) -> None:
         """With nothing selected: what the project is about and how big the network is."""
-        project = getattr(self.document, "project", None)
+        doc = self.document
+        project = doc.project if doc is not None else None
         name = getattr(project, "name", "") or "Network"
         about = getattr(project, "description", "") or ""
-        count = len(self.document.node_ids()) if self.document is not None else 0
-        params = getattr(self.document, "total_params", 0) if self.document is not None else 0
+        count = len(doc.node_ids()) if doc is not None else 0
+        params = doc.total_params if doc is not None else 0
         self.title.setText(name)
         lines = [about] if about else []
         lines.append(f"{count} layer{'s' if count != 1 else ''}, {params:,} parameters.")
@@ -279,32 +282,30 @@ class InspectorPanel(QWidget):
             self.figures.clear()
             self.node_problems.clear()
             return
-        shapes = getattr(self.document, "shapes", {}) or {}
-        counts = getattr(self.document, "param_counts", {}) or {}
+        counts = self.document.param_counts
         lines = []
         if len(self.node_ids) == 1:
             node_id = self.node_ids[0]
-            shape = shapes.get(node_id)
+            shape = self.document.shape(node_id)
             lines.append(f"Output shape: {_shape_text(shape) if shape is not None else '?'}")
         total = sum(counts.get(n, 0) for n in self.node_ids)
         lines.append(f"Parameters: {total:,}")
         self.figures.setText("\n".join(lines))
-        problems = [p for p in getattr(self.document, "problems", [])
-                    if set(getattr(p, "node_ids", ())) & set(self.node_ids)]
+        problems = [p for p in self.document.problems if set(p.node_ids) & set(self.node_ids)]
         self.node_problems.setText("\n".join(f"• {p.message}" for p in problems))
 
     def _id_refusal(self, text: str) -> str | None:
-        if self.document is None or len(self.node_ids) != 1:
+        if self.editor is None or len(self.node_ids) != 1:
             return None
-        return self.document.id_refusal(self.node_ids[0], text)
+        return self.editor.id_refusal(self.node_ids[0], text)
 
     def _rename(self, new_id: Any) -> None:
         """Rename the single selected node; the canvas re-selects it under its new id."""
-        if self.document is None or len(self.node_ids) != 1:
+        if self.editor is None or len(self.node_ids) != 1:
             return
-        reason = self.document.rename_node(self.node_ids[0], str(new_id))
+        reason = self.editor.rename_node(self.node_ids[0], str(new_id))
         if reason:
-            if getattr(self.document, "structure_lock", None):  # not made: show the real id
+            if self.editor.structure_lock:  # not made: show the real id
                 self._show_values()
                 self._refused.add("id")
             _show_error(self._errors["id"], str(reason))
@@ -318,9 +319,9 @@ class InspectorPanel(QWidget):
             self._show_figures()
 
     def _commit(self, name: str, value: Any) -> None:
-        if self.document is None or not self.node_ids:
+        if self.editor is None or not self.node_ids:
             return
-        reason = self.document.set_param(list(self.node_ids), name, value)
+        reason = self.editor.set_param(list(self.node_ids), name, value)
         if reason and name in self._errors:
             # Refused (training runs): show what the network really holds, not the edit
             # that was not made, then say why.

@@ -1,7 +1,7 @@
 """The training panel: settings (loss, optimizer and its parameters, learning rate,
 schedule, batch size, epochs, L1/L2, seed), the run buttons and the live counters.
 
-Each edited setting goes to ``Document.set_training_settings`` as one undoable edit
+Each edited setting goes to ``Editor.set_training_settings`` as one undoable edit
 (consecutive edits of one field merge) and lands in the project's ``training`` dict, which
 is what the command line trains with too; the panel shows the settings again whenever
 they change (undo, redo, another project). The learning rate may be changed during a
@@ -240,7 +240,7 @@ class TrainingPanel(QWidget):
     def _store(self, changes: dict[str, Any]) -> None:
         """One edited setting -> one undoable document edit (not while showing settings)."""
         if not self._loading:
-            self.controller.document.set_training_settings(changes)
+            self.controller.editor.set_training_settings(changes)
 
     def _store_optimizer(self, changes: dict[str, Any]) -> None:
         """An optimizer parameter (momentum, beta, Nesterov) of the current optimizer."""
@@ -299,7 +299,7 @@ class TrainingPanel(QWidget):
         if controller.data is None:
             return None  # the controller says what is wrong with the data
         loss = str(controller.settings.get("loss", "mse"))
-        mismatches = check_fit(document.project.spec, document.shapes, controller.data, loss)
+        mismatches = check_fit(document.spec, document.shapes, controller.data, loss)
         if not mismatches:
             return None
         text = ("Cannot train: the network does not fit the data. "

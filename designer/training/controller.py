@@ -4,7 +4,7 @@ One controller per window. Train continues from the document's current weights (
 optimizer state saved in the project) unless Reset weights was pressed; the canvas is
 locked against structural edits while a run is under way; when the run ends, weights,
 optimizer state and the curves go back into the project through
-``Document.set_trained_state`` (unsaved work, not an undo step). Training runs in a
+``Session.set_trained_state`` (unsaved work, not an undo step). Training runs in a
 process of its own (``designer.training.worker``). Stopping is cooperative: the process
 returns at the next batch, then the thread that relays its reports is quit and waited
 for. The data is loaded again whenever the document's data source changes (an edit,
@@ -17,7 +17,6 @@ import copy
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
@@ -25,6 +24,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from core.network import Network
 from core.workflow import make_trainer
 from designer.plots.common import ViewContext
+from designer.session import Session
 from designer.training.child import NetworkRecipe
 from designer.training.pipeline import TrainingData, load_training_data
 from designer.training.run_loop import RunLoop, TrainingJob
@@ -39,7 +39,7 @@ DEFAULT_TRAINING = {"loss": "binary_crossentropy", "optimizer": {"type": "adam",
 
 
 class TrainingController(QObject):
-    """Start/pause/step/stop training of ``document``'s project in a training process."""
+    """Start/pause/step/stop training of ``session``'s project in a training process."""
 
     stateChanged = Signal(str)        # "idle", "running", "paused"
     progress = Signal(dict)           # merged counters from the worker (<= ~10/s)
@@ -50,9 +50,11 @@ class TrainingController(QObject):
     historyRestored = Signal()        # curves loaded from the project
     weightsReset = Signal()
 
-    def __init__(self, document: Any, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.session = session
+        self.document = document = session.document
+        self.editor = session.editor
         self.buffer = SnapshotBuffer()
         self.data: TrainingData | None = None
         self.data_error: str | None = None
@@ -69,7 +71,7 @@ class TrainingController(QObject):
         document.specChanged.connect(self._spec_changed)
         document.dataSourceChanged.connect(self._data_source_changed)
         document.trainingSettingsChanged.connect(self._settings_changed)
-        document.aboutToSave.connect(self._before_save)
+        session.aboutToSave.connect(self._before_save)
 
     # ------------------------------------------------------------------ state
     @property
@@ -95,7 +97,7 @@ class TrainingController(QObject):
     @property
     def settings(self) -> dict:
         """A copy of the project's training settings (change them with
-        ``document.set_training_settings``).
+        ``editor.set_training_settings``).
 
         Missing settings are first filled in with the designer's defaults, silently: a
         project without them trains with exactly what the Training panel shows, in the
@@ -114,7 +116,7 @@ class TrainingController(QObject):
         return float(lr) if isinstance(lr, (int, float)) else None
 
     def _base_dir(self) -> Path | None:
-        path = self.document.file_path
+        path = self.session.file_path
         return Path(path).parent if path else None
 
     # ------------------------------------------------------------------ data
@@ -134,15 +136,12 @@ class TrainingController(QObject):
 
     def layer_ids(self) -> list[str]:
         """Nodes with a kernel, in the spec's order (for the weights views)."""
-        return [n["id"] for n in self.document.project.spec.get("nodes", [])
-                if n.get("type") in KERNEL_TYPES]
+        return self.document.nodes_of_type(*KERNEL_TYPES)
 
     def hidden_ids(self) -> list[str]:
         """Dense nodes whose output does not leave the network (for neuron maps)."""
-        spec = self.document.project.spec
-        sources = {src for src, _ in spec.get("edges", [])}
-        return [n["id"] for n in spec.get("nodes", [])
-                if n.get("type") == "Dense" and n["id"] in sources]
+        doc = self.document
+        return [n for n in doc.nodes_of_type("Dense") if doc.successors(n)]
 
     def emit_context(self) -> ViewContext:
         """Tell the views what the data and network look like now."""
@@ -154,21 +153,21 @@ class TrainingController(QObject):
     # ------------------------------------------------------------------ network
     def _spec_key(self) -> str:
         seed = self.settings.get("seed", 0)
-        return json.dumps([self.document.project.spec, seed], sort_keys=True, default=str)
+        return json.dumps([self.document.spec, seed], sort_keys=True, default=str)
 
     def network(self) -> Network:
         """The network to train, with the document's current weights when they fit."""
         key = self._spec_key()
         if self.net is None or key != self._net_key:
-            self.net = Network.from_spec(self.document.project.spec,
+            self.net = Network.from_spec(self.document.spec,
                                          seed=int(self.settings.get("seed", 0) or 0))
             self._net_key = key
-        weights = self.document.weights
+        weights = self.session.weights
         if weights:
             try:
                 self.net.set_weights(weights)
             except Exception:  # noqa: BLE001 - stale weights of another structure: fresh
-                self.net = Network.from_spec(self.document.project.spec,
+                self.net = Network.from_spec(self.document.spec,
                                              seed=int(self.settings.get("seed", 0) or 0))
         return self.net
 
@@ -234,7 +233,7 @@ class TrainingController(QObject):
         net = self.network()
         project = self.document.project
         make_trainer(project, net)  # bad settings are a message here
-        recipe = NetworkRecipe(spec=copy.deepcopy(project.spec),
+        recipe = NetworkRecipe(spec=self.document.spec,
                                seed=int(self.settings.get("seed", 0) or 0),
                                weights=net.get_weights(), training=self.settings,
                                optimizer_state=project.optimizer_state)
@@ -265,8 +264,8 @@ class TrainingController(QObject):
         worker.finished.connect(thread.quit)
         self._thread, self._worker = thread, worker
         self._run_lr = self.learning_rate()
-        self.document.set_structure_lock(LOCK_REASON)
-        self.document.mark_modified()  # the weights change from the first batch on
+        self.editor.set_structure_lock(LOCK_REASON)
+        self.session.mark_modified()  # the weights change from the first batch on
         self._set_state("paused" if job.start_paused else "running")
         thread.start()
 
@@ -294,7 +293,7 @@ class TrainingController(QObject):
         self._worker, self._thread = None, None
         if worker is not None:
             self._store(worker)
-        self.document.set_structure_lock(None)
+        self.editor.set_structure_lock(None)
         self.last_reason = reason
         self._set_state("idle")
         self.finished.emit(reason)
@@ -306,13 +305,13 @@ class TrainingController(QObject):
         were before the run; its curves are kept."""
         if worker.result is None:
             project = self.document.project
-            self.document.set_trained_state(project.weights, project.optimizer_state,
+            self.session.set_trained_state(project.weights, project.optimizer_state,
                                             self.buffer.to_history())
             return
         weights, state = worker.result
         if self.net is not None:
             self.net.set_weights(weights)
-        self.document.set_trained_state(weights, state, self.buffer.to_history())
+        self.session.set_trained_state(weights, state, self.buffer.to_history())
 
     def pause(self) -> None:
         """Pause after the current batch."""
@@ -355,7 +354,7 @@ class TrainingController(QObject):
         takes it at the next batch (see ``_settings_changed``)."""
         optimizer = dict(self.settings.get("optimizer") or {"type": "adam"})
         optimizer["lr"] = float(lr)
-        self.document.set_training_settings({"optimizer": optimizer})
+        self.editor.set_training_settings({"optimizer": optimizer})
 
     def stop(self, timeout_ms: int = 10000) -> bool:
         """Cooperative stop, then wait for the thread; True when no thread is left."""
@@ -382,12 +381,12 @@ class TrainingController(QObject):
         """Fresh weights from the seed; forget curves and optimizer state."""
         if self.is_running:
             self.stop()
-        spec = self.document.project.spec
-        self.net = Network.from_spec(spec, seed=int(self.settings.get("seed", 0) or 0))
+        self.net = Network.from_spec(self.document.spec,
+                                     seed=int(self.settings.get("seed", 0) or 0))
         self._net_key = self._spec_key()
         self.buffer.clear()
-        self.document.set_trained_state(self.net.get_weights(), None, {})
-        self.document.set_neuron_maps({})
+        self.session.set_trained_state(self.net.get_weights(), None, {})
+        self.session.set_neuron_maps({})
         self.weightsReset.emit()
         self.show_trained_so_far()
 

@@ -1,9 +1,9 @@
 """The UI side of the snapshot buffer: one QTimer pulls the newest snapshot and hands
-it to the visible views, and passes live weights and neuron maps to the document.
+it to the visible views, and passes live weights and neuron maps to the session.
 
 The timer runs at 25 Hz while training and stops when idle, so an idle designer costs
 nothing. Per tick the work is bounded: each visible view calls ``setData``/``setImage``
-on items it created once; hidden views are skipped. The document's live weights (the
+on items it created once; hidden views are skipped. The session's live weights (the
 canvas redraws its edges from them) are throttled to ~5 Hz.
 """
 
@@ -26,11 +26,11 @@ class LiveRefresher(QObject):
 
     refreshed = Signal()
 
-    def __init__(self, buffer: SnapshotBuffer, document: Any = None,
+    def __init__(self, buffer: SnapshotBuffer, session: Any = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.buffer = buffer
-        self.document = document
+        self.session = session
         self.views: list[LiveView] = []
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -78,7 +78,7 @@ class LiveRefresher(QObject):
             return
         self._version = version
         drawn = self._refresh_views(final)
-        self._push_to_document(self.buffer.latest(), final)
+        self._push_to_session(self.buffer.latest(), final)
         if drawn:
             self.refresh_count += 1
         self.refreshed.emit()
@@ -99,9 +99,9 @@ class LiveRefresher(QObject):
                 view.finish()
         return drawn
 
-    def _push_to_document(self, snapshot: Any, final: bool) -> None:
-        """Live weights and neuron maps to the document for the canvas (~5 Hz)."""
-        if self.document is None or snapshot is None or snapshot.params is None:
+    def _push_to_session(self, snapshot: Any, final: bool) -> None:
+        """Live weights and neuron maps to the session for the canvas (~5 Hz)."""
+        if self.session is None or snapshot is None or snapshot.params is None:
             return
         now = time.perf_counter()
         if not final and now - self._doc_time < DOCUMENT_INTERVAL_S:
@@ -109,7 +109,7 @@ class LiveRefresher(QObject):
         self._doc_time = now
         if snapshot.seq != self._doc_seq and not final:
             self._doc_seq = snapshot.seq
-            self.document.set_live_weights(snapshot.weights())
+            self.session.set_live_weights(snapshot.weights())
         if snapshot.grid_seq != self._doc_grid and snapshot.neuron_maps:
             self._doc_grid = snapshot.grid_seq
-            self.document.set_neuron_maps(snapshot.neuron_maps)
+            self.session.set_neuron_maps(snapshot.neuron_maps)

@@ -77,7 +77,7 @@ def training_digits(window) -> None:
     """Digits: sample guesses, first-layer weights as images, confusion matrix."""
     from core.examples import load_example
 
-    window.document.new_project(load_example("digits-mlp"))
+    window.session.new_project(load_example("digits-mlp"))
     _wait(0.3)
     _bottom_heavy(window, ["Images", "Confusion", "Loss curves"], [520, 380, 380],
                   height=520)

@@ -73,7 +73,7 @@ def _dock(window: Any, title: str, widget: QWidget, scroll: bool = False) -> QDo
 
 
 def install(window: Any) -> TrainingUI:
-    """Add the training UI to ``window`` (a MainWindow with ``document`` and ``add_panel``)."""
+    """Add the training UI to ``window`` (a MainWindow with ``session`` and ``add_panel``)."""
     from designer.panels.data_panel import DataPanel
     from designer.panels.inference_panel import InferencePanel
     from designer.panels.training_panel import TrainingPanel
@@ -81,8 +81,8 @@ def install(window: Any) -> TrainingUI:
 
     warm_up()  # the training process' fork server starts while the window opens
     document = window.document
-    controller = TrainingController(document, window)
-    refresher = LiveRefresher(controller.buffer, document, window)
+    controller = TrainingController(window.session, window)
+    refresher = LiveRefresher(controller.buffer, window.session, window)
     ui = TrainingUI(controller, refresher, DataPanel(controller), TrainingPanel(controller),
                     InferencePanel(controller), CurvesView(), BoundaryView(), WeightsView(),
                     ConfusionView(), ImagesView())

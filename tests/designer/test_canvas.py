@@ -24,19 +24,19 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication
 
 from core.project import Project
-from designer.canvas.layout import count_crossings, layered_layout
 from designer.canvas.node_item import describe, format_shape
 from designer.canvas.style import CanvasStyle, style_for
 from designer.canvas.view import FRAGMENT_MIME, LAYER_MIME, CanvasView
-from designer.document import Document
+from designer.model.layout import count_crossings, layered_layout
+from designer.session import Session
 
 Button = Qt.MouseButton
 
 
 @pytest.fixture
 def view(qtbot):
-    doc = Document(Project(name="empty", training={"seed": 0}))
-    canvas = CanvasView.for_document(doc)
+    session = Session(Project(name="empty", training={"seed": 0}))
+    canvas = CanvasView.for_session(session)
     qtbot.addWidget(canvas)
     canvas.resize(1100, 700)
     canvas.show()
@@ -51,7 +51,7 @@ def tiny(view: CanvasView) -> CanvasView:
                       {"id": "out", "type": "Dense", "units": 1, "activation": "sigmoid"}],
             "edges": [["in", "h1"], ["h1", "out"]]}
     layout = {"in": [0.0, 0.0], "h1": [270.0, 0.0], "out": [540.0, 0.0]}
-    view.document.new_project(Project(name="tiny", spec=spec, layout=layout,
+    view.session.new_project(Project(name="tiny", spec=spec, layout=layout,
                                       training={"seed": 0}))
     view.fit_to_view()
     QApplication.processEvents()
@@ -111,14 +111,14 @@ def test_build_a_network_by_drops_and_port_drags(view):
     assert doc.node_ids() == ["input_1", "dense_1", "dense_2"]
     item = view.canvas.node_item("dense_1")
     assert item.sceneBoundingRect().contains(QPointF(300, 0))  # created where dropped
-    doc.set_param(["dense_2"], "units", 1)
+    view.editor.set_param(["dense_2"], "units", 1)
     view.fit_to_view()
     connect_by_drag(view, "input_1", "dense_1")
     drag(view, port(view, "dense_2", "in"), port(view, "dense_1", "out"))  # backwards too
     assert doc.edges() == [("input_1", "dense_1"), ("dense_1", "dense_2")]
     assert view.canvas.edge_item("dense_1", "dense_2").label == format_shape(
         doc.shape("dense_1"))
-    assert doc.problems == [] and doc.undo_stack.count() == 6
+    assert doc.problems == [] and view.editor.undo_stack.count() == 6
 
 
 def test_illegal_edge_by_port_drag_is_refused_with_a_reason(view):
@@ -135,7 +135,7 @@ def test_illegal_edge_by_port_drag_is_refused_with_a_reason(view):
 
 def test_port_drag_marks_the_target_before_release(view):
     tiny(view)
-    view.document.disconnect("h1", "out")
+    view.editor.disconnect("h1", "out")
     canvas = view.canvas
     start = port(view, "h1", "out")
     mouse(view, QEvent.Type.MouseButtonPress, start)
@@ -153,29 +153,29 @@ def test_validation_badge_appears_and_clears(view):
     tiny(view)
     badge = view.canvas.node_item("h1").badge
     assert not badge.isVisible()
-    view.document.disconnect("in", "h1")
+    view.editor.disconnect("in", "h1")
     assert badge.isVisible() and "input" in badge.toolTip().lower()
-    view.document.undo_stack.undo()
+    view.editor.undo_stack.undo()
     assert not badge.isVisible() and badge.toolTip() == ""
 
 
 def test_undo_redo_of_each_edit_shows_in_the_scene(view):
     tiny(view)
-    doc, canvas = view.document, view.canvas
+    canvas = view.canvas
     drop(view, "Dropout", QPointF(270, 250))
     assert canvas.node_item("dropout_1") is not None
-    doc.undo_stack.undo()
+    view.editor.undo_stack.undo()
     assert canvas.node_item("dropout_1") is None
-    doc.undo_stack.redo()
+    view.editor.undo_stack.redo()
     assert canvas.node_item("dropout_1") is not None
     view.canvas.select_nodes(["h1"])
     view.delete_selected()
     assert canvas.node_item("h1") is None and canvas.edge_items() == []
-    doc.undo_stack.undo()
+    view.editor.undo_stack.undo()
     assert canvas.node_item("h1") is not None and len(canvas.edge_items()) == 2
-    doc.set_param(["h1"], "units", 7)
+    view.editor.set_param(["h1"], "units", 7)
     assert "7 units" in describe(canvas.node_item("h1").node)
-    doc.undo_stack.undo()
+    view.editor.undo_stack.undo()
     assert canvas.node_item("h1").node["units"] == 4
 
 
@@ -188,9 +188,9 @@ def test_card_drag_is_one_move_command_validated_once(view):
     start = item.sceneBoundingRect().center() + QPointF(0, -20)
     drag(view, start, start + QPointF(60, 90), steps=10)
     assert doc.position("h1") != (270.0, 0.0)
-    assert doc.undo_stack.count() == 1 and validations == []
+    assert view.editor.undo_stack.count() == 1 and validations == []
     assert doc.position("h1") == (item.pos().x(), item.pos().y())
-    doc.undo_stack.undo()
+    view.editor.undo_stack.undo()
     assert item.pos() == QPointF(270, 0) and doc.position("h1") == (270.0, 0.0)
 
 
@@ -255,7 +255,7 @@ def test_middle_button_pans(view):
     centre = view.mapToScene(view.viewport().rect().center())
     drag(view, centre, centre + QPointF(-120, -80), button=Button.MiddleButton)
     moved = view.mapToScene(view.viewport().rect().center())
-    assert moved.x() > centre.x() + 50 and view.document.undo_stack.count() == 0
+    assert moved.x() > centre.x() + 50 and view.editor.undo_stack.count() == 0
 
 
 def test_copy_paste_keeps_inner_edges_with_new_ids(view):
@@ -270,13 +270,13 @@ def test_copy_paste_keeps_inner_edges_with_new_ids(view):
     assert view.canvas.selected_node_ids() == new
     assert ("in", "dense_1") not in view.document.edges()
     assert view.duplicate() == ["dense_3", "dense_4"]
-    assert view.document.undo_stack.count() == 2
+    assert view.editor.undo_stack.count() == 2
 
 
 def test_auto_layout_orders_left_to_right(view):
     tiny(view)
     doc = view.document
-    doc.move_nodes({"in": (800, 300), "h1": (-300, 40), "out": (100, -200)})
+    view.editor.move_nodes({"in": (800, 300), "h1": (-300, 40), "out": (100, -200)})
     view.auto_layout()
     xs = {n: doc.position(n)[0] for n in doc.node_ids()}
     assert xs["in"] < xs["h1"] < xs["out"]
@@ -307,7 +307,7 @@ def test_neuron_view_draws_weights_and_edits_them(view, qtbot):
     lines = canvas.weight_item("in", "h1")
     assert lines is not None and not canvas.edge_item("in", "h1").isVisible()
     assert canvas.node_item("h1").neurons == 4 and canvas.node_item("in").neurons == 2
-    kernel = doc.layer_weights("h1")["kernel"]
+    kernel = view.session.layer_weights("h1")["kernel"]
     a = canvas.node_item("in").neuron_center(1)
     b = canvas.node_item("h1").neuron_center(2)
     middle = view.mapToScene(view.mapFromScene(a + (b - a) * 0.3))  # a pixel on the line
@@ -321,8 +321,8 @@ def test_neuron_view_draws_weights_and_edits_them(view, qtbot):
     editor.returnPressed.emit()
     assert doc.project.weights["h1"]["kernel"][1, 2] == -1.5
     assert lines.weight(1, 2) == -1.5
-    assert doc.undo_stack.undoText().startswith("Set h1.kernel")
-    doc.undo_stack.undo()
+    assert view.editor.undo_stack.undoText().startswith("Set h1.kernel")
+    view.editor.undo_stack.undo()
     assert lines.weight(1, 2) == pytest.approx(kernel[1, 2])
 
 
@@ -351,16 +351,16 @@ def test_neuron_view_plus_minus_buttons_and_neuron_drop(view):
 
 def test_neuron_view_shows_maps_and_skips_big_layers(view):
     tiny(view)
-    doc, canvas = view.document, view.canvas
+    canvas = view.canvas
     view.set_neuron_view(True)
     height = canvas.node_item("h1").card_rect().height()
-    doc.set_neuron_maps({"h1": np.random.default_rng(0).normal(size=(4, 6, 6))})
+    view.session.set_neuron_maps({"h1": np.random.default_rng(0).normal(size=(4, 6, 6))})
     images = canvas.neuron_images("h1")
     assert len(images) == 4 and images[0].width() == 6
     assert canvas.node_item("h1").card_rect().height() > height  # room for the maps
     canvas.node_item("h1").update()
     view.viewport().repaint()
-    doc.set_param(["h1"], "units", 40)
+    view.editor.set_param(["h1"], "units", 40)
     assert canvas.node_item("h1").neurons is None
     assert canvas.weight_item("in", "h1") is None and canvas.edge_item("in", "h1").isVisible()
     view.set_neuron_view(False)
@@ -372,7 +372,7 @@ def test_live_weights_repaint_the_neuron_lines(view):
     view.set_neuron_view(True)
     lines = view.canvas.weight_item("in", "h1")
     kernel = np.arange(8, dtype=float).reshape(2, 4)
-    view.document.set_live_weights({"h1": {"kernel": kernel, "bias": np.zeros(4)}})
+    view.session.set_live_weights({"h1": {"kernel": kernel, "bias": np.zeros(4)}})
     assert lines.weight(1, 3) == 7.0
 
 
@@ -393,7 +393,7 @@ def test_delete_key_removes_selection_in_one_step(view, qtbot):
     view.canvas.select_nodes(["out"])
     view.setFocus()
     qtbot.keyClick(view.viewport(), Qt.Key.Key_Delete)
-    assert not view.document.has_node("out") and view.document.undo_stack.count() == 1
+    assert not view.document.has_node("out") and view.editor.undo_stack.count() == 1
 
 
 def test_problem_click_selects_and_shows_the_node(view):
@@ -406,10 +406,10 @@ def test_problem_click_selects_and_shows_the_node(view):
 
 def test_save_and_open_rebuilds_the_same_scene(view, tmp_path):
     tiny(view)
-    view.document.add_node("Dropout", {"rate": 0.2}, (100.0, 220.0))
-    path = view.document.save(tmp_path / "tiny.annproj")
-    other = CanvasView.for_document(Document())
-    other.document.open(path)
+    view.editor.add_node("Dropout", {"rate": 0.2}, (100.0, 220.0))
+    path = view.session.save(tmp_path / "tiny.annproj")
+    other = CanvasView.for_session(Session())
+    other.session.open(path)
     assert other.document.spec == view.document.spec
     for node_id in view.document.node_ids():
         item = other.canvas.node_item(node_id)
@@ -428,7 +428,7 @@ def test_space_drag_pans_instead_of_selecting(view, qtbot):
     qtbot.keyRelease(view, Qt.Key.Key_Space)
     moved = view.mapToScene(view.viewport().rect().center())
     assert moved.x() < centre.x() - 100
-    assert view.canvas.selected_node_ids() == [] and view.document.undo_stack.count() == 0
+    assert view.canvas.selected_node_ids() == [] and view.editor.undo_stack.count() == 0
     assert view.dragMode() == view.DragMode.RubberBandDrag
 
 
@@ -503,13 +503,13 @@ def test_heat_map_colours_are_symmetric_and_diverging(qapp):
 
 def test_cards_show_a_name_label_and_concatenate_order(view):
     tiny(view)
-    doc, canvas = view.document, view.canvas
-    doc.set_param(["h1"], "name", "hidden <b>")
+    canvas = view.canvas
+    view.editor.set_param(["h1"], "name", "hidden <b>")
     item = canvas.node_item("h1")
     assert item.title == "hidden <b>" and "hidden &lt;b&gt; [h1]" in item.toolTip()
-    cat = doc.add_node("Concatenate", pos=(800, 0))
-    doc.connect("out", cat)
-    doc.connect("h1", cat)
+    cat = view.editor.add_node("Concatenate", pos=(800, 0))
+    view.editor.connect("out", cat)
+    view.editor.connect("h1", cat)
     assert canvas.edge_item("out", cat).label == "1: 1"
     assert canvas.edge_item("h1", cat).label == "2: 4"
 
@@ -524,7 +524,7 @@ def test_arrow_keys_nudge_the_selection(view, qtbot):
     assert view.document.position("h1") == (270.0 + grid, 5.0 * grid)
     assert view.document.position("out") == (540.0 + grid, 5.0 * grid)
     assert view.document.position("in") == (0.0, 0.0)
-    assert view.document.undo_stack.count() == 2
+    assert view.editor.undo_stack.count() == 2
 
 
 def test_locked_delete_and_backspace_push_nothing_and_say_why(view, qtbot):
@@ -532,18 +532,19 @@ def test_locked_delete_and_backspace_push_nothing_and_say_why(view, qtbot):
     doc = view.document
     messages = []
     view.canvas.statusMessage.connect(messages.append)
-    doc.set_structure_lock("training is running")
+    view.editor.set_structure_lock("training is running")
     view.canvas.select_nodes(["out"])
     view.canvas.select_edge(view.canvas.edge_item("in", "h1"), additive=True)
     view.setFocus()
     for key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
         qtbot.keyClick(view.viewport(), key)
-    assert doc.undo_stack.count() == 0 and not doc.is_modified  # no empty "Delete" macro
+    assert view.editor.undo_stack.count() == 0  # no empty "Delete" macro
+    assert not view.session.is_modified
     assert doc.has_node("out") and ("in", "h1") in doc.edges()
     assert messages and all("training is running" in m for m in messages)
-    doc.set_structure_lock(None)
+    view.editor.set_structure_lock(None)
     qtbot.keyClick(view.viewport(), Qt.Key.Key_Delete)
-    assert not doc.has_node("out") and doc.undo_stack.count() == 1
+    assert not doc.has_node("out") and view.editor.undo_stack.count() == 1
 
 
 def test_rename_keeps_the_card_its_edges_and_the_selection(view):
@@ -551,20 +552,20 @@ def test_rename_keeps_the_card_its_edges_and_the_selection(view):
     canvas = view.canvas
     card, edge = canvas.node_item("h1"), canvas.edge_item("h1", "out")
     canvas.select_nodes(["h1"])
-    assert view.document.rename_node("h1", "hidden") is None
+    assert view.editor.rename_node("h1", "hidden") is None
     assert canvas.node_item("hidden") is card and canvas.node_item("h1") is None
     assert card.node_id == "hidden" and card.title == "hidden"
     assert canvas.edge_item("hidden", "out") is edge and edge.key == ("hidden", "out")
     assert canvas.selected_node_ids() == ["hidden"]
     assert "hidden → out" in edge._hit.toolTip()
-    view.document.undo()
+    view.editor.undo()
     assert canvas.node_item("h1") is card and canvas.edge_item("h1", "out") is edge
 
 
 def test_presentation_spreads_cards_so_they_never_overlap(view):
     tiny(view)
     doc = view.document
-    doc.move_nodes({"h1": (200.0, 0.0), "out": (400.0, 0.0)})  # as the old examples did
+    view.editor.move_nodes({"h1": (200.0, 0.0), "out": (400.0, 0.0)})  # as the old examples did
     view.canvas.set_style(style_for("light", True))
     assert view.canvas.style.node_width > 200  # presentation cards are wider than that
     items = [view.canvas.node_item(n) for n in ("in", "h1", "out")]
@@ -585,7 +586,7 @@ def test_presentation_spreads_cards_so_they_never_overlap(view):
 def test_edge_labels_of_every_example_fit_between_the_cards(view):
     from core.examples import list_examples, load_example
     for info in list_examples():
-        view.document.new_project(load_example(info.name))
+        view.session.new_project(load_example(info.name))
         for edge in view.canvas.edge_items():
             if edge.label:
                 assert edge._label_text.isVisibleTo(edge), (info.name, edge.key, edge.label)

@@ -98,7 +98,7 @@ def make_window(qtbot, settings, boxes, monkeypatch):
 
     yield make
     for window in made:  # not qtbot.addWidget: it closes before this can mark them clean
-        window.document.undo_stack.setClean()  # never ask at teardown
+        window.editor.undo_stack.setClean()  # never ask at teardown
         window.close()
         window.deleteLater()
     qtbot.wait(1)
@@ -110,7 +110,7 @@ def window(make_window) -> MainWindow:
 
 
 def use_project(window: MainWindow, project: Project | None = None) -> None:
-    window.document.new_project(project or small_project())
+    window.session.new_project(project or small_project())
 
 
 def action(window: MainWindow, name: str):
@@ -122,7 +122,7 @@ def test_opens_with_default_example(window):
     expected = load_example(DEFAULT_EXAMPLE)
     doc = window.document
     assert [n["id"] for n in expected.spec["nodes"]] == doc.node_ids()
-    assert doc.is_valid and not doc.is_modified
+    assert doc.is_valid and not window.session.is_modified
     assert window.windowTitle().endswith("— ANN Designer")
     assert len(window.scene.items()) > 0
     assert window.status.layers.text() == f"{len(doc.node_ids())} layers"
@@ -245,7 +245,7 @@ def test_palette_double_click_adds_after_selection_and_wires_it(window):
     assert ("h1", new[0]) in doc.edges()
     assert doc.position(new[0])[0] > doc.position("h1")[0]
     assert window.selected_node_ids() == new
-    doc.undo()  # one step removes the node and its edge
+    window.editor.undo()  # one step removes the node and its edge
     assert doc.node_ids() == ["in", "h1", "out"] and ("h1", new[0]) not in doc.edges()
 
 
@@ -268,16 +268,16 @@ def test_inspector_edit_is_undoable_and_merges(window):
     assert set(fields) == {"id", "name", "units", "activation", "use_bias", "kernel_initializer",
                            "bias_initializer"}
     assert fields["units"].widget.value() == 4
-    before = doc.undo_stack.count()
+    before = window.editor.undo_stack.count()
     fields["units"].widget.setValue(1)
     fields["units"].widget.setValue(12)
     fields["units"].widget.setValue(128)
     assert doc.node("h1")["units"] == 128
-    assert doc.undo_stack.count() == before + 1  # three edits of one field: one step
+    assert window.editor.undo_stack.count() == before + 1  # three edits of one field: one step
     combo = fields["activation"].widget
     combo.setCurrentIndex(combo.findData("relu"))
     assert doc.node("h1")["activation"] == "relu"
-    assert doc.undo_stack.count() == before + 2
+    assert window.editor.undo_stack.count() == before + 2
     action(window, "undo").trigger()
     assert doc.node("h1")["activation"] == "tanh"
     assert combo.currentData() == "tanh"
@@ -289,13 +289,13 @@ def test_inspector_edit_is_undoable_and_merges(window):
 
 def test_inspector_rejects_invalid_text_as_typed(window, qtbot):
     doc = window.document
-    doc.new_project(Project(name="drop", spec={
+    window.session.new_project(Project(name="drop", spec={
         "nodes": [{"id": "in", "type": "Input", "shape": [3]},
                   {"id": "d", "type": "Dropout", "rate": 0.5}],
         "edges": [["in", "d"]]}, layout={}))
     window.select_nodes(["d"])
     rate = window.inspector.fields["rate"]
-    count = doc.undo_stack.count()
+    count = window.editor.undo_stack.count()
     rate.widget.setFocus()
     rate.widget.selectAll()
     qtbot.keyClicks(rate.widget, "1.5")
@@ -306,7 +306,7 @@ def test_inspector_rejects_invalid_text_as_typed(window, qtbot):
     qtbot.keyClicks(rate.widget, "0.25")
     assert doc.node("d")["rate"] == 0.25
     assert rate.widget.property("invalid") is False
-    assert doc.undo_stack.count() == count + 1
+    assert window.editor.undo_stack.count() == count + 1
     window.select_nodes(["in"])
     shape = window.inspector.fields["shape"]
     shape.widget.selectAll()
@@ -356,10 +356,9 @@ def test_inspector_multi_selection_edits_shared_fields(window):
 # ----------------------------------------------------------------------------- problems
 def test_problem_click_selects_and_centres_its_node(window, qtbot):
     use_project(window)
-    doc = window.document
     window.view.resetTransform()
-    doc.move_nodes({"out": (3000.0, 2000.0)})  # far outside the view
-    doc.disconnect("h1", "out")
+    window.editor.move_nodes({"out": (3000.0, 2000.0)})  # far outside the view
+    window.editor.disconnect("h1", "out")
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert not visible.contains(window.scene.node_item("out").sceneBoundingRect())
     panel = window.problems
@@ -379,15 +378,15 @@ def test_problem_click_selects_and_centres_its_node(window, qtbot):
 def test_save_and_open_round_trip_through_the_menus(window, monkeypatch, tmp_path, boxes):
     use_project(window)
     doc = window.document
-    doc.set_param(["h1"], "units", 7)
-    doc.move_nodes({"out": (600.0, 40.0)})
+    window.editor.set_param(["h1"], "units", 7)
+    window.editor.move_nodes({"out": (600.0, 40.0)})
     assert window.isWindowModified()
     target = tmp_path / "saved"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(target), PROJECT_FILTER))
     action(window, "save").trigger()
     saved = tmp_path / "saved.annproj"
-    assert saved.is_file() and not doc.is_modified and not window.isWindowModified()
+    assert saved.is_file() and not window.session.is_modified and not window.isWindowModified()
     assert "saved.annproj" in window.windowTitle()
     spec, layout = doc.spec, dict(doc.project.layout)
     use_project(window, small_project("other"))
@@ -407,13 +406,13 @@ PROJECT_FILTER = "ANN Designer projects (*.annproj)"
 def test_unsaved_changes_prompt_save_discard_cancel(window, monkeypatch, boxes, tmp_path):
     use_project(window)
     doc = window.document
-    doc.set_param(["h1"], "units", 9)
+    window.editor.set_param(["h1"], "units", 9)
     other = tmp_path / "other.annproj"
     from core.project import save_project
     save_project(small_project("other"), other)
     boxes.answers = [B.Cancel]
     assert not window.open_path(str(other))
-    assert doc.node("h1")["units"] == 9 and doc.is_modified
+    assert doc.node("h1")["units"] == 9 and window.session.is_modified
     boxes.answers = [B.Cancel]
     assert not window.close()
     assert window.isVisible()
@@ -422,7 +421,7 @@ def test_unsaved_changes_prompt_save_discard_cancel(window, monkeypatch, boxes, 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     assert window.open_path(str(other))
     assert load_project(target).spec["nodes"][1]["units"] == 9
-    doc.set_param(["h1"], "units", 11)
+    window.editor.set_param(["h1"], "units", 11)
     boxes.answers = [B.Discard]
     assert window.files.new_from_example("xor")
     assert [kind for kind, *_ in boxes.shown] == ["question"] * 4
@@ -506,15 +505,15 @@ def test_copy_paste_duplicate_delete_select_all(window):
 def test_status_bar_shows_the_training_lock_and_refusals(window):
     use_project(window)
     doc = window.document
-    doc.set_structure_lock("training is running")
+    window.editor.set_structure_lock("training is running")
     assert window.status.lock.isVisibleTo(window) and "training" in window.status.lock.text()
     window.select_nodes(["h1"])
     action(window, "delete").trigger()
     assert "h1" in doc.node_ids()
     assert "training is running" in window.statusBar().currentMessage()
-    doc.set_structure_lock(None)
+    window.editor.set_structure_lock(None)
     assert not window.status.lock.isVisibleTo(window)
-    doc.connect("out", "in")
+    window.editor.connect("out", "in")
     assert "Input" in window.statusBar().currentMessage()
 
 
@@ -573,18 +572,18 @@ def test_recovery_after_a_simulated_crash(make_window, tmp_path, boxes):
     store = RecoveryStore(tmp_path / "recovery")
     crashed = make_window(recovery=store)
     use_project(crashed)
-    crashed.document.set_param(["h1"], "units", 13)
+    crashed.editor.set_param(["h1"], "units", 13)
     crashed.autosave()
     assert store.project_path.is_file()
     store.abandon()  # the process "dies": its files stay, its lock is gone
     crashed.recovery = None
-    crashed.document.undo_stack.setClean()
+    crashed.editor.undo_stack.setClean()
     crashed.close()
     boxes.answers = [B.Yes]
     later = make_window(recovery=RecoveryStore(tmp_path / "recovery"), offer_recovery=True)
     assert boxes.shown[0][1] == "Recover unsaved work?"
     assert later.document.node("h1")["units"] == 13
-    assert later.document.is_modified and later.isWindowModified()
+    assert later.session.is_modified and later.isWindowModified()
     assert not store.project_path.exists()  # the orphan is consumed
     assert RecoveryStore(tmp_path / "recovery").orphans() == []
 
@@ -593,9 +592,9 @@ def test_no_recovery_prompt_after_a_clean_exit(make_window, tmp_path, boxes):
     store = RecoveryStore(tmp_path / "recovery")
     first = make_window(recovery=store)
     use_project(first)
-    first.document.set_param(["h1"], "units", 13)
+    first.editor.set_param(["h1"], "units", 13)
     first.autosave()
-    first.document.undo_stack.setClean()
+    first.editor.undo_stack.setClean()
     first.close()
     assert list((tmp_path / "recovery").iterdir()) == []
     make_window(recovery=RecoveryStore(tmp_path / "recovery"), offer_recovery=True)
@@ -611,9 +610,8 @@ def test_autosave_timer_runs_every_minute(make_window, tmp_path):
 def test_inspector_has_an_editor_for_every_parameter_of_every_layer(window):
     from core.spec import LAYER_SCHEMAS
     from designer.panels.inspector_fields import FIELD_KINDS
-    doc = window.document
     for type_name, schema in LAYER_SCHEMAS.items():
-        node_id = doc.add_node(type_name, pos=(0.0, 0.0))
+        node_id = window.editor.add_node(type_name, pos=(0.0, 0.0))
         window.select_nodes([node_id])
         fields = window.inspector.fields
         assert list(fields) == ["id", "name"] + [p.name for p in schema.params], type_name
@@ -657,12 +655,12 @@ def test_inspector_id_field_renames_with_validation_and_undo(window):
         edit.textEdited.emit(text)
         assert words in window.inspector._errors["id"].text()
         edit.editingFinished.emit()
-        assert doc.undo_stack.count() == 0 and doc.has_node("h1")
+        assert window.editor.undo_stack.count() == 0 and doc.has_node("h1")
     edit.setText("hidden")
     edit.textEdited.emit("hidden")
     assert window.inspector._errors["id"].isHidden()
     edit.editingFinished.emit()
-    assert doc.node_ids() == ["in", "hidden", "out"] and doc.undo_stack.count() == 1
+    assert doc.node_ids() == ["in", "hidden", "out"] and window.editor.undo_stack.count() == 1
     assert window.inspector.node_ids == ["hidden"] and "hidden" in window.inspector.title.text()
     assert window.selected_node_ids() == ["hidden"]
     action(window, "undo").trigger()
@@ -678,15 +676,15 @@ def test_recovered_project_keeps_its_file_name(make_window, tmp_path, boxes):
     save_project(small_project(), source)
     store = RecoveryStore(tmp_path / "recovery")
     crashed = make_window(recovery=store, path=str(source))
-    crashed.document.set_param(["h1"], "units", 13)
+    crashed.editor.set_param(["h1"], "units", 13)
     crashed.autosave()
     store.abandon()
     crashed.recovery = None
-    crashed.document.undo_stack.setClean()
+    crashed.editor.undo_stack.setClean()
     crashed.close()
     boxes.answers = [B.Yes]
     later = make_window(recovery=RecoveryStore(tmp_path / "recovery"), offer_recovery=True)
-    assert later.document.file_path == source and later.document.is_modified
+    assert later.session.file_path == source and later.session.is_modified
     assert "lesson.annproj" in later.windowTitle()
 
 
@@ -718,7 +716,7 @@ def full_window(qtbot, settings, boxes):
     qtbot.waitExposed(window)
     qtbot.wait(20)
     yield window
-    window.document.undo_stack.setClean()
+    window.editor.undo_stack.setClean()
     window.close()
     window.deleteLater()
     qtbot.wait(1)
@@ -792,7 +790,7 @@ def test_problems_dock_shows_its_list_only_when_there_are_problems(window):
     use_project(window)
     problems = window.problems
     assert problems.list.isHidden() and "No problems" in problems.summary.text()
-    window.document.add_node("Dense", pos=(0.0, 300.0))  # a loose layer: a second output
+    window.editor.add_node("Dense", pos=(0.0, 300.0))  # a loose layer: a second output
     assert not problems.list.isHidden() and problems.list.count() >= 1
-    window.document.undo()
+    window.editor.undo()
     assert problems.list.isHidden()

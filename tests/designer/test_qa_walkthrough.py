@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from designer import app as designer_app
-from designer.document import Document
+from designer.session import Session
 
 LOCK = "Training is running: press Stop before changing the network's structure."
 
@@ -32,7 +32,7 @@ def window(qtbot, tmp_path, monkeypatch):
     controller = win.training_ui.controller
     thread = controller._thread
     controller.shutdown()
-    win.document.mark_clean()
+    win.session.mark_clean()
     win.close()
     win.deleteLater()
     qtbot.wait(1)
@@ -47,32 +47,32 @@ def test_undoing_a_delete_keeps_the_layer_order(window):
     window.select_all()
     window.delete_selection()
     assert doc.node_ids() == []
-    doc.undo()
+    window.editor.undo()
     assert doc.node_ids() == before == [n["id"] for n in doc.spec["nodes"]]
 
 
 def test_node_ids_follow_the_spec_order():
     from core.examples import load_example
-    doc = Document(load_example("spiral"))
+    session = Session(load_example("spiral"))
+    doc = session.document
     ids = doc.node_ids()
-    doc.remove_nodes([ids[0], ids[2]])
-    doc.undo_stack.undo()
+    session.editor.remove_nodes([ids[0], ids[2]])
+    session.editor.undo_stack.undo()
     assert doc.node_ids() == ids
 
 
 def test_a_refusal_while_training_is_one_sentence(window):
-    doc = window.document
-    doc.set_structure_lock(LOCK)
+    window.editor.set_structure_lock(LOCK)
     try:
         window.select_all()
         window.delete_selection()
         message = window.statusBar().currentMessage()
         assert message.startswith("The network cannot be changed now: Training is running")
         assert not message.endswith("..")
-        assert not doc.add_node("Dense")
+        assert not window.editor.add_node("Dense")
         assert not window.statusBar().currentMessage().endswith("..")
     finally:
-        doc.set_structure_lock(None)
+        window.editor.set_structure_lock(None)
 
 
 # ----------------------------------------------------------------------------- inspector
@@ -83,12 +83,12 @@ def test_inspector_shows_the_real_value_after_a_refused_edit(window, qtbot):
     units = inspector.fields["units"]
     error = inspector._errors["units"]
     assert units.widget.value() == 8
-    doc.set_structure_lock(LOCK)
+    window.editor.set_structure_lock(LOCK)
     units.widget.setValue(9)  # as the spin box arrow would
     assert doc.node("hidden1")["units"] == 8
     assert units.widget.value() == 8  # not a 9 that the network does not have
     assert "Training is running" in error.text() and not error.isHidden()
-    doc.set_structure_lock(None)  # Stop: the reason no longer holds
+    window.editor.set_structure_lock(None)  # Stop: the reason no longer holds
     assert error.isHidden()
     units.widget.setValue(9)
     assert doc.node("hidden1")["units"] == 9
@@ -98,22 +98,22 @@ def test_a_refused_rename_shows_the_real_id(window):
     doc = window.document
     window.select_nodes(["hidden1"])
     field = window.inspector.fields["id"]
-    doc.set_structure_lock(LOCK)
+    window.editor.set_structure_lock(LOCK)
     try:
         field.widget.setText("first")
         field.widget.editingFinished.emit()
         assert doc.has_node("hidden1") and not doc.has_node("first")
         assert field.widget.text() == "hidden1"
     finally:
-        doc.set_structure_lock(None)
+        window.editor.set_structure_lock(None)
 
 
 # ----------------------------------------------------------------------------- data fit
 def _misfit(window) -> None:
     """The spiral network with an Input of 3 values and 3 output units (data: 2, 1)."""
     doc = window.document
-    doc.set_param(["input"], "shape", [3])
-    doc.set_param(["output"], "units", 3)
+    window.editor.set_param(["input"], "shape", [3])
+    window.editor.set_param(["output"], "units", 3)
     assert doc.is_valid
 
 
@@ -124,7 +124,7 @@ def test_fix_the_network_is_one_undo_step(window):
     assert len(panel.check_network()) == 2
     panel.fix_button.click()
     assert doc.node("input")["shape"] == [2] and doc.node("output")["units"] == 1
-    doc.undo()
+    window.editor.undo()
     assert doc.node("input")["shape"] == [3] and doc.node("output")["units"] == 3
 
 

@@ -97,7 +97,7 @@ window = app.create_window(settings=QSettings(sys.argv[1], QSettings.Format.IniF
 controller = window.training_ui.controller
 def done(reason):
     print("finished", reason, controller.buffer.last_epoch, flush=True)
-    window.document.mark_clean()
+    window.session.mark_clean()
     qt.quit()
 controller.finished.connect(done)
 QTimer.singleShot(0, lambda: controller.train(epochs=3))

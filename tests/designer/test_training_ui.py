@@ -53,7 +53,7 @@ def make_window(qtbot, tmp_path, monkeypatch):
         ui = window.training_ui
         if ui.controller._thread is not None:
             threads.append(ui.controller._thread)
-        window.document.mark_clean()  # never ask at teardown
+        window.session.mark_clean()  # never ask at teardown
         window.close()
         window.deleteLater()
     qtbot.wait(1)
@@ -85,7 +85,7 @@ def wait_paused(qtbot, ui) -> None:
 
 
 def use_example(window, name: str) -> None:
-    window.document.new_project(load_example(name))
+    window.session.new_project(load_example(name))
 
 
 # ------------------------------------------------------------------ pure pieces
@@ -153,10 +153,10 @@ def test_default_example_trains_curves_fill_and_loss_falls(qtbot, window):
     assert x0 <= 0 and 10 <= x1 < 11
     ui.training_panel.epochs_box.setValue(100)
     ui.training_panel.train_button.click()
-    assert window.document.structure_lock  # the canvas is locked while training
+    assert window.editor.structure_lock  # the canvas is locked while training
     wait_idle(qtbot, ui)
     assert ui.controller.last_reason == "completed"
-    assert window.document.structure_lock is None
+    assert window.editor.structure_lock is None
     x, y = ui.curves.train_curve.getData()
     assert len(x) == 100
     assert y[-1] < 0.75 * y[0]
@@ -171,7 +171,7 @@ def test_default_example_trains_curves_fill_and_loss_falls(qtbot, window):
     assert ui.refresher.refresh_count >= 1
     history = window.document.project.history
     assert len(history["loss"]) == 100 and history["loss"][-1] < history["loss"][0]
-    maps = window.document.neuron_maps
+    maps = window.session.neuron_maps
     assert maps["hidden1"].shape == (8, 100, 100)
     assert "100 / 100" in ui.training_panel.epoch_label.text()
 
@@ -229,7 +229,7 @@ def test_pause_step_step_epoch_and_stop(qtbot, window):
     ui.training_panel.stop_button.click()
     assert not c.is_running and not thread.isRunning()
     assert c.last_reason == "stopped"
-    assert window.document.structure_lock is None
+    assert window.editor.structure_lock is None
 
 
 def test_step_when_idle_trains_exactly_one_batch(qtbot, window):
@@ -332,7 +332,7 @@ def test_a_training_process_that_dies_is_a_message_and_the_weights_stay(qtbot, w
     wait_idle(qtbot, ui)
     assert ui.controller.last_reason == "error"
     assert "training process was ended by signal 9" in ui.training_panel.message_label.text()
-    assert window.document.structure_lock is None
+    assert window.editor.structure_lock is None
     after = ui.controller.network().get_weights()  # what the next run starts from
     for node, arrays in before.items():
         for name, value in arrays.items():
@@ -353,7 +353,7 @@ def test_diverging_setup_shows_its_message(qtbot, window):
     assert ui.controller.last_reason == "diverged"
     text = ui.training_panel.message_label.text()
     assert "diverged" in text and "learning rate" in text
-    assert window.document.structure_lock is None
+    assert window.editor.structure_lock is None
     # the last good weights came back from the training process: finite, and trained
     weights = window.document.project.weights
     assert weights and all(np.isfinite(a).all() for arrays in weights.values()
@@ -456,9 +456,9 @@ def test_opening_a_trained_project_restores_its_curves(qtbot, make_window, tmp_p
     wait_idle(qtbot, ui)
     losses = [e["loss"] for e in ui.controller.buffer.curves().epochs]
     path = tmp_path / "trained.annproj"
-    window.document.save(path)
+    window.session.save(path)
     other = make_window()
-    other.document.open(path)
+    other.session.open(path)
     x, y = ui_of(other).curves.train_curve.getData()
     assert len(x) == 6 and np.allclose(y, losses)
     assert ui_of(other).boundary.image.image is not None
@@ -491,7 +491,7 @@ def test_shuffle_off_is_a_setting_that_trains_and_undoes(qtbot, window):
     panel = ui.training_panel
     assert panel.shuffle_box.isChecked()  # the default: shuffled every epoch
     panel.shuffle_box.setChecked(False)
-    assert doc.project.training["shuffle"] is False and doc.is_modified
+    assert doc.project.training["shuffle"] is False and window.session.is_modified
     ui.controller.train(epochs=2)
     wait_idle(qtbot, ui)
     assert ui.controller.last_reason == "completed"
@@ -502,26 +502,26 @@ def test_shuffle_off_is_a_setting_that_trains_and_undoes(qtbot, window):
 def test_panel_edits_mark_the_project_modified_and_undo_restores_them(qtbot, window):
     ui, doc = ui_of(window), window.document
     panel, undo = ui.training_panel, window.actions_by_name["undo"]
-    assert not doc.is_modified and not window.isWindowModified()
+    assert not window.session.is_modified and not window.isWindowModified()
     panel.lr_box.setValue(0.005)
     panel.lr_box.setValue(0.004)  # one field edited twice: one undo step
     panel.loss_box.setCurrentText("mse")
-    assert doc.is_modified and window.isWindowModified()
-    assert doc.undo_stack.count() == 2 and ui.controller.settings["loss"] == "mse"
+    assert window.session.is_modified and window.isWindowModified()
+    assert window.editor.undo_stack.count() == 2 and ui.controller.settings["loss"] == "mse"
     undo.trigger()
     assert panel.loss_box.currentText() == "binary_crossentropy"
     assert ui.controller.settings["optimizer"]["lr"] == pytest.approx(0.004)
     undo.trigger()
     assert panel.lr_box.value() == pytest.approx(0.03)
     assert ui.controller.settings["optimizer"] == {"type": "adam", "lr": 0.03}
-    assert not doc.is_modified and not window.isWindowModified()
+    assert not window.session.is_modified and not window.isWindowModified()
     n_val = len(ui.controller.data.prepared.val.X)
     ui.data_panel.val_box.setValue(0.5)
-    assert doc.is_modified and len(ui.controller.data.prepared.val.X) == 200
+    assert window.session.is_modified and len(ui.controller.data.prepared.val.X) == 200
     undo.trigger()  # the split comes back, the data is split again, the box follows
     assert doc.project.split["val"] == pytest.approx(0.2)
     assert len(ui.controller.data.prepared.val.X) == n_val
-    assert ui.data_panel.val_box.value() == pytest.approx(0.2) and not doc.is_modified
+    assert ui.data_panel.val_box.value() == pytest.approx(0.2) and not window.session.is_modified
     ui.data_panel.dataset_box.setCurrentIndex(ui.data_panel.dataset_box.findData("xor"))
     assert doc.project.data["name"] == "xor" and ui.controller.data.raw.name != "spiral"
     undo.trigger()
@@ -533,16 +533,17 @@ def test_panel_edits_mark_the_project_modified_and_undo_restores_them(qtbot, win
 def test_training_is_unsaved_work_saving_clears_it_and_closing_asks(qtbot, make_window,
                                                                     tmp_path, monkeypatch):
     window = make_window()
-    ui, doc = ui_of(window), window.document
+    ui = ui_of(window)
     ui.controller.train(epochs=2)
     wait_idle(qtbot, ui)
-    assert doc.undo_stack.isClean() and doc.is_modified and window.isWindowModified()
+    assert window.editor.undo_stack.isClean() and window.session.is_modified
+    assert window.isWindowModified()
     asked = ask_returns(monkeypatch, QMessageBox.StandardButton.Cancel)
     window.close()
     assert asked == ["Unsaved changes"] and window.isVisible()
     path = tmp_path / "trained.annproj"
-    doc.save(path)
-    assert not doc.is_modified and not window.isWindowModified()
+    window.session.save(path)
+    assert not window.session.is_modified and not window.isWindowModified()
     assert len(load_project(path).history["loss"]) == 2
     window.close()
     assert asked == ["Unsaved changes"] and not window.isVisible()  # nothing to ask
@@ -553,8 +554,8 @@ def test_saving_during_a_run_stops_it_and_keeps_what_it_learned(qtbot, window, t
     ui.controller.train(epochs=100_000)
     qtbot.waitUntil(lambda: (ui.controller.buffer.latest() or 0)
                     and ui.controller.buffer.latest().step > 3, timeout=WAIT_MS)
-    path = window.document.save(tmp_path / "running.annproj")
-    assert not ui.controller.is_running and not window.document.is_modified
+    path = window.session.save(tmp_path / "running.annproj")
+    assert not ui.controller.is_running and not window.session.is_modified
     saved = load_project(path)
     for node, arrays in ui.controller.net.get_weights().items():
         for name, array in arrays.items():
@@ -570,13 +571,13 @@ def test_gui_project_with_transforms_trains_and_predicts_the_same_on_the_cli(
     ui.data_panel.transform_boxes["sin(x1)"].setChecked(True)
     ui.data_panel.fix_button.click()  # the Input takes the four transformed features
     ui.training_panel.reset_button.click()  # both runs start from the saved weights
-    start = doc.save(tmp_path / "start.annproj")
+    start = window.session.save(tmp_path / "start.annproj")
     assert load_project(start).data["transforms"] == ["x1", "x2", "x1*x2", "sin(x1)"]
     cli_data = prepare_data(load_project(start))
     assert np.array_equal(cli_data.train.X, ui.controller.data.prepared.train.X)
     ui.controller.train(epochs=3)
     wait_idle(qtbot, ui)
-    trained = doc.save(tmp_path / "gui.annproj")
+    trained = window.session.save(tmp_path / "gui.annproj")
 
     assert cli.main(["train", str(start), "--epochs", "3", "-q",
                      "-o", str(tmp_path / "cli.annproj")]) == 0
@@ -652,7 +653,7 @@ def test_column_mapping_dialog_imports_the_chosen_columns(qtbot, window, tmp_pat
     assert sorted(source["categories"]["color"]) == ["blue", "green", "red"]
     data = ui.controller.data
     assert data.raw.X.shape == (40, 4) and data.class_names == ["a", "b"]
-    assert window.document.is_modified  # a new data set is an edit
+    assert window.session.is_modified  # a new data set is an edit
     window.actions_by_name["undo"].trigger()
     assert window.document.project.data["kind"] == "builtin"
 
@@ -666,7 +667,7 @@ def test_a_bad_cell_is_shown_in_the_panel_and_can_be_dropped(qtbot, window, tmp_
     assert "bad.csv" in text and "line 9" in text and "size" in text
     assert DROP_OPTION in text and "--drop-bad-rows" not in text
     assert window.document.project.data["kind"] == "builtin"  # the old data stays
-    assert not window.document.is_modified
+    assert not window.session.is_modified
 
     def drop_too(dialog) -> None:
         map_label_size_color(dialog)
@@ -696,7 +697,7 @@ def test_npy_table_imports_with_a_column_number_as_target(qtbot, window, tmp_pat
 
 def test_train_with_a_broken_network_says_how_many_problems_and_where(qtbot, window):
     ui = ui_of(window)
-    window.document.add_node("Dense", pos=(0.0, 300.0))  # loose: a second output, no input
+    window.editor.add_node("Dense", pos=(0.0, 300.0))  # loose: a second output, no input
     ui.training_panel.train_button.click()
     assert not ui.controller.is_running
     text = ui.training_panel.message_label.text()

@@ -6,7 +6,9 @@
 4. Coordinates: layer -> x; y pulled towards the neighbours' mean, keeping the order
    and the spacing, so chains run straight.
 
-Pure Python (no Qt) so it can be tested and benchmarked alone.
+Also the other geometry of the document's layout: spreading cards that stand too close
+for their edge labels, and a free spot for a new card. Pure Python (no Qt) so it can be
+tested and benchmarked alone, and the model can use it without importing the canvas.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ ROW_GAP = 40.0
 DUMMY_HEIGHT = 40.0  # a lane for long edges, so they pass between cards
 SWEEPS = 8
 ALIGN_SWEEPS = 6
+#: Connected cards closer than this (left edge to left edge) leave no room for the shape
+#: label on their edge; such a layout is spread out when a project is opened.
+MIN_EDGE_SPAN = 230.0
+SPREAD_SPAN = 240.0  # what the closest connected pair is stretched to
+CARD_CLEARANCE = 200.0  # a new card closer than this (sideways) to another would cover it
+NEXT_COLUMN = 260.0  # how far right of a card the card added after it goes
 
 
 def layered_layout(nodes: Sequence[str], edges: Iterable[tuple[str, str]],
@@ -205,3 +213,43 @@ def _inversions(values: list[int]) -> int:
             j += 1
         count += j
     return count
+
+
+def spread_cramped(layout: dict[str, list[float]], edges: Iterable[tuple[str, str]]) -> None:
+    """Stretch (in place) a layout whose connected cards stand too close for edge labels.
+
+    Examples and projects made by the command line may place layers 200 units apart,
+    which leaves the shape label on an edge no room between two cards. The x positions
+    are scaled about the leftmost card (the arrangement is kept) so that the closest pair
+    of connected cards in a row is ``SPREAD_SPAN`` apart.
+    """
+    spans = []
+    for src, dst in edges:
+        if src in layout and dst in layout:
+            (x1, y1), (x2, y2) = layout[src], layout[dst]
+            if x2 > x1 and abs(y2 - y1) < 60.0:
+                spans.append(x2 - x1)
+    if not spans or min(spans) >= MIN_EDGE_SPAN:
+        return
+    factor = SPREAD_SPAN / min(spans)
+    left = min(p[0] for p in layout.values())
+    for pos in layout.values():
+        pos[0] = round(left + (pos[0] - left) * factor, 1)
+
+
+def free_spot_near(taken: Iterable[Sequence[float]], x: float, y: float) -> tuple[float, float]:
+    """``(x, y)``, or the first spot below it that no card covers (cards never stack)."""
+    step = NODE_HEIGHT + ROW_GAP
+    taken = list(taken)
+    while any(abs(px - x) < CARD_CLEARANCE and abs(py - y) < step for px, py in taken):
+        y += step
+    return (x, y)
+
+
+def free_spot(taken: Iterable[Sequence[float]]) -> tuple[float, float]:
+    """A position right of every card in ``taken``, level with the topmost one."""
+    taken = list(taken)
+    if not taken:
+        return (0.0, 0.0)
+    right = max(p[0] for p in taken)
+    return (right + NEXT_COLUMN, min(p[1] for p in taken))
