@@ -277,7 +277,7 @@ class Editor(QObject):
         if doc.node_type(dst) not in MERGE_TYPES and doc.predecessors(dst):
             return (f"{dst} ({doc.node_type(dst)}) takes a single input and already has one "
                     f"({doc.predecessors(dst)[0]}); use an Add or Concatenate layer to merge.")
-        if doc.reaches(dst, src):
+        if _reaches(doc.edges(), dst, src):
             return f"Connecting {src} to {dst} would make a cycle: {dst} already feeds {src}."
         return None
 
@@ -323,8 +323,8 @@ class Editor(QObject):
     def copy_fragment(self, ids: Iterable[str]) -> dict[str, Any]:
         """Nodes, the edges between them and their positions, ready for ``paste``."""
         doc = self.document
-        inside = set(ids)
-        keep = [i for i in doc.node_ids() if i in inside]
+        wanted = set(ids)
+        keep = [i for i in doc.node_ids() if i in wanted]
         inside = set(keep)
         return {"nodes": [doc.node(i) for i in keep],
                 "edges": [[s, d] for s, d in doc.edges() if s in inside and d in inside],
@@ -382,6 +382,23 @@ class Editor(QObject):
             self.undo_stack.push(cmd.SetProjectFields(
                 self.document, edit.text, edit.before, edit.after, edit.merge_key,
                 structural=structural))
+
+
+def _reaches(edges: Iterable[tuple[str, str]], start: str, goal: str) -> bool:
+    """True when ``edges`` hold a path ``start -> ... -> goal``."""
+    out: dict[str, list[str]] = {}
+    for s, d in edges:
+        out.setdefault(s, []).append(d)
+    stack, seen = [start], {start}
+    while stack:
+        current = stack.pop()
+        if current == goal:
+            return True
+        for nxt in out.get(current, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
 
 
 def _check_fragment(fragment: Any) -> tuple[list[dict[str, Any]], list[tuple[str, str]],

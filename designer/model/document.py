@@ -150,22 +150,6 @@ class Document(QObject):
     def successors(self, node_id: str) -> list[str]:
         return [d for s, d in self.edges() if s == node_id]
 
-    def reaches(self, start: str, goal: str) -> bool:
-        """True when there is a path ``start -> ... -> goal``."""
-        out: dict[str, list[str]] = {}
-        for s, d in self.edges():
-            out.setdefault(s, []).append(d)
-        stack, seen = [start], {start}
-        while stack:
-            current = stack.pop()
-            if current == goal:
-                return True
-            for nxt in out.get(current, ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return False
-
     def position(self, node_id: str) -> tuple[float, float]:
         """Top-left corner of the node's card in layout coordinates."""
         x, y = self._layout.get(node_id, (0.0, 0.0))
