@@ -21,7 +21,7 @@ from core.initializers import initialize
 from core.layers import LAYER_TYPES
 from core.network import Network
 from core.project import Project, load_project, save_project
-from designer.editor import Editor
+from designer.editor import Editor, UndoStack
 from designer.model.document import Document
 
 Weights = dict[str, dict[str, np.ndarray]]
@@ -56,7 +56,8 @@ class Session(QObject):
         self.editor.undo_stack.cleared.connect(self._results_saved)
 
     @property
-    def undo_stack(self) -> Any:
+    def undo_stack(self) -> UndoStack:
+        """The editor's undo stack (its clean state is half of ``is_modified``)."""
         return self.editor.undo_stack
 
     # ------------------------------------------------------------------ files
