@@ -5,8 +5,8 @@
 
 The window is built exactly as `ann-designer` builds it (default example, training UI if
 installed) but with throw-away settings, so the pictures never depend on the machine's
-remembered layout.  Other parts add shots by exposing `SHOTS` (a list of
-`(file_stem, setup(window))`) in `designer.training.screenshots`.
+remembered layout.  The training UI's shots are `SHOTS` (a list of
+`(file_stem, setup(window))`) in `tools/training_shots.py`.
 """
 
 from __future__ import annotations
@@ -76,13 +76,10 @@ SHOTS: list[tuple[str, Setup]] = [
 
 
 def all_shots() -> list[tuple[str, Setup]]:
-    """The designer's shots plus the training UI's, when it has any."""
-    shots = list(SHOTS)
-    try:
-        from designer.training import screenshots as training_shots
-    except ImportError:
-        return shots
-    return shots + list(getattr(training_shots, "SHOTS", []))
+    """The designer's shots plus the training UI's (``tools/training_shots.py``)."""
+    from training_shots import SHOTS as TRAINING_SHOTS  # this script's folder is on the path
+
+    return list(SHOTS) + list(TRAINING_SHOTS)
 
 
 def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:

@@ -3,7 +3,7 @@
     .venv/bin/python tools/screenshots_training.py                 # every training shot
     .venv/bin/python tools/screenshots_training.py training-digits # only this one
 
-The shots themselves live in ``designer.training.screenshots`` (``SHOTS``), which
+The shots themselves live in ``tools/training_shots.py`` (``SHOTS``), which
 ``tools/screenshots.py`` also picks up; this script renders them with its ``render``.
 """
 
@@ -17,8 +17,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import screenshots  # noqa: E402  (sets the offscreen platform before Qt loads)
-
-from designer.training.screenshots import SHOTS  # noqa: E402
+from training_shots import SHOTS  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

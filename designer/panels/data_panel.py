@@ -6,7 +6,7 @@
   bad cells); import errors appear in red in the panel.
 - Every change of the data set, the split or the input features is one undoable
   edit (``editor.set_data_source`` / ``set_split``); the data is loaded again by the
-  controller whenever the document's data source changes, undo and redo included.
+  run session whenever the document's data source changes, undo and redo included.
 - A scatter plot of two chosen features coloured by class, and the class balance.
 - For 2-D data, Playground's input features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2).
 - When the Input node's shape or the output layer's size does not fit the data, the
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,8 +49,10 @@ from designer.panels.data_import import (
 )
 from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import CLASS_COLORS, class_color, diverging_colormap
-from designer.training.controller import TrainingController
-from designer.training.pipeline import Mismatch, check_fit
+from designer.run.data import Mismatch, check_fit
+
+if TYPE_CHECKING:  # the panels use the run session's public methods only
+    from designer.training.session import RunSession
 
 FILE_FILTER = "Data files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
 TRANSFORM_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
@@ -76,13 +78,13 @@ def class_balance_text(y: np.ndarray, names: list[str]) -> str:
 
 
 class DataPanel(QWidget):
-    """Data source, preview and the network/data fit check for one controller."""
+    """Data source, preview and the network/data fit check for one run session."""
 
-    def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
+    def __init__(self, run: RunSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
-        self.document = controller.document
-        self.editor = controller.editor
+        self.run = run
+        self.document = run.document
+        self.editor = run.editor
         self._loading = False
         self._mismatches: list[Mismatch] = []
         self._build()
@@ -179,8 +181,8 @@ class DataPanel(QWidget):
         self.x_box.currentIndexChanged.connect(self.draw_scatter)
         self.y_box.currentIndexChanged.connect(self.draw_scatter)
         self.fix_button.clicked.connect(self.fix_network)
-        self.controller.dataChanged.connect(self._data_changed)
-        self.controller.stateChanged.connect(self._state_changed)
+        self.run.dataChanged.connect(self._data_changed)
+        self.run.stateChanged.connect(self._state_changed)
         self.document.specChanged.connect(self.check_network)
         self.document.projectReplaced.connect(self.load_source)
         self.document.dataSourceChanged.connect(self.load_source)
@@ -301,10 +303,10 @@ class DataPanel(QWidget):
         return reason
 
     def _reload(self) -> None:
-        if self.controller.is_running:
+        if self.run.is_running:
             self.error_label.setText("Stop training before changing the data.")
             return
-        self.controller.load_data()
+        self.run.load_data()
 
     # ------------------------------------------------------------------ import
     def choose_file(self) -> None:
@@ -333,7 +335,7 @@ class DataPanel(QWidget):
         and the source records what the reader found (categories, task, dropped rows), so
         that ``ann-designer train``/``predict`` read this project's data the same way.
         """
-        if self.controller.is_running:
+        if self.run.is_running:
             self.error_label.setText("Stop training before importing data.")
             return False
         try:
@@ -343,7 +345,7 @@ class DataPanel(QWidget):
         source = {**ds.source, "path": str(path), "embedded": False,
                   "drop_bad_rows": mapping.drop_bad_rows}
         self.error_label.setText("")
-        if self._set_source(source) or self.controller.data is None:
+        if self._set_source(source) or self.run.data is None:
             return False
         self.status = f"Imported {len(ds.X)} samples from {Path(path).name}."
         return True
@@ -364,8 +366,8 @@ class DataPanel(QWidget):
             self._enable_builtin_settings()
 
     def _data_changed(self) -> None:
-        data = self.controller.data
-        self.error_label.setText(self.controller.data_error or "")
+        data = self.run.data
+        self.error_label.setText(self.run.data_error or "")
         self.transforms_group.setVisible(data is not None and data.n_raw_features == 2)
         names = list(data.raw.feature_names) if data is not None else []
         for box, index in ((self.x_box, 0), (self.y_box, 1)):
@@ -386,7 +388,7 @@ class DataPanel(QWidget):
 
     def draw_scatter(self) -> None:
         """Scatter of the two chosen features coloured by class (or by target value)."""
-        data = self.controller.data
+        data = self.run.data
         if data is None:
             self.scatter.setData([], [])
             return
@@ -413,8 +415,8 @@ class DataPanel(QWidget):
     # ------------------------------------------------------------------ fit check
     def check_network(self) -> list[Mismatch]:
         """Compare Input shape and output units with the data; offer the fix."""
-        data = self.controller.data
-        loss = str(self.controller.settings.get("loss", "mse"))
+        data = self.run.data
+        loss = str(self.run.settings.get("loss", "mse"))
         self._mismatches = [] if data is None else check_fit(
             self.document.spec, self.document.shapes, data, loss)
         self.mismatch_label.setText("\n".join(m.message for m in self._mismatches))

@@ -2,11 +2,13 @@
 network's output and class probabilities at once, also while it trains.
 
 Inputs go through the same feature transforms and scaler as the training data. While a
-run is under way the panel uses a private copy of the network loaded with the newest
-snapshot's weights, so it never touches the network the worker is updating.
+run is under way the panel loads a private network with the newest snapshot's weights
+(the network being trained is in the training process).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -24,9 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from core.network import Network
+from core.training.metrics import class_probabilities
 from designer.plots.common import steady_label
-from designer.training.controller import TrainingController
-from designer.training.run_loop import output_probabilities
+from designer.run.protocol import Progress
+
+if TYPE_CHECKING:  # the panels use the run session's public methods only
+    from designer.training.session import RunSession
 
 MAX_TYPED_FEATURES = 32
 PEN_VALUE = 16.0  # the digits' pixel range is 0-16
@@ -93,11 +98,11 @@ class DrawGrid(QWidget):
 class InferencePanel(QWidget):
     """Inputs, then outputs/probabilities of the current network."""
 
-    def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
+    def __init__(self, run: RunSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
-        self.document = controller.document
-        self.session = controller.session
+        self.run = run
+        self.document = run.document
+        self.session = run.session
         self._net: Network | None = None
         self._net_revision: int | None = None
         self._last_seq = -1
@@ -136,10 +141,10 @@ class InferencePanel(QWidget):
         layout.addWidget(self.answer)
         layout.addWidget(self.outputs_widget)
         layout.addWidget(self.error)
-        controller.dataChanged.connect(self.rebuild)
-        controller.progress.connect(self._training_progress)
-        controller.finished.connect(lambda _reason: self.update_output())
-        controller.weightsReset.connect(self.update_output)
+        run.dataChanged.connect(self.rebuild)
+        run.progress.connect(self._training_progress)
+        run.finished.connect(lambda _reason: self.update_output())
+        run.weightsReset.connect(self.update_output)
         self.session.weightsChanged.connect(self._weights_changed)
         self.rebuild()
 
@@ -149,7 +154,7 @@ class InferencePanel(QWidget):
         while self.inputs_form.rowCount():
             self.inputs_form.removeRow(0)
         self.spins = []
-        data = self.controller.data
+        data = self.run.data
         image = data.image_shape() if data is not None else None
         self.draw_box.setVisible(image is not None)
         self.inputs_scroll.setVisible(image is None)
@@ -177,7 +182,7 @@ class InferencePanel(QWidget):
         while self.outputs_form.rowCount():
             self.outputs_form.removeRow(0)
         self.bars = []
-        data = self.controller.data
+        data = self.run.data
         if data is None or data.task != "classification":
             return
         for name in data.class_names:
@@ -189,7 +194,7 @@ class InferencePanel(QWidget):
 
     def raw_input(self) -> np.ndarray | None:
         """The typed or drawn sample, in raw feature units (1, features...)."""
-        data = self.controller.data
+        data = self.run.data
         if data is None:
             return None
         if data.image_shape() is not None:
@@ -200,7 +205,7 @@ class InferencePanel(QWidget):
 
     def take_sample(self) -> None:
         """Show the next validation image on the drawing grid."""
-        data = self.controller.data
+        data = self.run.data
         if data is None or data.image_shape() is None:
             return
         _, raw = data.evaluation_set()
@@ -214,7 +219,7 @@ class InferencePanel(QWidget):
         if self._net is None or revision != self._net_revision:
             self._net = Network.from_spec(self.document.spec, seed=0)
             self._net_revision = revision
-        snapshot = self.controller.buffer.latest() if self.controller.is_running else None
+        snapshot = self.run.buffer.latest() if self.run.is_running else None
         if snapshot is not None and snapshot.params is not None and \
                 snapshot.params.shape == self._net.params.shape:
             self._net.params[...] = snapshot.params
@@ -224,7 +229,7 @@ class InferencePanel(QWidget):
 
     def update_output(self) -> None:
         """Run the network on the input shown and display output and probabilities."""
-        data = self.controller.data
+        data = self.run.data
         raw = self.raw_input()
         if data is None or raw is None:
             self.answer.setText("")
@@ -238,7 +243,7 @@ class InferencePanel(QWidget):
             return
         self.error.setText("")
         if data.task == "classification":
-            probs = output_probabilities(out)[0]
+            probs = class_probabilities(out)[0]
             names = data.class_names
             best = int(np.argmax(probs))
             self.answer.setText(f"Prediction: {names[best] if best < len(names) else best}"
@@ -253,12 +258,12 @@ class InferencePanel(QWidget):
     def _shown(self) -> bool:
         return self.isVisible() and not self.visibleRegion().isEmpty()
 
-    def _training_progress(self, info: dict) -> None:
-        snapshot = self.controller.buffer.latest()
+    def _training_progress(self, _progress: Progress) -> None:
+        snapshot = self.run.buffer.latest()
         if self._shown() and snapshot is not None and snapshot.seq != self._last_seq:
             self._last_seq = snapshot.seq
             self.update_output()
 
     def _weights_changed(self) -> None:
-        if not self.controller.is_running and self._shown():
+        if not self.run.is_running and self._shown():
             self.update_output()

@@ -12,7 +12,7 @@ that cannot train) appear in red under the buttons.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -31,8 +31,11 @@ from PySide6.QtWidgets import (
 
 from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import steady_label
-from designer.training.controller import TrainingController
-from designer.training.pipeline import check_fit
+from designer.run.data import check_fit
+from designer.run.protocol import Progress
+
+if TYPE_CHECKING:  # the panels use the run session's public methods only
+    from designer.training.session import RunSession
 
 LOSSES = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
           "mse", "mae", "huber"]
@@ -77,16 +80,16 @@ def _spin(low: float, high: float, decimals: int, step: float) -> QDoubleSpinBox
 
 
 class TrainingPanel(QWidget):
-    """Settings, buttons and counters for one :class:`TrainingController`."""
+    """Settings, buttons and counters for one :class:`RunSession`."""
 
-    def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
+    def __init__(self, run: RunSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self.run = run
         self._loading = False
         self._build()
         self._connect()
         self.load_settings()
-        self._state_changed(controller.state)
+        self._state_changed(run.state)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -177,7 +180,7 @@ class TrainingPanel(QWidget):
         layout.addStretch(1)
 
     def _connect(self) -> None:
-        c = self.controller
+        c = self.run
         self.train_button.clicked.connect(self.train)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.step_button.clicked.connect(self.step)
@@ -191,7 +194,7 @@ class TrainingPanel(QWidget):
         c.document.trainingSettingsChanged.connect(self.load_settings)
         self.lr_box.valueChanged.connect(self._lr_changed)
         self.speed_box.currentIndexChanged.connect(
-            lambda _index: self.controller.set_pace(self.speed_box.currentData()))
+            lambda _index: self.run.set_pace(self.speed_box.currentData()))
         self.optimizer_box.currentTextChanged.connect(self._optimizer_changed)
         self.loss_box.currentTextChanged.connect(lambda text: self._store({"loss": text}))
         self.schedule_box.currentTextChanged.connect(
@@ -213,7 +216,7 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ settings
     def load_settings(self) -> None:
         """Show the project's training settings."""
-        s = as_dict(self.controller.settings)
+        s = as_dict(self.run.settings)
         optimizer = as_dict(s.get("optimizer")) or {"type": "adam", "lr": 0.001}
         self._loading = True
         try:
@@ -240,11 +243,11 @@ class TrainingPanel(QWidget):
     def _store(self, changes: dict[str, Any]) -> None:
         """One edited setting -> one undoable document edit (not while showing settings)."""
         if not self._loading:
-            self.controller.editor.set_training_settings(changes)
+            self.run.editor.set_training_settings(changes)
 
     def _store_optimizer(self, changes: dict[str, Any]) -> None:
         """An optimizer parameter (momentum, beta, Nesterov) of the current optimizer."""
-        optimizer = dict(self.controller.settings.get("optimizer") or {})
+        optimizer = dict(self.run.settings.get("optimizer") or {})
         self._store({"optimizer": {**optimizer, **changes}})
 
     def _optimizer_changed(self) -> None:
@@ -271,60 +274,57 @@ class TrainingPanel(QWidget):
 
     def _lr_changed(self, value: float) -> None:
         if not self._loading:
-            self.controller.set_learning_rate(float(value))
+            self.run.set_learning_rate(float(value))
 
     # ------------------------------------------------------------------ actions
     def train(self) -> None:
         """Train (or resume) with the settings shown."""
-        self._report(self._fit_refusal() or self.controller.train())
+        self._report(self._fit_refusal() or self.run.train())
 
     def step(self) -> None:
         """One batch, then pause."""
-        self._report(self._fit_refusal() or self.controller.step())
+        self._report(self._fit_refusal() or self.run.step())
 
     def step_epoch(self) -> None:
         """To the end of the epoch, then pause."""
-        self._report(self._fit_refusal() or self.controller.step_epoch())
+        self._report(self._fit_refusal() or self.run.step(unit="epoch"))
 
     def _fit_refusal(self) -> str | None:
         """Why a new run cannot start: a valid network whose Input shape or output units
         do not fit the data (the run would fail at once, pointing at an empty Problems
         list). The Data panel names the same mismatch and fixes it in one click."""
-        controller = self.controller
-        document = controller.document
-        if controller.state != "idle" or not document.is_valid:
-            return None  # resuming, or the controller names the network's problems
-        if controller.data is None and document.project.data:
-            controller.load_data()
-        if controller.data is None:
-            return None  # the controller says what is wrong with the data
-        loss = str(controller.settings.get("loss", "mse"))
-        mismatches = check_fit(document.spec, document.shapes, controller.data, loss)
+        run = self.run
+        document = run.document
+        if run.state != "idle" or not document.is_valid:
+            return None  # resuming, or the run session names the network's problems
+        if run.data is None and document.project.data:
+            run.load_data()
+        if run.data is None:
+            return None  # the run session says what is wrong with the data
+        loss = str(run.settings.get("loss", "mse"))
+        mismatches = check_fit(document.spec, document.shapes, run.data, loss)
         if not mismatches:
             return None
         text = ("Cannot train: the network does not fit the data. "
                 + " ".join(m.message for m in mismatches)
                 + " Click “Fix the network” in the Data panel, or change the layers.")
-        controller.last_message = text
-        controller.message.emit(text)  # the panel and the status bar, as the controller's
-        return text
+        return run.refuse(text)
 
     def stop(self) -> None:
         """Stop the run at the next batch."""
-        self.controller.stop()
+        self.run.stop()
 
     def toggle_pause(self) -> None:
         """Pause a running run, resume a paused one."""
-        if self.controller.state == "paused":
-            self.controller.resume()
+        if self.run.state == "paused":
+            self.run.resume()
         else:
-            self.controller.pause()
+            self.run.pause()
 
     def reset_weights(self) -> None:
         """New random weights; the counters start again."""
-        self.controller.reset_weights()
-        self.show_progress({"epoch": 0, "step": 0, "samples_per_s": math.nan,
-                            "time_left_s": math.nan, "loss": math.nan})
+        self.run.reset_weights()
+        self.show_progress(Progress(state="idle"))
         self.show_message("")
 
     def _report(self, error: str | None) -> None:
@@ -346,17 +346,16 @@ class TrainingPanel(QWidget):
                        *self.param_boxes.values()):
             widget.setEnabled(not running)
 
-    def show_progress(self, info: dict) -> None:
-        """Counters from the worker's merged progress signal (<= ~10 per second)."""
-        total = info.get("epochs_total")
-        epoch = int(info.get("epoch", 0))
-        self.epoch_label.setText(f"Epoch {epoch}" + (f" / {total}" if total else ""))
-        self.step_label.setText(f"Step {int(info.get('step', 0))}")
-        rate = float(info.get("samples_per_s", math.nan))
+    def show_progress(self, progress: Progress) -> None:
+        """Counters from the run session's merged progress signal (<= ~10 per second)."""
+        total = progress.epochs_total
+        self.epoch_label.setText(f"Epoch {progress.epoch}" + (f" / {total}" if total else ""))
+        self.step_label.setText(f"Step {progress.step}")
+        rate = progress.samples_per_s
         self.rate_label.setText(f"{rate:,.0f} samples/s" if math.isfinite(rate) and rate > 0
                                 else "- samples/s")
-        self.left_label.setText(f"Time left {format_duration(info.get('time_left_s', math.nan))}")
-        loss = float(info.get("loss", math.nan))
+        self.left_label.setText(f"Time left {format_duration(progress.time_left_s)}")
+        loss = progress.loss
         self.loss_label.setText(f"Loss {loss:.4g}" if math.isfinite(loss) else "Loss -")
 
     def show_message(self, text: str) -> None:

@@ -4,7 +4,7 @@ For 2-D classification the output over a 100x100 grid is a heatmap (orange = cla
 blue = class 1; several classes blend their colours by probability) under the training
 points (white outline) and validation points (black outline). Regression shows the
 prediction as a curve over the data for one input and as a heatmap for two. The grid
-predictions are computed in the worker; this view only uploads the image.
+predictions are computed in the training process; this view only uploads the image.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from designer.plots.common import (
     CLASS_COLORS,
     LiveView,
-    ViewContext,
     add_plot,
     cache_static,
     class_color,
@@ -25,7 +24,9 @@ from designer.plots.common import (
     diverging_lut,
     make_canvas,
 )
-from designer.training.snapshots import CurveData, Snapshot
+from designer.run.buffer import CurveData
+from designer.run.data import ViewContext
+from designer.run.protocol import Snapshot
 
 TRAIN_OUTLINE = pg.mkPen("w", width=1)
 VAL_OUTLINE = pg.mkPen("k", width=1)
@@ -101,7 +102,7 @@ class BoundaryView(LiveView):
         self._grid_seq = -1
 
     def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
-        """Upload the newest grid prediction, if the worker made a new one."""
+        """Upload the newest grid prediction, if the training loop made a new one."""
         if snapshot is None or snapshot.grid is None or snapshot.grid_seq == self._grid_seq:
             return False
         if self._ctx.grid_shape is None or snapshot.grid.shape[:2] != self._ctx.grid_shape:
@@ -111,7 +112,7 @@ class BoundaryView(LiveView):
         return True
 
     def show_grid(self, grid: np.ndarray) -> None:
-        """Draw an output grid (H, W, outputs) from the worker or from a finished net."""
+        """Draw an output grid (H, W, outputs) from a snapshot."""
         ctx = self._ctx
         if ctx.extent is None:
             return

@@ -8,15 +8,15 @@ items per update is what makes plots slow). A view is refreshed only while visib
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
-from designer.training.snapshots import CurveData, Snapshot
+from designer.run.buffer import CurveData
+from designer.run.data import ViewContext
+from designer.run.protocol import Snapshot
 
 # TensorFlow Playground's colours: orange for negative / class 0, blue for positive.
 NEGATIVE = (245, 147, 34)
@@ -56,32 +56,6 @@ def nice_limit(value: float, floor: float = 1e-3) -> float:
         if limit >= value * (1 - 1e-9):
             return limit
     return 10.0 ** (exp + 1)
-
-
-@dataclass
-class ViewContext:
-    """What the views need to know about the data; set when the data or network changes.
-
-    ``points``/``labels`` are the raw 2-D training and validation coordinates for the
-    decision boundary; ``image_shape`` is (H, W) for image data; ``extent`` is the grid's
-    raw range (x0, x1, y0, y1).
-    """
-
-    task: str = "classification"
-    class_names: list[str] = field(default_factory=list)
-    n_features: int = 0
-    feature_names: list[str] = field(default_factory=list)
-    train_points: np.ndarray | None = None
-    train_labels: np.ndarray | None = None
-    val_points: np.ndarray | None = None
-    val_labels: np.ndarray | None = None
-    extent: tuple[float, float, float, float] | None = None
-    grid_shape: tuple[int, int] | None = None
-    image_shape: tuple[int, int] | None = None
-    sample_images: np.ndarray | None = None
-    sample_labels: np.ndarray | None = None
-    metric: str | None = None
-    layer_ids: list[str] = field(default_factory=list)
 
 
 class LiveView(QWidget):
@@ -125,24 +99,10 @@ def steady_label(template: str = "", text: str = " ") -> QLabel:
     return label
 
 
-class LiveCanvas(pg.GraphicsLayoutWidget):
-    """A GraphicsLayoutWidget that times its paints (for the GUI benchmark)."""
-
-    #: Seconds and count of paint events, for the GUI benchmark's breakdown.
-    paint_s = 0.0
-    paint_n = 0
-
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        start = time.perf_counter()
-        super().paintEvent(event)
-        self.paint_s += time.perf_counter() - start
-        self.paint_n += 1
-
-
 def make_canvas() -> pg.GraphicsLayoutWidget:
     """One QGraphicsView for all plots of a view: one paint event per refresh, not one
     per plot (each paint event costs Python time on the UI thread)."""
-    canvas = LiveCanvas()
+    canvas = pg.GraphicsLayoutWidget()
     canvas.setBackground(None)
     canvas.ci.setContentsMargins(2, 2, 2, 2)
     return canvas

@@ -12,12 +12,13 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from designer.plots.common import (
     POSITIVE,
     LiveView,
-    ViewContext,
     add_plot,
     make_canvas,
     steady_label,
 )
-from designer.training.snapshots import CurveData, Snapshot
+from designer.run.buffer import CurveData
+from designer.run.data import ViewContext
+from designer.run.protocol import Snapshot
 
 MAX_LABELLED_CLASSES = 12
 
@@ -32,7 +33,7 @@ def row_shares(counts: np.ndarray) -> np.ndarray:
 class ConfusionView(LiveView):
     """Heatmap of row shares with one text item per cell (created once per data set)."""
 
-    min_interval_s = 0.5  # the worker computes it at most every 0.5 s as well
+    min_interval_s = 0.5  # the loop computes it at most every 0.5 s as well
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -98,7 +99,7 @@ class ConfusionView(LiveView):
         self.accuracy.setText(" ")
 
     def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
-        """Redraw when the worker computed a new matrix (once per epoch at most)."""
+        """Redraw when the loop computed a new matrix (once per epoch at most)."""
         if snapshot is None or snapshot.confusion is None:
             return False
         if snapshot.confusion is self._shown:

@@ -21,13 +21,14 @@ from designer.plots.common import (
     POSITIVE,
     LiveView,
     RangeKeeper,
-    ViewContext,
     add_plot,
     cache_static,
     make_canvas,
     steady_label,
 )
-from designer.training.snapshots import CurveData, Snapshot
+from designer.run.buffer import CurveData
+from designer.run.data import ViewContext
+from designer.run.protocol import Snapshot
 
 MAX_SYMBOLS = 100
 MAX_POINTS = 400  # about one point per pixel of a docked plot
@@ -175,12 +176,6 @@ class CurvesView(LiveView):
         self._data = curves
         self._draw(curves)
         return True
-
-    def show_history(self, curves: CurveData) -> None:
-        """Draw saved curves (opening a trained project)."""
-        self._version = -1
-        self._epoch_key = None
-        self.refresh(None, curves)
 
     # -- drawing -------------------------------------------------------------------
     def _curves(self) -> list[pg.PlotCurveItem]:

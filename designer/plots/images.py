@@ -13,13 +13,14 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from designer.plots.common import (
     LiveView,
-    ViewContext,
     add_plot,
     diverging_lut,
     make_canvas,
     nice_limit,
 )
-from designer.training.snapshots import CurveData, Snapshot
+from designer.run.buffer import CurveData
+from designer.run.data import ViewContext
+from designer.run.protocol import Snapshot
 
 GAP = 1
 RIGHT = (46, 125, 50)

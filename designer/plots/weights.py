@@ -18,7 +18,6 @@ from designer.plots.common import (
     POSITIVE,
     LiveView,
     RangeKeeper,
-    ViewContext,
     add_plot,
     cache_static,
     class_color,
@@ -27,7 +26,9 @@ from designer.plots.common import (
     nice_limit,
     steady_label,
 )
-from designer.training.snapshots import CurveData, Snapshot
+from designer.run.buffer import CurveData
+from designer.run.data import ViewContext
+from designer.run.protocol import Snapshot
 
 BINS = 40
 
@@ -197,13 +198,6 @@ class WeightsView(LiveView):
             self._draw_layer(snapshot)
             drawn = True
         return drawn
-
-    def show_weights(self, weights: dict, grads: dict | None = None) -> None:
-        """Draw weights that are not from a run (a loaded or reset network)."""
-        node = self.layer_box.currentText()
-        if node in weights and "kernel" in weights[node]:
-            g = (grads or {}).get(node, {}).get("kernel")
-            self._draw_arrays(node, weights[node]["kernel"], g)
 
     # -- drawing -------------------------------------------------------------------
     def _layer_changed(self) -> None:

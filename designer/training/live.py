@@ -14,8 +14,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from designer.plots.common import LiveView, ViewContext
-from designer.training.snapshots import SnapshotBuffer
+from designer.plots.common import LiveView
+from designer.run.buffer import SnapshotBuffer
+from designer.run.data import ViewContext
 
 REFRESH_MS = 40
 DOCUMENT_INTERVAL_S = 0.2
@@ -24,7 +25,7 @@ DOCUMENT_INTERVAL_S = 0.2
 class LiveRefresher(QObject):
     """Pull-based refresh of the live views from a :class:`SnapshotBuffer`."""
 
-    refreshed = Signal()
+    refreshed = Signal()  # the visible views were redrawn from a newer snapshot
 
     def __init__(self, buffer: SnapshotBuffer, session: Any = None,
                  parent: QObject | None = None) -> None:
@@ -35,9 +36,6 @@ class LiveRefresher(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.tick)
-        self.refresh_count = 0
-        self.tick_count = 0
-        self.force_all = False  # benchmarks: refresh views even when not on screen
         self._version = -1
         self._doc_seq = -1
         self._doc_grid = -1
@@ -72,7 +70,6 @@ class LiveRefresher(QObject):
 
     def tick(self, final: bool = False) -> None:
         """Refresh the visible views from the newest snapshot if anything changed."""
-        self.tick_count += 1
         version = self.buffer.version
         if version == self._version and not final:
             return
@@ -80,14 +77,13 @@ class LiveRefresher(QObject):
         drawn = self._refresh_views(final)
         self._push_to_session(self.buffer.latest(), final)
         if drawn:
-            self.refresh_count += 1
-        self.refreshed.emit()
+            self.refreshed.emit()
 
     def _refresh_views(self, final: bool) -> bool:
         """Update the due views (Qt paints them after this tick)."""
         snapshot = self.buffer.latest()
         now = time.perf_counter()
-        due = [v for v in self.views if (self.force_all or v.is_shown()) and (
+        due = [v for v in self.views if v.is_shown() and (
             final or now - self._last_drawn.get(id(v), 0.0) >= v.min_interval_s)]
         curves = self.buffer.curves() if any(v.wants_curves for v in due) else None
         drawn = False

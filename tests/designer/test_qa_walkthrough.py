@@ -29,9 +29,9 @@ def window(qtbot, tmp_path, monkeypatch):
     win.resize(1400, 900)
     win.show()
     yield win
-    controller = win.training_ui.controller
-    thread = controller._thread
-    controller.shutdown()
+    run = win.training_ui.run
+    thread = run._thread
+    run.shutdown()
     win.session.mark_clean()
     win.close()
     win.deleteLater()
@@ -134,7 +134,7 @@ def test_train_refuses_a_network_that_does_not_fit_the_data(window, qtbot, butto
     _misfit(window)
     getattr(ui.training_panel, button).click()
     qtbot.wait(50)
-    assert ui.controller._thread is None  # no run that can only fail
+    assert ui.run._thread is None  # no run that can only fail
     text = ui.training_panel.message_label.text()
     assert "does not fit the data" in text
     assert "takes shape [3]" in text and "Fix the network" in text
@@ -147,6 +147,6 @@ def test_train_runs_once_fixed(window, qtbot):
     _misfit(window)
     ui.data_panel.fix_button.click()
     ui.training_panel.step_button.click()
-    qtbot.waitUntil(lambda: ui.controller.state != "running", timeout=30_000)
-    assert ui.controller._thread is not None
+    qtbot.waitUntil(lambda: ui.run.state != "running", timeout=30_000)
+    assert ui.run._thread is not None
     assert "does not fit" not in ui.training_panel.message_label.text()

@@ -1,87 +1,62 @@
-"""The training run's loop, free of Qt: drives ``core.Trainer.run`` and fills a buffer.
+"""The training run's loop, free of Qt: drives ``core.Trainer.run`` and reports.
 
-It runs in the training process (``designer.training.child``) and, for the views of a
+It runs in the training process (``designer.run.process``) and, for the views of a
 network that is not training, in the designer itself (:meth:`RunLoop.publish_static`).
-It never touches a widget. After each batch it only appends the loss to a local list
-(and an epoch's event to another: the spiral ends ~300 epochs a second, so epochs are
-recorded in one go at the next flush); every 30 ms it copies the counters, the flat
-weight and gradient buffers and the loss run into the :class:`SnapshotBuffer`, and
-every ~100 ms or more (adapted so that it costs at most ~5% of the time) it evaluates
-the network over the 2-D view grid (output and hidden neurons' maps). At most ~10
-merged progress reports a second go to ``on_progress``.
+Everything it has to say goes to one ``report`` callable as ``designer.run.protocol``
+reports. After each batch it only appends the loss to a local list (and an epoch's
+event to another: the spiral ends ~300 epochs a second, so epochs are reported in one
+go at the next flush); every 30 ms it reports the losses and a :class:`Snapshot` with
+copies of the counters and the flat weight and gradient buffers, and every ~100 ms or
+more (adapted so that it costs at most ~5% of the time) it evaluates the network over
+the 2-D view grid (output and hidden neurons' maps). At most ~10 merged
+:class:`Progress` reports a second.
 
-Pause, step and step-epoch are done here by not pulling the next event from the
-trainer's generator, which is exact (the generator is suspended between batches); stop
-and learning-rate changes use the trainer's thread-safe ``request_stop`` and
-``set_learning_rate``.
+Commands arrive through :meth:`RunLoop.apply` (any thread). Pause and step are done by
+not pulling the next event from the trainer's generator, which is exact (the generator
+is suspended between batches); stop and learning-rate changes use the trainer's
+thread-safe ``request_stop`` and ``set_learning_rate``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from core.training import TrainingDiverged
-from designer.training.snapshots import Snapshot
+from core.training.metrics import class_predictions, class_probabilities, confusion_matrix
+from designer.run.protocol import (
+    SLOW_FIELDS,
+    Command,
+    Epochs,
+    Failed,
+    GradNorms,
+    Pause,
+    Progress,
+    Published,
+    Report,
+    Resume,
+    SetLearningRate,
+    SetPace,
+    Snapshot,
+    State,
+    Step,
+    Steps,
+    Stop,
+    TrainingJob,
+)
 
 LIGHT_INTERVAL_S = 0.03
 PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
 CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
-
-
-@dataclass
-class GridSpec:
-    """The 2-D view grid: net inputs for each grid point (row-major, y then x)."""
-
-    inputs: np.ndarray
-    shape: tuple[int, int]
-    extent: tuple[float, float, float, float]  # x0, x1, y0, y1 in raw feature units
-
-
-@dataclass
-class TrainingJob:
-    """What one run needs; built by the controller on the UI thread before starting."""
-
-    trainer: Any
-    net: Any
-    X: np.ndarray
-    Y: np.ndarray
-    epochs: int
-    validation: tuple[np.ndarray, np.ndarray] | None = None
-    step_offset: int = 0   # steps and epochs of earlier runs: the trainer numbers on
-    epoch_offset: int = 0
-    grid: GridSpec | None = None
-    hidden_ids: Sequence[str] = ()
-    confusion: tuple[np.ndarray, np.ndarray, int] | None = None
-    samples: np.ndarray | None = None
-    start_paused: bool = False
-    start_allowance: tuple[str, int] | None = None
-    pace: float | None = None  # epochs a second at most (None: as fast as it goes)
-    extra: dict = field(default_factory=dict)
-
-
-def output_probabilities(out: np.ndarray) -> np.ndarray:
-    """Class probabilities from a network output: one sigmoid unit becomes (1-p, p)."""
-    out = np.asarray(out, dtype=np.float64).reshape(len(out), -1)
-    if out.shape[1] == 1:
-        p = np.clip(out[:, 0], 0.0, 1.0)
-        return np.stack([1.0 - p, p], axis=1)
-    return out
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """Counts, rows = true class, columns = predicted class."""
-    idx = y_true.astype(np.int64) * n_classes + y_pred.astype(np.int64)
-    return np.bincount(idx, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
 def diverged_message(epoch: int, step: int, lr: float) -> str:
@@ -91,34 +66,33 @@ def diverged_message(epoch: int, step: int, lr: float) -> str:
             f"{lr / 10:g}), press Reset weights and train again.")
 
 
-def _ignore(_value: Any) -> None:
-    """The default report sink."""
-
-
 class RunLoop:
-    """Runs one training job; control methods may be called from any thread.
+    """Runs one training job of ``net`` with ``trainer`` (None: previews only, see
+    :meth:`publish_static`); :meth:`apply` may be called from any thread.
 
-    ``on_progress`` gets the merged counters (a dict, at most ~10 a second and at every
-    state change), ``on_failed`` a readable message; :meth:`run` returns the stop reason.
+    ``report`` gets every :data:`~designer.run.protocol.Report` but the last
+    (:class:`~designer.run.protocol.Finished` is the process' to send); :meth:`run`
+    returns the stop reason.
     """
 
-    def __init__(self, job: TrainingJob, buffer: Any,
-                 on_progress: Callable[[dict], None] = _ignore,
-                 on_failed: Callable[[str], None] = _ignore) -> None:
-        self.job = job
-        self._on_progress, self._on_failed = on_progress, on_failed
-        self.buffer = buffer
+    def __init__(self, job: TrainingJob, net: Any, trainer: Any,
+                 report: Callable[[Report], None]) -> None:
+        self.job, self.net, self.trainer = job, net, trainer
+        self.report = report
         self._cond = threading.Condition()
-        self._paused = job.start_paused
-        self._allowance: tuple[str, int] | None = job.start_allowance
+        self._paused = False
+        self._allowance: tuple[str, int] | None = None
         self._stop = False
         self._event: Any = None
         self._pace: float | None = None
         self._due: float | None = None  # when the next batch may start, while paced
         self._set_pace(job.pace)
+        for command in job.commands:  # the first ones (a Step pressed while idle)
+            self.apply(command)
         self._control = self._needs_gate()
         self.reason = "stopped"
         self.waiting = False  # True while blocked at a pause (tests and the UI read it)
+        self._sent: dict[str, Any] = {}  # the slow snapshot fields last reported
         self._seq = 0
         self._grid_seq = 0
         self._heavy_interval = HEAVY_MIN_INTERVAL_S
@@ -143,57 +117,30 @@ class RunLoop:
         self._sample_prob: np.ndarray | None = None
 
     # -- control (any thread) ----------------------------------------------------------
-    def request_stop(self) -> None:
-        """Cooperative stop: the run returns at the next batch, paused or not."""
+    def apply(self, command: Command) -> None:
+        """Carry out one command: the one place where commands are interpreted. Pause,
+        step, stop and a new learning rate take effect at the next batch; a new pace and
+        the end of a pause at once."""
         with self._cond:
-            self._stop = True
-            self._control = True
-            self._cond.notify_all()
-        self.job.trainer.request_stop()
-
-    def pause(self) -> None:
-        """Stop pulling batches after the current one."""
-        with self._cond:
-            self._paused = True
-            self._allowance = None
-            self._control = True
-            self._cond.notify_all()  # ends a paced wait at once
-
-    def resume(self) -> None:
-        """Continue without limit."""
-        with self._cond:
-            self._paused = False
-            self._allowance = None
+            match command:
+                case Stop():
+                    self._stop = True
+                    if self.trainer is not None:
+                        self.trainer.request_stop()
+                case Pause():
+                    self._paused, self._allowance = True, None
+                case Resume():
+                    self._paused, self._allowance = False, None
+                case Step(count, unit):
+                    self._paused, self._allowance = False, (unit, count)
+                case SetPace(epochs_per_s):
+                    self._set_pace(epochs_per_s)
+                case SetLearningRate(lr):
+                    self.trainer.set_learning_rate(float(lr))
+                case _:
+                    raise TypeError(f"not a run command: {command!r}")
             self._control = self._needs_gate()
-            self._cond.notify_all()
-
-    def step_batches(self, n: int = 1) -> None:
-        """Run ``n`` more batches, then pause."""
-        with self._cond:
-            self._paused = False
-            self._allowance = ("batch", max(1, int(n)))
-            self._control = True
-            self._cond.notify_all()
-
-    def step_epoch(self) -> None:
-        """Run to the end of the current epoch, then pause."""
-        with self._cond:
-            self._paused = False
-            self._allowance = ("epoch", 1)
-            self._control = True
-            self._cond.notify_all()
-
-    def set_learning_rate(self, lr: float) -> None:
-        """Takes effect at the next batch (the trainer's call is thread-safe)."""
-        self.job.trainer.set_learning_rate(float(lr))
-
-    def set_pace(self, epochs_per_s: float | None) -> None:
-        """At most this many epochs a second from the next batch on (None: no limit),
-        so that a class can watch a small network learn; takes effect at once."""
-        with self._cond:
-            self._set_pace(epochs_per_s)
-            self._control = self._needs_gate()
-            self._cond.notify_all()
+            self._cond.notify_all()  # ends a pause or a paced wait at once
 
     def _set_pace(self, epochs_per_s: float | None) -> None:
         ok = isinstance(epochs_per_s, (int, float)) and math.isfinite(epochs_per_s) \
@@ -233,7 +180,7 @@ class RunLoop:
         self._reset_counters()
         # the trainer numbers on from the earlier runs: schedules continue, and events,
         # curves and messages carry the numbers the Training panel shows
-        job.trainer.start_at(job.epoch_offset, job.step_offset)
+        self.trainer.start_at(job.epoch_offset, job.step_offset)
         self._gate("start")
         if self._stop:
             return "stopped"
@@ -242,12 +189,12 @@ class RunLoop:
             kwargs["validation_data"] = job.validation
         reason = "completed"
         try:
-            reason = self._drive(job.trainer.run(job.X, job.Y, **kwargs))
+            reason = self._drive(self.trainer.run(job.X, job.Y, **kwargs))
         except TrainingDiverged as exc:
-            self._on_failed(str(exc))
+            self.report(Failed(str(exc)))
             return "diverged"
         if reason == "diverged":
-            self._on_failed(diverged_message(self.epoch + 1, self.step, self.lr))
+            self.report(Failed(diverged_message(self.epoch + 1, self.step, self.lr)))
         elif self._stop and reason == "completed":
             reason = "stopped"
         return reason
@@ -277,8 +224,8 @@ class RunLoop:
         return reason
 
     def _failure(self, exc: Exception) -> str:
-        self._on_failed(f"Training stopped with an error: {exc}. Check the network "
-                         "(Problems list) and the data, then train again.")
+        self.report(Failed(f"Training stopped with an error: {exc}. Check the network "
+                           "(Problems list) and the data, then train again."))
         return "error"
 
     def _sync(self) -> None:
@@ -302,7 +249,7 @@ class RunLoop:
         records = [_epoch_record(event, int(event.epoch), int(event.step)) for event in events]
         self.epoch = max(self.epoch, int(events[-1].epoch))
         events.clear()
-        self.buffer.add_epochs(records)
+        self.report(Epochs(tuple(records)))
         if now - self._t_confusion >= CONFUSION_MIN_INTERVAL_S:
             self._t_confusion = now
             self._update_confusion()
@@ -367,10 +314,10 @@ class RunLoop:
         self._sync()
         if self._pending_x:
             steps = np.asarray(self._pending_x, dtype=np.float64)
-            self.buffer.add_steps(steps, np.asarray(self._pending_y, dtype=np.float64))
+            self.report(Steps(steps, np.asarray(self._pending_y, dtype=np.float64)))
             self._pending_x.clear()
             self._pending_y.clear()
-        net = self.job.net
+        net = self.net
         if force or now - self._t_heavy >= self._heavy_interval:
             self._update_heavy()
             self._t_heavy = time.perf_counter()
@@ -379,10 +326,10 @@ class RunLoop:
         grads = np.array(net.grads, copy=True)
         refs = tuple(net.param_refs)
         if norms:
-            self.buffer.add_grad_norms(self.step, _grad_norms(grads, refs))
+            self.report(GradNorms(self.step, _grad_norms(grads, refs)))
         self._seq += 1
         active = self._active_time(now)
-        self.buffer.publish(Snapshot(
+        self._publish(Snapshot(
             seq=self._seq, epoch=self.epoch, step=self.step, samples_seen=self.samples_seen,
             samples_per_s=self.samples_seen / active if active > 0 else 0.0,
             elapsed_s=active, lr=self.lr, loss=self.loss,
@@ -394,9 +341,9 @@ class RunLoop:
 
     def _update_heavy(self) -> None:
         """Grid predictions, per-neuron maps and sample predictions (bounded rate)."""
-        job = self.job
+        job, net = self.job, self.net
         if job.grid is not None:
-            out, acts = _forward_capture(job.net, job.grid.inputs)
+            out, acts = _forward_capture(net, job.grid.inputs)
             h, w = job.grid.shape
             self._grid = np.asarray(out, dtype=np.float32).reshape(h, w, -1)
             self._maps = {nid: np.ascontiguousarray(
@@ -404,7 +351,7 @@ class RunLoop:
                 for nid in job.hidden_ids if nid in acts}
             self._grid_seq += 1
         if job.samples is not None and len(job.samples):
-            prob = output_probabilities(job.net.predict(job.samples))
+            prob = class_probabilities(net.predict(job.samples))
             self._sample_prob = prob.astype(np.float32)
             self._sample_pred = prob.argmax(axis=1)
 
@@ -412,10 +359,19 @@ class RunLoop:
         if self.job.confusion is None:
             return
         X, y, n_classes = self.job.confusion
-        pred = output_probabilities(self.job.net.predict(X)).argmax(axis=1)
+        pred = class_predictions(self.net.predict(X))
         self._confusion = confusion_matrix(y, pred, n_classes)
 
-    def _emit_progress(self, state: str, force: bool = False) -> None:
+    def _publish(self, snapshot: Snapshot) -> None:
+        """Report a snapshot, naming the slow fields that changed since the last one."""
+        new = tuple(name for name in SLOW_FIELDS
+                    if getattr(snapshot, name) is not self._sent.get(name, ()))
+        self._sent.update({name: getattr(snapshot, name) for name in new})
+        light = dataclasses.replace(snapshot, **{name: None for name in SLOW_FIELDS
+                                                 if name not in new})
+        self.report(Published(light, new))
+
+    def _emit_progress(self, state: State, force: bool = False) -> None:
         now = time.perf_counter()
         if not force and now - self._t_progress < PROGRESS_INTERVAL_S:
             return
@@ -426,16 +382,16 @@ class RunLoop:
         left = max(0.0, (total - self.samples_seen) / rate) if rate > 0 else math.nan
         if state == "finished":  # nothing is left of a run that ended early either
             left = 0.0 if self.reason == "completed" else math.nan
-        self._on_progress({"state": state, "epoch": self.epoch, "step": self.step,
-                            "epochs_total": self.job.epoch_offset + self.job.epochs,
-                            "loss": self.loss, "lr": self.lr, "samples_per_s": rate,
-                            "time_left_s": left, "samples_seen": self.samples_seen})
+        self.report(Progress(state=state, epoch=self.epoch, step=self.step,
+                             epochs_total=self.job.epoch_offset + self.job.epochs,
+                             loss=self.loss, lr=self.lr, samples_per_s=rate,
+                             time_left_s=left, samples_seen=self.samples_seen))
 
 
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """One BLAS thread while training: the worker already keeps one core busy, and an
-    idle BLAS helper thread spin-waits on the other core, where the UI thread runs.
+    """One BLAS thread while training: the loop already keeps one core busy, and an
+    idle BLAS helper thread spin-waits on the other core, where the window runs.
     The networks drawn here are small; a second BLAS thread gains them nothing."""
     try:
         from threadpoolctl import threadpool_limits

@@ -1,6 +1,6 @@
 """The training UI's docks and their wiring; ``designer.training.install`` calls this.
 
-``install(window)`` creates the controller (training process, snapshot buffer), the Data,
+``install(window)`` creates the run session (training process, snapshot buffer), the Data,
 Training and Inference panels and the live views (curves, decision boundary, weights,
 confusion matrix, images) as docks, wires them to ``window.document``, makes dropped data
 files go through the Data panel's importer, and stops training when the window closes.
@@ -20,8 +20,9 @@ from designer.plots.confusion import ConfusionView
 from designer.plots.curves import CurvesView
 from designer.plots.images import ImagesView
 from designer.plots.weights import WeightsView
-from designer.training.controller import TrainingController
+from designer.run.process import warm_up
 from designer.training.live import LiveRefresher
+from designer.training.session import RunSession
 
 __all__ = ["TrainingUI", "install"]
 
@@ -30,7 +31,7 @@ __all__ = ["TrainingUI", "install"]
 class TrainingUI:
     """Everything ``install`` made, for the window, tests and benchmarks."""
 
-    controller: TrainingController
+    run: RunSession
     refresher: LiveRefresher
     data_panel: Any
     training_panel: Any
@@ -46,18 +47,6 @@ class TrainingUI:
     def views(self) -> list[LiveView]:
         """The live views, in the order they are refreshed."""
         return [self.curves, self.boundary, self.weights, self.confusion, self.images]
-
-    def show_all_views(self) -> None:
-        """Lay the live views out side by side so that all of them are on screen."""
-        window = self.curves.window()
-        names = ["Loss curves", "Output", "Weights", "Confusion", "Images"]
-        docks = [self.docks[n] for n in names]
-        for dock in docks:
-            dock.show()
-            dock.setFloating(False)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks[0])
-        for left, right in zip(docks, docks[1:], strict=False):
-            window.splitDockWidget(left, right, Qt.Orientation.Horizontal)
 
 
 def _dock(window: Any, title: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
@@ -77,14 +66,11 @@ def install(window: Any) -> TrainingUI:
     from designer.panels.data_panel import DataPanel
     from designer.panels.inference_panel import InferencePanel
     from designer.panels.training_panel import TrainingPanel
-    from designer.training.worker import warm_up
-
     warm_up()  # the training process' fork server starts while the window opens
-    document = window.document
-    controller = TrainingController(window.session, window)
-    refresher = LiveRefresher(controller.buffer, window.session, window)
-    ui = TrainingUI(controller, refresher, DataPanel(controller), TrainingPanel(controller),
-                    InferencePanel(controller), CurvesView(), BoundaryView(), WeightsView(),
+    run = RunSession(window.session, window)
+    refresher = LiveRefresher(run.buffer, window.session, window)
+    ui = TrainingUI(run, refresher, DataPanel(run), TrainingPanel(run),
+                    InferencePanel(run), CurvesView(), BoundaryView(), WeightsView(),
                     ConfusionView(), ImagesView())
     for view in ui.views:
         refresher.add_view(view)
@@ -101,8 +87,8 @@ def install(window: Any) -> TrainingUI:
     _arrange(window, ui)
     _wire(window, ui)
     window.training_ui = ui
-    if getattr(document.project, "data", None):
-        controller.project_replaced()
+    if getattr(window.document.project, "data", None):
+        run.project_replaced()
     return ui
 
 
@@ -147,9 +133,9 @@ def _size_views(window: Any, ui: TrainingUI) -> None:
 
 
 def _wire(window: Any, ui: TrainingUI) -> None:
-    controller, refresher = ui.controller, ui.refresher
-    controller.contextChanged.connect(refresher.set_context)
-    controller.contextChanged.connect(lambda _ctx: _show_idle(ui))
+    run, refresher = ui.run, ui.refresher
+    run.contextChanged.connect(refresher.set_context)
+    run.contextChanged.connect(lambda _ctx: _show_idle(ui))
 
     def state_changed(state: str) -> None:
         if state == "idle":
@@ -157,10 +143,10 @@ def _wire(window: Any, ui: TrainingUI) -> None:
         else:
             refresher.start()
 
-    controller.stateChanged.connect(state_changed)
-    controller.historyRestored.connect(lambda: _show_idle(ui))
-    controller.weightsReset.connect(refresher.clear)
-    controller.weightsReset.connect(lambda: _show_idle(ui))
+    run.stateChanged.connect(state_changed)
+    run.historyRestored.connect(lambda: _show_idle(ui))
+    run.weightsReset.connect(refresher.clear)
+    run.weightsReset.connect(lambda: _show_idle(ui))
     def show_message(text: str) -> None:
         if text:
             window.statusBar().showMessage(text, 8000)
@@ -169,20 +155,20 @@ def _wire(window: Any, ui: TrainingUI) -> None:
         if visible:
             refresher.tick(final=True)
 
-    controller.message.connect(show_message)
+    run.message.connect(show_message)
     for dock in ui.docks.values():
         dock.visibilityChanged.connect(dock_shown)
     window.data_file_importer = ui.data_panel.import_file
     if hasattr(window, "closing"):
-        window.closing.connect(controller.shutdown)
+        window.closing.connect(run.shutdown)
     app = QApplication.instance()
     if app is not None:
-        app.aboutToQuit.connect(controller.shutdown)
+        app.aboutToQuit.connect(run.shutdown)
 
 
 def _show_idle(ui: TrainingUI) -> None:
     """Views of the network as it is (opened, reset or changed while not training)."""
-    if ui.controller.is_running:
+    if ui.run.is_running:
         return
-    ui.controller.static_snapshot()
+    ui.run.static_snapshot()
     ui.refresher.tick(final=True)

@@ -1,6 +1,6 @@
 """The training UI's README screenshots: training in progress, paused for the picture.
 
-``tools/screenshots.py`` (and ``tools/screenshots_training.py``) call each setup with a
+``screenshots.py`` (and ``screenshots_training.py``) in this folder call each setup with a
 fresh main window that shows the default example; the setup trains for a moment, pauses
 and arranges the docks. Files: ``docs/images/training*.png``.
 """
@@ -24,16 +24,16 @@ def _wait(seconds: float) -> None:
 def _train_then_pause(window, until_epoch: int, seconds: float = 20.0) -> None:
     """Train with the project's settings until ``until_epoch``, then pause."""
     ui = window.training_ui
-    ui.controller.train()
+    ui.run.train()
     start = time.perf_counter()
-    while ui.controller.is_running and time.perf_counter() - start < seconds:
-        snapshot = ui.controller.buffer.latest()
+    while ui.run.is_running and time.perf_counter() - start < seconds:
+        snapshot = ui.run.buffer.latest()
         if snapshot is not None and snapshot.epoch >= until_epoch:
             break
         _wait(0.01)
-    if ui.controller.is_running:
-        ui.controller.pause()
-        while ui.controller.worker is not None and not ui.controller.worker.waiting:
+    if ui.run.is_running:
+        ui.run.pause()
+        while ui.run.is_running and not ui.run.waiting:
             _wait(0.02)
     _wait(0.3)
     ui.refresher.tick(final=True)

@@ -1,6 +1,6 @@
-"""The latest-snapshot buffer between the training worker and the live views.
+"""The latest-snapshot buffer between the training process and the live views.
 
-The worker's relay thread writes what the training process reports, the UI thread
+The session's relay thread writes what the training process reports, the UI thread
 reads, and neither waits for the other: every write replaces the previous snapshot
 under a short lock, so a slow view never slows the training down and never sees
 half-written data (snapshots hold copies, never views of the
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from designer.run.protocol import Epochs, GradNorms, Published, Report, Snapshot, Steps
 
 CURVE_CAPACITY = 512
 
@@ -96,53 +98,6 @@ class DecimatedSeries:
         return self.x[: self.n].copy(), self.y[: self.n].copy()
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything the views show at one moment of training; all arrays are copies.
-
-    ``params`` and ``grads`` are copies of the network's flat buffers; ``refs`` says where
-    each node's arrays sit in them (``core.network`` ParamRef objects). ``grid`` is the
-    network output over the 2-D view grid, ``(H, W, outputs)``; ``neuron_maps`` gives each
-    hidden Dense node's activations over the same grid, ``(units, H, W)``.
-    """
-
-    seq: int
-    epoch: int
-    step: int
-    samples_seen: int
-    samples_per_s: float
-    elapsed_s: float
-    lr: float
-    loss: float
-    params: np.ndarray | None = None
-    grads: np.ndarray | None = None
-    refs: tuple = ()
-    grid: np.ndarray | None = None
-    grid_seq: int = 0
-    neuron_maps: Mapping[str, np.ndarray] = field(default_factory=dict)
-    confusion: np.ndarray | None = None
-    sample_predictions: np.ndarray | None = None
-    sample_probabilities: np.ndarray | None = None
-
-    def weights(self) -> dict[str, dict[str, np.ndarray]]:
-        """``{node_id: {name: array}}`` views into this snapshot's own copy of the params."""
-        return _unflatten(self.params, self.refs)
-
-    def gradients(self) -> dict[str, dict[str, np.ndarray]]:
-        """Like :meth:`weights`, for the last batch's gradients."""
-        return _unflatten(self.grads, self.refs)
-
-
-def _unflatten(flat: np.ndarray | None, refs: Sequence[Any]) -> dict[str, dict[str, np.ndarray]]:
-    out: dict[str, dict[str, np.ndarray]] = {}
-    if flat is None:
-        return out
-    for ref in refs:
-        out.setdefault(ref.node_id, {})[ref.name] = (
-            flat[ref.offset: ref.offset + ref.size].reshape(ref.shape))
-    return out
-
-
 class EpochTable:
     """Per-epoch figures as growing columns (NaN where an epoch lacks a figure).
 
@@ -202,7 +157,7 @@ class CurveData:
 
 
 class SnapshotBuffer:
-    """Lock-protected latest snapshot plus the curves; written by one worker at a time."""
+    """Lock-protected latest snapshot plus the curves; written by one relay thread at a time."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -213,9 +168,21 @@ class SnapshotBuffer:
         self._norm_x = DecimatedSeries()
         self._norms: dict[str, DecimatedSeries] = {}
 
-    # -- writer side (worker thread) ---------------------------------------------------
+    # -- writer side (the session's relay thread) ---------------------------------------
+    def apply(self, report: Report) -> None:
+        """Record a report of the training loop; those that are no data are ignored."""
+        match report:
+            case Steps(steps, losses):
+                self.add_steps(steps, losses)
+            case Epochs(records):
+                self.add_epochs(records)
+            case GradNorms(step, norms):
+                self.add_grad_norms(step, norms)
+            case Published():
+                self.publish(report.complete(self.latest()))
+
     def add_steps(self, steps: Sequence[float], losses: Sequence[float]) -> None:
-        """Append a run of per-batch losses (the worker flushes them in chunks)."""
+        """Append a run of per-batch losses (the loop reports them in chunks)."""
         with self._lock:
             self._steps.extend(steps, losses)
             self._version += 1
@@ -227,7 +194,7 @@ class SnapshotBuffer:
             self._version += 1
 
     def add_epochs(self, records: Sequence[Mapping[str, float]]) -> None:
-        """Append several epochs at once (the worker collects them between flushes)."""
+        """Append several epochs at once (the loop collects them between flushes)."""
         with self._lock:
             for record in records:
                 self._epochs.append(record)

@@ -1,4 +1,4 @@
-"""From a project to what a training run and the live views need.
+"""From a project to what a training run and the live views need. No Qt.
 
 ``core.workflow`` loads the data (CSV or NumPy), applies Playground's feature transforms
 (``project.data["transforms"]``), splits and scales it exactly as the command line does;
@@ -10,7 +10,7 @@ output sizes fit the data (with the edits that would fix them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,40 @@ from core.workflow import (
     split_dataset,
     transformed,
 )
-from designer.plots.common import ViewContext
-from designer.training.run_loop import GridSpec
+from designer.run.protocol import GridSpec
 
 GRID_SIZE = 100
 LINE_SIZE = 200
 MAX_CONFUSION_SAMPLES = 2000
 N_SAMPLE_IMAGES = 16
 EXTENT_PADDING = 0.1
+KERNEL_TYPES = ("Dense", "Conv2D")
+
+
+@dataclass
+class ViewContext:
+    """What the views need to know about the data; set when the data or network changes.
+
+    ``points``/``labels`` are the raw 2-D training and validation coordinates for the
+    decision boundary; ``image_shape`` is (H, W) for image data; ``extent`` is the grid's
+    raw range (x0, x1, y0, y1).
+    """
+
+    task: str = "classification"
+    class_names: list[str] = field(default_factory=list)
+    n_features: int = 0
+    feature_names: list[str] = field(default_factory=list)
+    train_points: np.ndarray | None = None
+    train_labels: np.ndarray | None = None
+    val_points: np.ndarray | None = None
+    val_labels: np.ndarray | None = None
+    extent: tuple[float, float, float, float] | None = None
+    grid_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, int] | None = None
+    sample_images: np.ndarray | None = None
+    sample_labels: np.ndarray | None = None
+    metric: str | None = None
+    layer_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,108 @@
+"""The training loop alone (in this process, no pipes): pause, pace and step commands,
+and runs that number on from the earlier ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import pytest
+
+from designer.run.buffer import SnapshotBuffer
+from designer.run.loop import RunLoop
+from designer.run.process import build
+from designer.run.protocol import Pause, Progress, Resume, SetPace, Step, Stop
+
+
+def _loop(job, report=None) -> tuple[RunLoop, SnapshotBuffer]:
+    buffer = SnapshotBuffer()
+    net, trainer = build(job)
+    return RunLoop(job, net, trainer, report or buffer.apply), buffer
+
+
+def _wait_until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.perf_counter() + seconds
+    while not condition() and time.perf_counter() < deadline:
+        time.sleep(0.005)
+    return condition()
+
+
+def test_a_paced_wait_ends_at_once_on_pause_and_on_full_speed(spiral_job):
+    """At 1 epoch a second with one batch an epoch, a batch waits up to a second: pause
+    and a new pace must not wait for it."""
+    job = spiral_job(1000, pace=1.0)
+    job = dataclasses.replace(job, training={**job.training, "batch_size": len(job.X)})
+    loop, _ = _loop(job)
+    runner = threading.Thread(target=loop.run)
+    runner.start()
+    try:
+        time.sleep(0.3)  # in the first batch's wait
+        start = time.perf_counter()
+        loop.apply(Pause())
+        assert _wait_until(lambda: loop.waiting) and time.perf_counter() - start < 0.5
+        steps = loop.step
+        loop.apply(SetPace(None))
+        loop.apply(Resume())
+        assert _wait_until(lambda: loop.samples_seen >= 50 * len(job.X))
+        assert loop.step >= steps  # full speed again
+    finally:
+        loop.apply(Stop())
+        runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_steps_count_batches_or_epochs_then_pause(spiral_job):
+    job = spiral_job(100, commands=(Step(4),))
+    progress: list[Progress] = []
+    buffer = SnapshotBuffer()
+
+    def report(r) -> None:
+        buffer.apply(r)
+        if isinstance(r, Progress):
+            progress.append(r)
+
+    loop, _ = _loop(job, report)
+    runner = threading.Thread(target=loop.run)
+    runner.start()
+    try:
+        assert _wait_until(lambda: loop.waiting)
+        assert loop.step == 4 and progress[-1].state == "paused"
+        loop.apply(Step(2, "epoch"))  # the rest of the first epoch, then the second
+        assert _wait_until(lambda: loop.waiting and loop.epoch == 2)
+        assert buffer.curves().n_epochs == 2
+    finally:
+        loop.apply(Stop())
+        runner.join(10)
+    assert loop.reason == "stopped"
+
+
+def test_a_run_numbers_on_from_the_earlier_runs_and_goes_on_with_the_schedule(spiral_job):
+    """Train again after 3 epochs: the curves, the panel's counters and a step schedule
+    go on from epoch 4, as if the runs were one."""
+    job = spiral_job(2, epoch_offset=3, step_offset=60)
+    job = dataclasses.replace(job, training={
+        **job.training, "schedule": {"type": "step", "step_size": 3, "gamma": 0.5}})
+    buffer, progress = SnapshotBuffer(), []
+
+    def report(r) -> None:
+        buffer.apply(r)
+        if isinstance(r, Progress):
+            progress.append(r)
+
+    loop, _ = _loop(job, report)
+    assert loop.run() == "completed"
+    history = buffer.to_history()
+    lr = job.training["optimizer"]["lr"]
+    assert history["epoch"] == [4.0, 5.0]
+    assert history["lr"] == pytest.approx([lr / 2, lr / 2])  # epoch 4 is past the step
+    per_epoch = -(-len(job.X) // job.training["batch_size"])
+    assert history["batch_step"][0] > 60 and buffer.last_step == 60 + 2 * per_epoch
+    assert progress[-1].epoch == 5 and progress[-1].epochs_total == 5
+    assert progress[-1].state == "finished"
+
+
+def test_a_message_that_is_no_command_is_refused(spiral_job):
+    loop, _ = _loop(spiral_job(1))
+    with pytest.raises(TypeError, match="not a run command"):
+        loop.apply(Progress("running"))  # type: ignore[arg-type]
