@@ -14,16 +14,24 @@ layers apply them in place and keep one array instead of two.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+from core.special import erfc
+
 Array = np.ndarray
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_C = 0.044715
-LEAKY_SLOPE = 0.2   # Keras' default negative slope for LeakyReLU
+LEAKY_SLOPE = 0.2   # Keras 3's default negative_slope of the leaky_relu activation
 ELU_ALPHA = 1.0
+#: Layer settings that shape an activation (Keras' argument names), with defaults.
+ACTIVATION_OPTIONS: dict[str, Any] = {"negative_slope": LEAKY_SLOPE, "approximate": False}
 
 
 @dataclass(frozen=True)
@@ -95,9 +103,9 @@ def _relu(x: Array, out: Array) -> Array:
     return np.maximum(x, zeros_like(x), out=out)
 
 
-def _leaky_relu(x: Array, out: Array) -> Array:
-    # max(x, a*x) is exact for 0 < a < 1.
-    return np.maximum(x, x * LEAKY_SLOPE, out=out)
+def _leaky_relu(x: Array, out: Array, slope: float = LEAKY_SLOPE) -> Array:
+    # max(x, a*x) is exact for 0 <= a <= 1 (the range the layer allows).
+    return np.maximum(x, x * slope, out=out)
 
 
 def _elu(x: Array, out: Array) -> Array:
@@ -121,6 +129,14 @@ def _softplus(x: Array, out: Array) -> Array:
 
 
 def _gelu(x: Array, out: Array) -> Array:
+    # Exact: x Phi(x) = 0.5 x erfc(-x / sqrt(2)) (Keras 3's and PyTorch's default form;
+    # erfc keeps the far negative tail accurate where 1 + erf(x) would cancel).
+    np.multiply(x, erfc(x * -_INV_SQRT_2), out=out)
+    out *= 0.5
+    return out
+
+
+def _gelu_tanh(x: Array, out: Array) -> Array:
     # tanh approximation (Keras' gelu(approximate=True) and PyTorch's tanh variant).
     u = x * x
     u *= _GELU_C
@@ -188,11 +204,12 @@ def _d_relu(x: Array, y: Array, dy: Array, out: Array) -> Array:
     return np.multiply(out, dy, out=out)
 
 
-def _d_leaky_relu(x: Array, y: Array, dy: Array, out: Array) -> Array:
+def _d_leaky_relu(x: Array, y: Array, dy: Array, out: Array,
+                  slope: float = LEAKY_SLOPE) -> Array:
     if out is not dy:
         np.copyto(out, dy)
     neg = x <= 0
-    np.multiply(out, LEAKY_SLOPE, out=out, where=neg)
+    np.multiply(out, slope, out=out, where=neg)
     return out
 
 
@@ -210,6 +227,17 @@ def _d_softplus(x: Array, y: Array, dy: Array, out: Array) -> Array:
 
 
 def _d_gelu(x: Array, y: Array, dy: Array, out: Array) -> Array:
+    # d/dx x Phi(x) = Phi(x) + x phi(x)
+    t = x * x
+    t *= -0.5
+    np.exp(t, out=t)
+    t *= _INV_SQRT_2PI
+    t *= x
+    t += 0.5 * erfc(x * -_INV_SQRT_2)
+    return np.multiply(dy, t, out=out)
+
+
+def _d_gelu_tanh(x: Array, y: Array, dy: Array, out: Array) -> Array:
     x2 = x * x
     inner = x2 * _GELU_C
     inner += 1.0
@@ -254,20 +282,54 @@ ACTIVATIONS: dict[str, Activation] = {
                    "Exponential linear unit; smooth for negative inputs.", True),
         Activation("softplus", _softplus, _d_softplus, "f(x) = log(1 + e^x)",
                    "A smooth ReLU."),
-        Activation("gelu", _gelu, _d_gelu,
-                   "f(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
-                   "Gaussian error linear unit (tanh approximation)."),
+        Activation("gelu", _gelu, _d_gelu, "f(x) = x Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))",
+                   "Gaussian error linear unit (exact, as Keras and PyTorch)."),
         Activation("softmax", _softmax, _d_softmax, "f(x)_i = e^x_i / sum_j e^x_j",
                    "Turns scores into class probabilities (last axis)."),
     )
 }
 
 
-def get_activation(name: str | None) -> Activation:
-    """The activation called ``name`` (None means linear); KeyError names the choices."""
+def activation_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of :data:`ACTIVATION_OPTIONS` that a layer's ``config`` holds."""
+    return {k: config[k] for k in ACTIVATION_OPTIONS if k in config}
+
+
+def get_activation(name: str | None, negative_slope: float = LEAKY_SLOPE,
+                   approximate: bool = False) -> Activation:
+    """The activation called ``name`` (None means linear); KeyError names the choices.
+
+    ``negative_slope`` shapes leaky_relu and ``approximate`` picks GELU's tanh form, as
+    Keras' ``leaky_relu(x, negative_slope=0.2)`` and ``gelu(x, approximate=False)``;
+    other activations ignore them.
+    """
     key = "linear" if name is None else name
     try:
-        return ACTIVATIONS[key]
+        base = ACTIVATIONS[key]
     except KeyError:
         raise KeyError(f"unknown activation {name!r}; choose one of "
                        f"{', '.join(ACTIVATIONS)}") from None
+    if key == "leaky_relu" and float(negative_slope) != LEAKY_SLOPE:
+        return _leaky_variant(float(negative_slope))
+    if key == "gelu" and approximate:
+        return GELU_TANH
+    return base
+
+
+@lru_cache(maxsize=64)
+def _leaky_variant(slope: float) -> Activation:
+    """leaky_relu with another negative slope (one object per slope)."""
+    def forward(x: Array, out: Array) -> Array:
+        return _leaky_relu(x, out, slope)
+
+    def backward(x: Array, y: Array, dy: Array, out: Array) -> Array:
+        return _d_leaky_relu(x, y, dy, out, slope)
+
+    return replace(ACTIVATIONS["leaky_relu"], forward_fn=forward, backward_fn=backward,
+                   formula=f"f(x) = x if x > 0 else {slope:g} x")
+
+
+GELU_TANH = replace(
+    ACTIVATIONS["gelu"], forward_fn=_gelu_tanh, backward_fn=_d_gelu_tanh,
+    formula="f(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+    description="Gaussian error linear unit (tanh approximation).")

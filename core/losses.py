@@ -4,8 +4,11 @@ Cross-entropies are fused with the output activation that makes them well behave
 (softmax for the categorical ones, sigmoid for the binary one): then the network hands
 the pre-activation ``z`` and the probabilities ``p`` to :meth:`Loss.fused`, which returns
 the value computed from ``z`` (log-sum-exp, never log(0)) and the gradient with respect to
-``z``, ``(p - y) / N``.  Without the matching activation the cross-entropies read their
-input as probabilities clipped to [1e-7, 1 - 1e-7], as Keras does.
+``z``, ``(p - y) / N``.  Without the matching activation the cross-entropies follow
+Keras 3 exactly: the categorical ones first divide each prediction by its sum over the
+classes (so sigmoid or linear outputs become a distribution), and all of them clip the
+probabilities to [1e-7, 1 - 1e-7], through which no gradient flows where the clip bites
+(a clipped prediction gets a gradient of 0, as ``clip`` gives in Keras and PyTorch).
 
 Targets: one-hot ``(N, k)`` for categorical, class indices ``(N,)`` or ``(N, 1)`` for
 sparse, 0/1 ``(N,)`` or ``(N, k)`` for binary, values shaped like the output (or ``(N,)``
@@ -123,6 +126,28 @@ class Huber(Loss):
         return value, d
 
 
+def _inside_clip(pred: Array) -> Array:
+    """1 where ``clip(pred, EPSILON, 1 - EPSILON)`` passes a gradient, else 0."""
+    hi = pred.dtype.type(1.0 - EPSILON)
+    return ((pred >= pred.dtype.type(EPSILON)) & (pred <= hi)).astype(pred.dtype)
+
+
+def _normalized(pred: Array) -> tuple[Array, Array]:
+    """(pred / its sum over the last axis, that sum (..., 1)): Keras' first step."""
+    k = pred.shape[-1]
+    total = row_sum(pred.reshape(-1, k)).reshape(pred.shape[:-1] + (1,))
+    return pred / total, total
+
+
+def _through_normalization(gq: Array, q: Array, total: Array, out: Array | None) -> Array:
+    """dL/dpred from dL/dq for q = pred / sum(pred): (gq - sum(gq q)) / sum(pred)."""
+    k = q.shape[-1]
+    inner = row_sum((gq * q).reshape(-1, k)).reshape(q.shape[:-1] + (1,))
+    g = np.subtract(gq, inner, out=out)
+    g /= total
+    return g
+
+
 class BinaryCrossentropy(Loss):
     def value_and_grad(self, pred, target, need_grad=True, out=None):
         t = _like(target, pred)
@@ -133,6 +158,7 @@ class BinaryCrossentropy(Loss):
             return value, None
         g = np.subtract(p, t, out=out)
         g /= p * (1.0 - p) * n
+        g *= _inside_clip(pred)
         return value, g
 
     def fused(self, z, p, target, out=None):
@@ -157,14 +183,16 @@ def _onehot(target: Array, pred: Array) -> Array:
 class CategoricalCrossentropy(Loss):
     def value_and_grad(self, pred, target, need_grad=True, out=None):
         t = _onehot(target, pred)
-        p = np.clip(pred, EPSILON, 1.0 - EPSILON)
+        q, total = _normalized(pred)
+        p = np.clip(q, EPSILON, 1.0 - EPSILON)
         n = _rows(pred)
         value = -float((t * np.log(p)).sum()) / n
         if not need_grad:
             return value, None
-        g = np.divide(t, p, out=out)
-        g *= -1.0 / n
-        return value, g
+        gq = np.divide(t, p)
+        gq *= _inside_clip(q)
+        gq *= -1.0 / n
+        return value, _through_normalization(gq, q, total, out)
 
     def fused(self, z, p, target, out=None):
         t = _onehot(target, z)
@@ -182,17 +210,19 @@ class CategoricalCrossentropy(Loss):
 class SparseCategoricalCrossentropy(Loss):
     def value_and_grad(self, pred, target, need_grad=True, out=None):
         idx = _indices(target, pred)
-        p2 = pred.reshape(-1, pred.shape[-1])
-        rows = np.arange(p2.shape[0])
-        picked = np.clip(p2[rows, idx], EPSILON, 1.0 - EPSILON)
-        n = p2.shape[0]
+        q, total = _normalized(pred)
+        q2 = q.reshape(-1, pred.shape[-1])
+        rows = np.arange(q2.shape[0])
+        raw = q2[rows, idx]
+        picked = np.clip(raw, EPSILON, 1.0 - EPSILON)
+        n = q2.shape[0]
         value = -float(np.log(picked).sum()) / max(n, 1)
         if not need_grad:
             return value, None
-        g = np.zeros_like(pred) if out is None else out
-        g[...] = 0
-        g.reshape(-1, pred.shape[-1])[rows, idx] = -1.0 / (picked * max(n, 1))
-        return value, g
+        gq = np.zeros_like(pred)
+        gq.reshape(-1, pred.shape[-1])[rows, idx] = \
+            -_inside_clip(raw) / (picked * max(n, 1))
+        return value, _through_normalization(gq, q, total, out)
 
     def fused(self, z, p, target, out=None):
         idx = _indices(target, z)

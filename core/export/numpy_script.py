@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from core.activations import activation_options
 from core.export.model import (
     ExportModel,
     ExportNode,
@@ -74,6 +75,7 @@ def _describe_node(model: ExportModel, node: ExportNode) -> dict[str, Any]:
                              "shape": list(node.shape)}
     if node.type in ("Dense", "Conv2D", "Activation"):
         entry["activation"] = node.activation
+        entry.update(activation_options(node.config))
     if node.type in ("Conv2D", "MaxPooling2D", "AveragePooling2D"):
         size, strides = window(node.config, node.type)
         entry.update(size=list(size), strides=list(strides),
@@ -110,7 +112,19 @@ def script_text(model: ExportModel, weights_name: str) -> str:
         text, count = re.subn(rf"^{key} = .*  # <<{key}>>$", f"{key} = {value}", text,
                               flags=re.MULTILINE)
         assert count == 1, f"predict template lost its {key} line"
+    text, count = re.subn(r"^# <<SPECIAL>>$", _special_source(), text, flags=re.MULTILINE)
+    assert count == 1, "predict template lost its SPECIAL line"
     return text.replace("__NAME__", repr(model.name), 1)
+
+
+def _special_source() -> str:
+    """core.special's code (the erf for the exact GELU), without its docstring and
+    imports: predict.py imports nothing but NumPy."""
+    import core.special as special
+
+    source = Path(special.__file__).read_text(encoding="utf-8")
+    return "# The error function, as core/special.py computes it.\n" + \
+        source[source.index("Array = np.ndarray"):].rstrip()
 
 
 def write_numpy(model: ExportModel, path: Path) -> list[Path]:

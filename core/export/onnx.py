@@ -104,8 +104,13 @@ class _Builder:
 # ---- activations ---------------------------------------------------------------------
 
 
-def _activation(b: _Builder, name: str, x: str, hint: str, layout: str) -> str:
+def _activation(b: _Builder, name: str, x: str, hint: str, layout: str,
+                config: dict[str, Any] | None = None) -> str:
+    """``name`` applied to ``x``; ``config`` (the node's) holds negative_slope and
+    approximate where an Activation node sets them."""
     from core import activations as engine
+
+    options = {**engine.ACTIVATION_OPTIONS, **engine.activation_options(config or {})}
 
     simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus"}
     if name in (None, "linear"):
@@ -113,21 +118,28 @@ def _activation(b: _Builder, name: str, x: str, hint: str, layout: str) -> str:
     if name in simple:
         return b.op(simple[name], [x], f"{hint}/{name}")
     if name == "leaky_relu":
-        return b.op("LeakyRelu", [x], f"{hint}/{name}", alpha=float(engine.LEAKY_SLOPE))
+        return b.op("LeakyRelu", [x], f"{hint}/{name}", alpha=float(options["negative_slope"]))
     if name == "elu":
         return b.op("Elu", [x], f"{hint}/{name}", alpha=float(engine.ELU_ALPHA))
     if name == "softmax":
         return b.op("Softmax", [x], f"{hint}/softmax", axis=1 if layout == NCHW else -1)
     if name == "gelu":
-        return _gelu(b, x, hint)
+        return _gelu_tanh(b, x, hint) if options["approximate"] else _gelu(b, x, hint)
     raise ExportError(f"Node '{hint}': the activation {name!r} cannot be exported to ONNX.")
 
 
 def _gelu(b: _Builder, x: str, hint: str) -> str:
-    """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): the engine's tanh form of GELU.
+    """0.5 x (1 + erf(x / sqrt(2))): the exact GELU (opset 17 has Erf but no Gelu op)."""
+    scaled = b.op("Mul", [x, b.const(f"{hint}/gelu_k", 1.0 / math.sqrt(2.0))],
+                  f"{hint}/gelu_scaled")
+    one_plus = b.op("Add", [b.op("Erf", [scaled], f"{hint}/gelu_erf"),
+                            b.const(f"{hint}/gelu_one", 1.0)], f"{hint}/gelu_1p")
+    half_x = b.op("Mul", [x, b.const(f"{hint}/gelu_half", 0.5)], f"{hint}/gelu_halfx")
+    return b.op("Mul", [half_x, one_plus], f"{hint}/gelu")
 
-    Opset 17 has no Gelu op; this is the same formula the engine computes, written out.
-    """
+
+def _gelu_tanh(b: _Builder, x: str, hint: str) -> str:
+    """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): GELU's tanh form, written out."""
     cube = b.op("Mul", [b.op("Mul", [x, x], f"{hint}/gelu_x2"), x], f"{hint}/gelu_x3")
     inner = b.op("Add", [x, b.op("Mul", [cube, b.const(f"{hint}/gelu_c", 0.044715)],
                                  f"{hint}/gelu_cx3")], f"{hint}/gelu_sum")
@@ -178,7 +190,7 @@ def _dense(b: _Builder, node: ExportNode) -> None:
     if "bias" in w:
         inputs.append(b.const(f"{node.id}/bias", w["bias"]))
     y = b.op("Gemm", inputs, f"{node.id}/gemm")
-    b.set(node.id, _activation(b, node.activation, y, node.id, NHWC), NHWC, 2)
+    b.set(node.id, _activation(b, node.activation, y, node.id, NHWC, node.config), NHWC, 2)
 
 
 def _conv2d(b: _Builder, node: ExportNode) -> None:
@@ -190,7 +202,8 @@ def _conv2d(b: _Builder, node: ExportNode) -> None:
         inputs.append(b.const(f"{node.id}/bias", node.weights["bias"]))
     y = b.op("Conv", inputs, f"{node.id}/conv", kernel_shape=[kh, kw], strides=list(strides),
              pads=[top, left, bottom, right])
-    b.set(node.id, _activation(b, node.activation, y, node.id, NCHW), NCHW, 4)
+    b.set(node.id, _activation(b, node.activation, y, node.id, NCHW, node.config), NCHW,
+          4)
 
 
 def _pool(b: _Builder, node: ExportNode) -> None:
@@ -232,7 +245,7 @@ def _batchnorm(b: _Builder, node: ExportNode) -> None:
 def _activation_layer(b: _Builder, node: ExportNode) -> None:
     source = node.inputs[0]
     layout = b.preferred(source)
-    y = _activation(b, node.activation, b.get(source, layout), node.id, layout)
+    y = _activation(b, node.activation, b.get(source, layout), node.id, layout, node.config)
     b.set(node.id, y, layout, b.rank[source])
 
 

@@ -51,6 +51,26 @@ def _softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+# <<SPECIAL>>
+
+
+def _gelu(x, approximate=False):
+    if approximate:
+        return 0.5 * x * (1.0 + np.tanh(_GELU_K * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * erfc(-x / math.sqrt(2.0))
+
+
+def activate(node, x):
+    """The node's activation, with its negative_slope / approximate settings."""
+    name = node.get("activation") or "linear"
+    if name == "leaky_relu":
+        slope = node.get("negative_slope", LEAKY_SLOPE)
+        return np.where(x > 0, x, slope * x)
+    if name == "gelu":
+        return _gelu(x, node.get("approximate", False))
+    return ACTIVATIONS[name](x)
+
+
 ACTIVATIONS = {
     "linear": lambda x: x,
     "sigmoid": _sigmoid,
@@ -59,7 +79,7 @@ ACTIVATIONS = {
     "leaky_relu": lambda x: np.where(x > 0, x, LEAKY_SLOPE * x),
     "elu": lambda x: np.where(x > 0, x, ELU_ALPHA * np.expm1(np.minimum(x, 0.0))),
     "softplus": lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-    "gelu": lambda x: 0.5 * x * (1.0 + np.tanh(_GELU_K * (x + 0.044715 * x ** 3))),
+    "gelu": _gelu,
     "softmax": _softmax,
 }
 
@@ -169,7 +189,7 @@ def predict(X, weights=None):
             w = {k.rpartition("/")[2]: v for k, v in weights.items()
                  if k.rpartition("/")[0] == node["id"]}
             y = LAYERS[node["type"]](node, ins[0], w)
-        values[node["id"]] = ACTIVATIONS[node.get("activation") or "linear"](y)
+        values[node["id"]] = activate(node, y)
     return values[MODEL["output_id"]]
 
 

@@ -12,9 +12,12 @@ numpy and torch; ANN Designer never imports torch itself.
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 from pathlib import Path
+
+import numpy as np
 
 from core.export.model import (
     TRANSFORM_OPS,
@@ -40,7 +43,7 @@ _ACTIVATIONS = {
     "leaky_relu": "F.leaky_relu({x}, {slope})",
     "elu": "F.elu({x}, {alpha})",
     "softplus": "F.softplus({x})",
-    "gelu": "F.gelu({x}, approximate=\"tanh\")",
+    "gelu": "F.gelu({x})",
     "softmax": "torch.softmax({x}, dim=-1)",
 }
 
@@ -180,8 +183,13 @@ def _expression(model: ExportModel, node: ExportNode, names: dict[str, str]) -> 
         axis = concat_axis(node.config, len(node.shape) + 1)
         body = f"torch.cat([{', '.join(ins)}], dim={axis})"
     if node.type in ("Dense", "Conv2D", "Activation"):
-        body = _ACTIVATIONS[node.activation].format(
-            x=body, slope=float(activations.LEAKY_SLOPE), alpha=float(activations.ELU_ALPHA))
+        options = {**activations.ACTIVATION_OPTIONS,
+                   **activations.activation_options(node.config)}
+        template = _ACTIVATIONS[node.activation]
+        if node.activation == "gelu" and options["approximate"]:
+            template = "F.gelu({x}, approximate=\"tanh\")"
+        body = template.format(x=body, slope=float(options["negative_slope"]),
+                               alpha=float(activations.ELU_ALPHA))
     return body
 
 
@@ -279,7 +287,22 @@ def write_pytorch(model: ExportModel, path: Path) -> list[Path]:
         path.mkdir(parents=True, exist_ok=True)
         script = path / "model.py"
     weights = script.with_suffix(".npz")
+    model = _with_affine_batch_norm(model)
     write_npz(model, weights)
     text = source(model, weights.name).encode("utf-8")
     write_atomically(script, lambda handle: handle.write(text))
     return [script, weights]
+
+
+def _with_affine_batch_norm(model: ExportModel) -> ExportModel:
+    """``model`` with gamma = 1 and beta = 0 written out for a BatchNormalization without
+    ``scale`` or ``center``: torch's affine BatchNorm then computes the same thing."""
+    nodes = []
+    for node in model.nodes:
+        if node.type == "BatchNormalization":
+            c = node.shape[-1]
+            filled = {"gamma": np.ones(c, np.float32), "beta": np.zeros(c, np.float32),
+                      **node.weights}
+            node = dataclasses.replace(node, weights=filled)
+        nodes.append(node)
+    return dataclasses.replace(model, nodes=nodes)

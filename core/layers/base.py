@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.activations import ACTIVATIONS, Activation, get_activation
+from core.activations import ACTIVATIONS, Activation, activation_options, get_activation
 from core.fusion import NO_FUSION
 
 Array = np.ndarray
@@ -178,7 +178,7 @@ class Layer:
         self.fusion = NO_FUSION
         act = self.config.get("activation")
         if "activation" in self.config and act not in (None, "linear"):
-            self.activation = get_activation(act)
+            self.activation = get_activation(act, **activation_options(self.config))
         self.setup()
 
     # ---- static description -----------------------------------------------------------

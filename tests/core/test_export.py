@@ -63,6 +63,22 @@ DAG = {"nodes": [{"id": "x", "type": "Input", "shape": [4]},
                  ["act", "cat"], ["x", "cat"], ["a", "cat"], ["cat", "r"], ["r", "flat"],
                  ["flat", "out"]]}
 
+# Keras' options of activations and BatchNormalization (exact GELU by default).
+OPTIONS = {"nodes": [{"id": "in", "type": "Input", "shape": [5]},
+                     {"id": "d", "type": "Dense", "units": 8, "activation": "gelu"},
+                     {"id": "tanh_gelu", "type": "Activation", "activation": "gelu",
+                      "approximate": True},
+                     {"id": "leaky", "type": "Activation", "activation": "leaky_relu",
+                      "negative_slope": 0.05},
+                     {"id": "no_center", "type": "BatchNormalization", "center": False},
+                     {"id": "no_scale", "type": "BatchNormalization", "scale": False},
+                     {"id": "bare", "type": "BatchNormalization", "center": False,
+                      "scale": False},
+                     {"id": "out", "type": "Dense", "units": 3, "activation": "leaky_relu"}],
+           "edges": [["in", "d"], ["d", "tanh_gelu"], ["tanh_gelu", "leaky"],
+                     ["leaky", "no_center"], ["no_center", "no_scale"], ["no_scale", "bare"],
+                     ["bare", "out"]]}
+
 # A DAG of images: Add and Concatenate on channels-last feature maps.
 IMAGE_DAG = {"nodes": [{"id": "in", "type": "Input", "shape": [6, 6, 3]},
                        {"id": "c1", "type": "Conv2D", "filters": 3, "kernel_size": 3,
@@ -132,8 +148,8 @@ def import_file(path, name: str):
 
 # ---- ONNX --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec", [MLP, CNN, DAG, IMAGE_DAG], ids=["mlp", "cnn", "dag",
-                                                                  "image-dag"])
+@pytest.mark.parametrize("spec", [MLP, CNN, DAG, IMAGE_DAG, OPTIONS],
+                         ids=["mlp", "cnn", "dag", "image-dag", "options"])
 def test_onnx_matches_predictions_with_preprocessing(tmp_path, spec):
     net = network(spec)
     scaler = scaler_for(net.input_shape)
@@ -221,8 +237,8 @@ def test_every_example_exports_to_every_format(tmp_path, name):
 
 # ---- NumPy -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec", [MLP, CNN, DAG, IMAGE_DAG], ids=["mlp", "cnn", "dag",
-                                                                  "image-dag"])
+@pytest.mark.parametrize("spec", [MLP, CNN, DAG, IMAGE_DAG, OPTIONS],
+                         ids=["mlp", "cnn", "dag", "image-dag", "options"])
 def test_predict_script_matches_when_imported(tmp_path, spec):
     net = network(spec)
     scaler = scaler_for(net.input_shape)
@@ -313,8 +329,8 @@ def test_npz_holds_weights_preprocessing_and_description(tmp_path):
 
 # ---- PyTorch -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec", [MLP, CNN, DAG, IMAGE_DAG], ids=["mlp", "cnn", "dag",
-                                                                  "image-dag"])
+@pytest.mark.parametrize("spec", [MLP, CNN, DAG, IMAGE_DAG, OPTIONS],
+                         ids=["mlp", "cnn", "dag", "image-dag", "options"])
 def test_pytorch_module_matches(tmp_path, spec):
     torch = pytest.importorskip("torch")
     net = network(spec)

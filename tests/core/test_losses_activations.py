@@ -37,9 +37,11 @@ def test_activation_values_by_hand():
     np.testing.assert_allclose(f["elu"], [math.exp(-2) - 1, 0, 3])
     np.testing.assert_allclose(f["softplus"], np.log1p(np.exp(x)))
     np.testing.assert_allclose(f["tanh"], np.tanh(x))
-    # gelu (tanh form) at 1: 0.5 (1 + tanh(sqrt(2/pi) 1.044715)) = 0.841192
-    np.testing.assert_allclose(ACTIVATIONS["gelu"].forward(np.array([1.0])), [0.8411920],
-                               rtol=1e-6)
+    # gelu at 1: Phi(1) = 0.5 (1 + erf(1 / sqrt 2)); the tanh form gives 0.841192
+    np.testing.assert_allclose(ACTIVATIONS["gelu"].forward(np.array([1.0])),
+                               [0.5 * (1 + math.erf(1 / math.sqrt(2)))], rtol=1e-15)
+    np.testing.assert_allclose(get_activation("gelu", approximate=True).forward(
+        np.array([1.0])), [0.8411920], rtol=1e-6)
     e = np.exp(x - 3)
     np.testing.assert_allclose(f["softmax"], e / e.sum())
     np.testing.assert_allclose(f["linear"], x)
