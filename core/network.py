@@ -27,6 +27,7 @@ from core.initializers import initialize
 from core.layers import LAYER_TYPES, Layer
 from core.layers.conv import planar_to_nhwc
 from core.losses import LOSSES, Loss
+from core.regularizers import add_penalties
 from core.spec import SpecError, analyze
 
 Array = np.ndarray
@@ -245,18 +246,23 @@ class Network:
             raise ValueError(f"unknown loss {loss!r}; choose one of "
                              f"{', '.join(LOSSES)}") from None
 
-    def compute_gradients(self, X: Any, Y: Any, loss: str | Loss) -> float:
-        """Batch-mean loss of (X, Y); fills ``self.grads``. The training hot path."""
+    def compute_gradients(self, X: Any, Y: Any, loss: str | Loss,
+                          training: bool = True) -> float:
+        """Batch-mean loss of (X, Y); fills ``self.grads``. The training hot path.
+
+        ``training=False`` runs the layers as when predicting (Dropout passes all,
+        BatchNormalization uses and keeps its moving statistics).
+        """
         lossf = self._loss(loss)
         X = self._as_input(X)
         Y = np.asarray(Y)
         if Y.dtype.kind == "f" and Y.dtype != self.dtype:
             Y = Y.astype(self.dtype)
         with self.lock:
-            return self._step(X, Y, lossf)
+            return self._step(X, Y, lossf, training)
 
-    def _step(self, X: Array, Y: Array, lossf: Loss) -> float:
-        outs = self._forward(X, True)
+    def _step(self, X: Array, Y: Array, lossf: Loss, training: bool = True) -> float:
+        outs = self._forward(X, training)
         out_layer = self._seq[self._out_pos]
         y = outs[self._out_pos]
         act = out_layer.activation
@@ -291,11 +297,22 @@ class Network:
                     dys[j] = dys[j] + dx
                     owned[j] = True
 
-    def loss_and_gradients(self, X: Any, Y: Any, loss: str | Loss
+    def loss_and_gradients(self, X: Any, Y: Any, loss: str | Loss, training: bool = True,
+                           l1: float = 0.0, l2: float = 0.0
                            ) -> tuple[float, dict[str, dict[str, Array]]]:
-        """(batch-mean loss, gradients by node id and weight name, as copies)."""
+        """(batch-mean loss, gradients by node id and weight name, as copies).
+
+        ``training`` as in :meth:`compute_gradients` (True: the batch statistics of
+        BatchNormalization, which it then moves, and Dropout masks, as a training step
+        sees them); ``l1``/``l2`` add the kernels' penalties as the Trainer does
+        (:mod:`core.regularizers`).
+        """
         with self.lock:
-            value = self.compute_gradients(X, Y, loss)
+            value = self.compute_gradients(X, Y, loss, training)
+            if l1 or l2:
+                slices = [(r.offset, r.offset + r.size) for r in self.param_refs if r.decay]
+                value += add_penalties(self.params, self.grads, slices, float(l1),
+                                       float(l2), np.empty_like(self.params))
             return value, self.last_gradients()
 
     def evaluate_loss(self, X: Any, Y: Any, loss: str | Loss) -> float:

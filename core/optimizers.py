@@ -11,8 +11,15 @@ rmsprop    ``s = rho s + (1 - rho) g^2``; ``w -= lr g / sqrt(s + eps)``
 adagrad    ``a += g^2``; ``w -= lr g / sqrt(a + eps)``
 adam       ``m += (1 - b1)(g - m)``; ``v += (1 - b2)(g^2 - v)``;
            ``w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``
-adamw      adam, and first ``w -= lr * weight_decay * w`` on the decaying parameters
+adamw      adam, and first ``w -= lr * weight_decay * w`` on every parameter, as Keras
+           (``"decay_kernels_only": true`` decays the kernels alone, not biases nor
+           BatchNormalization's gamma and beta)
 =========  ============================================================================
+
+Every optimizer also takes Keras' gradient clipping settings (applied by the trainer,
+:mod:`core.training.clipping`): ``clipnorm`` limits the norm of each weight array's
+gradient on its own, ``global_clipnorm`` the norm of all of them together, and
+``clipvalue`` each element; at most one of them may be set.
 
 :meth:`Optimizer.update` does a whole step, optionally copying the weights it changes
 into a ``backup`` array on the way (the trainer's last good weights).  The same step in
@@ -51,6 +58,21 @@ DEFAULTS: dict[str, dict[str, Any]] = {
               "weight_decay": 0.004},
 }
 """Every optimizer's settings with Keras 3's defaults (``lr`` is Keras' learning_rate)."""
+DEFAULTS["adamw"]["decay_kernels_only"] = False
+CLIP_KEYS = ("clipnorm", "global_clipnorm", "clipvalue")
+"""Keras' gradient clipping settings, accepted by every optimizer (None: off)."""
+
+
+def _clipping(config: dict[str, Any]) -> None:
+    """Check the clipping settings in place: positive numbers or None, at most one."""
+    for key in CLIP_KEYS:
+        if config.get(key) is not None:
+            config[key] = _number(config, key, 0.0, math.inf, low_open=True,
+                                  high_open=True)
+    given = [key for key in CLIP_KEYS if config.get(key) is not None]
+    if len(given) > 1:
+        raise ValueError(f"set only one of {', '.join(given)}: Keras allows one kind of "
+                         "gradient clipping per optimizer.")
 
 
 def _number(config: Mapping[str, Any], key: str, low: float, high: float,
@@ -79,18 +101,20 @@ def normalize_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     kind = str(config.pop("type", "adam")).lower()
     if kind not in DEFAULTS:
         near = difflib.get_close_matches(kind, DEFAULTS, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ValueError(f"unknown optimizer {kind!r}{hint} Choose one of "
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"Unknown optimizer {kind!r}{hint}. Choose one of "
                          f"{', '.join(DEFAULTS)}.")
     if "learning_rate" in config:
         config.setdefault("lr", config.pop("learning_rate"))
-    unknown = set(config) - set(DEFAULTS[kind])
+    allowed = (*DEFAULTS[kind], *CLIP_KEYS)
+    unknown = set(config) - set(allowed)
     for key in sorted(unknown):
-        near = difflib.get_close_matches(key, DEFAULTS[kind], n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ValueError(f"optimizer {kind!r} has no setting {key!r}{hint} Its settings are "
-                         f"{', '.join(DEFAULTS[kind])}.")
+        near = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"The optimizer {kind!r} has no setting {key!r}{hint}. Its settings "
+                         f"are {', '.join(allowed)}.")
     full = {"type": kind, **DEFAULTS[kind], **config}
+    _clipping(full)
     _number(full, "lr", 0.0, math.inf, low_open=True, high_open=True)
     for key in ("momentum", "rho", "beta_1", "beta_2"):
         if key in full:
@@ -102,7 +126,7 @@ def normalize_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
         if key in full:
             full[key] = _number(full, key, 0.0, math.inf, high_open=True)
     full["lr"] = float(full["lr"])
-    for key in ("nesterov", "centered"):
+    for key in ("nesterov", "centered", "decay_kernels_only"):
         if key in full:
             full[key] = bool(full[key])
     return full
@@ -138,7 +162,8 @@ class Optimizer:
         self.config = normalize_config(config)
         self.size = int(size)
         self.dtype = np.dtype(dtype)
-        self.decay_slices = (merge_slices(decay_slices) if decay_slices is not None
+        kernels_only = self.config.get("decay_kernels_only") and decay_slices is not None
+        self.decay_slices = (merge_slices(decay_slices) if kernels_only
                              else [(0, self.size)])
         self.iterations = 0
         self.scratch = np.zeros(self.size, self.dtype)
@@ -408,7 +433,8 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay on kernels: ``w -= lr * weight_decay * w`` first."""
+    """Adam with decoupled weight decay, ``w -= lr * weight_decay * w`` first: on every
+    parameter (Keras), or on the kernels alone with ``decay_kernels_only``."""
 
     def _step(self, params: Array, grads: Array, lr: float, apply_to: Array | None) -> None:
         self._rate = lr * self.config["weight_decay"]
@@ -434,8 +460,9 @@ def make_optimizer(config: Mapping[str, Any] | None, size: int, dtype: Any = np.
                    decay_slices: Sequence[tuple[int, int]] | None = None) -> Optimizer:
     """The optimizer ``config`` describes, for a flat buffer of ``size`` values.
 
-    ``decay_slices`` are the (start, stop) ranges that AdamW's weight decay applies to
-    (the kernels, from ``ParamRef.decay``); None means every parameter, as in Keras.
+    ``decay_slices`` are the (start, stop) ranges of the kernels (from
+    ``ParamRef.decay``), which AdamW's weight decay keeps to when the config says
+    ``decay_kernels_only``; otherwise it decays every parameter, as in Keras.
     """
     full = normalize_config(config)
     return OPTIMIZERS[full["type"]](full, size, dtype, decay_slices)

@@ -57,7 +57,7 @@ def _softmax(x):
 def _gelu(x, approximate=False):
     if approximate:
         return 0.5 * x * (1.0 + np.tanh(_GELU_K * (x + 0.044715 * x ** 3)))
-    return 0.5 * x * erfc(-x / math.sqrt(2.0))
+    return 0.5 * x * erfc(-x / math.sqrt(2.0))  # noqa: F821 (put in at <<SPECIAL>>)
 
 
 def activate(node, x):

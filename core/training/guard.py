@@ -325,9 +325,10 @@ class Guard:
         opt, saved = self.optimizer, self.saved
         if self.bound(lr, grad_bound) <= STEP_LIMIT:
             opt.update(params, grads, lr, backup=saved.good)
-        else:
-            d = opt.compute_step(params, grads, lr)
-            size = float(np.dot(d, d))
+        else:  # the step may overflow: that is what is checked, so NumPy need not warn
+            with np.errstate(over="ignore", invalid="ignore"):
+                d = opt.compute_step(params, grads, lr)
+                size = float(np.dot(d, d))
             if not math.isfinite(size):
                 self._diverged("weight update", size, lr)
             np.copyto(saved.good, params)

@@ -43,6 +43,7 @@ import numpy as np
 
 from core.losses import get_loss
 from core.optimizers import Optimizer, make_optimizer, merge_slices
+from core.regularizers import add_penalties, penalty
 from core.schedules import Schedule, make_schedule
 from core.training.callbacks import Callback, EarlyStopping
 from core.training.checks import (
@@ -53,6 +54,7 @@ from core.training.checks import (
     check_loss_fits,
     first_bad_row,
 )
+from core.training.clipping import GradientClip
 from core.training.events import TrainEvent
 from core.training.guard import Guard, TrainingDiverged
 from core.training.metrics import CLASSIFICATION_LOSSES, MetricAccumulator
@@ -109,7 +111,9 @@ class Trainer:
     ``optimizer`` is a config dict (:mod:`core.optimizers`), ``schedule`` a schedule
     config (:mod:`core.schedules`), ``l1``/``l2`` penalties on kernels (loss
     ``+ l1 sum|w| + l2 sum w^2``, as Keras' regularizers), ``clipnorm`` a limit on the
-    global norm of the gradient, ``validation_split`` the fraction of samples held out
+    global norm of the gradient (Keras' ``global_clipnorm``; Keras' per-array
+    ``clipnorm`` and ``clipvalue`` go in the optimizer config, see
+    :mod:`core.training.clipping`), ``validation_split`` the fraction of samples held out
     (chosen at random with ``seed``, unlike Keras which takes the last ones: data sets
     are often sorted by class), ``early_stopping`` an :class:`EarlyStopping` or its
     config, ``callbacks`` :class:`Callback` objects or callables taking an event,
@@ -154,6 +158,7 @@ class Trainer:
         self.l2 = check_float("l2", l2)
         self.clipnorm = None if clipnorm is None else check_float("clipnorm", clipnorm,
                                                                    positive=True)
+        self._clip = self._make_clip()
         self.validation_split = check_float("validation_split", validation_split)
         if self.validation_split >= 1.0:
             raise ValueError("validation_split must be in [0, 1): it is the fraction of "
@@ -188,6 +193,20 @@ class Trainer:
         self._lr = self._schedule(0, 0)
         self._clock = time.perf_counter()
         self._elapsed = 0.0
+
+    def _make_clip(self) -> GradientClip:
+        """The optimizer config's clipping, with this trainer's ``clipnorm`` as the global
+        one (core.training.clipping says why)."""
+        config = dict(self.optimizer.config)
+        if self.clipnorm is not None:
+            if any(config.get(k) is not None for k in ("clipnorm", "global_clipnorm",
+                                                       "clipvalue")):
+                raise ValueError("the gradient is clipped twice: give either the "
+                                 "trainer's clipnorm (the global norm) or the optimizer's "
+                                 "clipnorm, global_clipnorm or clipvalue, not both")
+            config["global_clipnorm"] = self.clipnorm
+        slices = [(r.offset, r.offset + r.size) for r in self.net.param_refs]
+        return GradientClip(config, slices)
 
     def start_at(self, epochs_done: int, steps_done: int) -> None:
         """Number on after ``epochs_done`` epochs and ``steps_done`` steps of earlier runs
@@ -504,36 +523,21 @@ class Trainer:
             loss += self._add_penalties(params, grads)
         guard.check_loss(loss, lr)
         norm = guard.gradient_norm(grads, lr)
-        if self.clipnorm is not None and norm > self.clipnorm:
-            grads *= self.clipnorm / norm
+        bound = self._clip(grads, norm) if self._clip.active else norm
         self.last_grad_norm = norm
-        guard.update(params, grads, lr, min(norm, self.clipnorm or norm))
+        guard.update(params, grads, lr, bound)
         return loss
 
     def _add_penalties(self, params: Array, grads: Array) -> float:
         """Add the L1/L2 gradient on kernels to ``grads``; returns the penalty value."""
         if self._scratch is None:
             self._scratch = np.empty_like(params)
-        penalty = 0.0
-        for start, stop in self.decay_slices:
-            w, g, s = params[start:stop], grads[start:stop], self._scratch[start:stop]
-            if self.l2:
-                penalty += self.l2 * float(np.dot(w, w))
-                g += np.multiply(w, 2.0 * self.l2, out=s)
-            if self.l1:
-                penalty += self.l1 * float(np.abs(w, out=s).sum())
-                g += np.multiply(np.sign(w, out=s), self.l1, out=s)
-        return penalty
+        return add_penalties(params, grads, self.decay_slices, self.l1, self.l2,
+                             self._scratch)
 
     def _penalty(self) -> float:
         """The L1/L2 penalty at the current weights (for validation losses)."""
-        if not (self.l1 or self.l2):
-            return 0.0
-        total = 0.0
-        for start, stop in self.decay_slices:
-            w = self.net.params[start:stop]
-            total += self.l2 * float(np.dot(w, w)) + self.l1 * float(np.abs(w).sum())
-        return total
+        return penalty(self.net.params, self.decay_slices, self.l1, self.l2)
 
     def _batch_output(self, xb: Array) -> Array:
         """The network's output for the batch just trained, for the batch metrics.

@@ -148,9 +148,17 @@ def test_first_steps_by_hand():
     assert ada[0] == pytest.approx(1.0 - 0.05 / math.sqrt(0.35), rel=1e-6)
 
 
-def test_adamw_decays_only_given_slices():
-    """Weight decay touches the kernel ranges only (biases are left alone)."""
+def test_adamw_decays_every_parameter_as_keras():
+    """Keras' AdamW decays every variable unless excluded: biases too."""
     got = run_steps({"type": "adamw", "lr": 0.1, "weight_decay": 0.05}, decay=[(0, 2)])
+    ref = ref_adam(0.1, wd=0.05, decays=(True, True, True))
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_adamw_decays_only_kernels_when_asked():
+    """decay_kernels_only keeps the decay to the kernel ranges (biases are left alone)."""
+    got = run_steps({"type": "adamw", "lr": 0.1, "weight_decay": 0.05,
+                     "decay_kernels_only": True}, decay=[(0, 2)])
     ref = ref_adam(0.1, wd=0.05, decays=(True, True, False))
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
 
