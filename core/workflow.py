@@ -44,7 +44,7 @@ from core.training.metrics import class_predictions, class_probabilities, confus
 
 REGRESSION_LOSSES = frozenset({"mse", "mae", "huber"})
 TRAINER_OPTIONS = ("schedule", "l1", "l2", "clipnorm", "early_stopping", "divergence_factor",
-                   "shuffle")
+                   "shuffle", "backend", "device")
 SPLITS = ("train", "val", "test")
 NUMPY_SUFFIXES = (".npy", ".npz")
 

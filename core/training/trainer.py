@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from core.backends import make_engine
 from core.losses import get_loss
 from core.optimizers import Optimizer, make_optimizer, merge_slices
 from core.regularizers import add_penalties, penalty
@@ -120,7 +121,9 @@ class Trainer:
     ``divergence_factor`` how many times its lowest value the smoothed loss may grow
     before training counts as diverged (> 1; None: only NaN and inf count),
     ``shuffle=False`` the samples in their order every epoch (a time series, or to
-    show a class the same batches each epoch; Keras' ``shuffle``).
+    show a class the same batches each epoch; Keras' ``shuffle``), ``backend`` the
+    engine that computes the gradients ("numpy", or "torch" with ``device`` "cpu" or
+    "cuda" when PyTorch is installed; :mod:`core.backends`).
 
     Every argument is checked here, with a message naming it, the bad value and what is
     allowed; a loss that does not fit the network's output raises
@@ -133,8 +136,11 @@ class Trainer:
                  l2: float = 0.0, clipnorm: float | None = None,
                  validation_split: float = 0.0, early_stopping: Any = None,
                  callbacks: Sequence[Callback | Callable[[TrainEvent], Any]] = (),
-                 divergence_factor: float | None = 1e4, shuffle: bool = True) -> None:
+                 divergence_factor: float | None = 1e4, shuffle: bool = True,
+                 backend: str = "numpy", device: str | None = None) -> None:
         self.net = net
+        self.backend = backend
+        self.engine = make_engine(net, backend, device)
         if not isinstance(loss, str):
             raise ValueError(f"loss must be the name of a loss such as 'mse', got {loss!r}")
         self.loss_name = loss
@@ -518,7 +524,7 @@ class Trainer:
         if self._has_buffers:
             guard.saved.before_forward()
         with np.errstate(over="ignore", invalid="ignore"):  # the guard judges the result
-            loss = float(net.compute_gradients(xb, yb, self.loss_name))
+            loss = float(self.engine.compute_gradients(xb, yb, self.loss_name))
         if self.l1 or self.l2:
             loss += self._add_penalties(params, grads)
         guard.check_loss(loss, lr)
@@ -545,12 +551,12 @@ class Trainer:
         ``net.last_output`` when the network keeps it, else the output layer's kept
         activation; only when neither exists is the batch run again in inference mode.
         """
-        out = getattr(self.net, "last_output", None)
+        out = getattr(self.engine, "last_output", None)
         if out is None:
             out = getattr(self.net.layers.get(self.net.output_id), "_y", None)
         if isinstance(out, np.ndarray) and out.ndim >= 1 and len(out) == len(xb):
             return out
-        return self.net.predict(xb)
+        return self.engine.predict(xb)
 
     def _finish_epoch(self, st: _EpochState, batches: int) -> TrainEvent:
         loss, metrics = st.metrics.result()
@@ -618,7 +624,7 @@ class Trainer:
                 xb, yb = X[s:s + EVAL_BATCH], Y[s:s + EVAL_BATCH]
             else:
                 xb, yb = X[idx[s:s + EVAL_BATCH]], Y[idx[s:s + EVAL_BATCH]]
-            pred = self.net.predict(np.asarray(xb, dtype=self.dtype))
+            pred = self.engine.predict(np.asarray(xb, dtype=self.dtype))
             target = yb.astype(self._target_dtype(), copy=False)
             acc.add(self.loss.value(pred, target), pred, target, len(xb))
         loss, metrics = acc.result()
