@@ -24,6 +24,7 @@ import numpy as np
 
 from core import cli_output as out
 from core import workflow
+from core.backends import BACKENDS, DEVICES
 from core.data import DataError, Dataset
 from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
 from core.export import EXPORT_FORMATS, ExportError, export
@@ -96,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--lr", type=_positive_float, metavar="RATE", help="learning rate")
     sub.add_argument("--batch-size", type=_positive_int, metavar="N")
     sub.add_argument("--seed", type=_non_negative_int, metavar="N")
+    sub.add_argument("--backend", choices=BACKENDS,
+                     help="engine: numpy (the default) or torch (needs PyTorch)")
+    sub.add_argument("--device", choices=DEVICES, help="cpu (the default) or cuda, "
+                     "for the torch engine")
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(func=cmd_train)
 
@@ -399,7 +404,8 @@ def cmd_train(args: argparse.Namespace) -> int:
               np.errstate(over="ignore", invalid="ignore")):
             outcome = workflow.train_project(
                 project, epochs, on_event=progress, base_dir=path.parent, trainer_hook=hook,
-                lr=args.lr, batch_size=args.batch_size, seed=args.seed)
+                lr=args.lr, batch_size=args.batch_size, seed=args.seed,
+                backend=args.backend, device=args.device)
     except TrainingDiverged as exc:
         raise TrainingDiverged(f"{exc} Nothing was saved (set the rate with --lr).",
                                exc.lr, exc.epoch, exc.step) from None

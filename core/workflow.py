@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from core.backends import check_engine
 from core.data import (
     DataError,
     Dataset,
@@ -384,6 +385,11 @@ def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
     if "lr" in given:
         optimizer["lr"] = float(given["lr"])
     options = {key: settings[key] for key in TRAINER_OPTIONS if settings.get(key) is not None}
+    if "backend" in given or "device" in given:  # asked for now, not a setting to fix
+        try:
+            check_engine(options.get("backend", "numpy"), options.get("device"))
+        except ValueError as exc:
+            raise ProjectError(str(exc)) from None
     try:
         trainer = Trainer(net, loss=str(settings.get("loss") or "mse"), optimizer=optimizer,
                           batch_size=_whole(settings.get("batch_size") or 32),

@@ -25,8 +25,8 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def make_engine(net: Any, backend: str = "numpy", device: str | None = None) -> Any:
-    """The engine for ``backend`` ("numpy" or "torch") on ``device`` ("cpu" or "cuda")."""
+def check_engine(backend: str = "numpy", device: str | None = None) -> None:
+    """A ValueError saying why ``backend`` on ``device`` cannot train here, if it cannot."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if device is not None and device not in DEVICES and not str(device).startswith("cuda:"):
@@ -35,10 +35,23 @@ def make_engine(net: Any, backend: str = "numpy", device: str | None = None) -> 
         if device not in (None, "cpu"):
             raise ValueError(f"the NumPy engine runs on the CPU only; for device {device!r} "
                              "choose backend 'torch'")
-        return net
+        return
     if not torch_available():
         raise ValueError("backend 'torch' needs PyTorch, which is not installed; install "
                          "it (pip install torch) or train with the NumPy engine")
+    if str(device or "cpu").startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} was asked for, but PyTorch sees no CUDA GPU "
+                             "here; use device 'cpu'")
+
+
+def make_engine(net: Any, backend: str = "numpy", device: str | None = None) -> Any:
+    """The engine for ``backend`` ("numpy" or "torch") on ``device`` ("cpu" or "cuda")."""
+    check_engine(backend, device)
+    if backend == "numpy":
+        return net
     from core.backends.torch import TorchEngine
 
     return TorchEngine(net, device or "cpu")

@@ -96,8 +96,8 @@ def loss_value(name: str, y: Tensor, z: Tensor | None, t: Tensor) -> Tensor:
         p = _clipped(y)
         return -(t * torch.log(p) + (1.0 - t) * torch.log1p(-p)).mean()
     if name == "categorical_crossentropy":
-        if z is not None:
-            return -(_rows(t) * torch.log_softmax(_rows(z), dim=1)).sum() / _rows(z).shape[0]
+        if z is not None:   # soft-target cross-entropy: -sum t log softmax(z), row mean
+            return F.cross_entropy(_rows(z), _rows(t))
         return -(_rows(t) * torch.log(_clipped(_rows(_normalized(y))))).sum() / \
             _rows(y).shape[0]
     raise ValueError(f"unknown loss {name!r}")
@@ -134,8 +134,9 @@ class _Node:
         return xs[0]
 
     def _dense(self, xs, w, training):
-        y = xs[0] @ w["kernel"]
-        return y + w["bias"] if "bias" in w else y
+        if "bias" in w:
+            return torch.addmm(w["bias"], xs[0], w["kernel"])   # one kernel for x W + b
+        return xs[0] @ w["kernel"]
 
     def _activation(self, xs, w, training):
         return xs[0]
@@ -225,9 +226,6 @@ class TorchEngine:
     def __init__(self, net: Any, device: str = "cpu") -> None:
         self.net = net
         self.device = torch.device(device)
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' was asked for, but PyTorch sees no CUDA GPU "
-                             "here; use device 'cpu'")
         self.dtype = torch.float64 if net.dtype == np.float64 else torch.float32
         self.shared = self.device.type == "cpu"   # tensors share the NumPy buffers
         if self.shared:
@@ -271,20 +269,15 @@ class TorchEngine:
             weights.setdefault(node_id, {})[name] = t
         return weights, leaves
 
-    def _forward(self, x: Tensor, weights: dict[str, Weights], training: bool
-                 ) -> tuple[Tensor, Tensor]:
-        """(output, output's pre-activation)."""
+    def _forward(self, x: Tensor, weights: dict[str, Weights], training: bool) -> Tensor:
+        """The output node's pre-activation (its activation is left to the caller)."""
         outs: list[Tensor] = [x] * len(self._nodes)
-        z = x
         for i, node in enumerate(self._nodes):
-            if i == self._in:
-                continue
-            z = node.pre([outs[j] for j in self._inputs[i]], weights.get(node.id, {}),
-                         training)
-            outs[i] = node.act(z)
-            if i == self._out:
-                return outs[i], z
-        return outs[self._out], z
+            if i != self._in:
+                z = node.pre([outs[j] for j in self._inputs[i]], weights.get(node.id, {}),
+                             training)
+                outs[i] = z if i == self._out else node.act(z)
+        return outs[self._out]
 
     def compute_gradients(self, X: np.ndarray, Y: np.ndarray, loss: str,
                           training: bool = True) -> float:
@@ -295,9 +288,11 @@ class TorchEngine:
             Y = Y.astype(self.net.dtype)
         with self.net.lock:
             weights, leaves = self._weights(grad=True)
-            y, z = self._forward(self.tensor(X), weights, training)
+            z = self._forward(self.tensor(X), weights, training)
             out = self._nodes[self._out]
             fused = out.act_name is not None and out.act_name == LOSSES[loss].fuses_with
+            # a fused loss reads the logits: the output itself is then only for metrics
+            y = out.act(z.detach() if fused else z)
             value = loss_value(loss, y, z if fused else None, self.tensor(Y))
             grads = torch.autograd.grad(value, leaves, allow_unused=True)
             for (_, _, offset, size, _), g in zip(self._refs, grads, strict=True):
@@ -322,6 +317,6 @@ class TorchEngine:
             weights, _ = self._weights(grad=False)
             for s in range(0, n, batch_size):
                 xb = np.asarray(X[s:s + batch_size], dtype=self.net.dtype)
-                y, _ = self._forward(self.tensor(xb), weights, False)
+                y = self._nodes[self._out].act(self._forward(self.tensor(xb), weights, False))
                 result[s:s + len(xb)] = y.cpu().numpy()
         return result

@@ -519,7 +519,7 @@ class Trainer:
 
     def _step_weights(self, xb: Array, yb: Array, lr: float) -> float:
         """Gradients, penalties, clipping, the guard's checks and the update; the loss."""
-        net, params, grads, guard = self.net, self.net.params, self.net.grads, self._guard
+        params, grads, guard = self.net.params, self.net.grads, self._guard
         guard.epoch, guard.step = self.epoch + 1, self.global_step + 1
         if self._has_buffers:
             guard.saved.before_forward()

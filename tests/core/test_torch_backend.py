@@ -150,3 +150,27 @@ def test_bad_backend_and_device_are_explained():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             Trainer(net, "mse", backend="torch", device="cuda")
     assert torch_available()
+
+
+def test_cli_and_project_settings_choose_the_engine(tmp_path, monkeypatch, capsys):
+    from core.cli import main
+    from core.project import load_project, save_project
+
+    path = tmp_path / "xor.annproj"
+    assert main(["new", "--example", "xor", "-o", str(path)]) == 0
+    weights = {}
+    for backend in ("numpy", "torch"):
+        out = tmp_path / f"{backend}.annproj"
+        assert main(["train", str(path), "--epochs", "2", "-q", "-o", str(out),
+                     "--backend", backend, "--device", "cpu"]) == 0
+        weights[backend] = load_project(out).weights
+    _weights_equal(weights["numpy"], weights["torch"], 1e-5)   # float32
+    project = load_project(path)
+    project.training = {**project.training, "backend": "torch", "device": "cpu"}
+    save_project(project, path)
+    net = build_network(load_project(path))
+    assert make_trainer(load_project(path), net).backend == "torch"
+    monkeypatch.setattr("core.backends.torch_available", lambda: False)
+    capsys.readouterr()
+    assert main(["train", str(path), "-q", "--backend", "torch"]) != 0
+    assert "needs PyTorch, which is not installed" in capsys.readouterr().err
