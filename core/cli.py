@@ -34,7 +34,8 @@ from core.starter import starter_notes, starter_project
 from core.training import Trainer, TrainingDiverged
 
 PROG = "ann-designer"
-COMMANDS = ("examples", "new", "summary", "train", "evaluate", "predict", "export")
+COMMANDS = ("examples", "new", "summary", "train", "evaluate", "predict", "export",
+            "import-weights")
 USER_ERRORS = (ProjectError, DataError, SpecError, ExportError, TrainingDiverged, OSError)
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -123,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     sub.add_argument("-o", "--output", required=True, metavar="PATH")
     sub.set_defaults(func=cmd_export)
+
+    sub = commands.add_parser("import-weights", help="read trained weights (.npz by "
+                              "node_id/name, as pytorch-train's train.py writes) into a project")
+    sub.add_argument("project", metavar="FILE.annproj")
+    sub.add_argument("weights", metavar="WEIGHTS.npz")
+    sub.add_argument("-o", "--output", metavar="OUT.annproj", help="save here instead of over FILE")
+    sub.set_defaults(func=cmd_import_weights)
     return parser
 
 
@@ -526,9 +534,24 @@ def _write_csv(stream: TextIO, header: list[str], rows: list[list[Any]]) -> None
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the project's model in another format (ONNX, NumPy, PyTorch)."""
     path = Path(args.project)
-    project = _trained_project(path)
-    written = export(project, args.format, Path(args.output))
+    # pytorch-train may start from the seeded initial weights of an untrained project
+    project = load_project(path) if args.format == "pytorch-train" else _trained_project(path)
+    written = export(project, args.format, Path(args.output), base_dir=path.parent)
     print(f"exported {args.format} to {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def cmd_import_weights(args: argparse.Namespace) -> int:
+    """Put trained weights from an .npz into the project and save it."""
+    from core.export.pytorch_train import import_weights
+
+    path = Path(args.project)
+    project = load_project(path)
+    target = Path(args.output) if args.output else path
+    check_can_save(target)
+    import_weights(project, args.weights)
+    save_project(project, target)
+    print(f"imported the weights of {args.weights} into {target}")
     return 0
 
 

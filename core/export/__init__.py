@@ -15,6 +15,9 @@ format       writes
              or ``path`` itself when it ends in .py (weights beside it, .npz)
 ``pytorch``  ``path`` (.py) with ``nn.Module`` ``Model`` + the .npz beside it;
              or folder ``path``: ``model.py`` + ``model.npz``
+``pytorch-   folder ``path``: ``train.py`` (PyTorch, DistributedDataParallel under
+train``      torchrun), ``data.npz``, ``initial_weights.npz``; a Project only
+             (:mod:`core.export.pytorch_train`)
 ===========  =================================================================
 """
 
@@ -27,7 +30,7 @@ from typing import Any
 
 from core.export.model import ExportError, ExportModel, prepare
 
-EXPORT_FORMATS = ("onnx", "npz", "numpy", "pytorch")
+EXPORT_FORMATS = ("onnx", "npz", "numpy", "pytorch", "pytorch-train")
 
 __all__ = ["EXPORT_FORMATS", "ExportError", "ExportModel", "export", "export_project",
            "prepare"]
@@ -35,16 +38,26 @@ __all__ = ["EXPORT_FORMATS", "ExportError", "ExportModel", "export", "export_pro
 
 def export(source: Any, fmt: str, path: str | os.PathLike, *,
            preprocessing: dict | None = None, class_names: Sequence[str] | None = None,
-           name: str | None = None) -> list[Path]:
+           name: str | None = None, base_dir: str | os.PathLike | None = None
+           ) -> list[Path]:
     """Write ``source`` (a Project or a Network) as ``fmt`` to ``path``; the paths written.
 
     For a Network, pass the Scaler dict as ``preprocessing`` and the ``class_names``;
     a Project brings its own, and its feature transforms (``data["transforms"]``).
-    Raises ExportError with a one-line message.
+    ``base_dir`` is the project file's folder, where its data file is looked for
+    (``pytorch-train`` exports the data). Raises ExportError with a one-line message.
     """
-    from core.project import ProjectError
+    from core.project import Project, ProjectError
 
     writers = _writers()
+    if fmt == "pytorch-train":
+        if not isinstance(source, Project):
+            raise ExportError("pytorch-train exports a project (its data and training "
+                              "settings), not a bare network.")
+        from core.export.pytorch_train import write_training
+
+        return write_training(source, Path(path), None if base_dir is None else
+                              Path(base_dir))
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of "
                           f"{', '.join(EXPORT_FORMATS)}.")

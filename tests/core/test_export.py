@@ -367,7 +367,7 @@ def test_clear_errors(tmp_path):
                                        "edges": []})
     with pytest.raises(ExportError, match="wip"):
         export(broken, "onnx", tmp_path / "m.onnx")
-    assert set(EXPORT_FORMATS) == {"onnx", "npz", "numpy", "pytorch"}
+    assert set(EXPORT_FORMATS) == {"onnx", "npz", "numpy", "pytorch", "pytorch-train"}
 
 
 def test_saved_project_exports_the_same_model(tmp_path):
