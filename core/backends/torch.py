@@ -31,6 +31,7 @@ from core.activations import ACTIVATION_OPTIONS, activation_options
 from core.layers.conv import window_geometry
 from core.losses import EPSILON, HUBER_DELTA, LOSSES
 from core.network import PREDICT_VALUES_BUDGET
+from core.spec import analyze
 
 Tensor = torch.Tensor
 Weights = dict[str, Tensor]
@@ -237,18 +238,12 @@ class TorchEngine:
         self._refs = [(r.node_id, r.name, r.offset, r.size, tuple(r.shape))
                       for r in net.param_refs]
         pos = {n: i for i, n in enumerate(net.order)}
+        inputs = analyze(net.spec).inputs   # in edge order: a merge node's input order
         self._nodes = [_Node(self, n) for n in net.order]
-        self._inputs = [[pos[j] for j in self._input_ids(n)] for n in net.order]
+        self._inputs = [[pos[j] for j in inputs[n]] for n in net.order]
         self._out = pos[net.output_id]
         self._in = pos[net.input_id]
         self.last_output: np.ndarray | None = None
-
-    def _input_ids(self, node_id: str) -> list[str]:
-        from core.spec import analyze
-
-        if not hasattr(self, "_analysis"):
-            self._analysis = analyze(self.net.spec)
-        return self._analysis.inputs[node_id]
 
     def tensor(self, a: np.ndarray) -> Tensor:
         """A NumPy array as a tensor on the device (no copy on the CPU)."""
