@@ -1,5 +1,6 @@
 """The training panel: settings (loss, optimizer and its parameters, learning rate,
-schedule, batch size, epochs, L1/L2, seed), the run buttons and the live counters.
+schedule, batch size, epochs, L1/L2, seed, and the engine where PyTorch is installed),
+the run buttons and the live counters.
 
 Each edited setting goes to ``Editor.set_training_settings`` as one undoable edit
 (consecutive edits of one field merge) and lands in the project's ``training`` dict, which
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.backends import torch_available
 from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import steady_label
 from designer.run.data import check_fit
@@ -50,6 +52,10 @@ OPTIMIZER_PARAMS: dict[str, list[tuple[str, str, float, float, float]]] = {
     "adamw": [("beta_1", "Beta 1", 0.0, 0.9999, 0.9), ("beta_2", "Beta 2", 0.0, 0.9999, 0.999),
               ("weight_decay", "Weight decay", 0.0, 1.0, 0.004)],
 }
+
+#: The Engine choices: (label, (backend, device)); shown only where PyTorch is installed.
+ENGINES = [("NumPy", ("numpy", None)), ("PyTorch, CPU", ("torch", "cpu")),
+           ("PyTorch, GPU (CUDA)", ("torch", "cuda"))]
 
 #: The Speed choices: (label, epochs a second at most; None is full speed).
 SPEEDS = [("Full speed", None), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0),
@@ -122,8 +128,19 @@ class TrainingPanel(QWidget):
         self.speed_box.setToolTip("Slow training down to watch it learn (a small network "
                                   "finishes in a second at full speed). Changes take "
                                   "effect at once, also while training.")
+        self.engine_box = QComboBox()
+        for text, engine in ENGINES:
+            self.engine_box.addItem(text, engine)
+        self.engine_box.setToolTip("Which library trains the network: the same settings, "
+                                   "optimizers and live views either way; PyTorch pays off "
+                                   "for large networks, on a GPU most of all.")
         form = QFormLayout()
         form.addRow("Speed", self.speed_box)
+        form.addRow("Engine", self.engine_box)
+        self.engine_label = form.labelForField(self.engine_box)
+        # no PyTorch, no choice to make (a project that asks for it says so when it runs)
+        self.engine_box.setVisible(torch_available())
+        self.engine_label.setVisible(torch_available())
         form.addRow("Loss", self.loss_box)
         form.addRow("Optimizer", self.optimizer_box)
         form.addRow("Learning rate", self.lr_box)
@@ -212,6 +229,7 @@ class TrainingPanel(QWidget):
             lambda checked: self._store_optimizer({"nesterov": bool(checked)}))
         self.shuffle_box.toggled.connect(
             lambda checked: self._store({"shuffle": bool(checked)}))
+        self.engine_box.currentIndexChanged.connect(self._engine_changed)
 
     # ------------------------------------------------------------------ settings
     def load_settings(self) -> None:
@@ -236,6 +254,11 @@ class TrainingPanel(QWidget):
             self.l2_box.setValue(as_float(s.get("l2"), 0.0))
             self.seed_box.setValue(as_int(s.get("seed"), 0))
             self.shuffle_box.setChecked(s.get("shuffle") is not False)
+            engine = (str(s.get("backend") or "numpy"),
+                      None if s.get("backend") in (None, "numpy") else
+                      str(s.get("device") or "cpu"))
+            index = self.engine_box.findData(engine)
+            self.engine_box.setCurrentIndex(max(index, 0))
         finally:
             self._loading = False
         self._show_optimizer_params()
@@ -244,6 +267,10 @@ class TrainingPanel(QWidget):
         """One edited setting -> one undoable document edit (not while showing settings)."""
         if not self._loading:
             self.run.editor.set_training_settings(changes)
+
+    def _engine_changed(self) -> None:
+        backend, device = self.engine_box.currentData()
+        self._store({"backend": backend, "device": device})
 
     def _store_optimizer(self, changes: dict[str, Any]) -> None:
         """An optimizer parameter (momentum, beta, Nesterov) of the current optimizer."""
@@ -342,7 +369,7 @@ class TrainingPanel(QWidget):
         self.epoch_button.setEnabled(state != "running")
         for widget in (self.loss_box, self.optimizer_box, self.batch_box, self.seed_box,
                        self.schedule_box, self.l1_box, self.l2_box, self.nesterov_box,
-                       self.shuffle_box,
+                       self.shuffle_box, self.engine_box,
                        *self.param_boxes.values()):
             widget.setEnabled(not running)
 

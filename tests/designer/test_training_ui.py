@@ -513,3 +513,28 @@ def test_train_with_a_broken_network_says_how_many_problems_and_where(qtbot, win
     assert text.startswith("Cannot train: the network has ") and " problems. " in text, text
     assert "must end in exactly one node. See the Problems list" in text, text
     assert ".)" not in text and ".." not in text
+
+
+# ------------------------------------------------------------------ the engine
+def test_engine_choice_trains_with_pytorch_and_undoes(qtbot, window):
+    pytest.importorskip("torch")
+    ui, doc = ui_of(window), window.document
+    panel = ui.training_panel
+    assert panel.engine_box.isVisibleTo(panel) and panel.engine_box.currentText() == "NumPy"
+    panel.engine_box.setCurrentIndex(panel.engine_box.findText("PyTorch, CPU"))
+    assert doc.project.training["backend"] == "torch"
+    assert doc.project.training["device"] == "cpu"
+    ui.run.train(epochs=2)
+    wait_idle(qtbot, ui)
+    assert ui.run.last_reason == "completed"
+    assert len(doc.project.history["loss"]) == 2
+    window.actions_by_name["undo"].trigger()
+    assert panel.engine_box.currentText() == "NumPy"
+    assert doc.project.training.get("backend") in (None, "numpy")
+
+
+def test_engine_choice_is_hidden_without_pytorch(qtbot, make_window, monkeypatch):
+    monkeypatch.setattr("designer.panels.training_panel.torch_available", lambda: False)
+    panel = ui_of(make_window()).training_panel
+    assert not panel.engine_box.isVisibleTo(panel)
+    assert not panel.engine_label.isVisibleTo(panel)
