@@ -102,7 +102,7 @@ def normalize_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     if kind not in DEFAULTS:
         near = difflib.get_close_matches(kind, DEFAULTS, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise ValueError(f"Unknown optimizer {kind!r}{hint}. Choose one of "
+        raise ValueError(f"unknown optimizer {kind!r}{hint}. Choose one of "
                          f"{', '.join(DEFAULTS)}.")
     if "learning_rate" in config:
         config.setdefault("lr", config.pop("learning_rate"))
@@ -111,7 +111,7 @@ def normalize_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     for key in sorted(unknown):
         near = difflib.get_close_matches(key, allowed, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise ValueError(f"The optimizer {kind!r} has no setting {key!r}{hint}. Its settings "
+        raise ValueError(f"optimizer {kind!r} has no setting {key!r}{hint}. Its settings "
                          f"are {', '.join(allowed)}.")
     full = {"type": kind, **DEFAULTS[kind], **config}
     _clipping(full)

@@ -63,15 +63,15 @@ def normalize_schedule(config: Mapping[str, Any] | None) -> dict[str, Any]:
     kind = kind.lower()
     if kind not in SCHEDULE_DEFAULTS:
         near = difflib.get_close_matches(kind, SCHEDULE_DEFAULTS, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ValueError(f"unknown learning-rate schedule {kind!r}{hint} Choose one of "
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"unknown learning-rate schedule {kind!r}{hint}. Choose one of "
                          f"{', '.join(SCHEDULE_DEFAULTS)}.")
     allowed = {**SCHEDULE_DEFAULTS[kind], "per": "epoch"}
     for key in config:
         if key not in allowed:
             near = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise ValueError(f"schedule {kind!r} has no setting {key!r}{hint} Its settings "
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ValueError(f"schedule {kind!r} has no setting {key!r}{hint}. Its settings "
                              f"are {', '.join(allowed)}.")
     full = {"type": kind, **allowed, **config}
     if full["per"] not in ("epoch", "batch"):

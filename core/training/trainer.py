@@ -43,7 +43,7 @@ import numpy as np
 
 from core.backends import make_engine
 from core.losses import get_loss
-from core.optimizers import Optimizer, make_optimizer, merge_slices
+from core.optimizers import CLIP_KEYS, Optimizer, make_optimizer, merge_slices
 from core.regularizers import add_penalties, penalty
 from core.schedules import Schedule, make_schedule
 from core.training.callbacks import Callback, EarlyStopping
@@ -205,8 +205,7 @@ class Trainer:
         one (core.training.clipping says why)."""
         config = dict(self.optimizer.config)
         if self.clipnorm is not None:
-            if any(config.get(k) is not None for k in ("clipnorm", "global_clipnorm",
-                                                       "clipvalue")):
+            if any(config.get(k) is not None for k in CLIP_KEYS):
                 raise ValueError("the gradient is clipped twice: give either the "
                                  "trainer's clipnorm (the global norm) or the optimizer's "
                                  "clipnorm, global_clipnorm or clipvalue, not both")
