@@ -224,11 +224,13 @@ class _Node:
 class TorchEngine:
     """``compute_gradients``, ``predict`` and ``last_output`` of ``net``, run by PyTorch."""
 
-    def __init__(self, net: Any, device: str = "cpu") -> None:
+    def __init__(self, net: Any, device: str = "cpu", share: bool | None = None) -> None:
+        """``share`` (default: on the CPU) lets the tensors use the NumPy buffers' memory;
+        without it every step copies the weights in and the gradients out, as on a GPU."""
         self.net = net
         self.device = torch.device(device)
         self.dtype = torch.float64 if net.dtype == np.float64 else torch.float32
-        self.shared = self.device.type == "cpu"   # tensors share the NumPy buffers
+        self.shared = self.device.type == "cpu" if share is None else bool(share)
         if self.shared:
             self._params = torch.from_numpy(net.params)
             self._grads = torch.from_numpy(net.grads)
@@ -248,7 +250,7 @@ class TorchEngine:
     def tensor(self, a: np.ndarray) -> Tensor:
         """A NumPy array as a tensor on the device (no copy on the CPU)."""
         t = torch.from_numpy(np.ascontiguousarray(a))
-        return t if self.shared else t.to(self.device, non_blocking=True)
+        return t if self.shared else t.to(self.device)   # a blocking copy: the array is reused
 
     def _weights(self, grad: bool) -> tuple[dict[str, Weights], list[Tensor]]:
         """The weights as tensors (leaves that collect gradients when ``grad``)."""

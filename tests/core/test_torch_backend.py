@@ -109,6 +109,29 @@ def test_every_layer_kind_and_loss_match_with_dropout(loss, out_act):
                                    atol=1e-12)
 
 
+def test_the_copying_path_of_a_gpu_trains_the_same():
+    """Without shared memory (as on a CUDA device) the weights go in and the gradients
+    out by copies each step; the numbers stay the NumPy engine's."""
+    from core.backends.torch import TorchEngine
+
+    rng = np.random.default_rng(0)
+    X, k = rng.normal(size=(40, 9, 8, 2)), rng.integers(0, 3, 40)
+    results = []
+    for share in (None, False):
+        net = Network.from_spec(LAYERS, seed=3, dtype="float64")
+        trainer = Trainer(net, "sparse_categorical_crossentropy", {"type": "adam"},
+                          batch_size=16, backend="torch")
+        trainer.engine = TorchEngine(net, "cpu", share=share)
+        assert trainer.engine.shared is (share is None)
+        trainer.fit(X, k, epochs=2, validation_data=(X[:8], k[:8]))
+        results.append(net.get_weights())
+    net = Network.from_spec(LAYERS, seed=3, dtype="float64")
+    Trainer(net, "sparse_categorical_crossentropy", {"type": "adam"}, batch_size=16).fit(
+        X, k, epochs=2, validation_data=(X[:8], k[:8]))
+    _weights_equal(results[1], results[0], 1e-12)
+    _weights_equal(results[1], net.get_weights(), 1e-9)
+
+
 def test_predict_and_float32_on_the_torch_engine():
     net = Network.from_spec(LAYERS, seed=1)
     engine = make_engine(net, "torch", "cpu")
