@@ -287,6 +287,32 @@ def test_inspector_edit_is_undoable_and_merges(window):
     assert doc.node("h1")["units"] == 128 and fields["units"].widget.value() == 128
 
 
+def test_inspector_shows_keras_options_of_activation_and_batchnorm(window, qtbot):
+    """negative_slope, approximate, center and scale come from the layers' schemas."""
+    doc = window.document
+    window.session.new_project(Project(name="options", spec={
+        "nodes": [{"id": "in", "type": "Input", "shape": [3]},
+                  {"id": "act", "type": "Activation", "activation": "leaky_relu"},
+                  {"id": "bn", "type": "BatchNormalization"}],
+        "edges": [["in", "act"], ["act", "bn"]]}, layout={}))
+    window.select_nodes(["act"])
+    fields = window.inspector.fields
+    assert {"negative_slope", "approximate"} <= set(fields)
+    slope = fields["negative_slope"].widget
+    assert float(slope.text()) == 0.2
+    slope.setFocus()
+    slope.selectAll()
+    qtbot.keyClicks(slope, "0.05")
+    assert doc.node("act")["negative_slope"] == 0.05
+    window.select_nodes(["bn"])
+    fields = window.inspector.fields
+    assert {"center", "scale"} <= set(fields) and fields["center"].widget.isChecked()
+    fields["center"].widget.click()   # a person clicks; setChecked sends no edit
+    assert doc.node("bn")["center"] is False
+    action(window, "undo").trigger()
+    assert doc.node("bn").get("center", True) is True
+
+
 def test_inspector_rejects_invalid_text_as_typed(window, qtbot):
     doc = window.document
     window.session.new_project(Project(name="drop", spec={
