@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from designer import recovery as rec
 from designer import training
+from designer.autosave import end_session_on_signals
 from designer.canvas.view import FRAGMENT_MIME
 from designer.main_window import APP_NAME, MainWindow
 
@@ -64,6 +65,7 @@ def main(path: str | None = None, argv: Sequence[str] | None = None) -> int:
     """Run the designer until its window closes; returns the exit status."""
     app = application(argv)
     window = create_window(path, offer_recovery=False)
+    end_session_on_signals(window)  # logout/shutdown keeps unsaved work for next time
     window.show()
     QTimer.singleShot(0, window, window.fit_view)  # once the docks have their sizes
     if not rec.recovery_disabled():  # ask over the visible window, not before it

@@ -1,4 +1,5 @@
-"""The main window's dialogs: pick an example, list the keyboard shortcuts, about.
+"""The main window's dialogs: pick an example, recover unsaved work, list the keyboard
+shortcuts, about.
 
 They only show information and return a choice; the window does the work.
 """
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -64,6 +66,57 @@ class ExampleDialog(QDialog):
         """The name of the highlighted example (None when the list is empty)."""
         item = self.list.currentItem()
         return item.data(NAME_ROLE) if item is not None else None
+
+
+class RecoveryDialog(QDialog):
+    """Work left by sessions that did not end normally: recover one, discard one, or later.
+
+    After ``exec()``, ``choice`` is ``RECOVER``, ``DISCARD`` or ``LATER`` and ``row`` the
+    chosen line. Nothing is deleted unless the person presses Discard: closing the dialog
+    is Later, and the list comes back at the next start.
+    """
+
+    RECOVER, DISCARD, LATER = "recover", "discard", "later"
+    INTRO = ("ANN Designer did not close normally (a crash, a kill or a logout) and kept the "
+             "unsaved work below.\n"
+             "Recover opens the chosen one here; the others stay and are offered again "
+             "(File > Recover unsaved work, or the next start). Discard deletes the chosen "
+             "one for good. Later keeps them all.")
+
+    def __init__(self, entries: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Recover unsaved work")
+        self.resize(560, 320)
+        self.choice = self.LATER
+        intro = QLabel(self.INTRO, self)
+        intro.setWordWrap(True)
+        self.list = QListWidget(self)
+        self.list.addItems(entries)
+        self.list.setCurrentRow(0)
+        self.list.itemDoubleClicked.connect(lambda _item: self._choose(self.RECOVER))
+        box = QDialogButtonBox(self)
+        self.buttons: dict[str, QPushButton] = {}
+        for choice, text, role in (
+                (self.RECOVER, "&Recover", QDialogButtonBox.ButtonRole.AcceptRole),
+                (self.DISCARD, "&Discard", QDialogButtonBox.ButtonRole.DestructiveRole),
+                (self.LATER, "&Later", QDialogButtonBox.ButtonRole.RejectRole)):
+            button = box.addButton(text, role)
+            button.clicked.connect(lambda _checked=False, c=choice: self._choose(c))
+            self.buttons[choice] = button
+        self.buttons[self.RECOVER].setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(box)
+
+    @property
+    def row(self) -> int:
+        """The highlighted line (-1 when none)."""
+        return self.list.currentRow()
+
+    def _choose(self, choice: str) -> None:
+        self.choice = choice
+        self.accept() if choice != self.LATER else self.reject()
 
 
 def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from designer import dock_layout
 from designer import recovery as rec
+from designer.autosave import AutosaveController
 from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
 from designer.dialogs import ABOUT_HTML, ExampleDialog, ShortcutsDialog
@@ -79,12 +80,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
         self._restore_settings()
-        self.recovery = recovery if recovery is not None else _default_recovery()
-        self.autosave_timer = QTimer(self)
-        self.autosave_timer.setInterval(rec.AUTOSAVE_INTERVAL_MS)
-        self.autosave_timer.timeout.connect(self.autosave)
-        if self.recovery is not None:
-            self.autosave_timer.start()
+        self.autosaver = AutosaveController(
+            self, self.session, recovery if recovery is not None else _default_recovery())
+        self._ending_session = False  # logout/shutdown: close without asking
         self._update_title()
 
     # ================================================================== building
@@ -365,10 +363,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         QTimer.singleShot(0, self, self.fit_view)
 
-    def _on_clean_changed(self, clean: bool) -> None:
+    def _on_clean_changed(self, _clean: bool) -> None:
         self._update_title()
-        if clean and self.recovery is not None:
-            self.recovery.clear()
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_NAME}")
@@ -420,59 +416,41 @@ class MainWindow(QMainWindow):
                             "imports .csv data files.")
 
     # ================================================================== recovery
-    def autosave(self) -> None:
+    @property
+    def recovery(self) -> rec.RecoveryStore | None:
+        """This window's recovery store (None when recovery is off)."""
+        return self.autosaver.store
+
+    @recovery.setter
+    def recovery(self, store: rec.RecoveryStore | None) -> None:
+        self.autosaver.store = store
+
+    @property
+    def autosave_timer(self) -> QTimer:
+        return self.autosaver.timer
+
+    def autosave(self) -> bool:
         """Every minute: keep a copy of unsaved work where a crash cannot take it."""
-        if self.recovery is None:
-            return
-        if not self.session.is_modified:
-            self.recovery.clear()
-            return
-        from core.project import save_project
-        path = self.session.file_path
-        try:
-            self.recovery.write(save_project, self.document.project,
-                                str(path) if path else None)
-        except Exception as exc:  # noqa: BLE001 - autosave must never interrupt work
-            self.show_message(f"Autosave failed: {exc}")
+        return self.autosaver.autosave()
 
     def offer_recovery(self, ask: bool = True) -> bool:
-        """After a crash: offer the newest autosaved project; True if it was restored."""
-        if self.recovery is None:
-            return False
-        orphans = self.recovery.orphans()
-        if not orphans:
-            return False
-        orphan = orphans[0]
-        if ask:
-            from datetime import datetime
-            when = datetime.fromtimestamp(orphan.saved_at).strftime("%H:%M on %d %b")
-            source = Path(orphan.source_path).name if orphan.source_path else "an unsaved project"
-            answer = QMessageBox.question(
-                self, "Recover unsaved work?",
-                f"ANN Designer did not close properly last time.\nRecover the changes to "
-                f"{source}, saved automatically at {when}?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.Yes)
-            if answer != QMessageBox.StandardButton.Yes:
-                for old in orphans:
-                    old.discard()
-                return False
-        return self._recover(orphan, orphans)
+        """Offer the work crashed sessions left; True if one was restored (see autosave)."""
+        return self.autosaver.offer(ask)
 
-    def _recover(self, orphan: rec.OrphanSession, orphans: list) -> bool:
-        from core.project import load_project
-        from designer.files import file_errors
-        try:
-            project = load_project(orphan.project_path)
-        except file_errors() as exc:
-            self.files.error("Cannot recover the project", str(orphan.project_path), exc)
+    def recover_dialog(self) -> bool:
+        """File > Recover unsaved work: the list again (after a Later, or a second crash)."""
+        if not self.autosaver.orphans():
+            QMessageBox.information(self, "Recover unsaved work",
+                                    "No other session left unsaved work behind.")
             return False
-        self.session.adopt_recovered(project, orphan.source_path)
-        self._update_title()
-        for old in orphans:
-            old.discard()
-        self.show_message("Recovered the autosaved project: save it to keep it.")
-        return True
+        return self.files.maybe_save() and self.offer_recovery()
+
+    def end_session(self) -> None:
+        """Logout or shutdown (SIGTERM): keep unsaved work for the next start and close
+        without a question nobody is there to answer."""
+        self.autosaver.keep_for_next_start()
+        self._ending_session = True
+        self.close()
 
     # ================================================================== settings, close
     def _restore_settings(self) -> None:
@@ -522,15 +500,12 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.files.maybe_save():
+        if not self._ending_session and not self.files.maybe_save():
             event.ignore()
             return
         self.closing.emit()
         self.save_settings()
-        self.autosave_timer.stop()
-        if self.recovery is not None:
-            self.recovery.close()
-            self.recovery = None
+        self.autosaver.close()
         event.accept()
 
 

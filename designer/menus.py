@@ -56,6 +56,8 @@ def build_actions(window) -> None:
     a("save", "&Save", window.files.save, key.Save, tip="Save the project")
     a("save_as", "Save &as…", window.files.save_as, (key.SaveAs, "Ctrl+Shift+S"),
       tip="Save the project under a new name")
+    a("recover", "Recover unsaved &work…", window.recover_dialog,
+      tip="Open work that a crashed or killed session left behind")
     for fmt, (text, _suffix, _filter) in EXPORTS.items():
         a(f"export_{fmt}", text, lambda f=fmt: window.files.export(f),
           "Ctrl+E" if fmt == "onnx" else None, tip=f"Export the model: {text.rstrip('…')}")
@@ -102,6 +104,7 @@ def build_menus(window) -> None:
     file_menu.addActions([act["new_example"], act["open"]])
     window.recent_menu = file_menu.addMenu("Open &recent")
     window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
+    file_menu.addAction(act["recover"])
     file_menu.addSeparator()
     file_menu.addActions([act["save"], act["save_as"]])
     export_menu = file_menu.addMenu("&Export")

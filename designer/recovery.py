@@ -4,8 +4,9 @@ Each running window owns one *session* in the recovery folder: a lock file held 
 window lives (QLockFile, so a crashed process leaves a lock that the next start can tell
 is stale, on every platform), a `.annproj` copy of the unsaved project written every
 minute, and a small JSON note saying which file it came from.  A clean exit removes all
-three.  On the next start, any session whose lock is no longer held by a live process is
-an orphan that can be offered to the user.
+three; a logout (SIGTERM) writes the copy and keeps it.  On the next start, any session
+whose lock is no longer held by a live process is an orphan that can be offered to the
+user (``designer.autosave`` decides when an orphan may be deleted).
 
 Only the engine's own reader and writer touch the project copy, so a recovery file is as
 safe to open as any `.annproj` (no pickles, sizes checked before allocating).
@@ -103,7 +104,8 @@ class RecoveryStore:
         self.lock_path.unlink(missing_ok=True)
 
     def abandon(self) -> None:
-        """Release the lock but keep the files: what a crash looks like (for tests)."""
+        """Release the lock but keep the files: what a crash leaves behind, and what a
+        logout keeps on purpose so that the next start offers the work."""
         self._lock.unlock()
 
     # -- other sessions -------------------------------------------------------------

@@ -1,0 +1,59 @@
+"""Logout and shutdown: SIGTERM ends the designer without losing unsaved work.
+
+The designer runs as `ann-designer` runs it (``designer.app.main``) in a process of its
+own, with a private home, so that the signal and the exit are real.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from core.project import load_project
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    from PySide6.QtCore import QTimer
+    from designer import app
+
+    made = app.create_window
+
+    def create_window(*args, **kwargs):
+        window = made(*args, **kwargs)
+        window.editor.add_node("Dropout", {"rate": 0.25}, (40.0, 40.0))  # unsaved work
+        QTimer.singleShot(500, lambda: print("ready", flush=True))
+        return window
+
+    app.create_window = create_window
+    sys.exit(app.main(None))
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32",
+                    reason="POSIX signals")
+def test_sigterm_keeps_unsaved_work_and_exits_cleanly(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "ANN_DESIGNER_NO_RECOVERY": "0",
+           "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    copies = list((tmp_path / "data").rglob("recovery/session-*.annproj"))
+    assert len(copies) == 1, err
+    assert "Dropout" in [n["type"] for n in load_project(copies[0]).spec["nodes"]]
+    assert copies[0].with_suffix(".json").is_file()  # the note that makes it an orphan
+    assert list((tmp_path / "config").rglob("*.conf"))  # window settings were saved
