@@ -14,10 +14,13 @@ docks that this module does not know keep the place they were given.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar
+
+log = logging.getLogger(__name__)
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -220,3 +223,40 @@ def hide_stray_tab_bars(window: QMainWindow) -> int:
             bar.hide()
             hidden += 1
     return hidden
+
+
+def saved_bytes(settings: QSettings, key: str) -> QByteArray | None:
+    """The window geometry or dock state saved under ``key``, or None when there is none or
+    it is not what Qt saved (text, a number, a file cut in half, a value edited by hand).
+
+    A damaged value is only logged: the window then starts with the default layout, and
+    the next clean exit writes a good one over it.
+    """
+    value = settings.value(key)
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        value = QByteArray(bytes(value))
+    if isinstance(value, QByteArray) and not value.isEmpty():
+        return value
+    log.warning("ignoring the saved %s in %s: not a saved window layout (%s); using the "
+                "default layout", key, settings.fileName(), type(value).__name__)
+    return None
+
+
+def restore_window(window: QMainWindow, settings: QSettings, geometry_key: str,
+                   state_key: str, version: int) -> tuple[bool, bool]:
+    """Restore geometry and dock state from ``settings``; (geometry, state) restored.
+
+    Either is False when nothing usable was saved or Qt refused it (a truncated state);
+    the caller then arranges the defaults.
+    """
+    geometry = saved_bytes(settings, geometry_key)
+    state = saved_bytes(settings, state_key)
+    geometry_ok = geometry is not None and window.restoreGeometry(geometry)
+    state_ok = state is not None and window.restoreState(state, version)
+    for key, value, ok in ((geometry_key, geometry, geometry_ok), (state_key, state, state_ok)):
+        if value is not None and not ok:
+            log.warning("ignoring the saved %s in %s: Qt could not read it; using the "
+                        "default layout", key, settings.fileName())
+    return geometry_ok, state_ok

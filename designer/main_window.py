@@ -454,11 +454,10 @@ class MainWindow(QMainWindow):
 
     # ================================================================== settings, close
     def _restore_settings(self) -> None:
-        geometry = self.settings.value(GEOMETRY_KEY)
-        if geometry is None or not self.restoreGeometry(geometry):
+        geometry_ok, self.layout_restored = dock_layout.restore_window(
+            self, self.settings, GEOMETRY_KEY, STATE_KEY, STATE_VERSION)
+        if not geometry_ok:
             self._default_geometry()
-        state = self.settings.value(STATE_KEY)
-        self.layout_restored = state is not None and self.restoreState(state, STATE_VERSION)
         self.default_arrangement = False  # True while the docks are as apply_default_layout
         self._watched_docks: set[str] = set()  # put them (see _layout_customized)
         self._stacks_applied: tuple = ()

@@ -594,6 +594,38 @@ def test_dock_layout_and_geometry_are_remembered(make_window, settings, qtbot):
     assert second.dockWidgetArea(later) == Qt.DockWidgetArea.BottomDockWidgetArea
 
 
+def damaged_settings(tmp_path: Path, how: str) -> Path:
+    """A settings file whose window geometry and state are text, a number, or whose file
+    was cut in half (as a full disk or a crash while writing leaves it)."""
+    path = tmp_path / "damaged.ini"
+    if how == "cut in half":
+        good = QSettings(str(path), QSettings.Format.IniFormat)
+        window = MainWindow(settings=good)
+        window.save_settings()
+        window.deleteLater()
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        value = {"text": "hello world", "a number": "42"}[how]
+        path.write_text(f"[window]\ngeometry={value}\nstate={value}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("how", ["text", "a number", "cut in half"])
+def test_damaged_window_settings_start_with_the_default_layout(make_window, tmp_path, boxes,
+                                                               caplog, how):
+    path = damaged_settings(tmp_path, how)
+    caplog.set_level("WARNING")
+    window = make_window(settings=QSettings(str(path), QSettings.Format.IniFormat))
+    assert not window.layout_restored and window.default_arrangement
+    assert window.palette_dock.isVisible() and window.inspector_dock.isVisible()
+    assert boxes.shown == []  # nothing alarming on screen
+    assert "default layout" in caplog.text
+    window.close()  # the next exit writes good values over the damaged ones
+    again = make_window(settings=QSettings(str(path), QSettings.Format.IniFormat))
+    assert again.layout_restored
+
+
 # ----------------------------------------------------------------------------- recovery
 def answer_recovery(*choices: tuple[int, str]) -> list[list[str]]:
     """Press a button of each recovery list that opens, in turn: (row, "recover" |
