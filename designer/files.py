@@ -9,12 +9,16 @@ QFileDialog / QMessageBox functions so that tests can replace them.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from core.project import ProjectError
 
 if TYPE_CHECKING:
     from designer.session import Session
@@ -48,6 +52,35 @@ def file_errors() -> tuple[type[BaseException], ...]:
     except ImportError:  # pragma: no cover
         pass
     return tuple(errors)
+
+
+LOOP_MESSAGE = ("This is a symbolic link that leads back to itself (a link loop), so "
+                "there is no file to open. Open the real project file, or fix the link.")
+
+
+def is_link_loop(path: str | os.PathLike[str]) -> bool:
+    """True when following ``path``'s symbolic links never ends at a file or folder."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def resolved(path: str | os.PathLike[str]) -> str:
+    """``path`` made absolute with its links followed; only made absolute when its links
+    cannot be followed (a loop), so that a recent-files entry never raises."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        return os.path.abspath(path)
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).is_file()
+    except (OSError, RuntimeError, ValueError):  # a loop, a name with NUL in the settings
+        return False
 
 
 class FileController(QObject):
@@ -112,6 +145,8 @@ class FileController(QObject):
         if ask and not self.maybe_save():
             return False
         try:
+            if is_link_loop(path):
+                raise ProjectError(LOOP_MESSAGE)
             self.session.open(path)
         except file_errors() as exc:
             self.error("Cannot open the project", path, exc)
@@ -192,21 +227,21 @@ class FileController(QObject):
 
     # -- recent files ---------------------------------------------------------------
     def recent_files(self) -> list[str]:
-        """Most recent first; files that disappeared are left out."""
+        """Most recent first; files that disappeared (or became a link loop) are left out."""
         value = self.settings.value(RECENT_KEY, [])
         paths = [value] if isinstance(value, str) else list(value or [])
-        return [p for p in paths if isinstance(p, str) and Path(p).is_file()][:MAX_RECENT]
+        return [p for p in paths if isinstance(p, str) and _is_file(p)][:MAX_RECENT]
 
     def add_recent(self, path: str) -> None:
-        path = str(Path(path).resolve())
+        path = resolved(path)
         paths = [path] + [p for p in self.recent_files() if p != path]
         self.settings.setValue(RECENT_KEY, paths[:MAX_RECENT])
         self.settings.setValue(LAST_DIR_KEY, str(Path(path).parent))
         self.recentChanged.emit()
 
     def forget_recent(self, path: str) -> None:
-        resolved = str(Path(path).resolve())
-        self.settings.setValue(RECENT_KEY, [p for p in self.recent_files() if p != resolved])
+        gone = resolved(path)
+        self.settings.setValue(RECENT_KEY, [p for p in self.recent_files() if p != gone])
         self.recentChanged.emit()
 
     def clear_recent(self) -> None:

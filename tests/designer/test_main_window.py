@@ -149,6 +149,34 @@ def test_a_damaged_file_is_a_message_not_a_crash(make_window, boxes, tmp_path):
 
 
 # ----------------------------------------------------------------------------- menus
+def link_loop(folder: Path) -> Path:
+    """``a.annproj`` -> ``b.annproj`` -> ``a.annproj``: a path that never ends at a file."""
+    first, second = folder / "a.annproj", folder / "b.annproj"
+    first.symlink_to(second)
+    second.symlink_to(first)
+    return first
+
+
+def test_a_symlink_loop_is_a_clear_message_at_startup_and_on_open(make_window, settings,
+                                                                  boxes, tmp_path,
+                                                                  monkeypatch):
+    loop = link_loop(tmp_path)
+    good = tmp_path / "good.annproj"
+    from core.project import save_project
+    save_project(small_project(), good)
+    settings.setValue("files/recent", [str(loop), str(good)])
+    window = make_window(path=str(loop))  # ann-designer a.annproj
+    assert window.document.project.name == load_example(DEFAULT_EXAMPLE).name
+    assert [k for k, _t, _x in boxes.shown] == ["critical"]
+    assert "link loop" in boxes.shown[0][2]
+    window.recent_menu.aboutToShow.emit()
+    assert [a.statusTip() for a in window.recent_menu.actions() if a.statusTip()] == [str(good)]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(loop), ""))
+    assert not action(window, "open").trigger() and len(boxes.shown) == 2
+    assert "link loop" in boxes.shown[1][2]
+    assert window.files.open_path(str(good))
+
+
 def test_menus_hold_every_command_with_standard_shortcuts(window):
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert titles == ["File", "Edit", "View", "Help"]
