@@ -12,9 +12,11 @@ import dataclasses
 import errno
 import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -74,6 +76,16 @@ def resolved(path: str | os.PathLike[str]) -> str:
         return str(Path(path).resolve())
     except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
         return os.path.abspath(path)
+
+
+def nonfinite_weight(weights: Mapping[str, Mapping[str, np.ndarray]] | None
+                     ) -> tuple[str, str] | None:
+    """(layer id, weight name) of the first weight array holding NaN or infinity."""
+    for node_id, named in (weights or {}).items():
+        for name, array in named.items():
+            if not np.isfinite(np.asarray(array, dtype=np.float64)).all():
+                return node_id, name
+    return None
 
 
 def _is_file(path: str) -> bool:
@@ -154,7 +166,18 @@ class FileController(QObject):
             return False
         self.add_recent(path)
         self.opened.emit(str(path))
+        self._warn_if_weights_unusable(path)
         return True
+
+    def _warn_if_weights_unusable(self, path: str) -> None:
+        """A project saved after training blew up opens, but says what is wrong with it."""
+        bad = nonfinite_weight(self.document.stored_weights)
+        if bad is not None:
+            QMessageBox.warning(
+                self.window, "The saved weights are broken",
+                f"{Path(path).name}: the weights of layer '{bad[0]}' ({bad[1]}) contain NaN "
+                "or infinity, so the network cannot predict; press Reset weights in the "
+                "Training panel and train again.")
 
     # -- save -----------------------------------------------------------------------
     def save(self) -> bool:

@@ -242,6 +242,14 @@ class InferencePanel(QWidget):
             self.answer.setText("")
             return
         self.error.setText("")
+        if not np.isfinite(out).all():
+            self.error.setText("The network's output is NaN: its weights hold NaN or "
+                               "infinity. Press Reset weights and train again.")
+            self.answer.setText("")
+            for bar in self.bars:
+                bar.setValue(0)
+                bar.setFormat("–")
+            return
         if data.task == "classification":
             probs = class_probabilities(out)[0]
             names = data.class_names

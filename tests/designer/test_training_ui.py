@@ -538,3 +538,28 @@ def test_engine_choice_is_hidden_without_pytorch(qtbot, make_window, monkeypatch
     panel = ui_of(make_window()).training_panel
     assert not panel.engine_box.isVisibleTo(panel)
     assert not panel.engine_label.isVisibleTo(panel)
+
+
+def test_a_project_with_nan_weights_opens_and_says_how_to_fix_it(qtbot, window, tmp_path,
+                                                                 monkeypatch):
+    from core.project import build_network, save_project
+    project = load_example("spiral")
+    weights = build_network(project).get_weights()
+    layer = next(iter(weights))
+    weights[layer]["kernel"][0, 0] = np.nan
+    project.weights = weights
+    path = tmp_path / "blown.annproj"
+    save_project(project, path)
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _w, title, text, *a: warnings.append(
+        text))
+    assert window.files.open_path(str(path))  # raised a ValueError in the inference panel
+    qtbot.wait(50)
+    assert len(warnings) == 1 and f"'{layer}'" in warnings[0] and "NaN" in warnings[0]
+    assert "Reset weights" in warnings[0] and warnings[0].count(". ") == 0
+    ui = ui_of(window)
+    assert "Reset weights" in ui.inference_panel.error.text()
+    ui.training_panel.reset_button.click()
+    ui.inference_panel.update_output()
+    assert ui.inference_panel.error.text() == ""
+    assert ui.inference_panel.answer.text().startswith("Prediction:")
