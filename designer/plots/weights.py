@@ -133,10 +133,32 @@ class WeightsView(LiveView):
         self._seq = -1
         self._norm_version = -1
         self._last: Snapshot | None = None
+        self._pending: ViewContext | None = None  # applied when the view is shown
+        self._norms_drawn = False
 
     # -- LiveView ------------------------------------------------------------------
     def set_context(self, context: ViewContext) -> None:
-        """List the layers with a kernel and create one norm curve per layer."""
+        """List the layers with a kernel and create one norm curve per layer.
+
+        Every edit of the network sends a context; with hundreds of layers rebuilding the
+        curves costs ~0.2 s, so a view that is not on screen only keeps the newest context
+        and applies it when it is shown (or asked to draw).
+        """
+        self._pending = context
+        if self.is_shown():
+            self._apply_pending()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        context, self._pending = self._pending, None
+        if context is None:
+            return
+        if context.layer_ids == list(self._norm_curves):  # same layers: keep the curves
+            self.clear()
+            return
         current = self.layer_box.currentText()
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
@@ -144,20 +166,29 @@ class WeightsView(LiveView):
         if current in context.layer_ids:
             self.layer_box.setCurrentText(current)
         self.layer_box.blockSignals(False)
-        item = self.norm_plot
-        for curve in self._norm_curves.values():
-            item.removeItem(curve)
-        self._norm_curves = {}
-        for i, nid in enumerate(context.layer_ids):
-            curve = pg.PlotCurveItem(pen=pg.mkPen(class_color(i), width=2), name=nid,
-                                     skipFiniteCheck=True)
-            item.addItem(curve)
-            self._norm_curves[nid] = curve
+        self._norm_curves = self._curves_for(context.layer_ids)
         # The key under the plot, where it can wrap: in the title it was cut off.
         self.norm_key.setText("Gradient norm: " + "&nbsp; ".join(
             f"<span style='color: {class_color(i).name()}'>&#9644;&nbsp;{nid}</span>"
             for i, nid in enumerate(context.layer_ids)))
         self.clear()
+
+    def _curves_for(self, layer_ids: list[str]) -> dict[str, pg.PlotCurveItem]:
+        """One norm curve per layer, reusing those of layers that stay: adding or removing
+        a plot item is the costly part (pyqtgraph updates its menus for each)."""
+        old, curves = dict(self._norm_curves), {}
+        for i, nid in enumerate(layer_ids):
+            pen = pg.mkPen(class_color(i), width=2)
+            curve = old.pop(nid, None)
+            if curve is None:
+                curve = pg.PlotCurveItem(pen=pen, name=nid, skipFiniteCheck=True)
+                self.norm_plot.addItem(curve)
+            else:
+                curve.setPen(pen)
+            curves[nid] = curve
+        for curve in old.values():
+            self.norm_plot.removeItem(curve)
+        return curves
 
     def clear(self) -> None:
         """Forget the drawn state and the levels (new weights)."""
@@ -170,11 +201,14 @@ class WeightsView(LiveView):
         for keeper in (self.norm_keeper, self.weight_keeper, self.grad_keeper):
             keeper.reset()
         self.image.clear()
-        for curve in self._norm_curves.values():
-            curve.setData([], [])
+        if self._norms_drawn:  # emptying hundreds of empty curves on every edit adds up
+            self._norms_drawn = False
+            for curve in self._norm_curves.values():
+                curve.setData([], [])
 
     def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
         """Redraw the chosen layer and the norm curves when new data arrived."""
+        self._apply_pending()
         drawn = False
         if curves is not None and curves.version != self._norm_version:
             self._norm_version = curves.version
@@ -186,6 +220,7 @@ class WeightsView(LiveView):
                     ok = y[:n] > 0
                     x, y = curves.grad_norm_x[:n][ok], np.log10(y[:n][ok])
                     curve.setData(x, y)  # log10 values on a log axis
+                    self._norms_drawn = True
                     if len(y):
                         lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
                         x_max = max(x_max, float(x[-1]))
