@@ -1,6 +1,10 @@
 """The column-mapping dialog of the data import: which column is the target, which
-are features, which are categorical, whether rows with bad cells are dropped, with a
-preview of the first rows.
+are features, which are categorical, how the features are scaled, whether rows with bad
+cells are dropped, with a preview of the first rows.
+
+The target it proposes is the column a person would pick: one named like a target
+(``label``, ``class``, ``target``, ``y``), else the last text column (a classifier's
+labels), else the last column.
 
 The file is only sniffed here (``core.data.sniff_csv`` reads its first ~64 KiB; NPY
 files are opened memory-mapped without pickle), so a huge file opens the dialog at once.
@@ -8,6 +12,7 @@ files are opened memory-mapped without pickle), so a huge file opens the dialog 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +36,12 @@ from core.data import DataError, sniff_csv
 NPY_SUFFIXES = (".npy", ".npz")
 PREVIEW_ROWS = 20
 DROP_OPTION = "Drop rows with bad cells"
+#: Words that name a target column ("Class", "target_value", "y"), matched as whole words.
+TARGET_WORDS = frozenset({"target", "label", "labels", "class", "classes", "y"})
+#: Scaling methods of ``core.data.Scaler`` as the dialog offers them.
+SCALINGS = (("standardize", "Standardize (mean 0, standard deviation 1)"),
+            ("minmax", "Min-max (from 0 to 1)"),
+            ("none", "None (use the values as they are)"))
 
 
 @dataclass
@@ -41,6 +52,7 @@ class ColumnMapping:
     features: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     drop_bad_rows: bool = False  # skip rows with an empty or non-numeric feature cell
+    scaling: str | None = None  # "standardize" | "minmax" | "none"; None keeps the project's
 
 
 @dataclass
@@ -78,17 +90,34 @@ def preview_file(path: str | Path) -> FilePreview:
                        [list(r) for r in layout.preview], "csv")
 
 
+def default_target(columns: list[str], numeric: list[bool]) -> int:
+    """The column to propose as target: named like one, else the last text column, else the
+    last column (see the module docstring)."""
+    named = [j for j, name in enumerate(columns)
+             if TARGET_WORDS & set(re.split(r"[^a-z0-9]+", name.lower()))]
+    if named:
+        return named[-1]
+    text = [j for j, is_number in enumerate(numeric) if not is_number]
+    return text[-1] if text else len(columns) - 1
+
+
 class ColumnMappingDialog(QDialog):
-    """Choose target, features and categorical columns of a previewed file."""
+    """Choose target, features, categorical columns and scaling of a previewed file."""
 
     def __init__(self, path: str | Path, preview: FilePreview,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, scaling: str = "standardize") -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Import {Path(path).name}")
         self.preview = preview
         self.target_box = QComboBox()
         self.target_box.addItems(preview.columns)
-        self.target_box.setCurrentIndex(len(preview.columns) - 1)
+        self.target_box.setCurrentIndex(default_target(preview.columns, preview.numeric))
+        self.scaling_box = QComboBox()
+        for method, text in SCALINGS:
+            self.scaling_box.addItem(text, method)
+        self.scaling_box.setCurrentIndex(max(0, self.scaling_box.findData(scaling)))
+        self.scaling_box.setToolTip("How the features are scaled before training (fitted on "
+                                    "the training split; prediction and export use the same).")
         self.table = QTableWidget(len(preview.rows) + 2, len(preview.columns))
         self.table.setHorizontalHeaderLabels(preview.columns)
         self.table.setVerticalHeaderLabels(["use as", "categorical"] +
@@ -109,6 +138,7 @@ class ColumnMappingDialog(QDialog):
         self.drop_box.setVisible(preview.kind == "csv")
         form = QFormLayout()
         form.addRow("Target column", self.target_box)
+        form.addRow("Scaling", self.scaling_box)
         form.addRow("", self.drop_box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -141,7 +171,8 @@ class ColumnMappingDialog(QDialog):
         categorical = [c for j, c in enumerate(columns) if c in features
                        and self.table.item(1, j).checkState() == Qt.CheckState.Checked]
         return ColumnMapping(columns[target], features, categorical,
-                             drop_bad_rows=self.drop_box.isChecked())
+                             drop_bad_rows=self.drop_box.isChecked(),
+                             scaling=self.scaling_box.currentData())
 
 
 def _check_item(checked: bool) -> QTableWidgetItem:

@@ -3,14 +3,17 @@
 - Built-in sets with noise, sample count, train/validation ratio and a seed (Regenerate
   draws them again; New seed draws different ones).
 - CSV/TSV/NPY/NPZ import through the column-mapping dialog (optionally dropping rows with
-  bad cells); import errors appear in red in the panel.
+  bad cells; the features' scaling is chosen there and stored as the project's
+  ``preprocessing``, which training, prediction and export use); import errors appear in
+  red in the panel.
 - Every change of the data set, the split or the input features is one undoable
   edit (``editor.set_data_source`` / ``set_split``); the data is loaded again by the
   run session whenever the document's data source changes, undo and redo included.
 - A scatter plot of two chosen features coloured by class, and the class balance.
 - For 2-D data, Playground's input features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2).
-- When the Input node's shape or the output layer's size does not fit the data, the
-  mismatch is named and one click on Fix pushes the ``set_param`` edits that fix it.
+- When the Input node's shape, the output layer's size or activation, or the loss does not
+  fit the data, the mismatch is named and one click on Fix pushes the edits that fix it
+  (one undo step): 3 classes get 3 softmax units and categorical cross-entropy.
 """
 
 from __future__ import annotations
@@ -69,6 +72,36 @@ def import_request(path: str | Path, mapping: ColumnMapping) -> dict[str, Any]:
             "categorical": list(mapping.categorical), "drop_bad_rows": mapping.drop_bad_rows}
 
 
+CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+
+def fitting_loss(task: str, n_classes: int, loss: str) -> str:
+    """The loss for this data: ``loss`` itself when it fits, else the usual one
+    (binary cross-entropy only for two classes, categorical for more, mse for values)."""
+    if task == "regression":
+        return loss if loss in REGRESSION_LOSSES else "mse"
+    if loss in CLASSIFICATION_LOSSES or (loss == "binary_crossentropy" and n_classes == 2):
+        return loss
+    return "categorical_crossentropy"
+
+
+def fitting_activation(loss: str, activation: str) -> str:
+    """The output activation that goes with ``loss``: softmax for the categorical losses,
+    sigmoid for binary cross-entropy; for regression any but softmax (whose outputs
+    always add up to 1) is kept, softmax becomes linear."""
+    if loss in CLASSIFICATION_LOSSES:
+        return "softmax"
+    if loss == "binary_crossentropy":
+        return "sigmoid"
+    return "linear" if activation == "softmax" else activation
+
+
+def _task_words(data: Any) -> str:
+    return (f"{data.n_classes} classes" if data.task == "classification"
+            else "values to predict (regression)")
+
+
 def class_balance_text(y: np.ndarray, names: list[str]) -> str:
     """"negative 200 (50 %) · positive 200 (50 %)"."""
     counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(names))
@@ -87,6 +120,7 @@ class DataPanel(QWidget):
         self.editor = run.editor
         self._loading = False
         self._mismatches: list[Mismatch] = []
+        self.loss_fix: str | None = None
         self._build()
         self._connect()
         self.load_source()
@@ -158,7 +192,8 @@ class DataPanel(QWidget):
         self.mismatch_label.setWordWrap(True)
         self.mismatch_label.setStyleSheet("color: #b26a00;")
         self.fix_button = QPushButton("Fix the network")
-        self.fix_button.setToolTip("Set the Input shape and output units to fit the data.")
+        self.fix_button.setToolTip("Set the Input shape, the output units and activation, "
+                                   "and the loss to fit the data.")
 
         layout = QVBoxLayout(self)
         layout.addWidget(source)
@@ -288,14 +323,24 @@ class DataPanel(QWidget):
         source["transforms"] = None if chosen == ["x1", "x2"] else chosen
         self._set_source(source)
 
-    def _set_source(self, source: dict) -> str | None:
-        """A new data source as one undoable edit (the document refits the scaler); the
-        same source again only reloads it. Returns the reason when refused."""
+    def _set_source(self, source: dict, scaling: str | None = None) -> str | None:
+        """A new data source as one undoable edit (the document refits the scaler, with
+        the ``scaling`` method when one is given); the same source and scaling again only
+        reloads it. Returns the reason when refused."""
         source = {k: v for k, v in source.items() if v is not None}
-        if source == (self.project.data or {}):
+        preprocessing = None if scaling is None else {
+            "method": scaling, "offset": [], "scale": []}
+        if source == (self.project.data or {}) and (
+                scaling is None or scaling == self.scaling_method()):
             self._reload()
             return None
-        return self._show_refusal(self.editor.set_data_source(source))
+        return self._show_refusal(self.editor.set_data_source(
+            source, preprocessing=preprocessing))
+
+    def scaling_method(self) -> str:
+        """How the project scales its features ("standardize", "minmax" or "none")."""
+        method = (self.project.preprocessing or {}).get("method")
+        return method if isinstance(method, str) else "none"
 
     def _show_refusal(self, reason: str | None) -> str | None:
         if reason:
@@ -323,7 +368,7 @@ class DataPanel(QWidget):
             return self._import_failed(path, exc)
         if preview.kind == "npz":
             return self.import_with(path, ColumnMapping(target=""))
-        dialog = ColumnMappingDialog(path, preview, self)
+        dialog = ColumnMappingDialog(path, preview, self, scaling=self.scaling_method())
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         return self.import_with(path, dialog.mapping())
@@ -345,7 +390,7 @@ class DataPanel(QWidget):
         source = {**ds.source, "path": str(path), "embedded": False,
                   "drop_bad_rows": mapping.drop_bad_rows}
         self.error_label.setText("")
-        if self._set_source(source) or self.run.data is None:
+        if self._set_source(source, mapping.scaling) or self.run.data is None:
             return False
         self.status = f"Imported {len(ds.X)} samples from {Path(path).name}."
         return True
@@ -414,18 +459,44 @@ class DataPanel(QWidget):
 
     # ------------------------------------------------------------------ fit check
     def check_network(self) -> list[Mismatch]:
-        """Compare Input shape and output units with the data; offer the fix."""
+        """Compare Input shape, output units and activation, and the loss with the data;
+        offer the fix (``self.loss_fix`` is the loss Fix sets, None when it fits)."""
         data = self.run.data
         loss = str(self.run.settings.get("loss", "mse"))
-        self._mismatches = [] if data is None else check_fit(
-            self.document.spec, self.document.shapes, data, loss)
-        self.mismatch_label.setText("\n".join(m.message for m in self._mismatches))
-        self.mismatch_label.setVisible(bool(self._mismatches))
-        self.fix_button.setVisible(bool(self._mismatches))
+        self._mismatches, self.loss_fix, lines = [], None, []
+        if data is not None:
+            want_loss = fitting_loss(data.task, data.n_classes, loss)
+            if want_loss != loss:
+                self.loss_fix = want_loss
+                lines.append(f"The loss {loss} does not fit {_task_words(data)}; Fix sets "
+                             f"{want_loss}.")
+            self._mismatches = check_fit(self.document.spec, self.document.shapes, data,
+                                         want_loss)
+            self._mismatches += self._activation_mismatches(data, want_loss)
+        lines += [m.message for m in self._mismatches]
+        self.mismatch_label.setText("\n".join(lines))
+        self.mismatch_label.setVisible(bool(lines))
+        self.fix_button.setVisible(bool(lines))
         return self._mismatches
 
+    def _activation_mismatches(self, data: Any, loss: str) -> list[Mismatch]:
+        """Output Dense layers whose activation does not go with ``loss``."""
+        doc = self.document
+        found = []
+        for node_id in doc.nodes_of_type("Dense"):
+            if doc.successors(node_id):
+                continue
+            have = str(doc.param(node_id, "activation", "linear"))
+            want = fitting_activation(loss, have)
+            if want != have:
+                found.append(Mismatch(
+                    node_id, f"The output layer '{node_id}' uses {have}; {_task_words(data)} "
+                    f"with {loss} need {want}.", "activation", want))
+        return found
+
     def fix_network(self) -> list[str]:
-        """Push one ``set_param`` per mismatch; returns the reasons of refused edits."""
+        """Set the loss Fix proposes and push one ``set_param`` per mismatch, as one undo
+        step; returns the reasons of refused edits."""
         locked = self.editor.refuse_if_locked()
         if locked:  # no empty undo step
             self.error_label.setText(locked)
@@ -434,6 +505,10 @@ class DataPanel(QWidget):
         stack = self.editor.undo_stack
         stack.beginMacro("Fix the network for the data")  # one click, one undo step
         try:
+            if self.loss_fix is not None:
+                reason = self.editor.set_training_settings({"loss": self.loss_fix})
+                if reason:
+                    refused.append(reason)
             for mismatch in list(self._mismatches):
                 reason = self.editor.set_param([mismatch.node_id], mismatch.param,
                                                copy.deepcopy(mismatch.value))

@@ -260,11 +260,13 @@ def test_csv_import_mismatch_has_a_one_click_fix(qtbot, window, tmp_path):
     assert ui.data_panel.import_with(str(path), ColumnMapping("kind", ["f1", "f2", "f3"]))
     mismatches = ui.data_panel.check_network()
     assert {(m.node_id, m.param) for m in mismatches} == {("input", "shape"),
-                                                          ("output", "units")}
+                                                          ("output", "units"),
+                                                          ("output", "activation")}
     assert ui.data_panel.fix_button.isVisibleTo(ui.data_panel)
     ui.data_panel.fix_button.click()
     spec = {n["id"]: n for n in window.document.project.spec["nodes"]}
     assert spec["input"]["shape"] == [3] and spec["output"]["units"] == 3
+    assert spec["output"]["activation"] == "softmax"  # not 3 sigmoids
     assert ui.data_panel.check_network() == []
     assert "a 2" in ui.data_panel.balance_label.text() or "a " in ui.data_panel.balance_label.text()
 
@@ -593,3 +595,100 @@ def test_edits_rebuild_the_weights_view_only_when_shown_and_only_what_changed(
     assert all(view._norm_curves[k] is v for k, v in before.items())
     window.editor.set_param(["hidden1"], "units", 10)  # shown, same layers: no new curve
     assert len(added) == 1
+
+
+def three_class_csv(path, header: str = "f1,f2,f3,kind", text_at: int = 3) -> None:
+    """60 rows: three numeric features (mean 50) and a class a/b/c in column ``text_at``."""
+    rng = np.random.default_rng(0)
+    rows = [header]
+    for *values, k in zip(*rng.normal(loc=50, scale=10, size=(3, 60)),
+                          rng.integers(0, 3, 60), strict=True):
+        cells = [f"{v:.3f}" for v in values]
+        cells.insert(text_at, "abc"[int(k)])
+        rows.append(",".join(cells))
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_fix_after_a_three_class_import_sets_units_softmax_and_the_loss(qtbot, window,
+                                                                        tmp_path):
+    ui = ui_of(window)
+    path = tmp_path / "three.csv"
+    three_class_csv(path)
+    assert window.document.project.training["loss"] == "binary_crossentropy"
+    assert ui.data_panel.import_with(str(path), ColumnMapping("kind", ["f1", "f2", "f3"]))
+    ui.data_panel.check_network()
+    assert ui.data_panel.loss_fix == "categorical_crossentropy"
+    assert "binary_crossentropy" in ui.data_panel.mismatch_label.text()
+    count = window.editor.undo_stack.count()
+    ui.data_panel.fix_button.click()
+    spec = {n["id"]: n for n in window.document.project.spec["nodes"]}
+    assert (spec["output"]["units"], spec["output"]["activation"]) == (3, "softmax")
+    assert window.document.project.training["loss"] == "categorical_crossentropy"
+    assert ui.training_panel.loss_box.currentText() == "categorical_crossentropy"
+    assert ui.data_panel.check_network() == [] and ui.data_panel.loss_fix is None
+    assert not ui.data_panel.fix_button.isVisibleTo(ui.data_panel)
+    assert window.editor.undo_stack.count() == count + 1  # one click, one undo step
+    window.actions_by_name["undo"].trigger()
+    assert window.document.project.training["loss"] == "binary_crossentropy"
+
+
+@pytest.mark.parametrize(("header", "text_at", "expected"), [
+    ("Class,f1,f2,f3", 3, "Class"),        # named like a target, even first and numeric
+    ("f1,f2,label_id,f3", 0, "label_id"),
+    ("f1,f2,f3,kind", 3, "kind"),          # else the last text column ...
+    ("kind,f1,f2,f3", 0, "kind"),          # ... wherever it is
+])
+def test_import_dialog_proposes_a_sensible_target(qtbot, window, tmp_path, header, text_at,
+                                                  expected):
+    path = tmp_path / "data.csv"
+    three_class_csv(path, header, text_at)
+    seen = answer_mapping_dialog(qtbot, lambda dialog: None)
+    ui_of(window).data_panel.import_file(str(path))
+    assert seen[0].target_box.currentText() == expected
+
+
+def test_import_offers_scaling_saved_in_the_project_and_used_by_training(qtbot, window,
+                                                                         tmp_path):
+    from designer.panels.data_import import SCALINGS
+    ui = ui_of(window)
+    path = tmp_path / "three.csv"
+    three_class_csv(path)
+
+    def choose_minmax(dialog) -> None:
+        box = dialog.scaling_box
+        assert [box.itemData(i) for i in range(box.count())] == [m for m, _t in SCALINGS]
+        assert box.currentData() == "standardize"  # what the project used so far
+        box.setCurrentIndex(box.findData("minmax"))
+
+    answer_mapping_dialog(qtbot, choose_minmax)
+    assert ui.data_panel.import_file(str(path))
+    assert window.document.project.preprocessing["method"] == "minmax"
+    train_x = ui.controller.data.prepared.train.X
+    assert train_x.min() >= -1e-6 and train_x.max() <= 1 + 1e-6  # features in [0, 1]
+    again = prepare_data(window.document.project)  # what the command line trains on
+    assert np.allclose(again.train.X, train_x)
+
+    def choose_none(dialog) -> None:
+        assert dialog.scaling_box.currentData() == "minmax"
+        dialog.scaling_box.setCurrentIndex(dialog.scaling_box.findData("none"))
+
+    answer_mapping_dialog(qtbot, choose_none)
+    assert ui.data_panel.import_file(str(path))  # the same file, only the scaling changes
+    assert window.document.project.preprocessing["method"] == "none"
+    assert ui.controller.data.prepared.train.X.max() > 20  # raw values (mean 50)
+
+
+def test_fitting_loss_and_activation_keep_what_fits():
+    from designer.panels.data_panel import fitting_activation, fitting_loss
+    assert fitting_loss("classification", 2, "binary_crossentropy") == "binary_crossentropy"
+    assert fitting_loss("classification", 3, "binary_crossentropy") == \
+        "categorical_crossentropy"
+    assert fitting_loss("classification", 5, "sparse_categorical_crossentropy") == \
+        "sparse_categorical_crossentropy"
+    assert fitting_loss("classification", 3, "mse") == "categorical_crossentropy"
+    assert fitting_loss("regression", 0, "categorical_crossentropy") == "mse"
+    assert fitting_loss("regression", 0, "huber") == "huber"
+    assert fitting_activation("binary_crossentropy", "softmax") == "sigmoid"
+    assert fitting_activation("categorical_crossentropy", "sigmoid") == "softmax"
+    assert fitting_activation("mse", "softmax") == "linear"
+    assert fitting_activation("mse", "sigmoid") == "sigmoid"  # values in [0, 1] may want it
