@@ -448,6 +448,7 @@ class MainWindow(QMainWindow):
     def end_session(self) -> None:
         """Logout or shutdown (SIGTERM): keep unsaved work for the next start and close
         without a question nobody is there to answer."""
+        self.closing.emit()  # a training run stops first and stores what it learned
         self.autosaver.keep_for_next_start()
         self._ending_session = True
         self.close()

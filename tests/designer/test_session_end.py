@@ -7,6 +7,7 @@ own, with a private home, so that the signal and the exit are real.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import pytest
 
 from core.project import load_project
 
+READY_S = 120  # start-up plus two epochs, on a busy machine
+
 SCRIPT = textwrap.dedent("""
     import sys
     from PySide6.QtCore import QTimer
@@ -26,8 +29,17 @@ SCRIPT = textwrap.dedent("""
 
     def create_window(*args, **kwargs):
         window = made(*args, **kwargs)
-        window.editor.add_node("Dropout", {"rate": 0.25}, (40.0, 40.0))  # unsaved work
-        QTimer.singleShot(500, lambda: print("ready", flush=True))
+        window.editor.set_param(["hidden1"], "units", 11)  # unsaved work
+        controller = window.training_ui.controller
+        controller.train(epochs=100_000)  # a long run, still going at the signal
+
+        def ready():
+            if controller.buffer.curves().n_epochs >= 2:
+                print("ready", flush=True)
+            else:
+                QTimer.singleShot(50, ready)
+
+        QTimer.singleShot(50, ready)
         return window
 
     app.create_window = create_window
@@ -37,14 +49,15 @@ SCRIPT = textwrap.dedent("""
 
 @pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32",
                     reason="POSIX signals")
-def test_sigterm_keeps_unsaved_work_and_exits_cleanly(tmp_path: Path) -> None:
+def test_sigterm_keeps_unsaved_work_and_the_run_and_exits_cleanly(tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "ANN_DESIGNER_NO_RECOVERY": "0",
            "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        ready, _, _ = select.select([proc.stdout], [], [], READY_S)
+        assert ready and proc.stdout.readline().strip() == "ready", "the designer never ran"
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=60)
     finally:
@@ -54,6 +67,8 @@ def test_sigterm_keeps_unsaved_work_and_exits_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     copies = list((tmp_path / "data").rglob("recovery/session-*.annproj"))
     assert len(copies) == 1, err
-    assert "Dropout" in [n["type"] for n in load_project(copies[0]).spec["nodes"]]
+    kept = load_project(copies[0])
+    assert {n["id"]: n for n in kept.spec["nodes"]}["hidden1"]["units"] == 11
+    assert len(kept.history.get("loss", [])) >= 2 and kept.weights  # the run's progress
     assert copies[0].with_suffix(".json").is_file()  # the note that makes it an orphan
     assert list((tmp_path / "config").rglob("*.conf"))  # window settings were saved
