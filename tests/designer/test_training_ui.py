@@ -561,6 +561,12 @@ def test_a_project_with_nan_weights_opens_and_says_how_to_fix_it(qtbot, window, 
     assert "Reset weights" in warnings[0] and warnings[0].count(". ") == 0
     ui = ui_of(window)
     assert "Reset weights" in ui.inference_panel.error.text()
+    from PySide6.QtWidgets import QDockWidget
+    window.set_neuron_view(True)  # edges drawn from the NaN weights
+    window.findChild(QDockWidget, "WeightsDock").raise_()
+    ui.weights.show_weights(window.session.weights)
+    window.view.viewport().repaint()
+    qtbot.wait(50)
     ui.training_panel.reset_button.click()
     ui.inference_panel.update_output()
     assert ui.inference_panel.error.text() == ""
