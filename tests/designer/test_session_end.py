@@ -30,11 +30,11 @@ SCRIPT = textwrap.dedent("""
     def create_window(*args, **kwargs):
         window = made(*args, **kwargs)
         window.editor.set_param(["hidden1"], "units", 11)  # unsaved work
-        controller = window.training_ui.controller
-        controller.train(epochs=100_000)  # a long run, still going at the signal
+        run = window.training_ui.run
+        run.train(epochs=100_000)  # a long run, still going at the signal
 
         def ready():
-            if controller.buffer.curves().n_epochs >= 2:
+            if run.buffer.curves().n_epochs >= 2:
                 print("ready", flush=True)
             else:
                 QTimer.singleShot(50, ready)

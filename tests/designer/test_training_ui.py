@@ -27,6 +27,7 @@ from training_windows import (
 )
 
 from core import cli
+from core.examples import load_example
 from core.project import load_project
 from core.workflow import prepare_data
 from designer.panels.data_import import DROP_OPTION, ColumnMapping, ColumnMappingDialog
@@ -564,7 +565,6 @@ def test_a_project_with_nan_weights_opens_and_says_how_to_fix_it(qtbot, window, 
     from PySide6.QtWidgets import QDockWidget
     window.set_neuron_view(True)  # edges drawn from the NaN weights
     window.findChild(QDockWidget, "WeightsDock").raise_()
-    ui.weights.show_weights(window.session.weights)
     window.view.viewport().repaint()
     qtbot.wait(50)
     ui.training_panel.reset_button.click()
@@ -669,7 +669,7 @@ def test_import_offers_scaling_saved_in_the_project_and_used_by_training(qtbot, 
     answer_mapping_dialog(qtbot, choose_minmax)
     assert ui.data_panel.import_file(str(path))
     assert window.document.project.preprocessing["method"] == "minmax"
-    train_x = ui.controller.data.prepared.train.X
+    train_x = ui.run.data.prepared.train.X
     assert train_x.min() >= -1e-6 and train_x.max() <= 1 + 1e-6  # features in [0, 1]
     again = prepare_data(window.document.project)  # what the command line trains on
     assert np.allclose(again.train.X, train_x)
@@ -681,7 +681,7 @@ def test_import_offers_scaling_saved_in_the_project_and_used_by_training(qtbot, 
     answer_mapping_dialog(qtbot, choose_none)
     assert ui.data_panel.import_file(str(path))  # the same file, only the scaling changes
     assert window.document.project.preprocessing["method"] == "none"
-    assert ui.controller.data.prepared.train.X.max() > 20  # raw values (mean 50)
+    assert ui.run.data.prepared.train.X.max() > 20  # raw values (mean 50)
 
 
 def test_fitting_loss_and_activation_keep_what_fits():
