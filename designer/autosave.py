@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+from PySide6.QtWidgets import QApplication
 
 from designer import recovery as rec
 from designer.dialogs import RecoveryDialog
@@ -137,7 +138,8 @@ class AutosaveController(QObject):
         self.timer.stop()
         if self.store is None:
             return
-        if self.session.is_modified and self.autosave():
+        if self.session.is_modified:
+            self.autosave()  # if this fails, the last minute's copy is still there
             self.store.abandon()
         else:
             self.store.close()
@@ -191,6 +193,7 @@ class EndingSignals(QObject):
         if any(n in numbers for n in ENDING_SIGNALS):
             log.info("session ending (signal): keeping unsaved work for the next start")
             self.window.end_session()
+            QApplication.quit()  # also ends a dialog's loop that nobody will answer
 
 
 def end_session_on_signals(window: MainWindow) -> EndingSignals | None:

@@ -448,9 +448,10 @@ class MainWindow(QMainWindow):
     def end_session(self) -> None:
         """Logout or shutdown (SIGTERM): keep unsaved work for the next start and close
         without a question nobody is there to answer."""
+        self._ending_session = True
         self.closing.emit()  # a training run stops first and stores what it learned
         self.autosaver.keep_for_next_start()
-        self._ending_session = True
+        self.save_settings()  # here too: a close() during a question is not run again
         self.close()
 
     # ================================================================== settings, close
@@ -500,7 +501,8 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self._ending_session and not self.files.maybe_save():
+        agreed = self._ending_session or self.files.maybe_save()
+        if not (agreed or self._ending_session):  # a logout during the question ends too
             event.ignore()
             return
         self.closing.emit()

@@ -34,10 +34,13 @@ SCRIPT = textwrap.dedent("""
         run.train(epochs=100_000)  # a long run, still going at the signal
 
         def ready():
-            if run.buffer.curves().n_epochs >= 2:
-                print("ready", flush=True)
-            else:
+            if run.buffer.curves().n_epochs < 2:
                 QTimer.singleShot(50, ready)
+            elif sys.argv[1] == "asking":  # Save / Discard / Cancel waits for an answer
+                QTimer.singleShot(300, lambda: print("ready", flush=True))
+                window.close()
+            else:
+                print("ready", flush=True)
 
         QTimer.singleShot(50, ready)
         return window
@@ -49,11 +52,13 @@ SCRIPT = textwrap.dedent("""
 
 @pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32",
                     reason="POSIX signals")
-def test_sigterm_keeps_unsaved_work_and_the_run_and_exits_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("state", ["working", "asking"])
+def test_sigterm_keeps_unsaved_work_and_the_run_and_exits_cleanly(tmp_path: Path,
+                                                                  state: str) -> None:
     env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "ANN_DESIGNER_NO_RECOVERY": "0",
            "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, state], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], READY_S)
