@@ -253,35 +253,44 @@ class Network:
         ``training=False`` runs the layers as when predicting (Dropout passes all,
         BatchNormalization uses and keeps its moving statistics).
         """
+        return self._gradients(X, Y, loss, training)
+
+    def _gradients(self, X: Any, Y: Any, loss: str | Loss, training: bool,
+                   keep: dict[str, Array] | None = None) -> float:
         lossf = self._loss(loss)
         X = self._as_input(X)
         Y = np.asarray(Y)
         if Y.dtype.kind == "f" and Y.dtype != self.dtype:
             Y = Y.astype(self.dtype)
         with self.lock:
-            return self._step(X, Y, lossf, training)
+            return self._step(X, Y, lossf, training, keep)
 
-    def _step(self, X: Array, Y: Array, lossf: Loss, training: bool = True) -> float:
+    def _step(self, X: Array, Y: Array, lossf: Loss, training: bool = True,
+              keep: dict[str, Array] | None = None) -> float:
         outs = self._forward(X, training)
         out_layer = self._seq[self._out_pos]
         y = outs[self._out_pos]
         act = out_layer.activation
         fused = act is not None and act.name == lossf.fuses_with
+        if keep is not None:  # dL/dy of the output itself, also where the loss is fused
+            keep[self.output_id] = np.array(lossf.value_and_grad(y, Y)[1])
         gbuf = out_layer.buffer("loss_grad", y.shape)
         if fused:
             value, g = lossf.fused(out_layer._z, y, Y, out=gbuf)
         else:
             value, g = lossf.value_and_grad(y, Y, out=gbuf)
-        self._backward(g, fused)
+        self._backward(g, fused, keep)
         return value
 
-    def _backward(self, g: Array, fused: bool) -> None:
+    def _backward(self, g: Array, fused: bool, keep: dict[str, Array] | None = None) -> None:
         n = len(self._seq)
         dys: list[Array | None] = [None] * n
         owned = [False] * n
         dys[self._out_pos] = g
         for i in range(n - 1, -1, -1):
             dy = dys[i]
+            if keep is not None and dy is not None and self.order[i] not in keep:
+                keep[self.order[i]] = np.array(planar_to_nhwc(dy))
             if dy is None or i == self._in_pos_input:
                 continue
             dxs = self._seq[i].backward(dy, self._need_dx[i], fused=self._preact[i]
@@ -298,22 +307,27 @@ class Network:
                     owned[j] = True
 
     def loss_and_gradients(self, X: Any, Y: Any, loss: str | Loss, training: bool = True,
-                           l1: float = 0.0, l2: float = 0.0
-                           ) -> tuple[float, dict[str, dict[str, Array]]]:
+                           l1: float = 0.0, l2: float = 0.0, capture: bool = False):
         """(batch-mean loss, gradients by node id and weight name, as copies).
 
         ``training`` as in :meth:`compute_gradients` (True: the batch statistics of
         BatchNormalization, which it then moves, and Dropout masks, as a training step
         sees them); ``l1``/``l2`` add the kernels' penalties as the Trainer does
-        (:mod:`core.regularizers`).
+        (:mod:`core.regularizers`). With ``capture`` a third item:
+        ``{node_id: dL/d(the node's output)}``, what the backward pass hands each node
+        (the explain and step-through views show it; penalties do not enter it). A node
+        whose activation's derivative a later layer applies (``core.fusion``: a ReLU
+        before a max pooling) gets dL/dz there instead.
         """
+        keep: dict[str, Array] | None = {} if capture else None
         with self.lock:
-            value = self.compute_gradients(X, Y, loss, training)
+            value = self._gradients(X, Y, loss, training, keep)
             if l1 or l2:
                 slices = [(r.offset, r.offset + r.size) for r in self.param_refs if r.decay]
                 value += add_penalties(self.params, self.grads, slices, float(l1),
                                        float(l2), np.empty_like(self.params))
-            return value, self.last_gradients()
+            grads = self.last_gradients()
+        return (value, grads, keep) if keep is not None else (value, grads)
 
     def evaluate_loss(self, X: Any, Y: Any, loss: str | Loss) -> float:
         """Batch-mean loss in inference mode, computed from the outputs."""

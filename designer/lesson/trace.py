@@ -1,0 +1,297 @@
+"""What one sample does to a network: forward, loss, backward and one optimizer step.
+
+Qt-free, so that the numbers a lesson view shows can be tested alone. Every value comes
+from the engine: ``a`` from ``Network.forward(capture=True)``, ``dL/da`` and the
+gradients from ``Network.loss_and_gradients(capture=True)``, the update from
+``core.optimizers`` (the optimizer's real rule and state, Adam's moments included).
+``z`` and ``f'(z)`` are recomputed from the engine's inputs and weights with the engine's
+own activation functions, because a layer overwrites ``z`` with ``a`` when it can.
+
+A step through the sample is a list of :class:`Phase` objects (one per layer forward,
+the loss, one per layer backward, one per weight array updated); a view shows
+``phases[i]`` and moves ``i``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.activations import ACTIVATIONS
+from core.network import Network
+from core.optimizers import make_optimizer, merge_slices, normalize_config
+
+Array = np.ndarray
+#: Activations whose derivative is a full Jacobian, not one number per neuron.
+JACOBIAN_ACTIVATIONS = ("softmax",)
+#: Dropout's random stream for a traced sample, so that a trace can be repeated.
+DROPOUT_SEED = 0
+
+
+@dataclass(frozen=True)
+class BatchNormValues:
+    """The normalisation of one sample in training mode, and what inference would do.
+
+    A batch of one sample is its own mean: ``x_hat`` is 0, the output is ``beta`` and
+    no gradient reaches the layers before. That is what the engine computes; the view
+    says so and shows the inference value (moving statistics) beside it.
+    """
+
+    mean: Array
+    var: Array
+    epsilon: float
+    x_hat: Array
+    gamma: Array
+    beta: Array
+    moving_mean: Array
+    moving_variance: Array
+    inference_output: Array
+
+
+@dataclass(frozen=True)
+class NodeValues:
+    """One node's numbers for the sample (flat 1-D arrays, one value per unit)."""
+
+    node_id: str
+    type: str
+    inputs: tuple[str, ...]
+    activation: str | None
+    a: Array
+    z: Array | None = None
+    fprime: Array | None = None
+    dl_da: Array | None = None
+    delta: Array | None = None
+    batch_norm: BatchNormValues | None = None
+
+    @property
+    def units(self) -> int:
+        return int(self.a.size)
+
+
+@dataclass(frozen=True)
+class ParamStep:
+    """One weight array before and after the optimizer's step: ``new = old - step``."""
+
+    node_id: str
+    name: str
+    old: Array
+    grad: Array
+    step: Array
+    new: Array
+    state: Mapping[str, Array] = field(default_factory=dict)  # the optimizer's, after
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One stop of a step-through: ``kind`` is forward, loss, backward or update."""
+
+    kind: str
+    node_id: str | None
+    title: str
+    param: str | None = None
+
+
+@dataclass(frozen=True)
+class SampleTrace:
+    """Everything one sample does to the network, with the engine's numbers."""
+
+    x: Array
+    target: Array
+    loss_name: str
+    loss: float
+    order: tuple[str, ...]
+    nodes: Mapping[str, NodeValues]
+    params: Mapping[tuple[str, str], ParamStep]
+    optimizer: Mapping[str, Any]
+    iteration: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def output_id(self) -> str:
+        return self.order[-1]
+
+    @property
+    def prediction(self) -> Array:
+        return self.nodes[self.output_id].a
+
+    def weight_path(self, node_id: str, i: int, j: int) -> list[str]:
+        """The nodes the weight ``node_id.kernel[i, j]`` influences, in order (its path
+        to the loss): its own layer and every node downstream of it."""
+        downstream = {node_id}
+        for n in self.order:
+            if any(p in downstream for p in self.nodes[n].inputs):
+                downstream.add(n)
+        return [n for n in self.order if n in downstream]
+
+
+def _flat(a: Array | None) -> Array | None:
+    return None if a is None else np.asarray(a).reshape(-1)
+
+
+def _fprime(activation: str, z: Array, a: Array) -> Array | None:
+    """f'(z) per unit from the engine's activation backward (None for a Jacobian)."""
+    if activation in JACOBIAN_ACTIVATIONS:
+        return None
+    act = ACTIVATIONS[activation]
+    zz, aa = z.reshape(1, -1).copy(), a.reshape(1, -1).copy()
+    return act.backward(zz, aa, np.ones_like(zz), np.empty_like(zz)).reshape(-1)
+
+
+def _dense_values(net: Network, node: str, inputs: tuple[str, ...], acts: Mapping[str, Array],
+                  weights: Mapping[str, Mapping[str, Array]], dl_da: Array | None,
+                  grads: Mapping[str, Mapping[str, Array]]) -> NodeValues:
+    layer = net.layers[node]
+    act = layer.activation.name if layer.activation is not None else "linear"
+    x = acts[inputs[0]].reshape(1, -1)
+    w = weights[node]
+    z = np.matmul(x, w["kernel"])
+    if "bias" in w:
+        z = z + w["bias"]
+    a = acts[node].reshape(-1)
+    fprime = _fprime(act, z, a)
+    if "bias" in grads.get(node, {}):
+        delta = grads[node]["bias"].reshape(-1)  # dL/db = dL/dz for one sample
+    elif dl_da is not None and fprime is not None:
+        delta = dl_da * fprime
+    else:
+        delta = None
+    return NodeValues(node, "Dense", inputs, act, a, z.reshape(-1), fprime, dl_da, delta)
+
+
+def _batch_norm_values(net: Network, node: str, x: Array,
+                       weights: Mapping[str, Mapping[str, Array]]) -> BatchNormValues:
+    w = weights[node]
+    eps = float(net.layers[node].config["epsilon"])
+    x2 = x.reshape(-1, x.shape[-1])
+    mean, var = x2.mean(axis=0), x2.var(axis=0)
+    x_hat = (x2 - mean) / np.sqrt(var + eps)
+    mm, mv = w["moving_mean"], w["moving_variance"]
+    infer = (x2 - mm) / np.sqrt(mv + eps) * w["gamma"] + w["beta"]
+    return BatchNormValues(mean, var, eps, x_hat.reshape(-1), w["gamma"], w["beta"], mm, mv,
+                           infer.reshape(-1))
+
+
+def _inputs_of(spec: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    inputs: dict[str, list[str]] = {n["id"]: [] for n in spec["nodes"]}
+    for src, dst in spec["edges"]:
+        inputs[dst].append(src)
+    return {n: tuple(v) for n, v in inputs.items()}
+
+
+def _optimizer_step(net: Network, optimizer: Mapping[str, Any],
+                    state: Mapping[str, Any] | None) -> tuple[dict, int, tuple[str, ...]]:
+    """Apply one step of ``optimizer`` (from ``state``) to a copy of the parameters."""
+    notes: list[str] = []
+    decay = merge_slices((r.offset, r.offset + r.size) for r in net.param_refs if r.decay)
+    opt = make_optimizer(optimizer, net.param_count, net.dtype, decay)
+    if state:
+        try:
+            opt.load_state_dict(state)
+        except ValueError as exc:
+            notes.append(f"The saved optimizer state does not fit ({exc}); this is a first "
+                         "step from a fresh optimizer.")
+    old = net.params.copy()
+    new = old.copy()
+    opt.update(new, net.grads.copy())
+    after = opt.state_dict()
+    steps = {}
+    for r in net.param_refs:
+        sl = slice(r.offset, r.offset + r.size)
+        own = {k: np.asarray(v)[sl].reshape(r.shape) for k, v in after.items()
+               if isinstance(v, np.ndarray) and v.shape == (net.param_count,)}
+        steps[(r.node_id, r.name)] = ParamStep(
+            r.node_id, r.name, old[sl].reshape(r.shape), net.grads[sl].reshape(r.shape).copy(),
+            (old[sl] - new[sl]).reshape(r.shape), new[sl].reshape(r.shape), own)
+    return steps, int(opt.iterations), tuple(notes)
+
+
+def trace_sample(net: Network, x: Any, target: Any, loss: str,
+                 optimizer: Mapping[str, Any] | None = None,
+                 optimizer_state: Mapping[str, Any] | None = None) -> SampleTrace:
+    """The forward pass, loss, backward pass and one optimizer step for one sample.
+
+    ``net`` is not changed: its weights (and BatchNormalization's moving statistics,
+    which a training-mode forward pass moves) are put back afterwards.
+    """
+    x = np.asarray(x, dtype=net.dtype).reshape((1,) + net.input_shape)
+    target = np.asarray(target)
+    if target.ndim == 0 or target.shape[0] != 1:
+        target = target.reshape((1,) + target.shape)
+    saved = net.get_weights()
+    try:
+        net.reseed(DROPOUT_SEED)  # the same Dropout masks in both passes
+        _, acts = net.forward(x, training=True, capture=True)
+        net.set_weights(saved)  # BatchNormalization's moving statistics moved
+        net.reseed(DROPOUT_SEED)
+        value, grads, dl_da = net.loss_and_gradients(x, target, loss, capture=True)
+        steps, iteration, notes = _optimizer_step(net, optimizer or {"type": "adam"},
+                                                  optimizer_state)
+    finally:
+        net.set_weights(saved)
+    inputs = _inputs_of(net.spec)
+    nodes: dict[str, NodeValues] = {}
+    for node in net.order:
+        kind = type(net.layers[node]).TYPE
+        g = _flat(dl_da.get(node))
+        if kind == "Dense":
+            nodes[node] = _dense_values(net, node, inputs[node], acts, saved, g, grads)
+        elif kind == "BatchNormalization":
+            bn = _batch_norm_values(net, node, acts[inputs[node][0]], saved)
+            nodes[node] = NodeValues(node, kind, inputs[node], None, _flat(acts[node]),
+                                     dl_da=g, batch_norm=bn)
+        else:
+            layer = net.layers[node]
+            act = getattr(layer, "activation", None)
+            nodes[node] = NodeValues(node, kind, inputs[node],
+                                     act.name if act is not None else None,
+                                     _flat(acts[node]), dl_da=g)
+    config = normalize_config(optimizer or {"type": "adam"})
+    return SampleTrace(x.reshape(-1), target.reshape(-1), loss, float(value), tuple(net.order),
+                       nodes, steps, config, iteration, notes)
+
+
+def phases(trace: SampleTrace) -> list[Phase]:
+    """The stops of a step-through: forward layer by layer, the loss, backward right to
+    left, then each weight array's update."""
+    layers = [n for n in trace.order if trace.nodes[n].type != "Input"]
+    out: list[Phase] = []
+    for n in layers:
+        out.append(Phase("forward", n, f"Forward: {n} ({trace.nodes[n].type})"))
+    out.append(Phase("loss", trace.output_id, f"Loss: {trace.loss_name} = {trace.loss:.4g}"))
+    for n in reversed(layers):
+        out.append(Phase("backward", n, f"Backward: {n}"))
+    for (node, name) in trace.params:
+        out.append(Phase("update", node, f"Update: {node}.{name} "
+                         f"({trace.optimizer['type']})", name))
+    return out
+
+
+def layer_rows(trace: SampleTrace) -> list[dict[str, Any]]:
+    """Per-layer summary rows for networks too large for the neuron view."""
+    rows = []
+    for n in trace.order:
+        v = trace.nodes[n]
+        steps = [s for (node, _), s in trace.params.items() if node == n]
+        rows.append({
+            "node": n, "type": v.type, "units": v.units,
+            "a_min": float(v.a.min()), "a_max": float(v.a.max()),
+            "a_mean": float(v.a.mean()),
+            "dl_da_norm": None if v.dl_da is None else float(np.linalg.norm(v.dl_da)),
+            "grad_norm": (float(np.sqrt(sum(float(np.sum(s.grad ** 2)) for s in steps)))
+                          if steps else None),
+            "step_norm": (float(np.sqrt(sum(float(np.sum(s.step ** 2)) for s in steps)))
+                          if steps else None),
+        })
+    return rows
+
+
+def project_step_inputs(project: Any) -> tuple[str, dict, dict | None]:
+    """(loss, optimizer config, optimizer state) of a project's training settings."""
+    training = copy.deepcopy(getattr(project, "training", None) or {})
+    loss = training.get("loss") or "mse"
+    return loss, training.get("optimizer") or {"type": "adam"}, \
+        getattr(project, "optimizer_state", None)
