@@ -7,6 +7,7 @@ import pytest
 
 from core import Network, Trainer
 from core.activations import ACTIVATIONS
+from designer.lesson.explain import explain_loss, explain_neuron, explain_weight, num
 from designer.lesson.trace import layer_rows, phases, trace_sample
 
 DENSE = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
@@ -129,3 +130,27 @@ def test_phases_go_forward_then_back_then_update():
     rows = layer_rows(trace)
     assert [r["node"] for r in rows] == list(trace.order)
     assert rows[-1]["grad_norm"] > 0
+
+
+@pytest.mark.parametrize(("spec", "loss", "y", "opt"), CASES)
+def test_explain_panels_print_the_traced_numbers(spec, loss, y, opt):
+    net, trainer = _warmed(spec, loss, y, opt)
+    trace = trace_sample(net, X, y, loss, opt, trainer.optimizer.state_dict())
+    for node, v in trace.nodes.items():
+        for unit in range(v.units):
+            html = explain_neuron(trace, node, unit)
+            assert num(v.a[unit]) in html
+            if v.type == "Dense":
+                assert f"<b>{num(v.z[unit])}</b>" in html
+                assert f"<b>{num(v.delta[unit])}</b>" in html
+                w = trace.params[(node, "kernel")].old[:, unit]
+                assert all(f"({num(wk)})" in html for wk in w)
+            if v.type == "BatchNormalization":
+                assert "batch of one" in html
+    h = trace.nodes["out"].inputs[0]
+    html = explain_weight(trace, "out", 0, 0)
+    step = trace.params[("out", "kernel")]
+    assert f"<b>{num(step.grad[0, 0])}</b>" in html and f"<b>{num(step.new[0, 0])}</b>" in html
+    assert f"{h}[0] → out[0]" in html
+    html = explain_loss(trace)
+    assert f"<b>{num(trace.loss)}</b>" in html
