@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from designer import lesson, training
 from designer import recovery as rec
-from designer import training
 from designer.autosave import end_session_on_signals
 from designer.canvas.view import FRAGMENT_MIME
 from designer.main_window import APP_NAME, MainWindow
@@ -36,8 +36,10 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def install_training_ui(window: MainWindow) -> None:
-    """Add the training UI's docks (data, training, inference, live views) to ``window``."""
+    """Add the training UI's docks (data, training, inference, live views) and the
+    lesson docks (step through, explain) to ``window``."""
     training.install(window)
+    lesson.install(window)
 
 
 def create_window(path: str | None = None, settings: QSettings | None = None,

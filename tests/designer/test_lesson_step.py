@@ -1,0 +1,85 @@
+"""The Step through panel in a real window: trace, step with keys, values, explain."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from core.network import Network
+from designer.lesson.explain import num
+
+
+def _panel(window, qtbot):
+    panel = window.lesson_ui.step
+    window.lesson_ui.docks["Step through"].show()
+    qtbot.waitUntil(lambda: panel.sample_data() is not None, timeout=20_000)
+    return panel
+
+
+def test_step_through_shows_the_engines_numbers(window, qtbot):
+    panel = _panel(window, qtbot)
+    panel.sample.setValue(5)
+    assert panel.trace_current() is None
+    X, Y, _ = panel.sample_data()
+    net = panel.network()
+    _, acts = net.forward(X[5:6], training=True, capture=True)
+    kinds = [p.kind for p in panel.stops]
+    assert kinds[0] == "forward" and "loss" in kinds and kinds[-1] == "update"
+    # the first stop: the first hidden layer's z and a, as the engine computes a
+    first = panel.stops[0].node_id
+    a_col = panel.values.columnCount() - 1
+    shown = [panel.values.item(r, a_col).text() for r in range(panel.values.rowCount())]
+    assert shown == [num(v) for v in acts[first][0]]
+    # arrow keys step; the overlay follows
+    panel.values.setFocus()
+    qtbot.keyClick(panel.values, Qt.Key.Key_Right)
+    assert panel.index == 1 and panel.overlay.phase is panel.stops[1]
+    qtbot.keyClick(panel.values, Qt.Key.Key_Left)
+    assert panel.index == 0
+    assert panel.overlay.labels()[0][2].startswith("z=")
+    # select a neuron: the explain text carries its numbers
+    panel.values.selectRow(0)
+    assert num(panel.trace.nodes[first].z[0]) in panel.explain.toPlainText()
+
+
+def test_update_stop_is_the_optimizers_step_and_changes_nothing(window, qtbot):
+    panel = _panel(window, qtbot)
+    before = {n: {k: v.copy() for k, v in a.items()} for n, a in
+              (window.session.weights or {}).items()}
+    assert panel.trace_current() is None
+    last = len(panel.stops) - 1
+    panel.go(last)
+    phase = panel.stops[last]
+    step = panel.trace.params[(phase.node_id, phase.param)]
+    assert panel.values.rowCount() == step.old.size
+    assert panel.values.item(0, 4).text() == num(step.new.reshape(-1)[0])
+    panel.values.selectRow(0)
+    assert "step" in panel.explain.toPlainText()
+    after = window.session.weights or {}
+    assert all(np.array_equal(v, after[n][k]) for n, a in before.items()
+               for k, v in a.items())
+
+
+def test_play_runs_to_the_end(window, qtbot):
+    panel = _panel(window, qtbot)
+    panel.trace_current()
+    panel.speed.setValue(20.0)
+    panel.play_button.setChecked(True)
+    qtbot.waitUntil(lambda: panel.index == len(panel.stops) - 1, timeout=10_000)
+    qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=2_000)
+
+
+def test_clicking_a_point_picks_the_nearest_sample(window, qtbot):
+    panel = _panel(window, qtbot)
+    _, _, raw = panel.sample_data()
+    assert panel.trace_point(raw[7]) is None
+    assert panel.sample.value() == 7
+    assert isinstance(panel.network(), Network)
+
+
+def test_an_edit_drops_the_trace(window, qtbot):
+    panel = _panel(window, qtbot)
+    panel.trace_current()
+    window.editor.change_units(panel.stops[0].node_id, 1)
+    assert panel.trace is None and not panel.next_button.isEnabled()
+    assert panel.trace_current() is None
