@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from core.runs import RUNS_NPZ, RunsError, runs_from_file, runs_to_file
 from core.safe_zip import (
     NUMERIC_KINDS,
     ArchiveError,
@@ -104,6 +105,7 @@ class Project:
     class_names: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     embedded_data: bytes | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)  # see core.runs
 
 
 # --------------------------------------------------------------------------- saving
@@ -130,7 +132,10 @@ def _project_members(project: Project, folder: Path) -> list[tuple[str, _Content
     weight_arrays = _weight_arrays(project.weights)
     weight_arrays.update({OPTIMIZER_PREFIX + key: value for key, value in arrays.items()})
     data_member, data_bytes = _data_member(project, folder)
+    run_records, run_arrays = runs_to_file(project.runs)
     files = {"weights": WEIGHTS_NPZ if weight_arrays else None, "data": data_member}
+    if run_arrays:
+        files["runs"] = RUNS_NPZ
     document = {
         "format": FORMAT,
         "version": VERSION,
@@ -151,12 +156,17 @@ def _project_members(project: Project, folder: Path) -> list[tuple[str, _Content
         "files": files,
         "extra": project.extra,
     }
+    if run_records:  # optional: older files have none, and older readers ignore it
+        document["runs"] = run_records
     members: list[tuple[str, _Content, int]] = [
         (PROJECT_JSON, _dump_json(document), zipfile.ZIP_DEFLATED)]
     if weight_arrays:
         # Stored, not deflated: trained weights hardly compress, and a stored member
         # keeps the compression-ratio check on load meaningful.
         members.append((WEIGHTS_NPZ, lambda stream: write_npz(stream, weight_arrays),
+                        zipfile.ZIP_STORED))
+    if run_arrays:
+        members.append((RUNS_NPZ, lambda stream: write_npz(stream, run_arrays),
                         zipfile.ZIP_STORED))
     if data_member is not None:
         members.append((data_member, data_bytes, zipfile.ZIP_DEFLATED))
@@ -426,6 +436,7 @@ def _load(path: Path) -> Project:
                 arrays = read_npz(stream, f"{where}: {info.filename}", MAX_ARRAYS,
                                   MAX_TOTAL_BYTES)
         _attach_arrays(project, document, arrays, where)
+        project.runs = _runs(path, archive, members, document, files, where)
         if files.get("data"):
             info = _member(members, files["data"], where)
             project.embedded_data = read_member(archive, info, where)
@@ -433,6 +444,21 @@ def _load(path: Path) -> Project:
             raise ProjectError(f"{where}: the data file is marked as embedded but the "
                                "archive has no data/ member; the file is incomplete.")
     return project
+
+
+def _runs(path: Path, archive: zipfile.ZipFile, members: Mapping[str, zipfile.ZipInfo],
+          document: Mapping[str, Any], files: Mapping[str, Any], where: str) -> list[dict]:
+    """The kept training runs (optional; checked like everything else in the file)."""
+    arrays: dict[str, np.ndarray] = {}
+    if files.get("runs"):
+        info = _member(members, files["runs"], where)
+        with open_member(path, archive, info, where) as stream:
+            arrays = read_npz(stream, f"{where}: {info.filename}", MAX_ARRAYS,
+                              MAX_TOTAL_BYTES)
+    try:
+        return runs_from_file(document.get("runs"), arrays, where)
+    except RunsError as exc:
+        raise ProjectError(str(exc)) from exc
 
 
 def _member(members: Mapping[str, zipfile.ZipInfo], name: str, where: str
