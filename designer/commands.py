@@ -316,6 +316,31 @@ class SetWeight(DocumentCommand):
             self.doc.set_weight_value(self.node_id, self.name, self.index, self.old)
 
 
+class RestoreWeights(DocumentCommand):
+    """Make saved weights (a run's snapshot) the project's; undo puts back what it held.
+
+    Arrays the snapshot lacks (BatchNormalization's moving statistics) keep their values.
+    """
+
+    def __init__(self, doc: Document, weights: dict[str, dict[str, np.ndarray]],
+                 text: str) -> None:
+        super().__init__(doc, text)
+        self.before = {n: doc.node_weights(n) for n in weights}
+        self.after = {n: {**(self.before[n] or {}),
+                          **{k: np.array(v, copy=True) for k, v in arrays.items()}}
+                      for n, arrays in weights.items()}
+
+    def redo(self) -> None:
+        with self.doc.batch():
+            for node_id, arrays in self.after.items():
+                self.doc.set_node_weights(node_id, arrays)
+
+    def undo(self) -> None:
+        with self.doc.batch():
+            for node_id, arrays in self.before.items():
+                self.doc.set_node_weights(node_id, arrays)
+
+
 def _same_arrays(a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray]) -> bool:
     """True when ``a`` holds exactly the arrays ``b`` (names, shapes and values)."""
     return a is not None and a.keys() == b.keys() and all(

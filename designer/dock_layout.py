@@ -31,7 +31,7 @@ V = Qt.Orientation.Vertical
 #: Each area: a list of stacks (split along the area); a stack is a tab group.
 LEFT_STACKS = (("paletteDock",), ("problemsDock",))
 RIGHT_STACKS = (("inspectorDock",), ("TrainingDock", "DataDock", "InferenceDock",
-                                     "StepthroughDock"))
+                                     "StepthroughDock", "RunsDock"))
 BOTTOM_STACKS = (("OutputDock",), ("LosscurvesDock",),
                  ("WeightsDock", "ConfusionDock", "ImagesDock"))
 Stacks = tuple[tuple[str, ...], ...]

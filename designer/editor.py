@@ -262,6 +262,21 @@ class Editor(QObject):
                                            old, value, arrays))
         return None
 
+    def restore_weights(self, weights: dict[str, dict[str, np.ndarray]],
+                        text: str) -> str | None:
+        """Make ``weights`` (for nodes of the network, shapes checked) the project's
+        weights in one undo step named ``text``."""
+        if self._check_lock():
+            return self._lock
+        for node_id, arrays in weights.items():
+            shown = self._shown_weights(node_id) or {}
+            if any(name not in shown or np.shape(shown[name]) != np.shape(a)
+                   for name, a in arrays.items()):
+                return self._refuse(f"The saved weights of {node_id} do not fit the "
+                                    "network as it is now.")
+        self.undo_stack.push(cmd.RestoreWeights(self.document, weights, text))
+        return None
+
     # ------------------------------------------------------------------ edges
     def edge_refusal(self, src: str, dst: str) -> str | None:
         """Why the edge ``src -> dst`` may not be drawn, or None when it may."""

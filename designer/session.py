@@ -42,6 +42,7 @@ class Session(QObject):
         self.document = Document(project, parent=self)
         self._file_path: Path | None = None
         self._live_weights: Weights | None = None
+        self._preview_weights: Weights | None = None
         self._neuron_maps: dict[str, np.ndarray] = {}
         self._initial: tuple[int, Weights] | None = None
         self._unsaved_results = False  # training results since the last save/open
@@ -151,9 +152,29 @@ class Session(QObject):
             k: dict(v) for k, v in weights.items()}
         self.weightsChanged.emit()
 
+    def set_preview_weights(self, weights: Mapping[str, Mapping[str, np.ndarray]] | None
+                            ) -> None:
+        """Weights the views show instead of the current ones (a run's epoch on the
+        timeline); None goes back. Never trained on, saved or undone."""
+        self._preview_weights = None if weights is None else {
+            k: dict(v) for k, v in weights.items()}
+        self.weightsChanged.emit()
+
+    @property
+    def previewing(self) -> bool:
+        return self._preview_weights is not None
+
     @property
     def weights(self) -> Weights | None:
-        """Live weights while training shows them, else the project's weights (or None)."""
+        """What the views show: a timeline preview, else live weights while training,
+        else the project's weights (or None)."""
+        return self._preview_weights if self._preview_weights is not None \
+            else self.trained_weights
+
+    @property
+    def trained_weights(self) -> Weights | None:
+        """The current weights (live while training, else the project's): what a run
+        continues from, whatever the views preview."""
         if self._live_weights is not None:
             return self._live_weights
         return self.document.stored_weights
@@ -169,6 +190,7 @@ class Session(QObject):
 
     def _forget_live_state(self) -> None:
         self._live_weights = None
+        self._preview_weights = None
         self._neuron_maps = {}
         self._initial = None
 

@@ -9,6 +9,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
+from designer.lesson.recorder import RunRecorder
+from designer.lesson.runs_panel import RunsPanel
 from designer.lesson.step_panel import StepThroughPanel
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -19,18 +21,23 @@ class LessonUI:
     """Everything ``install`` made, for the window and tests."""
 
     step: StepThroughPanel
+    runs: RunsPanel
+    recorder: RunRecorder | None
     docks: dict[str, QDockWidget] = field(default_factory=dict)
 
 
 def install(window: Any) -> LessonUI:
-    """Add the Step through dock; a click on a training point of the Output plane picks
-    that sample."""
-    ui = LessonUI(StepThroughPanel(window))
-    dock = QDockWidget("Step through", window)
-    dock.setObjectName("StepthroughDock")
-    dock.setWidget(ui.step)
-    ui.docks["Step through"] = window.add_panel(dock, RIGHT)
+    """Add the Step through and Runs docks and the run recorder; a click on a training
+    point of the Output plane picks that sample."""
     training = getattr(window, "training_ui", None)
+    recorder = RunRecorder(training.run, window) if training is not None else None
+    ui = LessonUI(StepThroughPanel(window), RunsPanel(window), recorder)
+    for title, widget in (("Step through", ui.step), ("Runs", ui.runs)):
+        dock = QDockWidget(title, window)
+        dock.setObjectName(title.replace(" ", "") + "Dock")
+        dock.setWidget(widget)
+        ui.docks[title] = window.add_panel(dock, RIGHT)
+    dock = ui.docks["Step through"]
     if training is not None:
         training.boundary.train_scatter.sigClicked.connect(
             lambda _item, points, *_: _picked(ui, dock, points))

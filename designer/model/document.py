@@ -56,6 +56,7 @@ class Document(QObject):
     projectReplaced = Signal()
     trainingSettingsChanged = Signal()  # project.training replaced (an edit, undo or redo)
     dataSourceChanged = Signal()  # project.data, split or preprocessing replaced
+    runsChanged = Signal()  # the kept training runs (core.runs) changed
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -358,6 +359,16 @@ class Document(QObject):
             self.trainingSettingsChanged.emit()
         if DATA_FIELDS & set(values):
             self.dataSourceChanged.emit()
+
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        """The kept training runs (``core.runs`` records); do not modify."""
+        return self._project.runs
+
+    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+        """Replace the kept training runs (a run ended, or the user removed some)."""
+        self._project.runs = list(runs)
+        self.runsChanged.emit()
 
     def set_results(self, weights: Mapping[str, Mapping[str, np.ndarray]] | None,
                     optimizer_state: Mapping[str, Any] | None,

@@ -330,7 +330,7 @@ class RunSession(QObject):
         X, Y = data.prepared.arrays("train")
         return TrainingJob(
             spec=copy.deepcopy(project.spec), training=settings, seed=self._seed(),
-            weights=self.session.weights or None, optimizer_state=project.optimizer_state,
+            weights=self.session.trained_weights or None, optimizer_state=project.optimizer_state,
             X=X, Y=Y, epochs=int(epochs if epochs is not None else settings.get("epochs", 10)),
             validation=data.prepared.arrays("val"), pace=self.pace, commands=commands,
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
