@@ -921,7 +921,8 @@ def test_default_layout_gives_the_output_dock_a_real_square(full_window, qtbot):
     training = window.training_ui.docks["Training"]
     assert training.width() >= 380
     assert visible_tab_bars(window) == [["Loss curves", "Weights", "Confusion", "Images"],
-                                        ["Training", "Data", "Inference"]]
+                                        ["Training", "Data", "Inference", "Step through",
+                                         "Runs"]]
 
 
 def test_reset_layout_puts_moved_docks_back(full_window, qtbot):
