@@ -341,6 +341,20 @@ class RestoreWeights(DocumentCommand):
                 self.doc.set_node_weights(node_id, arrays)
 
 
+class SetExtraValue(DocumentCommand):
+    """Replace one key of the project's designer extras (knock-outs, for instance)."""
+
+    def __init__(self, doc: Document, key: str, after: Any, text: str) -> None:
+        super().__init__(doc, text)
+        self.key, self.before, self.after = key, doc.extra_value(key), after
+
+    def redo(self) -> None:
+        self.doc.set_extra_value(self.key, self.after)
+
+    def undo(self) -> None:
+        self.doc.set_extra_value(self.key, self.before)
+
+
 def _same_arrays(a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray]) -> bool:
     """True when ``a`` holds exactly the arrays ``b`` (names, shapes and values)."""
     return a is not None and a.keys() == b.keys() and all(

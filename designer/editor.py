@@ -266,8 +266,9 @@ class Editor(QObject):
                         text: str) -> str | None:
         """Make ``weights`` (for nodes of the network, shapes checked) the project's
         weights in one undo step named ``text``."""
-        if self._check_lock():
-            return self._lock
+        locked = self._check_lock()
+        if locked:
+            return locked
         for node_id, arrays in weights.items():
             shown = self._shown_weights(node_id) or {}
             if any(name not in shown or np.shape(shown[name]) != np.shape(a)
@@ -275,6 +276,21 @@ class Editor(QObject):
                 return self._refuse(f"The saved weights of {node_id} do not fit the "
                                     "network as it is now.")
         self.undo_stack.push(cmd.RestoreWeights(self.document, weights, text))
+        return None
+
+    def set_extra_with_weights(self, key: str, value: Any,
+                               weights: dict[str, dict[str, np.ndarray]], text: str
+                               ) -> str | None:
+        """Replace ``project.extra[key]`` and some nodes' weights in one undo step (a
+        knock-out records itself and zeroes its weights together)."""
+        locked = self._check_lock()
+        if locked:
+            return locked
+        compound = cmd.CompoundCommand(self.document, text)
+        if weights:
+            compound.children.append(cmd.RestoreWeights(self.document, weights, text))
+        compound.children.append(cmd.SetExtraValue(self.document, key, value, text))
+        self.undo_stack.push(compound)
         return None
 
     # ------------------------------------------------------------------ edges

@@ -227,7 +227,10 @@ class FileController(QObject):
         except file_errors() as exc:
             self.error("Cannot export the model", path, exc)
             return False
-        self.window.statusBar().showMessage(f"Exported to {path}", 6000)
+        knocked = self.document.extra_value("knockouts") or []
+        note = (f" with {len(knocked)} knock-out(s) baked in (zero or frozen weights are "
+                "exported as they are)" if knocked else "")
+        self.window.statusBar().showMessage(f"Exported to {path}{note}", 8000)
         return True
 
     def _project_with_weights(self):
@@ -237,7 +240,7 @@ class FileController(QObject):
                                 "The network has problems (see the Problems panel). "
                                 "Fix them, then export again.")
             return None
-        weights = self.session.weights
+        weights = self.session.trained_weights  # never a timeline preview
         if not weights:
             answer = QMessageBox.question(
                 self.window, "Export an untrained model?",

@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.network import Network
-from designer.lesson import explain
+from designer.lesson import explain, knockout
 from designer.lesson.explain import num
+from designer.lesson.knockout_bar import KnockoutBar, Knockouts
 from designer.lesson.overlay import StepOverlay
 from designer.lesson.trace import Phase, SampleTrace, layer_rows, phases, trace_sample
 
@@ -107,6 +108,10 @@ class StepThroughPanel(QWidget):
         self.layers = QTableWidget()
         self.layers.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.explain = QTextBrowser()
+        self.knockouts = Knockouts(self.window, self)
+        self.knockout_bar = KnockoutBar(self.knockouts, self.selected_entry)
+        self.knockouts.document.extraChanged.connect(self._retrace)
+        self.knockouts.document.weightsChanged.connect(self._retrace)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.values, "Values")
         self.tabs.addTab(self.layers, "Layers")
@@ -123,6 +128,7 @@ class StepThroughPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.knockout_bar)
         self._enable()
 
     def _enable(self) -> None:
@@ -291,6 +297,26 @@ class StepThroughPanel(QWidget):
             return
         key = self._rows[rows[0].row()]
         self.explain.setHtml(self.explain_html(key))
+
+    def selected_entry(self) -> dict | None:
+        """A knock-out record for the selected Values row (a neuron or a weight)."""
+        rows = self.values.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self._rows):
+            return None
+        key = self._rows[rows[0].row()]
+        if key[0] == "neuron" and self.trace is not None \
+                and self.trace.nodes[key[1]].type == "Dense":
+            return knockout.neuron(key[1], key[2])
+        if key[0] == "param":
+            return knockout.weight(key[1], key[2], key[3])
+        return None
+
+    def _retrace(self, _key: str = "") -> None:
+        """After a knock-out: the same sample and stop again, with the new weights."""
+        if self.trace is not None:
+            index = self.index
+            self.trace_current()
+            self.go(index)
 
     def explain_html(self, key: tuple) -> str:
         """The explain text for a Values row key (a neuron, a weight entry, the loss)."""

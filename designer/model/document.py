@@ -57,6 +57,7 @@ class Document(QObject):
     trainingSettingsChanged = Signal()  # project.training replaced (an edit, undo or redo)
     dataSourceChanged = Signal()  # project.data, split or preprocessing replaced
     runsChanged = Signal()  # the kept training runs (core.runs) changed
+    extraChanged = Signal(str)  # one key of project.extra (designer state) replaced
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -359,6 +360,21 @@ class Document(QObject):
             self.trainingSettingsChanged.emit()
         if DATA_FIELDS & set(values):
             self.dataSourceChanged.emit()
+
+    def extra_value(self, key: str, default: Any = None) -> Any:
+        """A copy of ``project.extra[key]`` (designer state kept in the file)."""
+        extra = self._project.extra if isinstance(self._project.extra, dict) else {}
+        return copy.deepcopy(extra.get(key, default))
+
+    def set_extra_value(self, key: str, value: Any) -> None:
+        """Replace (or with None, remove) ``project.extra[key]``."""
+        if not isinstance(self._project.extra, dict):
+            self._project.extra = {}
+        if value is None:
+            self._project.extra.pop(key, None)
+        else:
+            self._project.extra[key] = copy.deepcopy(value)
+        self.extraChanged.emit(key)
 
     @property
     def runs(self) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from core.network import Network
 from core.project import Project
-from core.training import Trainer
+from core.training import Callback, Trainer
 from core.workflow import make_trainer
 from designer.run.loop import RunLoop
 from designer.run.protocol import Command, Failed, Finished, Report, Stop, TrainingJob
@@ -47,7 +47,27 @@ def build(job: TrainingJob) -> tuple[Network, Trainer]:
     project = Project(spec=dict(job.spec), training=dict(job.training),
                       optimizer_state=dict(job.optimizer_state) if job.optimizer_state
                       else None)
-    return net, make_trainer(project, net)
+    trainer = make_trainer(project, net)
+    if job.frozen:
+        trainer.callbacks.append(FrozenValues(net, job.frozen))
+    return net, trainer
+
+
+class FrozenValues(Callback):
+    """Puts frozen parameters back after every batch, so that training leaves them
+    where the run found them (a knocked-out neuron stays at zero)."""
+
+    def __init__(self, net: Network, frozen: tuple[tuple[str, str, tuple[int, ...]], ...]
+                 ) -> None:
+        where = {(r.node_id, r.name): r.offset for r in net.param_refs}
+        ids = [where[(node, name)] + i for node, name, flat in frozen
+               if (node, name) in where for i in flat]
+        self.index = np.array(sorted(set(ids)), dtype=np.intp)
+        self.values = net.params[self.index].copy()
+        self.params = net.params
+
+    def on_batch_end(self, trainer: Trainer, event: Any) -> None:
+        self.params[self.index] = self.values
 
 
 # ------------------------------------------------------------------ the data pipe

@@ -111,6 +111,9 @@ class TrainingJob:
     samples: np.ndarray | None = None
     pace: float | None = None
     commands: tuple[Command, ...] = ()
+    #: (node id, weight name, flat indices) that training keeps at their start values
+    #: (knocked-out or frozen neurons and weights).
+    frozen: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
 
 
 # -------------------------------------------------------------- reports (process -> window)

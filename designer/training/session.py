@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -128,6 +129,8 @@ class RunSession(QObject):
         self.last_message = ""
         self._run_lr: float | None = None  # the learning rate the running process uses
         self.pace: float | None = None  # epochs a second at most; None: full speed
+        #: What training must keep fixed (``TrainingJob.frozen``); the lesson tools set it.
+        self.frozen: Callable[[], tuple] | None = None
         document.projectReplaced.connect(self.project_replaced)
         document.specChanged.connect(self._spec_changed)
         document.dataSourceChanged.connect(self._data_source_changed)
@@ -334,6 +337,7 @@ class RunSession(QObject):
             X=X, Y=Y, epochs=int(epochs if epochs is not None else settings.get("epochs", 10)),
             validation=data.prepared.arrays("val"), pace=self.pace, commands=commands,
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
+            frozen=self.frozen() if self.frozen is not None else (),
             **self._view_fields())
 
     def _view_fields(self) -> dict[str, Any]:
