@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
     """ANN Designer's window; see the module docstring for what it is responsible for."""
 
     closing = Signal()
+    themeApplied = Signal()  # the canvas got a new style (theme or presentation mode)
 
     def __init__(self, session: Session | None = None, settings: QSettings | None = None,
                  recovery: rec.RecoveryStore | None = None,
@@ -311,6 +312,7 @@ class MainWindow(QMainWindow):
         apply_theme(QApplication.instance(), theme, presentation, self.scene)
         self.actions_by_name[f"theme_{theme}"].setChecked(True)
         self.actions_by_name["presentation"].setChecked(presentation)
+        self.themeApplied.emit()
 
     def set_full_screen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from designer.lesson.recorder import RunRecorder
 from designer.lesson.runs_panel import RunsPanel
+from designer.lesson.slides import Slides
 from designer.lesson.step_panel import StepThroughPanel
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -23,6 +24,7 @@ class LessonUI:
     step: StepThroughPanel
     runs: RunsPanel
     recorder: RunRecorder | None
+    slides: Slides | None = None
     docks: dict[str, QDockWidget] = field(default_factory=dict)
 
 
@@ -42,6 +44,7 @@ def install(window: Any) -> LessonUI:
         training.boundary.train_scatter.sigClicked.connect(
             lambda _item, points, *_: _picked(ui, dock, points))
     window.lesson_ui = ui
+    ui.slides = Slides(window)
     return ui
 
 

@@ -111,6 +111,12 @@ class BoundaryView(LiveView):
         self.show_grid(snapshot.grid)
         return True
 
+    def set_lookup_table(self, lut: np.ndarray) -> None:
+        """Colours for the output map (the colour-blind-safe palette, for instance)."""
+        self._lut = lut
+        if self.image.lut is not None:
+            self.image.setLookupTable(lut)
+
     def show_grid(self, grid: np.ndarray) -> None:
         """Draw an output grid (H, W, outputs) from a snapshot."""
         ctx = self._ctx

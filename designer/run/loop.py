@@ -300,6 +300,14 @@ class RunLoop:
     def _active_time(self, now: float) -> float:
         return self._active_s + (0.0 if self._paused else now - self._resumed_at)
 
+    def continue_after(self, snapshot: Snapshot | None) -> None:
+        """Number snapshots on from ``snapshot`` (the buffer's newest): the views skip a
+        snapshot whose numbers they have drawn, so a second static snapshot (another
+        epoch on the timeline, a knock-out) would otherwise not be drawn."""
+        if snapshot is not None:
+            self._seq = max(self._seq, snapshot.seq)
+            self._grid_seq = max(self._grid_seq, snapshot.grid_seq)
+
     def publish_static(self) -> None:
         """One snapshot of a network that is not training (opened or reset project)."""
         self._update_heavy()

@@ -469,6 +469,8 @@ class RunSession(QObject):
                               X=self.data.prepared.train.X, Y=None, epochs=0,
                               step_offset=self.buffer.last_step,
                               epoch_offset=self.buffer.last_epoch, **self._view_fields())
-            RunLoop(job, self.network(), None, self.buffer.apply).publish_static()
+            loop = RunLoop(job, self.network(), None, self.buffer.apply)
+            loop.continue_after(self.buffer.latest())
+            loop.publish_static()
         except Exception:  # noqa: BLE001 - a preview failing only leaves the views as they are
             return
