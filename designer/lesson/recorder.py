@@ -1,10 +1,10 @@
 """Keeps every training run: its settings, its curves and weight snapshots at some epochs.
 
-The recorder listens to the run session: when a run starts it notes the settings and the
-epoch it starts from; while it runs it copies the newest snapshot's weights at epochs
-``start, start + stride, ...`` (the stride doubles, and the kept snapshots are thinned,
-whenever more than ``core.runs.MAX_SNAPSHOTS`` would be kept); when it ends it adds the
-final weights and the run's part of the curves, and stores the record in the project
+The recorder listens to the run session: when a run starts it notes the settings, the
+epoch it starts from and the weights it starts with; the training process reports the
+weights at evenly spaced epochs (``TrainingJob.checkpoint_every``, so that a run gives at
+most ``core.runs.MAX_SNAPSHOTS``); when it ends the recorder adds those, the final
+weights and the run's part of the curves, and stores the record in the project
 (``Document.set_runs``, within ``core.runs``' size budget). Recording is not an undo step;
 it is unsaved work like the training results.
 """
@@ -31,9 +31,8 @@ class RunRecorder(QObject):
         self.document = run.session.document
         self._current: dict[str, Any] | None = None
         self._epochs_before = 0
-        self._stride = 1
+        run.checkpoints_per_run = MAX_SNAPSHOTS - 2  # and the first and the last weights
         run.stateChanged.connect(self._state_changed)
-        run.progress.connect(lambda _p: self.capture())
         run.finished.connect(self._finished)
 
     @property
@@ -51,7 +50,7 @@ class RunRecorder(QObject):
         settings = {**self.document.training, "activation": activations}
         start = self.run.buffer.last_epoch
         self._epochs_before = len(self.run.buffer.curves().column("loss"))
-        self._stride = 1
+        self.run.buffer.take_checkpoints()  # none from before this run
         self._current = {"name": f"run {len(self.document.runs) + 1}",
                          "settings": settings, "start_epoch": start, "history": {},
                          "snapshots": []}
@@ -59,17 +58,6 @@ class RunRecorder(QObject):
         weights = self.session.trained_weights or self.session.initial_weights()
         if weights:
             self._add(start, weights)
-
-    def capture(self) -> None:
-        """Copy the newest snapshot's weights if its epoch is due."""
-        snap = self.run.buffer.latest()
-        current = self._current
-        if current is None or snap is None or snap.params is None:
-            return
-        last = current["snapshots"][-1]["epoch"] if current["snapshots"] else -1
-        due = snap.epoch > last and (snap.epoch - current["start_epoch"]) % self._stride == 0
-        if due:
-            self._add(snap.epoch, snap.weights())
 
     def _add(self, epoch: int, weights: Weights) -> None:
         current = self._current
@@ -81,9 +69,6 @@ class RunRecorder(QObject):
             snaps[-1] = {"epoch": int(epoch), "weights": copied}
         else:
             snaps.append({"epoch": int(epoch), "weights": copied})
-        if len(snaps) > MAX_SNAPSHOTS:
-            current["snapshots"] = thin(snaps, (MAX_SNAPSHOTS + 1) // 2)
-            self._stride *= 2
 
     def _finished(self, _reason: str) -> None:
         current, self._current = self._current, None
@@ -91,10 +76,13 @@ class RunRecorder(QObject):
             return
         epochs = self.run.buffer.last_epoch
         weights = self.session.trained_weights
+        self._current = current
+        for checkpoint in self.run.buffer.take_checkpoints():
+            if checkpoint.epoch > current["start_epoch"]:
+                self._add(checkpoint.epoch, checkpoint.weights())
         if weights and epochs > current["start_epoch"]:
-            self._current = current
             self._add(epochs, weights)
-            self._current = None
+        self._current = None
         current["snapshots"] = thin(current["snapshots"])
         history = self.run.buffer.to_history()
         current["history"] = {k: v[self._epochs_before:] for k, v in history.items()

@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from designer.run.protocol import Epochs, GradNorms, Published, Report, Snapshot, Steps
+from designer.run.protocol import (
+    Checkpoint,
+    Epochs,
+    GradNorms,
+    Published,
+    Report,
+    Snapshot,
+    Steps,
+)
 
 CURVE_CAPACITY = 512
 
@@ -167,6 +175,7 @@ class SnapshotBuffer:
         self._epochs = EpochTable()
         self._norm_x = DecimatedSeries()
         self._norms: dict[str, DecimatedSeries] = {}
+        self._checkpoints: list[Checkpoint] = []
 
     # -- writer side (the session's relay thread) ---------------------------------------
     def apply(self, report: Report) -> None:
@@ -180,6 +189,9 @@ class SnapshotBuffer:
                 self.add_grad_norms(step, norms)
             case Published():
                 self.publish(report.complete(self.latest()))
+            case Checkpoint():
+                with self._lock:
+                    self._checkpoints.append(report)
 
     def add_steps(self, steps: Sequence[float], losses: Sequence[float]) -> None:
         """Append a run of per-batch losses (the loop reports them in chunks)."""
@@ -235,6 +247,12 @@ class SnapshotBuffer:
             norms = {k: s.arrays()[1] for k, s in self._norms.items()}
             return CurveData(self._version, sx, sy, self._epochs.columns(), self._epochs.n,
                              nx, norms)
+
+    def take_checkpoints(self) -> list[Checkpoint]:
+        """The checkpoints reported since the last call (the run recorder takes them)."""
+        with self._lock:
+            taken, self._checkpoints = self._checkpoints, []
+            return taken
 
     @property
     def last_step(self) -> int:

@@ -33,6 +33,7 @@ from core.training import TrainingDiverged
 from core.training.metrics import class_predictions, class_probabilities, confusion_matrix
 from designer.run.protocol import (
     SLOW_FIELDS,
+    Checkpoint,
     Command,
     Epochs,
     Failed,
@@ -216,12 +217,20 @@ class RunLoop:
                     self._gate("batch")
             elif kind == "epoch":  # recorded at the next flush: tiny epochs come by hundreds
                 pend_epochs.append(event)
+                self._checkpoint(int(event.epoch))
                 if self._control:
                     self._gate("epoch")
             elif kind == "end":
                 reason = event.stop_reason or "completed"
         self._take_epochs(clock())
         return reason
+
+    def _checkpoint(self, epoch: int) -> None:
+        """The weights at the end of every ``job.checkpoint_every``-th epoch of the run."""
+        every = self.job.checkpoint_every
+        if every > 0 and (epoch - self.job.epoch_offset) % every == 0:
+            self.report(Checkpoint(epoch, np.array(self.net.params, copy=True),
+                                   tuple(self.net.param_refs)))
 
     def _failure(self, exc: Exception) -> str:
         self.report(Failed(f"Training stopped with an error: {exc}. Check the network "

@@ -114,6 +114,9 @@ class TrainingJob:
     #: (node id, weight name, flat indices) that training keeps at their start values
     #: (knocked-out or frozen neurons and weights).
     frozen: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+    #: Report a :class:`Checkpoint` at the end of every this many epochs of the run
+    #: (0: none); the kept runs' timeline is made of them.
+    checkpoint_every: int = 0
 
 
 # -------------------------------------------------------------- reports (process -> window)
@@ -214,6 +217,19 @@ class GradNorms:
     norms: Mapping[str, float]
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The weights at the end of ``epoch`` (``TrainingJob.checkpoint_every``)."""
+
+    epoch: int
+    params: np.ndarray
+    refs: tuple = ()
+
+    def weights(self) -> dict[str, dict[str, np.ndarray]]:
+        """``{node_id: {name: array}}`` views into this checkpoint's params."""
+        return _unflatten(self.params, self.refs)
+
+
 State = Literal["running", "paused", "finished", "idle"]
 
 
@@ -253,4 +269,4 @@ class Finished:
     optimizer_state: Mapping[str, Any] | None = None
 
 
-Report = Published | Steps | Epochs | GradNorms | Progress | Failed | Finished
+Report = Published | Steps | Epochs | GradNorms | Checkpoint | Progress | Failed | Finished

@@ -131,6 +131,8 @@ class RunSession(QObject):
         self.pace: float | None = None  # epochs a second at most; None: full speed
         #: What training must keep fixed (``TrainingJob.frozen``); the lesson tools set it.
         self.frozen: Callable[[], tuple] | None = None
+        #: Weight checkpoints wanted per run (evenly spaced epochs); 0 for none.
+        self.checkpoints_per_run = 0
         document.projectReplaced.connect(self.project_replaced)
         document.specChanged.connect(self._spec_changed)
         document.dataSourceChanged.connect(self._data_source_changed)
@@ -338,7 +340,15 @@ class RunSession(QObject):
             validation=data.prepared.arrays("val"), pace=self.pace, commands=commands,
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
             frozen=self.frozen() if self.frozen is not None else (),
+            checkpoint_every=self._checkpoint_every(epochs, settings),
             **self._view_fields())
+
+    def _checkpoint_every(self, epochs: int | None, settings: dict) -> int:
+        """Epochs between checkpoints so that a run reports ``checkpoints_per_run``."""
+        if self.checkpoints_per_run <= 0:
+            return 0
+        total = int(epochs if epochs is not None else settings.get("epochs", 10))
+        return max(1, -(-total // self.checkpoints_per_run))
 
     def _view_fields(self) -> dict[str, Any]:
         """The job's fields for the live views: grid, neuron maps, confusion, samples."""

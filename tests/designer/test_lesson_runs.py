@@ -86,3 +86,11 @@ def test_training_on_with_the_same_settings_extends_the_run(qtbot, window):
     runs = window.document.runs
     assert len(runs) == 1 and len(runs[0]["history"]["loss"]) == 4
     assert [s["epoch"] for s in runs[0]["snapshots"]][-1] == 4
+
+
+def test_a_long_run_keeps_evenly_spaced_snapshots(qtbot, window):
+    _train(qtbot, window, 40)
+    epochs = [s["epoch"] for s in window.document.runs[0]["snapshots"]]
+    assert epochs[0] == 0 and epochs[-1] == 40 and len(epochs) <= MAX_SNAPSHOTS
+    gaps = np.diff(epochs)
+    assert len(epochs) >= 15 and gaps.max() - gaps.min() <= 2

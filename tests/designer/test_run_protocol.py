@@ -14,6 +14,7 @@ import pytest
 from core.network import Network
 from designer.run.protocol import (
     SLOW_FIELDS,
+    Checkpoint,
     Command,
     Epochs,
     Failed,
@@ -56,6 +57,7 @@ REPORTS: list[Report] = [
     Steps(np.arange(1.0, 4.0), np.array([0.9, 0.8, 0.7])),
     Epochs(({"epoch": 1.0, "step": 3.0, "loss": 0.8, "val_accuracy": 0.5},)),
     GradNorms(7.0, {"out": 0.25}),
+    Checkpoint(5, np.arange(3.0, dtype=np.float32)),
     Progress("running", epoch=1, step=7, loss=0.5, epochs_total=10, lr=0.01,
              samples_per_s=1e3, time_left_s=9.0, samples_seen=70),
     Progress("idle"),
