@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.runs import differences
 from designer.lesson.palette import series_colors
+from designer.plots.common import add_plot, make_canvas
 
 TIMELINE_HINT = "Select a run to scrub its epochs."
 
@@ -43,10 +44,11 @@ class RunsPanel(QWidget):
         self.runs = QListWidget()
         self.runs.itemChanged.connect(lambda _item: self.draw_curves())
         self.runs.currentRowChanged.connect(self._select)
-        self.plot = pg.PlotWidget()
-        self.plot.setLabel("bottom", "epoch of the run")
-        self.plot.setLabel("left", "loss")
+        self.canvas = make_canvas()  # the live views' look: theme background, no menu
+        self.plot = add_plot(self.canvas, 0, 0, "Loss of each run", left="loss",
+                             bottom="epoch of the run")
         self.plot.setLogMode(y=True)
+        self.plot.vb.enableAutoRange()
         self.legend = self.plot.addLegend(offset=(-10, 10))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.valueChanged.connect(self.scrub)
@@ -62,7 +64,7 @@ class RunsPanel(QWidget):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.runs, 1)
-        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.canvas, 2)
         layout.addWidget(self.epoch_label)
         layout.addWidget(self.slider)
         layout.addLayout(buttons)
@@ -149,8 +151,10 @@ class RunsPanel(QWidget):
             return
         snap = run["snapshots"][max(0, min(index, len(run["snapshots"]) - 1))]
         self.session.set_preview_weights(snap["weights"])
-        self.epoch_label.setText(f"{run.get('name', 'run')}: epoch {snap['epoch']} "
-                                 "(preview; the current weights are unchanged)")
+        into = snap["epoch"] - run.get("start_epoch", 0)
+        self.epoch_label.setText(f"{run.get('name', 'run')}: epoch {into} of the run "
+                                 f"({snap['epoch']} in all); a preview, the current "
+                                 "weights are unchanged")
         self.restore_button.setEnabled(True)
         self._refresh_views()
 
