@@ -12,6 +12,7 @@ Nothing here changes the project's weights: the update is shown, not applied.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -40,6 +42,7 @@ from designer.lesson.overlay import StepOverlay
 from designer.lesson.trace import Phase, SampleTrace, layer_rows, phases, trace_sample
 
 DEFAULT_SPEED = 1.5  # stops per second while playing
+MAX_ROWS = 2000  # rows of the Values table (a big kernel has 100,000 weights)
 
 
 class StepThroughPanel(QWidget):
@@ -85,6 +88,12 @@ class StepThroughPanel(QWidget):
         self.trace_button = QPushButton("Trace")
         self.trace_button.setToolTip("Run this sample through the network as it is now")
         self.trace_button.clicked.connect(self.trace_current)
+        self.typed = QLineEdit()
+        self.typed.setPlaceholderText("or type features; target (e.g. 1.5, -2; 1), Enter")
+        self.typed.setToolTip("Raw feature values as in the data, optionally ';' and the "
+                              "target (a class number or values); without a target the "
+                              "nearest training sample's is used")
+        self.typed.returnPressed.connect(lambda: self.trace_typed(self.typed.text()))
         self.sample_label = QLabel()
         self.sample_label.setWordWrap(True)
         self.prev_button = QPushButton("◀ Previous")
@@ -124,6 +133,7 @@ class StepThroughPanel(QWidget):
             controls.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.typed)
         layout.addWidget(self.sample_label)
         layout.addLayout(controls)
         layout.addWidget(self.title)
@@ -173,23 +183,66 @@ class StepThroughPanel(QWidget):
     def trace_current(self) -> str | None:
         """Trace the chosen sample; returns why not, or None."""
         samples = self.sample_data()
-        doc = self.session.document
         if samples is None:
             return self._refuse("Load data in the Data panel first.")
-        if not doc.is_valid:
-            return self._refuse("Fix the network's problems first (see Problems).")
         X, Y, raw = samples
         self.sample.setMaximum(max(len(X) - 1, 0))
         i = min(self.sample.value(), len(X) - 1)
+        return self._trace(X[i], Y[i], f"Sample {i}: features "
+                           f"[{', '.join(num(v) for v in np.ravel(raw[i])[:8])}]")
+
+    def trace_typed(self, text: str) -> str | None:
+        """Trace typed raw features ("x1, x2; target"); returns why not, or None."""
+        samples = self.sample_data()
+        run = self._run()
+        if samples is None or run is None or run.data is None:
+            return self._refuse("Load data in the Data panel first.")
+        features, _, target = text.partition(";")
+        try:
+            values = [float(v) for v in features.replace(",", " ").split()]
+            wanted = [float(v) for v in target.replace(",", " ").split()]
+        except ValueError:
+            return self._refuse("Type numbers: features separated by commas, then "
+                                "';' and the target.")
+        if len(values) != run.data.n_raw_features:
+            return self._refuse(f"The data has {run.data.n_raw_features} features; "
+                                f"{len(values)} were typed.")
+        X, Y, raw = samples
+        nearest = int(np.argmin(np.sum((raw.reshape(len(raw), -1) - values) ** 2, axis=1)))
+        y = self._typed_target(wanted, Y[nearest])
+        if y is None:
+            return self._refuse(f"The target should look like {np.ravel(Y[nearest])}.")
+        note = "" if wanted else f" (target of the nearest sample, {nearest})"
+        return self._trace(run.data.to_inputs(np.array([values]))[0], y,
+                           f"Typed: features [{', '.join(num(v) for v in values)}]{note}")
+
+    def _typed_target(self, wanted: list[float], like: np.ndarray) -> np.ndarray | None:
+        """The typed target in the shape the loss takes (a class number becomes one-hot
+        where the targets are one-hot)."""
+        like = np.asarray(like)
+        if not wanted:
+            return like
+        if like.size > 1 and len(wanted) == 1:  # a class number for one-hot targets
+            k = int(wanted[0])
+            if not (0 <= k < like.size and k == wanted[0]):
+                return None
+            return np.eye(like.size, dtype=like.dtype)[k]
+        if len(wanted) != like.size:
+            return None
+        return np.array(wanted, dtype=like.dtype).reshape(like.shape)
+
+    def _trace(self, x: np.ndarray, y: np.ndarray, label: str) -> str | None:
+        doc = self.session.document
+        if not doc.is_valid:
+            return self._refuse("Fix the network's problems first (see Problems).")
         training = doc.training
         try:
-            self.trace = trace_sample(self.network(), X[i], Y[i], training.get("loss", "mse"),
+            self.trace = trace_sample(self.network(), x, y, training.get("loss", "mse"),
                                       training.get("optimizer"), doc.project.optimizer_state)
         except (ValueError, KeyError) as exc:
             return self._refuse(f"Cannot trace this sample: {exc}")
-        raw_text = ", ".join(num(v) for v in np.ravel(raw[i])[:8])
-        self.sample_label.setText(f"Sample {i}: features [{raw_text}], target "
-                                  f"[{', '.join(num(v) for v in np.ravel(Y[i]))}]")
+        self.sample_label.setText(f"{label}, target "
+                                  f"[{', '.join(num(v) for v in np.ravel(y))}]")
         self.stops = phases(self.trace)
         self._fill_layers()
         self._enable()
@@ -251,36 +304,47 @@ class StepThroughPanel(QWidget):
 
     # ------------------------------------------------------------------ tables
     def _fill_values(self, phase: Phase) -> None:
+        """The current stop's numbers, one row per neuron or weight (at most MAX_ROWS)."""
         trace = self.trace
         assert trace is not None
-        v = trace.nodes[phase.node_id] if phase.node_id else None
-        rows: list[tuple] = []
         if phase.kind == "update":
-            step = trace.params[(phase.node_id, phase.param)]
-            header = ["weight", "old", "∂L/∂w", "step", "new"]
-            for idx in np.ndindex(step.old.shape):
-                rows.append((("param", phase.node_id, phase.param, idx),
-                             [str(list(idx)), step.old[idx], step.grad[idx], step.step[idx],
-                              step.new[idx]]))
-        elif phase.kind == "forward":
+            header, rows, total = self._update_rows(trace, phase)
+        else:
+            header, rows, total = self._unit_rows(trace, phase)
+        self._rows = [key for key, _ in rows]
+        _fill(self.values, header, [cells for _, cells in rows])
+        if total > len(rows):
+            self.title.setText(f"{self.title.text()}  (the first {len(rows):,} of "
+                               f"{total:,} values; the Layers tab sums up all)")
+
+    @staticmethod
+    def _update_rows(trace: SampleTrace, phase: Phase) -> tuple[list[str], list, int]:
+        step = trace.params[(phase.node_id, phase.param)]
+        rows = [(("param", phase.node_id, phase.param, idx),
+                 [str(list(idx)), step.old[idx], step.grad[idx], step.step[idx],
+                  step.new[idx]])
+                for idx in itertools.islice(np.ndindex(step.old.shape), MAX_ROWS)]
+        return ["weight", "old", "∂L/∂w", "step", "new"], rows, step.old.size
+
+    @staticmethod
+    def _unit_rows(trace: SampleTrace, phase: Phase) -> tuple[list[str], list, int]:
+        v = trace.nodes[phase.node_id]
+        units = range(min(v.units, MAX_ROWS))
+        if phase.kind == "forward":
             header = ["unit", "z", "a = f(z)"] if v.z is not None else ["unit", "a"]
-            for u in range(v.units):
-                cells = [u, v.z[u], v.a[u]] if v.z is not None else [u, v.a[u]]
-                rows.append((("neuron", v.node_id, u), cells))
+            rows = [(("neuron", v.node_id, u),
+                     [u, v.z[u], v.a[u]] if v.z is not None else [u, v.a[u]]) for u in units]
         elif phase.kind == "loss":
             header = ["output", "a", "target", "∂L/∂a"]
             t = np.asarray(trace.target, float)
-            for u in range(v.units):
-                rows.append((("loss",), [u, v.a[u], t[u] if u < t.size else "",
-                                         v.dl_da[u] if v.dl_da is not None else ""]))
+            rows = [(("loss",), [u, v.a[u], t[u] if u < t.size else "",
+                                 v.dl_da[u] if v.dl_da is not None else ""]) for u in units]
         else:
             header = ["unit", "∂L/∂a", "f′(z)", "δ = ∂L/∂z"]
-            for u in range(v.units):
-                rows.append((("neuron", v.node_id, u), [
-                    u, *(arr[u] if arr is not None else "" for arr in
-                         (v.dl_da, v.fprime, v.delta))]))
-        self._rows = [key for key, _ in rows]
-        _fill(self.values, header, [cells for _, cells in rows])
+            rows = [(("neuron", v.node_id, u),
+                     [u, *(arr[u] if arr is not None else "" for arr in
+                           (v.dl_da, v.fprime, v.delta))]) for u in units]
+        return header, rows, v.units
 
     def _fill_layers(self) -> None:
         rows = layer_rows(self.trace) if self.trace is not None else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from core.network import Network
@@ -83,3 +84,28 @@ def test_an_edit_drops_the_trace(window, qtbot):
     window.editor.change_units(panel.stops[0].node_id, 1)
     assert panel.trace is None and not panel.next_button.isEnabled()
     assert panel.trace_current() is None
+
+
+def test_typed_features_trace_like_the_sample_they_name(window, qtbot):
+    panel = _panel(window, qtbot)
+    _, Y, raw = panel.sample_data()
+    panel.sample.setValue(3)
+    panel.trace_current()
+    loss = panel.trace.loss
+    text = ", ".join(repr(float(v)) for v in raw[3]) + "; " + str(int(np.ravel(Y[3])[0]))
+    panel.typed.setText(text)
+    qtbot.keyClick(panel.typed, Qt.Key.Key_Return)
+    assert panel.trace.loss == pytest.approx(loss, rel=1e-5)
+    assert panel.trace_typed("1, 2, 3") is not None  # the spiral has two features
+    assert panel.trace_typed("0.5, 0.5") is None and "nearest" in panel.sample_label.text()
+
+
+def test_a_large_network_is_summed_up_per_layer(window, qtbot):
+    from core.examples import load_example
+    window.session.new_project(load_example("digits-mlp"))
+    panel = _panel(window, qtbot)
+    assert panel.trace_current() is None
+    assert panel.layers.rowCount() == len(panel.trace.order)
+    first_update = next(i for i, p in enumerate(panel.stops) if p.kind == "update")
+    panel.go(first_update)
+    assert panel.values.rowCount() == 2000 and "of" in panel.title.text()
