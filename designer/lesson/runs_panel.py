@@ -127,12 +127,13 @@ class RunsPanel(QWidget):
             self.session.mark_modified()
 
     # ------------------------------------------------------------------ timeline
-    def _selected_run(self) -> dict | None:
+    def selected_run(self) -> dict | None:
+        """The run whose timeline the slider scrubs (the list's current row)."""
         i = self.runs.currentRow()
         return self.document.runs[i] if 0 <= i < len(self.document.runs) else None
 
     def _select(self, _row: int) -> None:
-        run = self._selected_run()
+        run = self.selected_run()
         snaps = run["snapshots"] if run else []
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(len(snaps) - 1, 0))
@@ -145,7 +146,7 @@ class RunsPanel(QWidget):
 
     def scrub(self, index: int) -> None:
         """Show the selected run's snapshot ``index`` in every view (a preview)."""
-        run = self._selected_run()
+        run = self.selected_run()
         run_session = self._run()
         if run is None or not run["snapshots"] or (run_session and run_session.is_running):
             return
@@ -167,7 +168,7 @@ class RunsPanel(QWidget):
 
     def restore(self) -> None:
         """Make the previewed epoch's weights the project's (one undo step)."""
-        run = self._selected_run()
+        run = self.selected_run()
         if run is None or not self.session.previewing:
             return
         snap = run["snapshots"][self.slider.value()]
@@ -182,7 +183,7 @@ class RunsPanel(QWidget):
         if state != "idle":
             self.back_to_now()
         self.slider.setEnabled(state == "idle" and self.slider.maximum() >= 0
-                               and self._selected_run() is not None)
+                               and self.selected_run() is not None)
 
     def _refresh_views(self) -> None:
         ui = getattr(self.window, "training_ui", None)

@@ -118,7 +118,7 @@ def record_run(window: Any, target: QWidget, size: QSize,
     afterwards, so the current weights are what the views show again.
     """
     panel = window.lesson_ui.runs
-    run = panel._selected_run()
+    run = panel.selected_run()
     if run is None or not run["snapshots"]:
         raise AnimationError("Select a run with weight snapshots in the Runs panel first.")
     frames = []

@@ -25,6 +25,14 @@ def test_a_view_exports_to_png_and_svg_at_the_chosen_size(window, tmp_path, name
     assert text.lstrip().startswith("<?xml") and "<svg" in text and 'width="' in text
 
 
+def test_a_views_dock_offers_the_export_in_its_context_menu(window):
+    dock = ui_of(window).docks["Output"]
+    texts = [a.text() for a in dock.actions()]
+    assert "Export Output view…" in texts
+    names = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    assert "Export &view…" in names and "Export run as &GIF…" in names
+
+
 def test_a_run_becomes_a_gif_with_a_frame_per_snapshot(window, qtbot, tmp_path):
     from PIL import Image
     ui = ui_of(window)
