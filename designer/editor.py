@@ -278,6 +278,21 @@ class Editor(QObject):
         self.undo_stack.push(cmd.RestoreWeights(self.document, weights, text))
         return None
 
+    def apply_step(self, weights: dict[str, dict[str, np.ndarray]],
+                   optimizer_state: dict[str, Any] | None, text: str) -> str | None:
+        """Make one optimizer step's result the project's: the weights and the optimizer
+        state after it, in one undo step (the step-through's "Apply this step")."""
+        locked = self._check_lock()
+        if locked:
+            return locked
+        compound = cmd.CompoundCommand(self.document, text)
+        compound.children.append(cmd.RestoreWeights(self.document, weights, text))
+        compound.children.append(cmd.SetProjectFields(
+            self.document, text, {"optimizer_state": self.document.project.optimizer_state},
+            {"optimizer_state": optimizer_state}, "apply_step"))
+        self.undo_stack.push(compound)
+        return None
+
     def set_extra_with_weights(self, key: str, value: Any,
                                weights: dict[str, dict[str, np.ndarray]], text: str
                                ) -> str | None:

@@ -58,6 +58,7 @@ class StepThroughPanel(QWidget):
         self.stops: list[Phase] = []
         self.index = 0
         self._rows: list[tuple] = []
+        self._last: tuple[np.ndarray, np.ndarray, str] | None = None
         self._overlay: StepOverlay | None = None
         self._build()
         self.timer = QTimer(self)
@@ -72,7 +73,7 @@ class StepThroughPanel(QWidget):
     def forget(self) -> None:
         """Drop the trace: the network it was made on is gone."""
         self.play(False)
-        self.trace, self.stops, self._rows = None, [], []
+        self.trace, self.stops, self._rows, self._last = None, [], [], None
         if self._overlay is not None and shiboken6.isValid(self._overlay):
             self._overlay.show_phase(None, None)
         self.values.setRowCount(0)
@@ -100,6 +101,10 @@ class StepThroughPanel(QWidget):
         self.next_button = QPushButton("Next ▶")
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
+        self.apply_button = QPushButton("Apply this step")
+        self.apply_button.setToolTip("Make this sample's update the network's weights "
+                                     "(one undo step): the boundary moves")
+        self.apply_button.clicked.connect(self.apply_step)
         self.speed = QDoubleSpinBox()
         self.speed.setRange(0.2, 20.0)
         self.speed.setValue(DEFAULT_SPEED)
@@ -129,7 +134,8 @@ class StepThroughPanel(QWidget):
         for w in (self.sample, self.trace_button):
             top.addWidget(w)
         controls = QHBoxLayout()
-        for w in (self.prev_button, self.next_button, self.play_button, self.speed):
+        for w in (self.prev_button, self.next_button, self.play_button, self.speed,
+                  self.apply_button):
             controls.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -143,7 +149,7 @@ class StepThroughPanel(QWidget):
 
     def _enable(self) -> None:
         has = bool(self.stops)
-        for w in (self.prev_button, self.next_button, self.play_button):
+        for w in (self.prev_button, self.next_button, self.play_button, self.apply_button):
             w.setEnabled(has)
 
     @property
@@ -232,6 +238,7 @@ class StepThroughPanel(QWidget):
         return np.array(wanted, dtype=like.dtype).reshape(like.shape)
 
     def _trace(self, x: np.ndarray, y: np.ndarray, label: str) -> str | None:
+        self._last = (x, y, label)
         doc = self.session.document
         if not doc.is_valid:
             return self._refuse("Fix the network's problems first (see Problems).")
@@ -277,6 +284,25 @@ class StepThroughPanel(QWidget):
         if phase.kind == "loss" and self.trace is not None:
             self.explain.setHtml(explain.explain_loss(self.trace))
         self.phaseChanged.emit(self.index)
+
+    def apply_step(self) -> str | None:
+        """Apply the traced update (weights and optimizer state) as one undo step; the
+        trace follows the new weights, so Next goes on with the next update."""
+        if self.trace is None:
+            return self._refuse("Trace a sample first.")
+        label = self.sample_label.text().split(",")[0]
+        why = self.session.editor.apply_step(self.trace.stepped_weights(),
+                                             self.trace.optimizer_state,
+                                             f"Apply one {self.trace.optimizer['type']} "
+                                             f"step of {label.lower()}")
+        if why:
+            return self._refuse(why)
+        self._retrace()  # the optimizer state changed after the weights (no signal)
+        ui = getattr(self.window, "training_ui", None)
+        if ui is not None and not ui.run.is_running:
+            ui.run.static_snapshot()
+            ui.refresher.tick(final=True)
+        return None
 
     def next(self) -> None:
         self.go(self.index + 1)
@@ -376,10 +402,11 @@ class StepThroughPanel(QWidget):
         return None
 
     def _retrace(self, _key: str = "") -> None:
-        """After a knock-out: the same sample and stop again, with the new weights."""
-        if self.trace is not None:
+        """After a knock-out or an applied step: the same sample and stop again, with
+        the new weights and optimizer state."""
+        if self.trace is not None and self._last is not None:
             index = self.index
-            self.trace_current()
+            self._trace(*self._last)
             self.go(index)
 
     def explain_html(self, key: tuple) -> str:

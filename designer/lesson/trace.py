@@ -109,6 +109,14 @@ class SampleTrace:
     optimizer: Mapping[str, Any]
     iteration: int
     notes: tuple[str, ...] = ()
+    optimizer_state: Mapping[str, Any] | None = None  # after the step (to apply it)
+
+    def stepped_weights(self) -> dict[str, dict[str, Array]]:
+        """Every trainable array after the optimizer's step, by node id."""
+        out: dict[str, dict[str, Array]] = {}
+        for (node, name), step in self.params.items():
+            out.setdefault(node, {})[name] = step.new
+        return out
 
     @property
     def output_id(self) -> str:
@@ -183,7 +191,8 @@ def _inputs_of(spec: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 
 def _optimizer_step(net: Network, optimizer: Mapping[str, Any],
-                    state: Mapping[str, Any] | None) -> tuple[dict, int, tuple[str, ...]]:
+                    state: Mapping[str, Any] | None
+                    ) -> tuple[dict, int, tuple[str, ...], dict[str, Any]]:
     """Apply one step of ``optimizer`` (from ``state``) to a copy of the parameters."""
     notes: list[str] = []
     decay = merge_slices((r.offset, r.offset + r.size) for r in net.param_refs if r.decay)
@@ -206,7 +215,7 @@ def _optimizer_step(net: Network, optimizer: Mapping[str, Any],
         steps[(r.node_id, r.name)] = ParamStep(
             r.node_id, r.name, old[sl].reshape(r.shape), net.grads[sl].reshape(r.shape).copy(),
             (old[sl] - new[sl]).reshape(r.shape), new[sl].reshape(r.shape), own)
-    return steps, int(opt.iterations), tuple(notes)
+    return steps, int(opt.iterations), tuple(notes), after
 
 
 def trace_sample(net: Network, x: Any, target: Any, loss: str,
@@ -228,8 +237,8 @@ def trace_sample(net: Network, x: Any, target: Any, loss: str,
         net.set_weights(saved)  # BatchNormalization's moving statistics moved
         net.reseed(DROPOUT_SEED)
         value, grads, dl_da = net.loss_and_gradients(x, target, loss, capture=True)
-        steps, iteration, notes = _optimizer_step(net, optimizer or {"type": "adam"},
-                                                  optimizer_state)
+        steps, iteration, notes, state_after = _optimizer_step(
+            net, optimizer or {"type": "adam"}, optimizer_state)
     finally:
         net.set_weights(saved)
     inputs = _inputs_of(net.spec)
@@ -251,7 +260,7 @@ def trace_sample(net: Network, x: Any, target: Any, loss: str,
                                      _flat(acts[node]), dl_da=g)
     config = normalize_config(optimizer or {"type": "adam"})
     return SampleTrace(x.reshape(-1), target.reshape(-1), loss, float(value), tuple(net.order),
-                       nodes, steps, config, iteration, notes)
+                       nodes, steps, config, iteration, notes, state_after)
 
 
 def phases(trace: SampleTrace) -> list[Phase]:

@@ -109,3 +109,21 @@ def test_a_large_network_is_summed_up_per_layer(window, qtbot):
     first_update = next(i for i, p in enumerate(panel.stops) if p.kind == "update")
     panel.go(first_update)
     assert panel.values.rowCount() == 2000 and "of" in panel.title.text()
+
+
+def test_apply_this_step_is_the_traced_update_and_undoable(window, qtbot):
+    panel = _panel(window, qtbot)
+    panel.sample.setValue(4)
+    panel.trace_current()
+    traced = panel.trace
+    before = {n: dict(a) for n, a in panel.network().get_weights().items()}
+    assert panel.apply_step() is None
+    for (node, name), step in traced.params.items():
+        np.testing.assert_array_equal(window.document.stored_weights[node][name], step.new)
+    state = window.document.project.optimizer_state
+    assert int(state["iterations"]) == traced.iteration
+    assert panel.trace.iteration == traced.iteration + 1  # traced again from there
+    window.editor.undo()
+    for node, arrays in before.items():
+        for name, value in arrays.items():
+            np.testing.assert_array_equal(window.session.layer_weights(node)[name], value)
