@@ -3,17 +3,24 @@
 One item above the canvas that reads the neuron positions from the scene's node items
 (``NodeItem.neuron_center``) and paints the current :class:`~designer.lesson.trace.Phase`:
 forward shows ``z`` and ``a``, backward ``dL/da`` and ``δ`` coloured by sign, an update the
-weights' steps. It holds no state the project needs and edits nothing.
+weights' steps. A click on a traced neuron asks the panel to explain it; only the
+neurons catch the mouse. It holds no state the project needs and edits nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from designer.lesson.explain import num
 from designer.lesson.trace import Phase, SampleTrace
@@ -27,9 +34,11 @@ OVERLAY_Z = 50.0
 class StepOverlay(QGraphicsItem):
     """Paints one phase of a traced sample over the neuron view (nothing when unset)."""
 
-    def __init__(self, scene: CanvasScene) -> None:
+    def __init__(self, scene: CanvasScene,
+                 on_click: Callable[[str, int], None] | None = None) -> None:
         super().__init__()
         self._scene = scene
+        self.on_click = on_click  # a traced neuron was clicked: (node id, unit)
         self.trace: SampleTrace | None = None
         self.phase: Phase | None = None
         self._bounds = QRectF()
@@ -40,6 +49,8 @@ class StepOverlay(QGraphicsItem):
     def show_phase(self, trace: SampleTrace | None, phase: Phase | None) -> None:
         self.prepareGeometryChange()
         self.trace, self.phase = trace, phase
+        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton if trace is not None
+                                     else Qt.MouseButton.NoButton)
         bounds = QRectF()
         for item in self._scene.node_items():  # labels stick out to the right of a column
             bounds = bounds.united(item.sceneBoundingRect())
@@ -48,6 +59,40 @@ class StepOverlay(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return self._bounds
+
+    def _neurons(self) -> list[tuple[str, int, QPointF, float]]:
+        """(node id, unit, centre, radius) of every traced neuron on the canvas."""
+        out = []
+        for node_id in self.trace.nodes if self.trace is not None else ():
+            item = self._scene.node_item(node_id)
+            if item is None or item.neurons is None:
+                continue
+            r = item.neuron_radius()
+            units = min(item.neurons, self.trace.nodes[node_id].units)
+            out += [(node_id, u, item.neuron_center(u), r) for u in range(units)]
+        return out
+
+    def neuron_at(self, point: QPointF) -> tuple[str, int] | None:
+        """The traced neuron under ``point`` (scene coordinates), if any."""
+        for node_id, unit, c, r in self._neurons():
+            if (c.x() - point.x()) ** 2 + (c.y() - point.y()) ** 2 <= r * r:
+                return node_id, unit
+        return None
+
+    def shape(self) -> QPainterPath:
+        """Only the traced neurons catch the mouse (the canvas works around them)."""
+        path = QPainterPath()
+        for _node, _unit, c, r in self._neurons():
+            path.addEllipse(c, r, r)
+        return path
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        hit = self.neuron_at(event.scenePos())
+        if hit is None or self.on_click is None:
+            event.ignore()
+            return
+        self.on_click(*hit)
+        event.accept()
 
     def labels(self) -> list[tuple[str, int, str, float]]:
         """(node id, unit, text, signed value for the colour) for the current phase."""

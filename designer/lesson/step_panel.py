@@ -157,7 +157,7 @@ class StepThroughPanel(QWidget):
         """The canvas item showing the current stop (made again after the scene is
         rebuilt, which deletes every item)."""
         if self._overlay is None or not shiboken6.isValid(self._overlay):
-            self._overlay = StepOverlay(self.window.scene)
+            self._overlay = StepOverlay(self.window.scene, self.explain_neuron)
         return self._overlay
 
     # ------------------------------------------------------------------ data
@@ -408,6 +408,12 @@ class StepThroughPanel(QWidget):
             index = self.index
             self._trace(*self._last)
             self.go(index)
+
+    def explain_neuron(self, node_id: str, unit: int) -> None:
+        """Show a neuron's computation (a click on it in the neuron view)."""
+        if self.trace is not None and node_id in self.trace.nodes:
+            self.explain.setHtml(self.explain_html(("neuron", node_id, unit)))
+            self.tabs.setCurrentWidget(self.explain)
 
     def explain_html(self, key: tuple) -> str:
         """The explain text for a Values row key (a neuron, a weight entry, the loss)."""

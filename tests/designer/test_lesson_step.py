@@ -127,3 +127,18 @@ def test_apply_this_step_is_the_traced_update_and_undoable(window, qtbot):
     for node, arrays in before.items():
         for name, value in arrays.items():
             np.testing.assert_array_equal(window.session.layer_weights(node)[name], value)
+
+
+def test_clicking_a_traced_neuron_explains_it(window, qtbot):
+    window.set_neuron_view(True)
+    panel = _panel(window, qtbot)
+    panel.trace_current()
+    node = panel.stops[0].node_id
+    item = window.scene.node_item(node)
+    center = item.neuron_center(1)
+    view = window.view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.mapFromScene(center))
+    assert panel.tabs.currentWidget() is panel.explain
+    assert f"Neuron {node}[1]" in panel.explain.toPlainText()
+    assert panel.overlay.neuron_at(center) == (node, 1)
