@@ -131,11 +131,10 @@ class StepThroughPanel(QWidget):
         self.tabs.addTab(self.layers, "Layers")
         self.tabs.addTab(self.explain, "Explain")
         top = QHBoxLayout()
-        for w in (self.sample, self.trace_button):
+        for w in (self.sample, self.trace_button, self.apply_button):
             top.addWidget(w)
         controls = QHBoxLayout()
-        for w in (self.prev_button, self.next_button, self.play_button, self.speed,
-                  self.apply_button):
+        for w in (self.prev_button, self.next_button, self.play_button, self.speed):
             controls.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
