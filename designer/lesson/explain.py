@@ -135,10 +135,24 @@ def explain_weight(trace: SampleTrace, node_id: str, i: int, j: int) -> str:
     parts = [_head(f"Weight {src}[{i}] → {node_id}[{j}]"),
              _row("w =", num(step.old[i, j])),
              _row("path of influence:", escape(path)),
-             _row("∂L/∂w = δ<sub>j</sub>·x<sub>i</sub> =",
-                  f"{num(delta)} · {num(x)} = <b>{num(step.grad[i, j])}</b>")]
+             _gradient_row(trace, step.old[i, j], delta, x, step.grad[i, j])]
     parts.append(_step_rows(trace, step, (i, j)))
     return "".join(parts)
+
+
+def _gradient_row(trace: SampleTrace, w: float, delta: float, x: float,
+                  grad: float) -> str:
+    """dL/dw = delta x, plus the penalties' terms when the training settings have them."""
+    l1, l2 = trace.penalties
+    terms = f"{num(delta)} · {num(x)}"
+    formula = "∂L/∂w = δ<sub>j</sub>·x<sub>i</sub>"
+    if l2:
+        formula += " + 2·l2·w"
+        terms += f" + 2·{num(l2)}·{num(w)}"
+    if l1:
+        formula += " + l1·sign(w)"
+        terms += f" + {num(l1)}·{num(float(np.sign(w)))}"
+    return _row(formula + " =", f"{terms} = <b>{num(grad)}</b>")
 
 
 def _step_rows(trace: SampleTrace, step: ParamStep, index: tuple[int, ...]) -> str:

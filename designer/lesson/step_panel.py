@@ -244,7 +244,9 @@ class StepThroughPanel(QWidget):
         training = doc.training
         try:
             self.trace = trace_sample(self.network(), x, y, training.get("loss", "mse"),
-                                      training.get("optimizer"), doc.project.optimizer_state)
+                                      training.get("optimizer"), doc.project.optimizer_state,
+                                      float(training.get("l1") or 0.0),
+                                      float(training.get("l2") or 0.0))
         except (ValueError, KeyError) as exc:
             return self._refuse(f"Cannot trace this sample: {exc}")
         self.sample_label.setText(f"{label}, target "

@@ -110,6 +110,7 @@ class SampleTrace:
     iteration: int
     notes: tuple[str, ...] = ()
     optimizer_state: Mapping[str, Any] | None = None  # after the step (to apply it)
+    penalties: tuple[float, float] = (0.0, 0.0)  # the kernels' l1 and l2, in the gradients
 
     def stepped_weights(self) -> dict[str, dict[str, Array]]:
         """Every trainable array after the optimizer's step, by node id."""
@@ -220,8 +221,12 @@ def _optimizer_step(net: Network, optimizer: Mapping[str, Any],
 
 def trace_sample(net: Network, x: Any, target: Any, loss: str,
                  optimizer: Mapping[str, Any] | None = None,
-                 optimizer_state: Mapping[str, Any] | None = None) -> SampleTrace:
+                 optimizer_state: Mapping[str, Any] | None = None,
+                 l1: float = 0.0, l2: float = 0.0) -> SampleTrace:
     """The forward pass, loss, backward pass and one optimizer step for one sample.
+
+    ``l1``/``l2`` are the training settings' penalties on kernels: they enter the loss
+    and the kernels' gradients (as in the Trainer's step), not ``dL/da`` or delta.
 
     ``net`` is not changed: its weights (and BatchNormalization's moving statistics,
     which a training-mode forward pass moves) are put back afterwards.
@@ -236,7 +241,8 @@ def trace_sample(net: Network, x: Any, target: Any, loss: str,
         _, acts = net.forward(x, training=True, capture=True)
         net.set_weights(saved)  # BatchNormalization's moving statistics moved
         net.reseed(DROPOUT_SEED)
-        value, grads, dl_da = net.loss_and_gradients(x, target, loss, capture=True)
+        value, grads, dl_da = net.loss_and_gradients(x, target, loss, l1=l1, l2=l2,
+                                                     capture=True)
         steps, iteration, notes, state_after = _optimizer_step(
             net, optimizer or {"type": "adam"}, optimizer_state)
     finally:
@@ -260,7 +266,8 @@ def trace_sample(net: Network, x: Any, target: Any, loss: str,
                                      _flat(acts[node]), dl_da=g)
     config = normalize_config(optimizer or {"type": "adam"})
     return SampleTrace(x.reshape(-1), target.reshape(-1), loss, float(value), tuple(net.order),
-                       nodes, steps, config, iteration, notes, state_after)
+                       nodes, steps, config, iteration, notes, state_after,
+                       (float(l1), float(l2)))
 
 
 def phases(trace: SampleTrace) -> list[Phase]:

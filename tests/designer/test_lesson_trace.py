@@ -100,6 +100,24 @@ def test_captured_output_gradients_follow_the_chain_rule():
     np.testing.assert_allclose(dl_da["b"], dl_da["sum"], rtol=1e-6)
 
 
+def test_penalties_enter_the_kernels_gradients_and_the_step_as_in_training():
+    spec, loss, y, opt = CASES[0]
+    net = Network.from_spec(spec, seed=3)
+    trainer = Trainer(net, loss=loss, optimizer=opt, batch_size=1, seed=0, l1=0.01, l2=0.02)
+    trainer.fit(X, y, epochs=2)
+    trace = trace_sample(net, X, y, loss, opt, trainer.optimizer.state_dict(), 0.01, 0.02)
+    trainer.fit(X, y, epochs=1)
+    after = net.get_weights()
+    for (node, name), step in trace.params.items():
+        np.testing.assert_allclose(step.new, after[node][name], rtol=1e-5, atol=1e-7)
+    k = trace.params[("out", "kernel")]
+    delta, x_in = trace.nodes["out"].delta, trace.nodes["h"].a
+    np.testing.assert_allclose(k.grad, np.outer(x_in, delta) + 2 * 0.02 * k.old
+                               + 0.01 * np.sign(k.old), rtol=1e-5, atol=1e-7)
+    html = explain_weight(trace, "out", 1, 2)
+    assert "2·l2·w" in html and f"<b>{num(k.grad[1, 2])}</b>" in html
+
+
 def test_adam_step_is_not_plain_sgd():
     spec, loss, y, opt = CASES[0]
     net, trainer = _warmed(spec, loss, y, opt)
