@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from core.activations import ACTIVATIONS
+from core.activations import ACTIVATIONS, Activation
 from core.network import Network
 from core.optimizers import make_optimizer, merge_slices, normalize_config
 
@@ -141,11 +141,10 @@ def _flat(a: Array | None) -> Array | None:
     return None if a is None else np.asarray(a).reshape(-1)
 
 
-def _fprime(activation: str, z: Array, a: Array) -> Array | None:
-    """f'(z) per unit from the engine's activation backward (None for a Jacobian)."""
-    if activation in JACOBIAN_ACTIVATIONS:
+def _fprime(act: Activation, z: Array, a: Array) -> Array | None:
+    """f'(z) per unit from the layer's own activation backward (None for a Jacobian)."""
+    if act.name in JACOBIAN_ACTIVATIONS:
         return None
-    act = ACTIVATIONS[activation]
     zz, aa = z.reshape(1, -1).copy(), a.reshape(1, -1).copy()
     return act.backward(zz, aa, np.ones_like(zz), np.empty_like(zz)).reshape(-1)
 
@@ -154,14 +153,15 @@ def _dense_values(net: Network, node: str, inputs: tuple[str, ...], acts: Mappin
                   weights: Mapping[str, Mapping[str, Array]], dl_da: Array | None,
                   grads: Mapping[str, Mapping[str, Array]]) -> NodeValues:
     layer = net.layers[node]
-    act = layer.activation.name if layer.activation is not None else "linear"
+    function = layer.activation if layer.activation is not None else ACTIVATIONS["linear"]
+    act = function.name
     x = acts[inputs[0]].reshape(1, -1)
     w = weights[node]
     z = np.matmul(x, w["kernel"])
     if "bias" in w:
         z = z + w["bias"]
     a = acts[node].reshape(-1)
-    fprime = _fprime(act, z, a)
+    fprime = _fprime(function, z, a)
     if "bias" in grads.get(node, {}):
         delta = grads[node]["bias"].reshape(-1)  # dL/db = dL/dz for one sample
     elif dl_da is not None and fprime is not None:
