@@ -9,6 +9,7 @@ import pytest
 from project_state import recorder, state
 
 from designer.editor import snake_case
+from designer.session import Session
 
 
 def test_new_ids_follow_keras_names_and_stay_unique(doc, editor):
@@ -149,3 +150,23 @@ def test_data_source_edit_refits_the_scaler_undoes_and_waits_for_training(doc, e
     assert "Stop training" in editor.set_data_source({"kind": "builtin", "name": "xor"})
     assert "Stop training" in editor.set_split({"val": 0.5})
     assert editor.undo() is not None and doc.project.data == circle  # data undo waits too
+
+
+def test_undoing_a_delete_keeps_the_layer_order(window):
+    doc = window.document
+    before = doc.node_ids()
+    window.select_all()
+    window.delete_selection()
+    assert doc.node_ids() == []
+    window.editor.undo()
+    assert doc.node_ids() == before == [n["id"] for n in doc.spec["nodes"]]
+
+
+def test_node_ids_follow_the_spec_order():
+    from core.examples import load_example
+    session = Session(load_example("spiral"))
+    doc = session.document
+    ids = doc.node_ids()
+    session.editor.remove_nodes([ids[0], ids[2]])
+    session.editor.undo_stack.undo()
+    assert doc.node_ids() == ids

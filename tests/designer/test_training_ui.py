@@ -698,3 +698,46 @@ def test_fitting_loss_and_activation_keep_what_fits():
     assert fitting_activation("categorical_crossentropy", "sigmoid") == "softmax"
     assert fitting_activation("mse", "softmax") == "linear"
     assert fitting_activation("mse", "sigmoid") == "sigmoid"  # values in [0, 1] may want it
+
+
+def test_fix_the_network_is_one_undo_step(window):
+    doc = window.document
+    panel = window.training_ui.data_panel
+    _misfit(window)
+    assert len(panel.check_network()) == 2
+    panel.fix_button.click()
+    assert doc.node("input")["shape"] == [2] and doc.node("output")["units"] == 1
+    window.editor.undo()
+    assert doc.node("input")["shape"] == [3] and doc.node("output")["units"] == 3
+
+
+@pytest.mark.parametrize("button", ["train_button", "step_button", "epoch_button"])
+def test_train_refuses_a_network_that_does_not_fit_the_data(window, qtbot, button):
+    ui = window.training_ui
+    _misfit(window)
+    getattr(ui.training_panel, button).click()
+    qtbot.wait(50)
+    assert ui.run._thread is None  # no run that can only fail
+    text = ui.training_panel.message_label.text()
+    assert "does not fit the data" in text
+    assert "takes shape [3]" in text and "Fix the network" in text
+    assert "Problems list" not in text  # that list is empty: the network itself is valid
+    assert "does not fit the data" in window.statusBar().currentMessage()
+
+
+def test_train_runs_once_fixed(window, qtbot):
+    ui = window.training_ui
+    _misfit(window)
+    ui.data_panel.fix_button.click()
+    ui.training_panel.step_button.click()
+    qtbot.waitUntil(lambda: ui.run.state != "running", timeout=30_000)
+    assert ui.run._thread is not None
+    assert "does not fit" not in ui.training_panel.message_label.text()
+
+
+def _misfit(window) -> None:
+    """The spiral network with an Input of 3 values and 3 output units (data: 2, 1)."""
+    doc = window.document
+    window.editor.set_param(["input"], "shape", [3])
+    window.editor.set_param(["output"], "units", 3)
+    assert doc.is_valid
