@@ -57,6 +57,7 @@ from core.training.checks import (
 )
 from core.training.clipping import GradientClip
 from core.training.events import TrainEvent
+from core.training.fast_dense import MAX_STEPS, FastDense
 from core.training.guard import Guard, TrainingDiverged
 from core.training.metrics import CLASSIFICATION_LOSSES, MetricAccumulator
 
@@ -191,6 +192,10 @@ class Trainer:
         self._xbuf: Array | None = None
         self._ybuf: Array | None = None
         self._slices = False
+        self._fast: FastDense | None = None
+        # False: a run on the compiled path yields one "batch" event per stretch of
+        # batches (at most an epoch) instead of one per batch; read before each stretch
+        self.batch_events = True
         self._net_lock = getattr(net, "lock", None) or contextlib.nullcontext()
         self._stop = threading.Event()
         self._running = threading.Event()
@@ -306,6 +311,9 @@ class Trainer:
         if not np.isfinite(self.net.params).all():
             raise ValueError("the network's weights contain NaN or infinity; re-initialise "
                              "them before training")
+        self._fast = FastDense.for_trainer(self, X, Y)
+        if self._fast is not None:
+            self._fast.warm_up(self)
 
     def _target_dtype(self) -> np.dtype:
         if self.loss_name == "sparse_categorical_crossentropy":
@@ -340,17 +348,27 @@ class Trainer:
     def fit(self, X: Array | None = None, Y: Array | None = None, epochs: int = 1,
             validation_data: tuple[Array, Array] | None = None) -> dict[str, list[float]]:
         """Train ``epochs`` epochs and return :attr:`history` (raises TrainingDiverged)."""
-        for _ in self.run(X, Y, epochs=epochs, validation_data=validation_data):
+        for _ in self.run(X, Y, epochs=epochs, validation_data=validation_data,
+                          every_batch=False):
             pass
         return self.history
 
     def run(self, X: Array | None = None, Y: Array | None = None, epochs: int = 1,
-            validation_data: tuple[Array, Array] | None = None) -> Iterator[TrainEvent]:
+            validation_data: tuple[Array, Array] | None = None,
+            every_batch: bool | None = True) -> Iterator[TrainEvent]:
         """Train ``epochs`` more epochs, yielding a TrainEvent per batch and per epoch
         and one "end" event.  Without X and Y it goes on with the data already bound.
 
         On divergence the "end" event (stop_reason "diverged") is yielded first and the
         next ``next()`` raises :class:`TrainingDiverged`.
+
+        ``every_batch=False`` lets the compiled path for small Dense networks
+        (:mod:`core.training.fast_dense`) train up to the rest of an epoch in one go and
+        yield a "batch" event for the last batch of each such stretch only; every batch's
+        loss is in ``history["batch_loss"]``, and pause, stop and learning-rate changes
+        take effect at the next stretch. ``None`` follows :attr:`batch_events` at each
+        stretch. Trainers with callbacks, and networks the compiled path does not take,
+        always yield every batch.
         """
         epochs = check_int("epochs", epochs, 0)
         if X is not None or Y is not None:
@@ -368,7 +386,8 @@ class Trainer:
                 if not self._wait_while_paused():
                     reason = "stopped"
                     break
-                event, epoch_event = self._train_batch()
+                per_batch = self.batch_events if every_batch is None else every_batch
+                event, epoch_event = self._train_stretch(per_batch)
                 yield event
                 if epoch_event is not None:
                     yield epoch_event
@@ -443,7 +462,7 @@ class Trainer:
     def _train_batch_or_end(self) -> tuple[TrainEvent, TrainEvent | None]:
         """:meth:`_train_batch`, telling callbacks about a divergence as run() does."""
         try:
-            return self._train_batch()
+            return self._train_stretch(True)
         except TrainingDiverged:
             self._end_event("diverged")
             raise
@@ -464,8 +483,8 @@ class Trainer:
         self._clock = now
         return self._elapsed
 
-    def _next_batch(self) -> tuple[Array, Array, int]:
-        """Indices of the next batch, starting a new epoch's permutation when needed."""
+    def _epoch_state(self) -> _EpochState:
+        """The current epoch, or a new one (a new permutation) when the last has ended."""
         data = self._data
         if self._state is None or self._state.position >= data.n_train:
             order = (self._rng.permutation(data.n_train) if self.shuffle
@@ -474,7 +493,12 @@ class Trainer:
                 order = data.train_idx[order]
             self._state = _EpochState(order, metrics=MetricAccumulator(self.task,
                                                                        self.loss_name))
-        st = self._state
+        return self._state
+
+    def _next_batch(self) -> tuple[Array, Array, int]:
+        """Indices of the next batch, starting a new epoch's permutation when needed."""
+        data = self._data
+        st = self._epoch_state()
         start = st.position
         idx = st.order[start:start + self.batch_size]
         st.position += len(idx)
@@ -506,10 +530,29 @@ class Trainer:
         self.global_step += 1
         self.samples_seen += n
         self.history.setdefault("batch_loss", []).append(loss)
+        return self._batch_events(st, loss, metrics)
+
+    def _train_stretch(self, every_batch: bool) -> tuple[TrainEvent, TrainEvent | None]:
+        """One batch the general way; on the compiled path one batch, or with
+        ``every_batch`` False up to the rest of the epoch (callbacks see every batch)."""
+        if self._fast is None:
+            return self._train_batch()
+        st = self._epoch_state()
+        left = -(-(self._data.n_train - st.position) // self.batch_size)
+        steps = 1 if every_batch or self.callbacks else min(left, MAX_STEPS)
+        done, metrics = self._fast.train(self, st, steps)
+        if not done:  # the guard has something to say about the next step
+            return self._train_batch()
+        return self._batch_events(st, self.history["batch_loss"][-1], metrics)
+
+    def _batch_events(self, st: _EpochState, loss: float, metrics: dict[str, float]
+                      ) -> tuple[TrainEvent, TrainEvent | None]:
+        """The event of the batch just trained and, when it ended the epoch, the epoch's."""
         batches = -(-self._data.n_train // self.batch_size)
         event = TrainEvent("batch", self.epoch + 1, self.global_step, loss,
-                           MappingProxyType(metrics), lr=lr, samples_seen=self.samples_seen,
-                           elapsed_s=self._elapsed_s(), batch=st.batch, batches=batches)
+                           MappingProxyType(metrics), lr=self._lr,
+                           samples_seen=self.samples_seen, elapsed_s=self._elapsed_s(),
+                           batch=st.batch, batches=batches)
         self._notify(event)
         epoch_event = None
         if st.position >= self._data.n_train:
