@@ -130,11 +130,14 @@ class FastDense:
         self.X = np.ascontiguousarray(X, dtype=dtype)
         self.Y = np.ascontiguousarray(Y, dtype=dtype).reshape(len(Y), self.units)
         batch = min(trainer.batch_size, len(X))
-        width = int(max(self.meta[:, 0].max(), self.meta[:, 1].max()))
-        self.ys = np.zeros((len(seq) + 1, batch * width), dtype)
-        self.zs = np.zeros((len(seq), batch * width), dtype)
-        self.dy = np.zeros(batch * width, dtype)
-        self.dz = np.zeros(batch * width, dtype)
+        # every layer's input, pre-activation and output for one batch, end to end
+        widths = [int(self.meta[0, 0]), *(int(u) for u in self.meta[:, 1])]
+        self.yo = np.cumsum([0, *widths], dtype=np.int64) * batch
+        self.zo = self.yo[1:] - self.yo[1]
+        self.ys = np.zeros(int(self.yo[-1]), dtype)
+        self.zs = np.zeros(int(self.zo[-1]), dtype)
+        self.dy = np.zeros(batch * max(widths[1:]), dtype)
+        self.dz = np.zeros(batch * max(widths[1:]), dtype)
         self.tb = np.zeros(batch * self.units, dtype)
         self.C = np.array([0.0, 1.0, 0.5, _leaky_slope(), _elu_alpha(), _huber_delta(), 0.0],
                           dtype)
@@ -183,8 +186,8 @@ class FastDense:
                 net.params, net.grads, self.loss_code, self.opt_code, self.opt_f, state[0],
                 state[1], opt.iterations, lrs, trainer.l1, trainer.l2, self.decay, watch,
                 g.saved.best, g.saved.good, g.bound.peak, flush, self.flush_limit, acc, sq,
-                mean, m2, self.ys, self.zs, self.dy, self.dz, self.tb, self.C, losses,
-                norms, bm)
+                mean, m2, self.ys, self.yo, self.zs, self.zo, self.dy, self.dz, self.tb,
+                self.C, losses, norms, bm)
         if done == 0:
             return 0, {}
         opt.iterations, g.bound.peak = int(iterations), float(peak)
@@ -284,3 +287,25 @@ def _elu_alpha() -> float:
 def _huber_delta() -> float:
     from core.losses import HUBER_DELTA
     return HUBER_DELTA
+
+
+def compile_ahead() -> None:
+    """Compile the kernel for float32 and float64 now, or load it from the cache.
+
+    The designer's fork server calls this once, so that every training process it
+    forks starts with the kernel ready. Never raises: without it a run compiles when
+    it starts, and without numba the NumPy path trains.
+    """
+    from core.network import Network
+    from core.training.trainer import Trainer
+
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [1]},
+                      {"id": "out", "type": "Dense", "units": 1}],
+            "edges": [["in", "out"]]}
+    try:
+        for dtype in ("float32", "float64"):
+            trainer = Trainer(Network.from_spec(spec, dtype=dtype), loss="mse",
+                              optimizer={"type": "sgd"}, batch_size=1)
+            trainer.prepare(np.zeros((1, 1)), np.zeros((1, 1)))
+    except Exception:  # noqa: BLE001 - an optimisation; the run compiles or falls back
+        pass

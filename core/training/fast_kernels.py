@@ -78,12 +78,12 @@ def _act_grad(code, z, y, dy, C):
 
 
 @njit(cache=True)
-def _forward(meta, params, ys, zs, nb, C):
+def _forward(meta, params, ys, yo, zs, zo, nb, C):
     """Every layer's pre-activation and output for the ``nb`` rows in ``ys[0]``."""
     for layer in range(meta.shape[0]):
         n_in, n_out, w_off, b_off, act = meta[layer, 0], meta[layer, 1], meta[layer, 2], \
             meta[layer, 3], meta[layer, 4]
-        x, z, y = ys[layer], zs[layer], ys[layer + 1]
+        x, z, y = ys[yo[layer]:], zs[zo[layer]:], ys[yo[layer + 1]:]
         for r in range(nb):
             for j in range(n_out):
                 s = C[0]
@@ -126,13 +126,13 @@ def _loss(loss_code, z, p, t, g, size, C):
 
 
 @njit(cache=True)
-def _backward(meta, params, grads, ys, zs, dy, dz, nb, fused, C):
+def _backward(meta, params, grads, ys, yo, zs, zo, dy, dz, nb, fused, C):
     """Gradients of every layer from ``dy`` (the output's; its z-gradient if fused)."""
     last = meta.shape[0] - 1
     for layer in range(last, -1, -1):
         n_in, n_out, w_off, b_off, act = meta[layer, 0], meta[layer, 1], meta[layer, 2], \
             meta[layer, 3], meta[layer, 4]
-        x, z, y = ys[layer], zs[layer], ys[layer + 1]
+        x, z, y = ys[yo[layer]:], zs[zo[layer]:], ys[yo[layer + 1]:]
         m = nb * n_out
         if fused and layer == last:
             for k in range(m):
@@ -332,7 +332,7 @@ def _metrics(acc, sq, mean, m2, p, t, nb, units, loss, bm, C):
 @njit(cache=True)
 def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, opt_code,
                 opt_f, state1, state2, iterations, lrs, l1, l2, decay, watch, best, good,
-                peak, flush_every, flush_limit, acc, sq, mean, m2, ys, zs, dy, dz, tb, C,
+                peak, flush_every, flush_limit, acc, sq, mean, m2, ys, yo, zs, zo, dy, dz, tb, C,
                 losses, norms, bm):
     """Up to ``steps`` steps from ``order[pos:]``; (steps taken, status, iterations, peak).
 
@@ -345,18 +345,18 @@ def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, 
     last = meta.shape[0]
     for k in range(steps):
         nb = min(batch, order.shape[0] - pos)
-        x0 = ys[0]
+        x0 = ys
         for r in range(nb):
             row = order[pos + r]
             for i in range(n_in):
                 x0[r * n_in + i] = X[row, i]
             for c in range(units):
                 tb[r * units + c] = Y[row, c]
-        _forward(meta, params, ys, zs, nb, C)
+        _forward(meta, params, ys, yo, zs, zo, nb, C)
         size = nb * units
-        out, zout = ys[last], zs[last - 1]
+        out, zout = ys[yo[last]:], zs[zo[last - 1]:]
         loss = _loss(loss_code, zout, out, tb, dy, size, C)
-        _backward(meta, params, grads, ys, zs, dy, dz, nb, fused, C)
+        _backward(meta, params, grads, ys, yo, zs, zo, dy, dz, nb, fused, C)
         if l1 or l2:
             loss += _penalties(params, grads, decay, l1, l2, C)
         if not np.isfinite(loss):

@@ -300,6 +300,7 @@ class Trainer:
             val_X, val_Y = X, Y
         self._data = _Bound(X, Y, train_idx, val_X, val_Y, val_idx)
         self._state = None
+        self._fast = None  # made again below, once the old one's buffers are freed
         self._guard.bind()
         b = min(self.batch_size, self._data.n_train)
         self._xbuf = np.empty((b, *X.shape[1:]), self.dtype)

@@ -488,7 +488,10 @@ def test_start_at_numbers_the_divergence_message_and_refuses_mid_epoch():
         trainer.start_at(0, 0)
 
 
-def test_nan_gradients_are_caught_before_the_update():
+def test_nan_gradients_are_caught_before_the_update(monkeypatch):
+    # the poison goes into Network.compute_gradients, which only the NumPy path calls
+    # (test_fast_dense checks the compiled path's divergence against this one)
+    monkeypatch.setenv("ANN_DESIGNER_FAST_PATH", "0")
     X, Y = sine(16)
     net = mlp(1, [4], 1)
     trainer = Trainer(net, "mse", {"type": "adam"}, batch_size=16)
