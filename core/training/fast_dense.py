@@ -139,8 +139,9 @@ class FastDense:
         self.dy = np.zeros(batch * max(widths[1:]), dtype)
         self.dz = np.zeros(batch * max(widths[1:]), dtype)
         self.tb = np.zeros(batch * self.units, dtype)
-        self.C = np.array([0.0, 1.0, 0.5, _leaky_slope(), _elu_alpha(), _huber_delta(), 0.0],
-                          dtype)
+        eps = _epsilon()
+        self.C = np.array([0.0, 1.0, 0.5, _leaky_slope(), _elu_alpha(), _huber_delta(), 0.0,
+                           eps, 1.0 - eps], dtype)
         self.loss_code = known["loss"][trainer.loss_name]
         cfg = trainer.optimizer.config
         self.opt_code = known["opt"][cfg["type"]]
@@ -148,6 +149,37 @@ class FastDense:
         self.decay = np.array(trainer.decay_slices or [(0, 0)], dtype=np.int64)
         self.flush_limit = float(np.finfo(dtype).tiny) * 2.0 ** 40
         self.empty = np.zeros(0, dtype)
+        self._bind_validation(trainer._data, X)
+
+    def _bind_validation(self, data: Any, X: Array) -> None:
+        """The validation arrays in the kernel's types (the training ones when split)."""
+        self.vX = self.vY = None
+        if data is None or data.val_X is None:
+            return
+        if data.val_X is X:
+            self.vX, self.vY = self.X, self.Y
+        else:
+            self.vX = np.ascontiguousarray(data.val_X, dtype=self.X.dtype)
+            self.vY = np.ascontiguousarray(data.val_Y, dtype=self.X.dtype).reshape(
+                len(data.val_Y), self.units)
+        idx = data.val_idx
+        self.vidx = np.zeros(0, np.int64) if idx is None else idx.astype(np.int64)
+        self.vn = len(self.vX) if idx is None else len(idx)
+
+    def validate(self, trainer: Any) -> tuple[float, dict[str, float]]:
+        """``trainer._evaluate`` on the bound validation data, compiled."""
+        from core.training.trainer import EVAL_BATCH
+
+        metrics = MetricAccumulator(trainer.task, trainer.loss_name)
+        acc, sq, mean, m2 = _acc_arrays(metrics, self.units)
+        with trainer._net_lock:
+            self.k.evaluate_rows(self.vX, self.vY, self.vidx, self.vn, EVAL_BATCH,
+                                 len(self.tb) // self.units, self.meta, trainer.net.params,
+                                 self.loss_code, self.ys, self.yo, self.zs, self.zo,
+                                 self.tb, self.C, acc, sq, mean, m2)
+        _load_acc(metrics, acc, sq, mean, m2)
+        loss, values = metrics.result()
+        return loss + trainer._penalty(), values
 
     @classmethod
     def for_trainer(cls, trainer: Any, X: Array, Y: Array) -> FastDense | None:
@@ -155,7 +187,10 @@ class FastDense:
         if refusal(trainer) is not None:
             return None
         units = trainer.net.output_shape[0]
-        if np.asarray(Y).size != len(Y) * units or not np.issubdtype(X.dtype, np.number):
+        data = trainer._data
+        pairs = [(X, Y)] + ([(data.val_X, data.val_Y)] if data.val_X is not None else [])
+        if any(np.asarray(b).size != len(b) * units or not np.issubdtype(a.dtype, np.number)
+               for a, b in pairs):
             return None  # the general path explains the mismatch
         return cls(trainer, X, Y)
 
@@ -166,6 +201,10 @@ class FastDense:
         probe = SimpleNamespace(order=np.zeros(1, np.int64), position=0, batch=0,
                                 metrics=MetricAccumulator(trainer.task, trainer.loss_name))
         self.train(trainer, probe, 0)
+        acc, sq, mean, m2 = _acc_arrays(probe.metrics, self.units)
+        self.k.evaluate_rows(self.X, self.Y, probe.order, 0, 1, 1, self.meta,
+                             trainer.net.params, self.loss_code, self.ys, self.yo, self.zs,
+                             self.zo, self.tb, self.C, acc, sq, mean, m2)
 
     def train(self, trainer: Any, st: Any, steps: int) -> tuple[int, dict[str, float]]:
         """Train up to ``steps`` batches of epoch state ``st``; (steps taken, the last
@@ -282,6 +321,11 @@ def _leaky_slope() -> float:
 def _elu_alpha() -> float:
     from core.activations import ELU_ALPHA
     return ELU_ALPHA
+
+
+def _epsilon() -> float:
+    from core.losses import EPSILON
+    return EPSILON
 
 
 def _huber_delta() -> float:

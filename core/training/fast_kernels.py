@@ -26,7 +26,8 @@ STATUS_DONE, STATUS_GENERAL = 0, 1  # all steps taken / the next step needs the 
 # watch: n, avg, weight, floor, ceiling, best, saved_loss, saved_step, factor, chance,
 #        smoothing, warmup, checkpoint_every, start_floor, chance_rise, checkpointed
 # acc: n, loss_sum, correct, count, abs_sum, rows, classification (1/0)
-# C (network dtype): 0, 1, 0.5, leaky slope, elu alpha, huber delta, scratch
+# C (network dtype): 0, 1, 0.5, leaky slope, elu alpha, huber delta, scratch,
+#                    epsilon and 1 - epsilon of the clipped cross-entropy
 # opt_f (float64): lr-free settings; see fast_dense.FastDense._opt_settings
 
 
@@ -287,6 +288,24 @@ def _update(opt_code, opt_f, params, grads, good, state1, state2, lr, t, C):
 
 
 @njit(cache=True)
+def _merge_columns(acc, sq, mean, m2, sq_b, mean_b, m2_b, nb):
+    """Merge one batch's per-column sums into the epoch's (Chan et al., as
+    MetricAccumulator does); returns the batch's R^2."""
+    r2 = 0.0
+    for c in range(sq.shape[0]):
+        if acc[5] == 0.0:
+            sq[c], mean[c], m2[c] = sq_b[c], mean_b[c], m2_b[c]
+        else:
+            delta, total = mean_b[c] - mean[c], acc[5] + nb
+            mean[c] = mean[c] + delta * (nb / total)
+            m2[c] = m2[c] + m2_b[c] + delta * delta * (acc[5] * nb / total)
+            sq[c] = sq[c] + sq_b[c]
+        r2 += 1.0 - sq_b[c] / m2_b[c] if m2_b[c] > 0 else (1.0 if sq_b[c] == 0 else 0.0)
+    acc[5] += nb
+    return r2 / sq.shape[0]
+
+
+@njit(cache=True)
 def _metrics(acc, sq, mean, m2, p, t, nb, units, loss, bm, C):
     """MetricAccumulator.add for one batch; the batch's own metrics go into ``bm``."""
     acc[0] += nb
@@ -301,32 +320,102 @@ def _metrics(acc, sq, mean, m2, p, t, nb, units, loss, bm, C):
         acc[3] += size
         bm[0] = hits / max(size, 1)
         return
-    abs_sum, r2 = 0.0, 0.0
+    abs_sum = 0.0
+    sq_b, mean_b, m2_b = np.zeros(units), np.zeros(units), np.zeros(units)
     for c in range(units):
-        sq_b, tsum = 0.0, 0.0
+        tsum = 0.0
         for r in range(nb):
             e = np.float64(p[r * units + c]) - np.float64(t[r * units + c])
-            sq_b += e * e
+            sq_b[c] += e * e
             abs_sum += np.abs(e)
             tsum += np.float64(t[r * units + c])
-        mean_b = tsum / nb
-        m2_b = 0.0
+        mean_b[c] = tsum / nb
         for r in range(nb):
-            dev = np.float64(t[r * units + c]) - mean_b
-            m2_b += dev * dev
-        if acc[5] == 0.0:
-            sq[c], mean[c], m2[c] = sq_b, mean_b, m2_b
-        else:
-            delta, total = mean_b - mean[c], acc[5] + nb
-            mean[c] = mean[c] + delta * (nb / total)
-            m2[c] = m2[c] + m2_b + delta * delta * (acc[5] * nb / total)
-            sq[c] = sq[c] + sq_b
-        r2 += 1.0 - sq_b / m2_b if m2_b > 0 else (1.0 if sq_b == 0 else 0.0)
-    acc[5] += nb
+            dev = np.float64(t[r * units + c]) - mean_b[c]
+            m2_b[c] += dev * dev
+    bm[1] = _merge_columns(acc, sq, mean, m2, sq_b, mean_b, m2_b, nb)
     acc[4] += abs_sum
     acc[3] += size
     bm[0] = abs_sum / max(size, 1)
-    bm[1] = r2 / units
+
+
+@njit(cache=True)
+def _value_terms(loss_code, p, t, size, C):
+    """Sum of the loss terms of ``size`` outputs, as Loss.value computes them (binary
+    cross-entropy from the clipped probabilities), in the network's dtype."""
+    total = C[0]
+    for k in range(size):
+        d = p[k] - t[k]
+        if loss_code == 0:
+            total += d * d
+        elif loss_code == 1:
+            total += np.abs(d)
+        elif loss_code == 2:
+            a = np.abs(d)
+            q = a if a < C[5] else C[5]
+            total += C[2] * q * q + C[5] * (a - q)
+        else:
+            q = p[k] if p[k] > C[7] else C[7]
+            q = q if q < C[8] else C[8]
+            total += t[k] * np.log(q) + (C[1] - t[k]) * np.log1p(-q)
+    return total
+
+
+@njit(cache=True)
+def evaluate_rows(X, Y, idx, n, chunk, batch, meta, params, loss_code, ys, yo, zs, zo, tb,
+                  C, acc, sq, mean, m2):
+    """Trainer._evaluate on rows ``idx[:n]`` (all of X when ``idx`` is empty): one loss
+    value and one metrics update per ``chunk`` rows, computed ``batch`` rows at a time
+    in the training buffers."""
+    n_in, units, last = X.shape[1], Y.shape[1], meta.shape[0]
+    sq_b, mean_b, m2_b = np.zeros(units), np.zeros(units), np.zeros(units)
+    for s in range(0, n, chunk):
+        m = min(chunk, n - s)
+        total = C[0]
+        hits, abs_sum = 0, 0.0
+        sq_b[:] = 0.0
+        mean_b[:] = 0.0
+        m2_b[:] = 0.0
+        for pass_no in range(2):  # the targets' mean first, then their squared deviations
+            for b0 in range(0, m, batch):
+                nb = min(batch, m - b0)
+                for r in range(nb):
+                    row = idx[s + b0 + r] if idx.shape[0] else s + b0 + r
+                    for c in range(units):
+                        tb[r * units + c] = Y[row, c]
+                    if pass_no == 0:
+                        for i in range(n_in):
+                            ys[r * n_in + i] = X[row, i]
+                if pass_no == 1:
+                    for k in range(nb * units):
+                        dev = np.float64(tb[k]) - mean_b[k % units]
+                        m2_b[k % units] += dev * dev
+                    continue
+                _forward(meta, params, ys, yo, zs, zo, nb, C)
+                out = ys[yo[last]:]
+                total += _value_terms(loss_code, out, tb, nb * units, C)
+                for k in range(nb * units):
+                    if acc[6] != 0.0:
+                        hits += (out[k] > C[2]) == (tb[k] > C[2])
+                    else:
+                        e = np.float64(out[k]) - np.float64(tb[k])
+                        sq_b[k % units] += e * e
+                        abs_sum += np.abs(e)
+                        mean_b[k % units] += np.float64(tb[k])
+            if pass_no == 0:
+                for c in range(units):
+                    mean_b[c] /= m
+        value = float(total) / (m * units)
+        if loss_code == 3:
+            value = -value
+        acc[0] += m
+        acc[1] += value * m
+        acc[3] += m * units
+        if acc[6] != 0.0:
+            acc[2] += hits
+        else:
+            _merge_columns(acc, sq, mean, m2, sq_b, mean_b, m2_b, m)
+            acc[4] += abs_sum
 
 
 @njit(cache=True)

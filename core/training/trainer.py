@@ -605,7 +605,9 @@ class Trainer:
         loss, metrics = st.metrics.result()
         self.epoch += 1
         val_loss, val_metrics = None, {}
-        if self._data.has_validation:
+        if self._data.has_validation and self._fast is not None:
+            val_loss, val_metrics = self._fast.validate(self)
+        elif self._data.has_validation:
             val_loss, val_metrics = self._evaluate(self._data.val_X, self._data.val_Y,
                                                    self._data.val_idx)
         self._record(loss, metrics, val_loss, val_metrics)

@@ -39,7 +39,7 @@ def chain(hidden: str = "tanh", out: str = "tanh", units: tuple[int, ...] = (8, 
 
 
 def train(fast: bool, monkeypatch, spec: dict, dtype: str, steps: int = 1000,
-          data=None, **settings) -> Trainer:
+          data=None, validation=None, **settings) -> Trainer:
     """``steps`` optimizer steps (whole epochs, at least) with the path on or off."""
     monkeypatch.setenv("ANN_DESIGNER_FAST_PATH", "1" if fast else "0")
     X, Y = data if data is not None else spiral()
@@ -47,7 +47,7 @@ def train(fast: bool, monkeypatch, spec: dict, dtype: str, steps: int = 1000,
     trainer = Trainer(net, seed=1, **settings)
     per_epoch = -(-round(len(X) * (1 - settings.get("validation_split", 0.0)))
                   // trainer.batch_size)
-    trainer.fit(X, Y, epochs=-(-steps // per_epoch))
+    trainer.fit(X, Y, epochs=-(-steps // per_epoch), validation_data=validation)
     assert (trainer._fast is not None) == fast
     return trainer
 
@@ -77,8 +77,9 @@ CASES = {
         "loss": "huber", "optimizer": {"type": "sgd", "lr": 0.02, "momentum": 0.5,
                                        "nesterov": True},
         "batch_size": 6, "l1": 1e-4, "schedule": {"type": "step", "step_size": 3}}),
-    "elu-sigmoid-bce-adam": (chain("elu", "sigmoid"), {
-        **BCE, "optimizer": {"type": "adam", "lr": 0.01}, "batch_size": 10}),
+    "elu-sigmoid-bce-adam-validation": (chain("elu", "sigmoid"), {
+        **BCE, "optimizer": {"type": "adam", "lr": 0.01}, "batch_size": 10,
+        "validation_split": 0.25}),
     "sigmoid-softplus-mae-sgd": (chain("sigmoid", "softplus"), {
         "loss": "mae", "optimizer": {"type": "sgd", "lr": 0.05}, "batch_size": 7}),
     "softplus-linear-rmsprop": (chain("softplus", "linear", use_bias=False), {
@@ -123,10 +124,14 @@ def test_several_outputs_and_regression_metrics(monkeypatch):
     Y = np.stack([X[:, 0] * X[:, 1], np.sin(X[:, 2])], axis=1)
     spec = chain("tanh", "linear", units=(6,), n_in=3, n_out=2)
     settings = {"loss": "mse", "optimizer": {"type": "adam", "lr": 0.01}, "batch_size": 5}
-    fast = train(True, monkeypatch, spec, "float64", steps=300, data=(X, Y), **settings)
-    slow = train(False, monkeypatch, spec, "float64", steps=300, data=(X, Y), **settings)
+    held_out = (X[:20] * 0.5, Y[:20])  # validation data of its own: more than EVAL_BATCH
+    held_out = (np.tile(held_out[0], (60, 1)), np.tile(held_out[1], (60, 1)))
+    fast = train(True, monkeypatch, spec, "float64", steps=300, data=(X, Y),
+                 validation=held_out, **settings)
+    slow = train(False, monkeypatch, spec, "float64", steps=300, data=(X, Y),
+                 validation=held_out, **settings)
     assert_same(fast, slow, 1e-12)
-    assert {"mae", "r2"} <= set(fast.history)
+    assert {"mae", "r2", "val_mae", "val_r2"} <= set(fast.history)
 
 
 REFUSED = {
