@@ -124,7 +124,7 @@ def run_project(batch: int, epochs: int) -> dict:
     """``Trainer.fit`` headless on the designer project's data and settings."""
     from core.network import Network
     from core.workflow import make_trainer
-    from designer.training.pipeline import load_training_data
+    from designer.run.data import load_training_data
 
     def make():
         project = project_for(batch, epochs)
@@ -145,7 +145,10 @@ def run_project(batch: int, epochs: int) -> dict:
 
 
 def run_designer(batch: int, epochs: int) -> dict:
-    """The project trained from the designer's Train action with every live view on."""
+    """The project trained from the designer's Train action with every live view on
+    screen (laid out as benchmarks/gui_training.py lays them out)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gui_training  # a 1920 x 1200 offscreen screen unless a platform was chosen
     from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 
     from designer.app import application, create_window
@@ -155,23 +158,25 @@ def run_designer(batch: int, epochs: int) -> dict:
     settings = QSettings(str(folder / f"small-networks-{os.getpid()}.ini"),
                          QSettings.Format.IniFormat)
     window = create_window(settings=settings, offer_recovery=False)
-    window.document.new_project(project_for(batch, epochs))
+    window.session.new_project(project_for(batch, epochs))
     window.resize(1600, 1000)
     window.show()
     ui = window.training_ui
-    ui.show_all_views()
+    gui_training.show_all_views(window, ui)
+    for _ in range(20):
+        app.processEvents()
     docks = [ui.docks[n] for n in ("Loss curves", "Output", "Weights", "Confusion", "Images")]
-    for _ in range(20):
-        app.processEvents()
     window.resizeDocks(docks, [320] * len(docks), Qt.Orientation.Horizontal)
+    window.resizeDocks(docks[:1], [380], Qt.Orientation.Vertical)
     for _ in range(20):
         app.processEvents()
+    counter = gui_training.RefreshCounter(ui.refresher)
     loop = QEventLoop()
-    ui.controller.finished.connect(lambda _reason: loop.quit())
+    ui.run.finished.connect(lambda _reason: loop.quit())
 
     def train(n: int) -> float:
         start = time.perf_counter()
-        error = ui.controller.train(epochs=n)
+        error = ui.run.train(epochs=n)
         if error:
             raise SystemExit(error)
         QTimer.singleShot(600_000, loop.quit)
@@ -179,20 +184,20 @@ def run_designer(batch: int, epochs: int) -> dict:
         return time.perf_counter() - start
 
     train(WARMUP_EPOCHS)
-    ui.controller.reset_weights()
+    ui.run.reset_weights()
     app.processEvents()
-    refreshes = ui.refresher.refresh_count
+    refreshes = counter.count
     cpu = time.process_time()
     seconds = train(epochs)
     cpu = time.process_time() - cpu
-    snapshot = ui.controller.buffer.latest()
-    shown = [type(v).__name__ for v in ui.views if v.is_shown()]
+    snapshot = ui.run.buffer.latest()
     result = {"samples_per_s": snapshot.samples_per_s, "seconds": snapshot.elapsed_s,
               "wall_samples_per_s": snapshot.samples_seen / seconds,
-              "refresh_hz": (ui.refresher.refresh_count - refreshes) / seconds,
+              "refresh_hz": (counter.count - refreshes) / seconds,
               "window_cpu_share": cpu / seconds,
-              "views_on_screen": shown, "reason": ui.controller.last_reason}
-    window.document.undo_stack.setClean()
+              "views_on_screen": [type(v).__name__ for v in ui.views if v.is_shown()],
+              "reason": ui.run.last_reason}
+    window.editor.undo_stack.setClean()
     window.close()
     app.processEvents()
     return result
@@ -224,7 +229,6 @@ def run(system: str, batch: int, epochs: int, peer: Path | None) -> dict:
     """One run in a fresh process; its JSON line, with the load average before it."""
     env = dict(os.environ)
     if system == "designer":
-        env.setdefault("QT_QPA_PLATFORM", "offscreen")
         env.setdefault("ANN_DESIGNER_NO_RECOVERY", "1")
     load = os.getloadavg()[0]
     cmd = [sys.executable, __file__, "--worker", system, "--batch", str(batch),

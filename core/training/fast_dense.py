@@ -283,11 +283,9 @@ def _learning_rates(trainer: Any, steps: int) -> Array:
 def _watch_array(w: Any) -> Array:
     nan = math.nan
     return np.array([w.n, w.avg, w.weight, w.floor, w.ceiling, w.best, w.saved_loss,
-                     w.saved_step, nan if w.factor is None else w.factor,
-                     nan if w.chance is None else w.chance, guard_module.SMOOTHING,
-                     guard_module.WARMUP_STEPS, guard_module.CHECKPOINT_EVERY,
-                     guard_module.START_FLOOR, guard_module.CHANCE_RISE, 0.0],
-                    dtype=np.float64)
+                     w.saved_step, nan if w.factor is None else w.factor, nan,
+                     guard_module.SMOOTHING, guard_module.WARMUP_STEPS,
+                     guard_module.CHECKPOINT_EVERY, nan, nan, 0.0], dtype=np.float64)
 
 
 def _load_watch(g: Any, a: Array) -> None:

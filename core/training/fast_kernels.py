@@ -23,8 +23,8 @@ import numpy as np
 from numba import njit
 
 STATUS_DONE, STATUS_GENERAL = 0, 1  # all steps taken / the next step needs the general path
-# watch: n, avg, weight, floor, ceiling, best, saved_loss, saved_step, factor, chance,
-#        smoothing, warmup, checkpoint_every, start_floor, chance_rise, checkpointed
+# watch: n, avg, weight, floor, ceiling, best, saved_loss, saved_step, factor, (unused),
+#        smoothing, warmup, checkpoint_every, (unused), (unused), checkpointed
 # acc: n, loss_sum, correct, count, abs_sum, rows, classification (1/0)
 # C (network dtype): 0, 1, 0.5, leaky slope, elu alpha, huber delta, scratch,
 #                    epsilon and 1 - epsilon of the clipped cross-entropy
@@ -188,24 +188,21 @@ def _penalties(params, grads, decay, l1, l2, C):
 
 @njit(cache=True)
 def _observe(w, loss):
-    """LossWatch.observe on the array ``w``: 0 fine, 1 checkpoint due, 2 blown up."""
+    """LossWatch.observe after a run's first batch (which sets the floor and ceiling,
+    and which the general path takes), on the array ``w``: 0 fine, 1 checkpoint due,
+    2 blown up (then ``w`` is left as it was)."""
     n = w[0] + 1.0
     avg = w[10] * w[1] + (1.0 - w[10]) * loss
     weight = w[10] * w[2] + (1.0 - w[10])
     smooth = avg / weight
-    floor, ceiling, best = w[3], w[4], w[5]
-    if n == 1.0:
-        floor = w[13] * loss
-        if not np.isnan(w[9]):
-            ceiling = w[14] * max(w[9], loss)
-    due = False
+    best, due = w[5], False
     if smooth < best:
         best = smooth
         due = smooth < 0.5 * w[6] or n - w[7] >= w[12]
-    if not np.isnan(w[8]) and n >= w[11]:
-        if smooth > w[8] * max(best, floor) or smooth > ceiling:
-            return 2
-    w[0], w[1], w[2], w[3], w[4], w[5] = n, avg, weight, floor, ceiling, best
+    checked = not np.isnan(w[8]) and n >= w[11]
+    if checked and (smooth > w[8] * max(best, w[3]) or smooth > w[4]):
+        return 2
+    w[0], w[1], w[2], w[5] = n, avg, weight, best
     if due:
         w[6], w[7] = best, n
         return 1
@@ -433,6 +430,8 @@ def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, 
     fused = loss_code == 3
     last = meta.shape[0]
     for k in range(steps):
+        if watch[0] == 0.0:  # a run's first batch: the guard's LossWatch sets its scale
+            return k, STATUS_GENERAL, iterations, peak
         nb = min(batch, order.shape[0] - pos)
         x0 = ys
         for r in range(nb):

@@ -149,6 +149,19 @@ class RunLoop:
         self._pace = float(epochs_per_s) if ok else None
         self._due = None
 
+    @property
+    def _control(self) -> bool:
+        """Must the loop look at the controls at every batch? While it need not, the
+        trainer may train a stretch of batches in one go (its compiled path for small
+        networks), and the loop takes their losses from the trainer's history."""
+        return self._gated
+
+    @_control.setter
+    def _control(self, value: bool) -> None:
+        self._gated = value
+        if self.trainer is not None:  # None: previews of a network at rest
+            self.trainer.batch_events = value
+
     def _needs_gate(self) -> bool:
         """Does the loop have to look at the controls at every batch?"""
         return (self._stop or self._paused or self._allowance is not None
@@ -190,7 +203,7 @@ class RunLoop:
             kwargs["validation_data"] = job.validation
         reason = "completed"
         try:
-            reason = self._drive(self.trainer.run(job.X, job.Y, **kwargs))
+            reason = self._drive(self.trainer.run(job.X, job.Y, every_batch=None, **kwargs))
         except TrainingDiverged as exc:
             self.report(Failed(str(exc)))
             return "diverged"
@@ -201,15 +214,26 @@ class RunLoop:
         return reason
 
     def _drive(self, events: Any) -> str:
-        """The hot loop: per batch only two appends, a clock read and two flag checks."""
+        """The hot loop: per batch only two appends, a clock read and two flag checks.
+
+        A "batch" event may close a stretch of several batches (``trainer.run`` with
+        ``every_batch=None``): their losses are the last ones of the trainer's history.
+        """
         pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
         clock = time.perf_counter
         reason = "completed"
+        last_step = self.job.step_offset
         for event in events:
             kind = event.kind
             if kind == "batch":
-                pend_x.append(event.step)
-                pend_y.append(event.loss)
+                step = event.step
+                if step - last_step > 1:
+                    pend_x.extend(range(last_step + 1, step + 1))
+                    pend_y.extend(self.trainer.history["batch_loss"][last_step - step:])
+                else:
+                    pend_x.append(step)
+                    pend_y.append(event.loss)
+                last_step = step
                 self._event = event
                 if clock() - self._t_light >= LIGHT_INTERVAL_S:
                     self._flush(clock())

@@ -46,7 +46,8 @@ def _snapshot(seq: int, grid: np.ndarray, params: np.ndarray) -> Snapshot:
 
 def test_slow_fields_cross_once_and_are_filled_in_again():
     receive, send = multiprocessing.Pipe(duplex=False)
-    loop = RunLoop(_job(np.zeros((1, 2), np.float32), np.zeros(1), 1), None, None, Sender(send))
+    sender = Sender(send)
+    loop = RunLoop(_job(np.zeros((1, 2), np.float32), np.zeros(1), 1), None, None, sender)
     grid = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
     loop._publish(_snapshot(1, grid, np.zeros(3, np.float32)))
     loop._publish(_snapshot(2, grid, np.ones(3, np.float32)))  # same grid object
@@ -65,6 +66,7 @@ def test_slow_fields_cross_once_and_are_filled_in_again():
     assert "grid" in received[0][1] and received[1][0].grid is None  # not sent again
     assert "grid" in received[2][1]
     np.testing.assert_array_equal(received[1][0].params, np.ones(3))  # light fields always
+    sender.close()  # its writer thread ends once everything is written
 
 
 def _job(X, Y, epochs: int, **fields) -> TrainingJob:

@@ -1,0 +1,11 @@
+"""What the training processes' fork server loads once, before it forks any run.
+
+The training process' own module, and the compiled training path of small networks
+(:func:`core.training.fast_dense.compile_ahead`): numba compiles it in the fork server,
+in the background while the window opens, so that no run waits for it.
+"""
+
+from core.training.fast_dense import compile_ahead
+from designer.run import process  # noqa: F401 - loaded for the runs it forks
+
+compile_ahead()
