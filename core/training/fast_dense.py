@@ -13,7 +13,8 @@ trains the general way, silently): an Input of rank 1 followed by a chain of Den
 layers with linear, sigmoid, tanh, relu, leaky_relu, elu or softplus activations; the
 losses mse, mae, huber, and binary_crossentropy on a sigmoid output; the optimizers
 sgd (with momentum, Nesterov), adam, rmsprop (not centered) and adagrad; L1/L2, any
-learning-rate schedule; no clipnorm; float32 or float64; and little enough work per
+learning-rate schedule; no gradient clipping, the NumPy engine (not another backend);
+float32 or float64; activations with their default settings; and little enough work per
 step (``MAX_WORK`` weights times batch size) that plain loops beat BLAS. numba compiles
 the kernel once per dtype and caches it on disk; :meth:`FastDense.warm_up` does it in
 the training process before the first batch. ``ANN_DESIGNER_FAST_PATH=0`` turns the
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from core.activations import ACTIVATIONS
 from core.training import guard as guard_module
 from core.training.metrics import MetricAccumulator
 
@@ -56,8 +58,11 @@ def refusal(trainer: Any) -> str | None:
     if os.environ.get("ANN_DESIGNER_FAST_PATH", "1") == "0":
         return "turned off by ANN_DESIGNER_FAST_PATH=0"
     net = trainer.net
-    if trainer.clipnorm is not None:
-        return "clipnorm"
+    clip = getattr(trainer, "_clip", None)
+    if trainer.clipnorm is not None or (clip is not None and clip.active):
+        return "gradient clipping"
+    if getattr(trainer, "engine", net) is not net:
+        return "another engine (backend) computes the gradients"
     reason = _network_refusal(net)
     if reason is None:
         reason = _settings_refusal(trainer)
@@ -81,8 +86,9 @@ def _network_refusal(net: Any) -> str | None:
         if type(layer).TYPE != "Dense" or net._in_pos[i] != [i - 1]:
             return f"{node} is not a Dense layer in a chain"
         name = layer.activation.name if layer.activation is not None else "linear"
-        if name not in known["act"]:
-            return f"{node}'s activation {name}"
+        if name not in known["act"] or (layer.activation is not None
+                                         and layer.activation is not ACTIVATIONS[name]):
+            return f"{node}'s activation {name} (or its settings)"
     if len(order) < 2:
         return "no Dense layer"
     return None

@@ -139,6 +139,8 @@ REFUSED = {
     "gelu": (chain("gelu", "linear"), {"loss": "mse"}),
     "bce-without-sigmoid": (chain("tanh", "tanh"), {"loss": "binary_crossentropy"}),
     "clipnorm": (chain(), {"loss": "mse", "clipnorm": 1.0}),
+    "optimizer-clipvalue": (chain(), {"loss": "mse",
+                                      "optimizer": {"type": "sgd", "clipvalue": 0.5}}),
     "adamw": (chain(), {"loss": "mse", "optimizer": {"type": "adamw"}}),
     "centered-rmsprop": (chain(), {"loss": "mse",
                                    "optimizer": {"type": "rmsprop", "centered": True}}),
