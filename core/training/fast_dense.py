@@ -145,6 +145,7 @@ class FastDense:
         self.dy = np.zeros(batch * max(widths[1:]), dtype)
         self.dz = np.zeros(batch * max(widths[1:]), dtype)
         self.tb = np.zeros(batch * self.units, dtype)
+        self.cols = np.zeros((3, self.units))  # per-column sums of one batch
         eps = _epsilon()
         self.C = np.array([0.0, 1.0, 0.5, _leaky_slope(), _elu_alpha(), _huber_delta(), 0.0,
                            eps, 1.0 - eps], dtype)
@@ -182,7 +183,7 @@ class FastDense:
             self.k.evaluate_rows(self.vX, self.vY, self.vidx, self.vn, EVAL_BATCH,
                                  len(self.tb) // self.units, self.meta, trainer.net.params,
                                  self.loss_code, self.ys, self.yo, self.zs, self.zo,
-                                 self.tb, self.C, acc, sq, mean, m2)
+                                 self.tb, self.C, acc, sq, mean, m2, self.cols)
         _load_acc(metrics, acc, sq, mean, m2)
         loss, values = metrics.result()
         return loss + trainer._penalty(), values
@@ -210,7 +211,7 @@ class FastDense:
         acc, sq, mean, m2 = _acc_arrays(probe.metrics, self.units)
         self.k.evaluate_rows(self.X, self.Y, probe.order, 0, 1, 1, self.meta,
                              trainer.net.params, self.loss_code, self.ys, self.yo, self.zs,
-                             self.zo, self.tb, self.C, acc, sq, mean, m2)
+                             self.zo, self.tb, self.C, acc, sq, mean, m2, self.cols)
 
     def train(self, trainer: Any, st: Any, steps: int) -> tuple[int, dict[str, float]]:
         """Train up to ``steps`` batches of epoch state ``st``; (steps taken, the last
@@ -232,7 +233,7 @@ class FastDense:
                 state[1], opt.iterations, lrs, trainer.l1, trainer.l2, self.decay, watch,
                 g.saved.best, g.saved.good, g.bound.peak, flush, self.flush_limit, acc, sq,
                 mean, m2, self.ys, self.yo, self.zs, self.zo, self.dy, self.dz, self.tb,
-                self.C, losses, norms, bm)
+                self.C, losses, norms, bm, self.cols)
         if done == 0:
             return 0, {}
         opt.iterations, g.bound.peak = int(iterations), float(peak)
@@ -289,7 +290,8 @@ def _learning_rates(trainer: Any, steps: int) -> Array:
 def _watch_array(w: Any) -> Array:
     nan = math.nan
     return np.array([w.n, w.avg, w.weight, w.floor, w.ceiling, w.best, w.saved_loss,
-                     w.saved_step, nan if w.factor is None else w.factor, nan,
+                     w.saved_step, nan if w.factor is None else w.factor,
+                     guard_module.STEP_LIMIT,
                      guard_module.SMOOTHING, guard_module.WARMUP_STEPS,
                      guard_module.CHECKPOINT_EVERY, nan, nan, 0.0], dtype=np.float64)
 

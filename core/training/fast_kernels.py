@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 STATUS_DONE, STATUS_GENERAL = 0, 1  # all steps taken / the next step needs the general path
-# watch: n, avg, weight, floor, ceiling, best, saved_loss, saved_step, factor, (unused),
+# watch: n, avg, weight, floor, ceiling, best, saved_loss, saved_step, factor, step limit,
 #        smoothing, warmup, checkpoint_every, (unused), (unused), checkpointed
 # acc: n, loss_sum, correct, count, abs_sum, rows, classification (1/0)
 # C (network dtype): 0, 1, 0.5, leaky slope, elu alpha, huber delta, scratch,
@@ -303,8 +303,9 @@ def _merge_columns(acc, sq, mean, m2, sq_b, mean_b, m2_b, nb):
 
 
 @njit(cache=True)
-def _metrics(acc, sq, mean, m2, p, t, nb, units, loss, bm, C):
-    """MetricAccumulator.add for one batch; the batch's own metrics go into ``bm``."""
+def _metrics(acc, sq, mean, m2, p, t, nb, units, loss, bm, cols, C):
+    """MetricAccumulator.add for one batch; the batch's own metrics go into ``bm``
+    (``cols``: three rows of per-column scratch)."""
     acc[0] += nb
     acc[1] += loss * nb
     size = nb * units
@@ -318,8 +319,9 @@ def _metrics(acc, sq, mean, m2, p, t, nb, units, loss, bm, C):
         bm[0] = hits / max(size, 1)
         return
     abs_sum = 0.0
-    sq_b, mean_b, m2_b = np.zeros(units), np.zeros(units), np.zeros(units)
+    sq_b, mean_b, m2_b = cols[0], cols[1], cols[2]
     for c in range(units):
+        sq_b[c] = m2_b[c] = 0.0
         tsum = 0.0
         for r in range(nb):
             e = np.float64(p[r * units + c]) - np.float64(t[r * units + c])
@@ -360,12 +362,12 @@ def _value_terms(loss_code, p, t, size, C):
 
 @njit(cache=True)
 def evaluate_rows(X, Y, idx, n, chunk, batch, meta, params, loss_code, ys, yo, zs, zo, tb,
-                  C, acc, sq, mean, m2):
+                  C, acc, sq, mean, m2, cols):
     """Trainer._evaluate on rows ``idx[:n]`` (all of X when ``idx`` is empty): one loss
     value and one metrics update per ``chunk`` rows, computed ``batch`` rows at a time
     in the training buffers."""
     n_in, units, last = X.shape[1], Y.shape[1], meta.shape[0]
-    sq_b, mean_b, m2_b = np.zeros(units), np.zeros(units), np.zeros(units)
+    sq_b, mean_b, m2_b = cols[0], cols[1], cols[2]
     for s in range(0, n, chunk):
         m = min(chunk, n - s)
         total = C[0]
@@ -419,7 +421,7 @@ def evaluate_rows(X, Y, idx, n, chunk, batch, meta, params, loss_code, ys, yo, z
 def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, opt_code,
                 opt_f, state1, state2, iterations, lrs, l1, l2, decay, watch, best, good,
                 peak, flush_every, flush_limit, acc, sq, mean, m2, ys, yo, zs, zo, dy, dz, tb, C,
-                losses, norms, bm):
+                losses, norms, bm, cols):
     """Up to ``steps`` steps from ``order[pos:]``; (steps taken, status, iterations, peak).
 
     Everything a step changes is written in place: weights, gradients, optimizer state,
@@ -449,7 +451,8 @@ def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, 
             loss += _penalties(params, grads, decay, l1, l2, C)
         if not np.isfinite(loss):
             return k, STATUS_GENERAL, iterations, peak
-        saved = watch.copy()
+        n0, avg0, weight0, best0, saved_loss0, saved_step0 = \
+            watch[0], watch[1], watch[2], watch[5], watch[6], watch[7]
         verdict = _observe(watch, loss)
         if verdict == 2:
             return k, STATUS_GENERAL, iterations, peak
@@ -460,8 +463,9 @@ def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, 
         lr = lrs[k]
         norm = np.sqrt(sq_norm)
         bound, new_peak = _bound(opt_code, opt_f, peak, lr, norm, iterations + 1)
-        if not np.isfinite(sq_norm) or not bound <= 1e18:
-            watch[:] = saved
+        if not np.isfinite(sq_norm) or not bound <= watch[9]:
+            watch[0], watch[1], watch[2], watch[5], watch[6], watch[7] = \
+                n0, avg0, weight0, best0, saved_loss0, saved_step0
             return k, STATUS_GENERAL, iterations, peak
         if verdict == 1:
             best[:] = params
@@ -471,7 +475,7 @@ def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, 
             _flush_tiny(state1, state2, flush_limit)
         iterations += 1
         _update(opt_code, opt_f, params, grads, good, state1, state2, lr, iterations, C)
-        _metrics(acc, sq, mean, m2, out, tb, nb, units, loss, bm[k], C)
+        _metrics(acc, sq, mean, m2, out, tb, nb, units, loss, bm[k], cols, C)
         losses[k] = loss
         norms[k] = norm
         pos += nb
