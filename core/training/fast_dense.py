@@ -30,7 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from core.activations import ACTIVATIONS
+from core.activations import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE
+from core.losses import EPSILON, HUBER_DELTA
+from core.optimizers import FLUSH_EVERY
 from core.training import guard as guard_module
 from core.training.metrics import MetricAccumulator
 
@@ -146,9 +148,8 @@ class FastDense:
         self.dz = np.zeros(batch * max(widths[1:]), dtype)
         self.tb = np.zeros(batch * self.units, dtype)
         self.cols = np.zeros((3, self.units))  # per-column sums of one batch
-        eps = _epsilon()
-        self.C = np.array([0.0, 1.0, 0.5, _leaky_slope(), _elu_alpha(), _huber_delta(), 0.0,
-                           eps, 1.0 - eps], dtype)
+        self.C = np.array([0.0, 1.0, 0.5, LEAKY_SLOPE, ELU_ALPHA, HUBER_DELTA, 0.0,
+                           EPSILON, 1.0 - EPSILON], dtype)
         self.loss_code = known["loss"][trainer.loss_name]
         cfg = trainer.optimizer.config
         self.opt_code = known["opt"][cfg["type"]]
@@ -224,7 +225,7 @@ class FastDense:
         losses = np.empty(steps)
         norms = np.empty(steps)
         bm = np.zeros((steps, 2))
-        flush = opt_flush_every() if opt.state else 0
+        flush = FLUSH_EVERY if opt.state else 0
         net = trainer.net
         with trainer._net_lock:
             done, _status, iterations, peak = self.k.train_steps(
@@ -252,11 +253,6 @@ class FastDense:
         if trainer.task == "classification":
             return done, {"accuracy": float(last[0])}
         return done, {"mae": float(last[0]), "r2": float(last[1])}
-
-
-def opt_flush_every() -> int:
-    from core.optimizers import FLUSH_EVERY
-    return FLUSH_EVERY
 
 
 def _opt_settings(cfg: dict[str, Any]) -> Array:
@@ -317,26 +313,6 @@ def _load_acc(m: Any, acc: Array, sq: Array, mean: Array, m2: Array) -> None:
     m.count, m.abs_sum, m.rows = int(acc[3]), float(acc[4]), int(acc[5])
     if m.task != "classification":
         m.sq, m.mean, m.m2 = sq, mean, m2
-
-
-def _leaky_slope() -> float:
-    from core.activations import LEAKY_SLOPE
-    return LEAKY_SLOPE
-
-
-def _elu_alpha() -> float:
-    from core.activations import ELU_ALPHA
-    return ELU_ALPHA
-
-
-def _epsilon() -> float:
-    from core.losses import EPSILON
-    return EPSILON
-
-
-def _huber_delta() -> float:
-    from core.losses import HUBER_DELTA
-    return HUBER_DELTA
 
 
 def compile_ahead() -> None:
