@@ -86,6 +86,9 @@ CASES = {
         "loss": "mse", "optimizer": {"type": "rmsprop", "lr": 0.001, "momentum": 0.5},
         "batch_size": 16, "schedule": {"type": "cosine", "per": "batch",
                                         "decay_steps": 500}}),
+    "relu-sigmoid-rmsprop-step-per-batch": (chain("relu", "sigmoid", units=(6,)), {
+        "loss": "mse", "optimizer": {"type": "rmsprop", "lr": 0.002}, "batch_size": 20,
+        "schedule": {"type": "step", "step_size": 200, "gamma": 0.5, "per": "batch"}}),
     "tanh-linear-adagrad-exp": (chain("tanh", "linear", units=(5, 4, 3)), {
         "loss": "mse", "optimizer": {"type": "adagrad", "lr": 0.05}, "batch_size": 12,
         "l1": 1e-4, "l2": 1e-4, "schedule": {"type": "exponential", "decay_rate": 0.9}}),
