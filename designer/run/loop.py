@@ -95,7 +95,7 @@ class RunLoop:
         self.waiting = False  # True while blocked at a pause (tests and the UI read it)
         self._sent: dict[str, Any] = {}  # the slow snapshot fields last reported
         self._seq = 0
-        self._grid_seq = 0
+        self._grid_seq = job.grid_seq_offset
         self._heavy_interval = HEAVY_MIN_INTERVAL_S
         self._pending_x: list[float] = []
         self._pending_y: list[float] = []

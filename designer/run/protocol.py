@@ -91,7 +91,9 @@ class TrainingJob:
     ``X``, ``Y`` and ``validation`` cross as raw bytes (``designer.run.process``);
     ``commands`` are applied before the first batch (Step while idle starts a run
     that pauses again). ``step_offset``/``epoch_offset`` are earlier runs' steps and
-    epochs: the trainer numbers on from them.
+    epochs: the trainer numbers on from them. ``grid_seq_offset`` is the last grid
+    number the window has seen: this job's grids number on from it, so that a view
+    never mistakes a new grid (after a weight edit, say) for one it already drew.
     """
 
     spec: Mapping[str, Any]
@@ -105,6 +107,7 @@ class TrainingJob:
     validation: tuple[Any, ...] | None = None
     step_offset: int = 0
     epoch_offset: int = 0
+    grid_seq_offset: int = 0
     grid: GridSpec | None = None
     hidden_ids: tuple[str, ...] = ()
     confusion: tuple[np.ndarray, np.ndarray, int] | None = None

@@ -147,6 +147,9 @@ def _wire(window: Any, ui: TrainingUI) -> None:
     run.historyRestored.connect(lambda: _show_idle(ui))
     run.weightsReset.connect(refresher.clear)
     run.weightsReset.connect(lambda: _show_idle(ui))
+    # A typed weight (or its undo) changes what the network computes: redraw the views.
+    window.document.weightsChanged.connect(lambda: _show_idle(ui))
+
     def show_message(text: str) -> None:
         if text:
             window.statusBar().showMessage(text, 8000)

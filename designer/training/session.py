@@ -206,6 +206,13 @@ class RunSession(QObject):
         self.emit_context()
         return self.data_error
 
+    def _data_fits_loss(self) -> bool:
+        """True when the loaded data's targets are shaped for the settings' loss (or
+        there is no data to reshape)."""
+        if self.data is None:
+            return self.data_error is None or not self.document.project.data
+        return self.data.prepared.loss == self.settings.get("loss")
+
     def emit_context(self) -> ViewContext:
         """Tell the views what the data and network look like now."""
         layers = self.document.nodes_of_type(*KERNEL_TYPES)
@@ -229,7 +236,13 @@ class RunSession(QObject):
             self.stop()
 
     def _settings_changed(self) -> None:
-        """A learning-rate edit, or its undo, reaches a running trainer at the next batch."""
+        """A learning-rate edit, or its undo, reaches a running trainer at the next batch;
+        a new loss reshapes the targets (one-hot, 0/1, values), so the data is prepared
+        again for it, and a refusal that named the old loss is cleared."""
+        if not self.is_running and not self._data_fits_loss():
+            self.load_data()
+            if self.last_message:
+                self.refuse("")
         lr = self.learning_rate()
         if self.is_running and lr is not None and lr != self._run_lr:
             self._run_lr = lr
@@ -327,7 +340,7 @@ class RunSession(QObject):
             first = errors[0].message.rstrip(".")
             raise ValueError(f"the network has {what}. {first}. See the Problems list "
                              "(click one to show its layer).")
-        if self.data is None:
+        if self.data is None or not self._data_fits_loss():
             self.load_data()
         if self.data is None:
             raise ValueError(self.data_error or "no data")
@@ -341,7 +354,12 @@ class RunSession(QObject):
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
             frozen=self.frozen() if self.frozen is not None else (),
             checkpoint_every=self._checkpoint_every(epochs, settings),
-            **self._view_fields())
+            grid_seq_offset=self._grid_seq(), **self._view_fields())
+
+    def _grid_seq(self) -> int:
+        """The number of the last grid the views were given (a run's grids number on)."""
+        latest = self.buffer.latest()
+        return 0 if latest is None else int(latest.grid_seq)
 
     def _checkpoint_every(self, epochs: int | None, settings: dict) -> int:
         """Epochs between checkpoints so that a run reports ``checkpoints_per_run``."""

@@ -1,0 +1,58 @@
+"""The flows of a lesson given with the app (issue "A lesson that flows"): each test
+drives what the teacher did, in a real window, and checks what the class should see."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from training_windows import ui_of, use_example, wait_idle
+
+
+def _choose_dataset(ui, name: str) -> None:
+    box = ui.data_panel.dataset_box
+    box.setCurrentIndex(box.findData(name))
+
+
+def test_changing_the_loss_to_mse_lets_regression_train(qtbot, window):
+    """XOR -> Multi-Gaussian: Train is refused for binary cross-entropy; after choosing
+    mse, Train starts and the old error goes."""
+    use_example(window, "xor")
+    ui = ui_of(window)
+    _choose_dataset(ui, "multigauss")
+    ui.training_panel.train_button.click()
+    assert "binary_crossentropy" in ui.training_panel.message_label.text()
+    assert not ui.run.is_running
+    ui.training_panel.loss_box.setCurrentText("mse")
+    ui.training_panel.epochs_box.setValue(2)
+    ui.training_panel.train_button.click()
+    assert ui.training_panel.message_label.text() == ""
+    assert ui.run.is_running or ui.run.last_reason == "completed"
+    wait_idle(qtbot, ui)
+    assert ui.run.last_reason == "completed"
+
+
+def _boundary_pixels(ui) -> np.ndarray:
+    image = ui.boundary.image.image
+    assert image is not None
+    return np.array(image, copy=True)
+
+
+def test_an_edited_weight_redraws_the_decision_boundary(qtbot, window):
+    """Circle, trained: click an output weight line, type a new value, Enter: the Output
+    plane shows the network with that weight."""
+    use_example(window, "circle")
+    ui = ui_of(window)
+    ui.training_panel.epochs_box.setValue(3)
+    ui.training_panel.train_button.click()
+    wait_idle(qtbot, ui)
+    qtbot.wait(50)
+    before = _boundary_pixels(ui)
+    window.set_neuron_view(True)
+    scene = window.view.scene()
+    lines = scene.weight_item("hidden", "output")
+    editor = scene.open_weight_editor(lines, 0, 0, QPointF(0, 0))
+    editor.setText("-14.6")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert window.document.node_weights("output")["kernel"][0, 0] == pytest.approx(-14.6)
+    qtbot.waitUntil(lambda: np.any(_boundary_pixels(ui) != before), timeout=5000)
