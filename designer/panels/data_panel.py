@@ -142,6 +142,8 @@ class DataPanel(QWidget):
         self.val_box.setToolTip("Share of the samples held out for validation.")
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
+        for box in (self.noise_box, self.samples_box, self.val_box, self.seed_box):
+            box.setKeyboardTracking(False)  # "0.35" is one edit, not "0", "0.", "0.3", ...
         self.regenerate_button = QPushButton("Regenerate")
         self.new_seed_button = QPushButton("New seed")
         self.import_button = QPushButton("Import file…")
@@ -211,6 +213,8 @@ class DataPanel(QWidget):
         self.new_seed_button.clicked.connect(self.new_seed)
         self.import_button.clicked.connect(self.choose_file)
         self.val_box.valueChanged.connect(self._split_changed)
+        for box in (self.noise_box, self.samples_box):  # act at once, as the Playground
+            box.valueChanged.connect(self._builtin_setting_changed)
         for box in self.transform_boxes.values():
             box.toggled.connect(self._transforms_changed)
         self.x_box.currentIndexChanged.connect(self.draw_scatter)
@@ -298,6 +302,10 @@ class DataPanel(QWidget):
         if transforms and info.n_features == 2:
             source["transforms"] = transforms
         self._set_source(source)
+
+    def _builtin_setting_changed(self) -> None:
+        if not self._loading and self.run.state == "idle":
+            self.apply_builtin()
 
     def new_seed(self) -> None:
         """Draw a different sample of the same data set."""

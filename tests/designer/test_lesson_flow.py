@@ -56,3 +56,26 @@ def test_an_edited_weight_redraws_the_decision_boundary(qtbot, window):
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     assert window.document.node_weights("output")["kernel"][0, 0] == pytest.approx(-14.6)
     qtbot.waitUntil(lambda: np.any(_boundary_pixels(ui) != before), timeout=5000)
+
+
+def test_typing_a_validation_share_loads_the_data_once(qtbot, window):
+    """Typing "0.35" into Validation share and pressing Enter gives 0.35, loaded once."""
+    ui = ui_of(window)
+    box = ui.data_panel.val_box
+    loads = []
+    ui.run.dataChanged.connect(lambda: loads.append(1))
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "0.35")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert window.document.project.split["val"] == pytest.approx(0.35)
+    assert len(loads) == 1
+
+
+def test_noise_acts_at_once(qtbot, window):
+    """A new noise level redraws the data without pressing Regenerate."""
+    ui = ui_of(window)
+    _choose_dataset(ui, "circle")
+    before = np.array(ui.run.data.raw.y, copy=True)
+    ui.data_panel.noise_box.setValue(0.3)
+    assert window.document.project.data["params"]["noise"] == pytest.approx(0.3)
+    assert np.any(ui.run.data.raw.y != before)  # the circle's noise moves points across
