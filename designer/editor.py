@@ -162,22 +162,42 @@ class Editor(QObject):
 
     def add_node_after(self, type_name: str, after_id: str | None,
                        params: Mapping[str, Any] | None = None) -> str:
-        """Add a layer right of ``after_id`` and wire it, as one undo step."""
+        """Add a layer right of ``after_id`` and wire it, as one undo step.
+
+        The new layer goes *between* ``after_id`` and the layers it fed (a hidden layer
+        added after hidden2 feeds the output, as in the Playground), and a Dense layer
+        after a hidden Dense layer takes its units and activation: one click gives a
+        network that still trains."""
         if self._check_lock():
             return ""
         doc = self.document
         if after_id is None or not doc.has_node(after_id):
             return self.add_node(type_name, params, free_spot(doc.positions()))
         x, y = doc.position(after_id)
+        successors = doc.successors(after_id)
+        if params is None:
+            params = self._neighbour_params(type_name, after_id)
         self.undo_stack.beginMacro(f"Add {type_name} after {after_id}")
         try:
             new = self.add_node(type_name, params,
                                 free_spot_near(doc.positions(), x + NEXT_COLUMN, y))
             if new:
                 self.connect(after_id, new)
+                for dst in successors:
+                    self.disconnect(after_id, dst)
+                    self.connect(new, dst)
         finally:
             self.undo_stack.endMacro()
         return new
+
+    def _neighbour_params(self, type_name: str, after_id: str) -> dict[str, Any] | None:
+        """Units and activation of a hidden Dense ``after_id`` for a new Dense after it."""
+        doc = self.document
+        if type_name != "Dense" or doc.node_type(after_id) != "Dense" \
+                or not doc.successors(after_id):
+            return None
+        return {"units": doc.param(after_id, "units", 8),
+                "activation": doc.param(after_id, "activation", "linear")}
 
     def remove_nodes(self, ids: Iterable[str]) -> str | None:
         """Remove nodes and every edge touching them, as one undo step."""

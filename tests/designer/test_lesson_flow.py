@@ -79,3 +79,27 @@ def test_noise_acts_at_once(qtbot, window):
     ui.data_panel.noise_box.setValue(0.3)
     assert window.document.project.data["params"]["noise"] == pytest.approx(0.3)
     assert np.any(ui.run.data.raw.y != before)  # the circle's noise moves points across
+
+
+def _palette_item(window, type_name: str):
+    tree = window.palette.tree
+    found = [item for item in tree.findItems(type_name, Qt.MatchFlag.MatchExactly
+                                             | Qt.MatchFlag.MatchRecursive)]
+    assert found, type_name
+    return found[0]
+
+
+def test_a_hidden_layer_added_after_hidden2_is_wired_like_its_neighbours(qtbot, window):
+    """Spiral: select hidden2, double-click Dense: a tanh layer of 8 units between
+    hidden2 and the output, and the network is still valid."""
+    use_example(window, "spiral")
+    window.select_nodes(["hidden2"])
+    item = _palette_item(window, "Dense")
+    window.palette.tree.itemActivated.emit(item, 0)
+    doc = window.document
+    new = window.selected_node_ids()[0]
+    assert new not in ("hidden2", "output")
+    assert doc.successors("hidden2") == [new]
+    assert doc.successors(new) == ["output"]
+    assert doc.param(new, "units") == 8 and doc.param(new, "activation") == "tanh"
+    assert doc.is_valid
