@@ -133,6 +133,7 @@ class RunSession(QObject):
         self.frozen: Callable[[], tuple] | None = None
         #: Weight checkpoints wanted per run (evenly spaced epochs); 0 for none.
         self.checkpoints_per_run = 0
+        self._trained_on: tuple | None = None  # _data_key() of the loaded data set
         document.projectReplaced.connect(self.project_replaced)
         document.specChanged.connect(self._spec_changed)
         document.dataSourceChanged.connect(self._data_source_changed)
@@ -226,9 +227,28 @@ class RunSession(QObject):
             self.emit_context()
 
     def _data_source_changed(self) -> None:
-        """A data edit (or its undo): load the data again (edits wait for Stop)."""
-        if not self.is_running:
+        """A data edit (or its undo): load the data again (edits wait for Stop). Another
+        data set starts training over, as in the Playground: the spiral's weights and
+        curves do not carry on into the circle's run."""
+        if self.is_running:
+            return
+        key = self._data_key()
+        if key != self._trained_on and self._trained_on is not None \
+                and self.buffer.last_step > 0:
+            self._trained_on = key
             self.load_data()
+            self.reset_weights()
+            return
+        self._trained_on = key
+        self.load_data()
+
+    def _data_key(self) -> tuple:
+        """What identifies a data set (not its noise, size or split)."""
+        source = self.document.project.data or {}
+        if not isinstance(source, dict):
+            return ()
+        return tuple(repr(source.get(k)) for k in ("kind", "name", "path", "target",
+                                                    "transforms"))
 
     def _before_save(self) -> None:
         """Saving during a run stops it first, so that the file holds what it learned."""
@@ -476,6 +496,7 @@ class RunSession(QObject):
             self.stop()
         self.net, self._net_key = None, None
         self.buffer.load_history(getattr(self.document.project, "history", None))
+        self._trained_on = self._data_key()
         self.load_data()
         self.historyRestored.emit()
         self.show_trained_so_far()

@@ -103,3 +103,22 @@ def test_a_hidden_layer_added_after_hidden2_is_wired_like_its_neighbours(qtbot, 
     assert doc.successors(new) == ["output"]
     assert doc.param(new, "units") == 8 and doc.param(new, "activation") == "tanh"
     assert doc.is_valid
+
+
+def test_another_data_set_starts_training_over(qtbot, window):
+    """Spiral trained for 3 epochs, then Circle: epoch 0, fresh weights, and the next
+    run's curve does not join the spiral's."""
+    use_example(window, "spiral")
+    ui = ui_of(window)
+    ui.training_panel.epochs_box.setValue(3)
+    ui.training_panel.train_button.click()
+    wait_idle(qtbot, ui)
+    trained = window.session.weights["output"]["kernel"].copy()
+    _choose_dataset(ui, "circle")
+    assert ui.run.buffer.last_epoch == 0 and ui.run.buffer.last_step == 0
+    assert ui.training_panel.epoch_label.text().startswith("Epoch 0")
+    assert not np.allclose(window.session.weights["output"]["kernel"], trained)
+    ui.training_panel.epochs_box.setValue(2)
+    ui.training_panel.train_button.click()
+    wait_idle(qtbot, ui)
+    assert list(ui.run.buffer.curves().column("epoch")) == [1, 2]
