@@ -64,12 +64,17 @@ class TrainingDiverged(RuntimeError):
     step and ``suggested_lr`` a ten times smaller one to try.
     """
 
-    def __init__(self, message: str, lr: float, epoch: int, step: int) -> None:
+    def __init__(self, message: str, lr: float, epoch: int, step: int,
+                 blown_params: Array | None = None) -> None:
         super().__init__(message)
         self.lr = lr
         self.suggested_lr = lr / 10.0
         self.epoch = epoch
         self.step = step
+        #: A copy of the flat weights as they were when the run was stopped, before
+        #: they were put back (None when they were not finite): what a teacher shows to
+        #: let a class see a network blow up.
+        self.blown_params = blown_params
 
 
 class LossWatch:
@@ -282,6 +287,7 @@ class Guard:
         self.bound = StepBound(optimizer)
         self.saved = SavedWeights(net)
         self.epoch = self.step = 1
+        self._blown: Array | None = None
 
     def bind(self) -> None:
         """New data: allocate the copies and judge the run afresh."""
@@ -308,6 +314,7 @@ class Guard:
             self.saved.checkpoint()
             watch.saved()
         if blown is not None:
+            self._keep_blown()
             self.saved.restore_best()
             self._raise(blown, lr, "The weights from the lowest loss of this run were "
                                    "put back.")
@@ -335,7 +342,15 @@ class Guard:
             opt.apply_step(params, d)
         saved.stepped()
 
+    def _keep_blown(self) -> None:
+        """Copy the weights as they blew up (once per divergence, so never hot)."""
+        params = self.saved.net.params
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = math.isfinite(float(np.dot(params, params)))
+        self._blown = np.array(params, copy=True) if finite else None
+
     def _diverged(self, what: str, value: float, lr: float) -> None:
+        self._keep_blown()
         self.saved.restore_good()
         kind = "NaN" if math.isnan(value) else "infinite"
         self._raise(f"the {what} became {kind}", lr,
@@ -349,4 +364,4 @@ class Guard:
         raise TrainingDiverged(
             f"Training diverged in epoch {self.epoch}, step {self.step}: {what}. "
             f"The learning rate {lr:g} is probably too high; try {lr / 10:g}. {restored}",
-            lr, self.epoch, self.step)
+            lr, self.epoch, self.step, self._blown)

@@ -67,6 +67,17 @@ def diverged_message(epoch: int, step: int, lr: float) -> str:
             f"{lr / 10:g}), press Reset weights and train again.")
 
 
+def diverged_text(exc: TrainingDiverged) -> str:
+    """A diverged run in the words of a lesson: what happened, what is on screen, what
+    to try."""
+    shown = ("The Output plane shows the network as it blew up; the weights from before "
+             "were put back. " if exc.blown_params is not None else
+             "The last good weights were put back. ")
+    return (f"Training diverged at epoch {exc.epoch}, step {exc.step}: the loss exploded "
+            f"because the learning rate ({exc.lr:g}) is too high. {shown}Lower the "
+            f"learning rate (try {exc.suggested_lr:g}) and train again.")
+
+
 class RunLoop:
     """Runs one training job of ``net`` with ``trainer`` (None: previews only, see
     :meth:`publish_static`); :meth:`apply` may be called from any thread.
@@ -96,6 +107,7 @@ class RunLoop:
         self._sent: dict[str, Any] = {}  # the slow snapshot fields last reported
         self._seq = 0
         self._grid_seq = job.grid_seq_offset
+        self._keep_grid = False  # the grid shows the blown-up weights of a diverged run
         self._heavy_interval = HEAVY_MIN_INTERVAL_S
         self._pending_x: list[float] = []
         self._pending_y: list[float] = []
@@ -205,13 +217,30 @@ class RunLoop:
         try:
             reason = self._drive(self.trainer.run(job.X, job.Y, every_batch=None, **kwargs))
         except TrainingDiverged as exc:
-            self.report(Failed(str(exc)))
+            self._show_blown(exc)
+            self.report(Failed(diverged_text(exc)))
             return "diverged"
         if reason == "diverged":
             self.report(Failed(diverged_message(self.epoch + 1, self.step, self.lr)))
         elif self._stop and reason == "completed":
             reason = "stopped"
         return reason
+
+    def _show_blown(self, exc: TrainingDiverged) -> None:
+        """Draw the grid of the weights that blew up (a class should see the boundary
+        go wild), then keep it on screen: the run's end does not redraw it from the
+        weights that were put back."""
+        blown = exc.blown_params
+        if blown is None or self.job.grid is None:
+            return
+        params = self.net.params
+        saved = np.array(params, copy=True)
+        try:
+            np.copyto(params, blown)
+            self._update_heavy()
+        finally:
+            np.copyto(params, saved)
+        self._keep_grid = True
 
     def _drive(self, events: Any) -> str:
         """The hot loop: per batch only two appends, a clock read and two flag checks.
@@ -359,7 +388,9 @@ class RunLoop:
             self._pending_x.clear()
             self._pending_y.clear()
         net = self.net
-        if force or now - self._t_heavy >= self._heavy_interval:
+        if self._keep_grid:
+            pass
+        elif force or now - self._t_heavy >= self._heavy_interval:
             self._update_heavy()
             self._t_heavy = time.perf_counter()
             cost = self._t_heavy - now

@@ -148,7 +148,7 @@ def _wire(window: Any, ui: TrainingUI) -> None:
     run.weightsReset.connect(refresher.clear)
     run.weightsReset.connect(lambda: _show_idle(ui))
     # A typed weight (or its undo) changes what the network computes: redraw the views.
-    window.document.weightsChanged.connect(lambda: _show_idle(ui))
+    window.document.weightsChanged.connect(lambda: run.storing or _show_idle(ui))
 
     def show_message(text: str) -> None:
         if text:

@@ -134,6 +134,7 @@ class RunSession(QObject):
         #: Weight checkpoints wanted per run (evenly spaced epochs); 0 for none.
         self.checkpoints_per_run = 0
         self._trained_on: tuple | None = None  # _data_key() of the loaded data set
+        self.storing = False  # True while a run's results become the project's
         document.projectReplaced.connect(self.project_replaced)
         document.specChanged.connect(self._spec_changed)
         document.dataSourceChanged.connect(self._data_source_changed)
@@ -455,6 +456,13 @@ class RunSession(QObject):
                                            self.buffer.to_history())
             return
         weights, state = result
+        self.storing = True  # the views already show the run's end: no static redraw
+        try:
+            self._store_weights(weights, state)
+        finally:
+            self.storing = False
+
+    def _store_weights(self, weights: dict, state: dict | None) -> None:
         if self.net is not None and self._net_key == self._spec_key():
             self.net.set_weights(weights)
         self.session.set_trained_state(weights, state, self.buffer.to_history())

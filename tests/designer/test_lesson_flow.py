@@ -122,3 +122,25 @@ def test_another_data_set_starts_training_over(qtbot, window):
     ui.training_panel.train_button.click()
     wait_idle(qtbot, ui)
     assert list(ui.run.buffer.curves().column("epoch")) == [1, 2]
+
+
+def test_a_diverged_run_leaves_the_blown_up_boundary_on_screen(qtbot, window):
+    """Spiral at learning rate 10: the run stops as diverged, the message says so in
+    plain words, and the Output plane shows the blown-up network, not the weights
+    that were put back."""
+    use_example(window, "spiral")
+    ui = ui_of(window)
+    panel = ui.training_panel
+    panel.optimizer_box.setCurrentText("sgd")
+    panel.lr_box.setValue(10.0)
+    panel.epochs_box.setValue(50)
+    panel.train_button.click()
+    wait_idle(qtbot, ui)
+    qtbot.wait(50)
+    assert ui.run.last_reason == "diverged"
+    text = panel.message_label.text()
+    assert "blew up" in text and "smoothed" not in text
+    shown = _boundary_pixels(ui)
+    ui.run.static_snapshot()  # what the weights that were put back look like
+    ui.refresher.tick(final=True)
+    assert np.any(_boundary_pixels(ui) != shown)
