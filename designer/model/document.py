@@ -66,6 +66,7 @@ class Document(QObject):
         self._revision = 0
         self._analysis: Any = None
         self._problems: list[Any] = []
+        self._data_problems: list[Any] = []
         self._install(project if project is not None else empty_project())
 
     # ------------------------------------------------------------------ the project
@@ -163,8 +164,21 @@ class Document(QObject):
 
     @property
     def problems(self) -> list[Any]:
-        """``core.spec.Problem`` list from the last validation, errors first."""
-        return list(self._problems)
+        """``core.spec.Problem`` list from the last validation and the data check, errors
+        first."""
+        data = self._data_problems
+        return sorted([*self._problems, *data], key=lambda p: p.severity != "error") \
+            if data else list(self._problems)
+
+    def set_data_problems(self, problems: list[Any]) -> None:
+        """Problems of the network against the project's data (an Input shape or output
+        size that does not fit), found by the side that loads the data. They show in the
+        Problems list and the status bar; ``is_valid`` stays about the spec alone, so
+        previews of a network that cannot train on this data still work."""
+        problems = list(problems)
+        if problems != self._data_problems:
+            self._data_problems = problems
+            self.problemsChanged.emit()
 
     @property
     def shapes(self) -> dict[str, tuple]:
@@ -184,7 +198,7 @@ class Document(QObject):
 
     @property
     def is_valid(self) -> bool:
-        """True when validation found no error (warnings allowed)."""
+        """True when validation of the spec found no error (warnings allowed)."""
         return not any(p.severity == "error" for p in self._problems)
 
     def layer_config(self, node_id: str) -> dict[str, Any] | None:

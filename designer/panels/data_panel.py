@@ -52,7 +52,7 @@ from designer.panels.data_import import (
 )
 from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import CLASS_COLORS, class_color, diverging_colormap
-from designer.run.data import Mismatch, check_fit
+from designer.run.data import Mismatch, check_fit, fit_problems
 
 if TYPE_CHECKING:  # the panels use the run session's public methods only
     from designer.training.session import RunSession
@@ -482,6 +482,8 @@ class DataPanel(QWidget):
                                          want_loss)
             self._mismatches += self._activation_mismatches(data, want_loss)
         lines += [m.message for m in self._mismatches]
+        self.document.set_data_problems(fit_problems(self._mismatches, lines[:1]
+                                                     if self.loss_fix else []))
         self.mismatch_label.setText("\n".join(lines))
         self.mismatch_label.setVisible(bool(lines))
         self.fix_button.setVisible(bool(lines))

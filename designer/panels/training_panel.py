@@ -209,6 +209,8 @@ class TrainingPanel(QWidget):
         c.message.connect(self.show_message)
         c.historyRestored.connect(self.load_settings)
         c.document.trainingSettingsChanged.connect(self.load_settings)
+        c.document.problemsChanged.connect(self._clear_stale_refusal)
+        c.dataChanged.connect(self._clear_stale_refusal)
         self.lr_box.valueChanged.connect(self._lr_changed)
         self.speed_box.currentIndexChanged.connect(
             lambda _index: self.run.set_pace(self.speed_box.currentData()))
@@ -353,6 +355,16 @@ class TrainingPanel(QWidget):
         self.run.reset_weights()
         self.show_progress(Progress(state="idle"))
         self.show_message("")
+
+    def _clear_stale_refusal(self) -> None:
+        """A red "Cannot train" goes as soon as what it named is fixed (the network, the
+        data or the loss), not at the next press of Train."""
+        run = self.run
+        if not self.message_label.text().startswith("Cannot train") or run.state != "idle":
+            return
+        errors = any(p.severity == "error" for p in run.document.problems)
+        if not errors and run.data is not None:
+            self.show_message("")
 
     def _report(self, error: str | None) -> None:
         if error:

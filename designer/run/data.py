@@ -18,6 +18,7 @@ import numpy as np
 
 from core.data.dataset import Dataset
 from core.data.preprocessing import feature_transforms
+from core.spec import Problem
 from core.workflow import (
     PreparedData,
     applied_transforms,
@@ -262,3 +263,15 @@ def check_fit(spec: dict, shapes: dict, data: TrainingData, loss: str) -> list[M
                                   f"data has {what} and the loss is {loss} (needs "
                                   f"{want_out}).", "units", want_out))
     return found
+
+
+FIT_HINT = "Click “Fix the network” in the Data panel, or change the layer."
+
+
+def fit_problems(mismatches: list[Mismatch], other: tuple[str, ...] | list[str] = ()
+                 ) -> list[Problem]:
+    """The mismatches (and ``other`` sentences, such as a loss that does not fit) as
+    Problems for the Problems list (code ``data_fit``): a network that cannot train on
+    its data is not a valid one to a student."""
+    return ([Problem((), text, FIT_HINT, "data_fit") for text in other]
+            + [Problem((m.node_id,), m.message, FIT_HINT, "data_fit") for m in mismatches])

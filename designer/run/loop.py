@@ -73,7 +73,7 @@ def diverged_text(exc: TrainingDiverged) -> str:
     shown = ("The Output plane shows the network as it blew up; the weights from before "
              "were put back. " if exc.blown_params is not None else
              "The last good weights were put back. ")
-    return (f"Training diverged at epoch {exc.epoch}, step {exc.step}: the loss exploded "
+    return (f"Training diverged in epoch {exc.epoch}, step {exc.step}: the loss exploded "
             f"because the learning rate ({exc.lr:g}) is too high. {shown}Lower the "
             f"learning rate (try {exc.suggested_lr:g}) and train again.")
 

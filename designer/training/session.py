@@ -421,7 +421,10 @@ class RunSession(QObject):
         thread.start()
 
     def _on_progress(self, progress: Progress) -> None:
-        """Counters to the panels (UI thread)."""
+        """Counters to the panels (UI thread); reports still queued from a run that was
+        stopped (Reset during a run) would put its old counters back: they are dropped."""
+        if not self.is_running:  # queued behind a stop(): that run is over
+            return
         if progress.state in ("running", "paused") and self.is_running:
             self._set_state(progress.state)
         self.progress.emit(progress)

@@ -144,3 +144,50 @@ def test_a_diverged_run_leaves_the_blown_up_boundary_on_screen(qtbot, window):
     ui.run.static_snapshot()  # what the weights that were put back look like
     ui.refresher.tick(final=True)
     assert np.any(_boundary_pixels(ui) != shown)
+
+
+def test_reset_during_a_run_shows_epoch_0(qtbot, window):
+    """Reset weights while the spiral trains: the counters say epoch 0 and stay so."""
+    use_example(window, "spiral")
+    ui = ui_of(window)
+    panel = ui.training_panel
+    panel.speed_box.setCurrentIndex(panel.speed_box.findData(10.0))
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: ui.run.buffer.last_epoch >= 2, timeout=20_000)
+    panel.reset_button.click()
+    wait_idle(qtbot, ui)
+    qtbot.wait(300)  # progress reports of the stopped run still in the queue
+    assert panel.epoch_label.text().startswith("Epoch 0")
+    assert panel.step_label.text() == "Step 0"
+
+
+def test_cannot_train_goes_when_the_network_is_fixed(qtbot, window):
+    """Iris data on the XOR network: Train is refused, the mismatch is in the Problems
+    list and the status bar; after Fix the network the red text is gone."""
+    use_example(window, "xor")
+    ui = ui_of(window)
+    _choose_dataset(ui, "iris")
+    assert any(p.code == "data_fit" for p in window.document.problems)
+    assert "problem" in window.status.validity.text()
+    ui.training_panel.train_button.click()
+    assert ui.training_panel.message_label.text().startswith("Cannot train")
+    ui.data_panel.fix_button.click()
+    assert ui.training_panel.message_label.text() == ""
+    assert "Valid" in window.status.validity.text()
+
+
+def test_neuron_maps_follow_activation_and_new_neurons(qtbot, window):
+    """Circle in the neuron view: after an activation change the hidden maps are new;
+    a neuron added with + gets a map of its own."""
+    use_example(window, "circle")
+    ui = ui_of(window)
+    window.set_neuron_view(True)
+    qtbot.waitUntil(lambda: "hidden" in window.session.neuron_maps, timeout=5000)
+    before = window.session.neuron_maps["hidden"].copy()
+    window.editor.set_param(["hidden"], "activation", "relu")
+    qtbot.waitUntil(lambda: not np.allclose(window.session.neuron_maps["hidden"], before),
+                    timeout=5000)
+    window.editor.change_units("hidden", 1)
+    qtbot.waitUntil(lambda: window.session.neuron_maps["hidden"].shape[0] == 7,
+                    timeout=5000)
+    assert ui.run.state == "idle"
