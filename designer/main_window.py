@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
 
     closing = Signal()
     themeApplied = Signal()  # the canvas got a new style (theme or presentation mode)
+    themeChanged = Signal(str, bool)  # theme name, presentation mode (for the plots)
 
     def __init__(self, session: Session | None = None, settings: QSettings | None = None,
                  recovery: rec.RecoveryStore | None = None,
@@ -312,6 +313,7 @@ class MainWindow(QMainWindow):
         apply_theme(QApplication.instance(), theme, presentation, self.scene)
         self.actions_by_name[f"theme_{theme}"].setChecked(True)
         self.actions_by_name["presentation"].setChecked(presentation)
+        self.themeChanged.emit(theme, presentation)
         self.themeApplied.emit()
 
     def set_full_screen(self, on: bool) -> None:

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QLabel,
@@ -134,30 +133,36 @@ class TrainingPanel(QWidget):
         self.engine_box.setToolTip("Which library trains the network: the same settings, "
                                    "optimizers and live views either way; PyTorch pays off "
                                    "for large networks, on a GPU most of all.")
-        form = QFormLayout()
-        form.addRow("Speed", self.speed_box)
-        form.addRow("Engine", self.engine_box)
-        self.engine_label = form.labelForField(self.engine_box)
+        self.engine_label = QLabel("Engine")
         # no PyTorch, no choice to make (a project that asks for it says so when it runs)
         self.engine_box.setVisible(torch_available())
         self.engine_label.setVisible(torch_available())
-        form.addRow("Loss", self.loss_box)
-        form.addRow("Optimizer", self.optimizer_box)
-        form.addRow("Learning rate", self.lr_box)
+        # Two fields a row where they pair up (batch size and epochs, L1 and L2, ...): in
+        # presentation mode at 1920x1080 every setting fits without a scroll bar.
+        grid = QGridLayout()
+        wide = [(QLabel("Speed"), self.speed_box), (self.engine_label, self.engine_box),
+                (QLabel("Loss"), self.loss_box), (QLabel("Learning rate"), self.lr_box)]
+        for row, (label, box) in enumerate(wide):
+            grid.addWidget(label, row, 0)
+            grid.addWidget(box, row, 1, 1, 3)
         for name, label, low, high, _ in {p[0]: p for ps in OPTIMIZER_PARAMS.values()
                                           for p in ps}.values():
-            box = _spin(low, high, 4, 0.01)
-            self.param_boxes[name] = box
+            self.param_boxes[name] = _spin(low, high, 4, 0.01)
             self.param_labels[name] = QLabel(label)
-            form.addRow(self.param_labels[name], box)
-        form.addRow("", self.nesterov_box)
-        form.addRow("Schedule", self.schedule_box)
-        form.addRow("Batch size", self.batch_box)
-        form.addRow("Epochs", self.epochs_box)
-        form.addRow("L1", self.l1_box)
-        form.addRow("L2", self.l2_box)
-        form.addRow("Seed", self.seed_box)
-        form.addRow("", self.shuffle_box)
+        params = [(self.param_labels[n], self.param_boxes[n]) for n in self.param_boxes]
+        pairs = [(QLabel("Optimizer"), self.optimizer_box),
+                 (QLabel("Schedule"), self.schedule_box),
+                 *params, (QLabel(""), self.nesterov_box),
+                 (QLabel("Batch size"), self.batch_box), (QLabel("Epochs"), self.epochs_box),
+                 (QLabel("L1"), self.l1_box), (QLabel("L2"), self.l2_box),
+                 (QLabel("Seed"), self.seed_box), (QLabel(""), self.shuffle_box)]
+        for i, (label, box) in enumerate(pairs):
+            row, col = len(wide) + i // 2, 2 * (i % 2)
+            grid.addWidget(label, row, col)
+            grid.addWidget(box, row, col + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        form = grid
         settings = QGroupBox("Settings")
         settings.setLayout(form)
 
@@ -183,7 +188,7 @@ class TrainingPanel(QWidget):
         counters = QGridLayout()
         for i, label in enumerate((self.epoch_label, self.step_label, self.loss_label,
                                    self.rate_label, self.left_label)):
-            counters.addWidget(label, i // 2, i % 2)
+            counters.addWidget(label, i // 3, i % 3)
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #c62828;")

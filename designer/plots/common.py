@@ -8,15 +8,17 @@ items per update is what makes plots slow). A view is refreshed only while visib
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
 from designer.run.buffer import CurveData
 from designer.run.data import ViewContext
 from designer.run.protocol import Snapshot
+from designer.themes import colors
 
 # TensorFlow Playground's colours: orange for negative / class 0, blue for positive.
 NEGATIVE = (245, 147, 34)
@@ -58,6 +60,83 @@ def nice_limit(value: float, floor: float = 1e-3) -> float:
     return 10.0 ** (exp + 1)
 
 
+@dataclass(frozen=True)
+class PlotStyle:
+    """The colour and sizes of every text in the plots (axes, titles, labels): they
+    follow the theme, and presentation mode makes them readable from the back of a room
+    (18 px at least on a 1920x1080 projector)."""
+
+    text: str = "#5f6670"
+    font_px: int = 12
+    title_px: int = 13
+
+
+#: Pixel sizes of plot text (ticks and axis names, titles) in normal and presentation mode.
+PLOT_TEXT_PX = {False: (12, 13), True: (20, 22)}
+
+
+def plot_style_for(theme: str, presentation: bool = False) -> PlotStyle:
+    """The plot style of a theme: muted text normally, full contrast and 20 px text on a
+    projector."""
+    c = colors(theme, presentation)
+    font_px, title_px = PLOT_TEXT_PX[bool(presentation)]
+    return PlotStyle(c.text if presentation else c.muted, font_px, title_px)
+
+
+#: The style plots are drawn with now; views created later pick it up too.
+_current = [PlotStyle()]
+
+
+def plot_style() -> PlotStyle:
+    """The current plot style (set by :func:`apply_plot_style`)."""
+    return _current[0]
+
+
+def plot_font(scale: float = 1.0, bold: bool = False) -> QFont:
+    """The application font at the plots' pixel size (times ``scale``)."""
+    font = QFont(QApplication.font())
+    font.setPixelSize(max(1, round(plot_style().font_px * scale)))
+    font.setBold(bold)
+    return font
+
+
+def set_title(item: pg.PlotItem, text: str) -> None:
+    """A plot title in the current style (``text`` may hold coloured spans)."""
+    style = plot_style()
+    item.setTitle(text, size=f"{style.title_px}px", color=style.text)
+
+
+def style_plot_item(item: pg.PlotItem) -> None:
+    """Axes, axis names and the title of one plot in the current style."""
+    style = plot_style()
+    font = plot_font()
+    for axis in item.axes.values():
+        axis = axis["item"]
+        axis.setPen(style.text)
+        axis.setTextPen(style.text)
+        axis.setTickFont(font)
+        axis.labelStyle = {"color": style.text, "font-size": f"{style.font_px}px"}
+        axis._updateLabel()  # noqa: SLF001 - pyqtgraph's own refresh of the label
+    title = item.titleLabel
+    if title.isVisible() and title.text:
+        set_title(item, title.text)
+
+
+def apply_plot_style(style: PlotStyle, roots: list[QWidget]) -> None:
+    """Make ``style`` current and restyle every plot below ``roots`` (a theme change)."""
+    _current[0] = style
+    for root in roots:
+        views = [root] if isinstance(root, pg.GraphicsView) else []
+        for view in views + root.findChildren(pg.GraphicsView):
+            for graphics_item in view.scene().items():
+                if isinstance(graphics_item, pg.PlotItem):
+                    style_plot_item(graphics_item)
+                elif isinstance(graphics_item, pg.TextItem):
+                    graphics_item.setFont(plot_font())
+        for view in root.findChildren(LiveView):
+            view.restyle()
+
+
 class LiveView(QWidget):
     """Base of the live views: context on data change, refresh on the UI timer."""
 
@@ -79,6 +158,10 @@ class LiveView(QWidget):
 
     def finish(self) -> None:
         """Training ended: draw anything that was held back to save time while it ran."""
+
+    def restyle(self) -> None:
+        """The plot style changed (theme, presentation mode): views with text of their
+        own beyond axes and titles update it here."""
 
     def is_shown(self) -> bool:
         """Visible on screen (a hidden dock or a background tab is not refreshed)."""
@@ -154,11 +237,12 @@ def add_plot(canvas: pg.GraphicsLayoutWidget, row: int, col: int, title: str = "
                           axisItems={"left": ReadableAxis("left"),
                                      "bottom": ReadableAxis("bottom")})
     if title:
-        item.setTitle(title, size="9pt")
+        set_title(item, title)
     if left:
         item.setLabel("left", left)
     if bottom:
         item.setLabel("bottom", bottom)
+    style_plot_item(item)
     # No grid lines: an axis that draws them spans the whole plot, so every curve
     # update would repaint both axes (about 8 ms of Python per frame instead of 0.5 ms).
     item.setMenuEnabled(False)

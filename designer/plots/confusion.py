@@ -13,6 +13,7 @@ from designer.plots.common import (
     POSITIVE,
     LiveView,
     add_plot,
+    plot_font,
     make_canvas,
     steady_label,
 )
@@ -83,6 +84,7 @@ class ConfusionView(LiveView):
     @staticmethod
     def _cell(item: pg.PlotItem, row: int, col: int) -> pg.TextItem:
         text = pg.TextItem("", color=(20, 20, 20), anchor=(0.5, 0.5))
+        text.setFont(plot_font())
         text.setPos(col + 0.5, row + 0.5)
         item.addItem(text)
         return text

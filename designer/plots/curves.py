@@ -24,6 +24,7 @@ from designer.plots.common import (
     add_plot,
     cache_static,
     make_canvas,
+    set_title,
     steady_label,
 )
 from designer.run.buffer import CurveData
@@ -95,8 +96,9 @@ class CurvesView(LiveView):
         self.metric_keeper = RangeKeeper(self.metric_plot)
         # Coloured titles instead of legends: a legend on top of the curves would be
         # repainted with them on every refresh.
-        self.loss_plot.setTitle(_key_title("Loss", [("per step", STEP_COLOR), ("train", POSITIVE),
-                                                    ("validation", NEGATIVE)]), size="9pt")
+        set_title(self.loss_plot, _key_title("Loss", [("per step", STEP_COLOR),
+                                                      ("train", POSITIVE),
+                                                      ("validation", NEGATIVE)]))
         self.step_curve = _curve(self.loss_plot, STEP_PEN, "train (per step)")
         self.train_curve = _curve(self.loss_plot, TRAIN_PEN, "train")
         self.val_curve = _curve(self.loss_plot, VAL_PEN, "validation")
@@ -145,9 +147,8 @@ class CurvesView(LiveView):
         """Pick the metric to plot: accuracy for classifiers, mae for regression."""
         self._metric = context.metric or (
             "accuracy" if context.task == "classification" else "mae")
-        self.metric_plot.setTitle(_key_title(self._metric.replace("_", " ").capitalize(),
-                                             [("train", POSITIVE), ("validation", NEGATIVE)]),
-                                  size="9pt")
+        set_title(self.metric_plot, _key_title(self._metric.replace("_", " ").capitalize(),
+                                               [("train", POSITIVE), ("validation", NEGATIVE)]))
         self.metric_plot.setLabel("left", self._metric)
         self._version = -1
         self._epoch_key = None

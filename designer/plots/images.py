@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from designer.plots.common import (
     LiveView,
     add_plot,
+    plot_font,
     diverging_lut,
     make_canvas,
     nice_limit,
@@ -113,6 +114,7 @@ class ImagesView(LiveView):
         for i in range(len(tiles)):
             r, c = divmod(i, self._columns)
             text = pg.TextItem("", anchor=(0, 0))
+            text.setFont(plot_font())
             text.setPos(c * (w + GAP), r * (h + GAP))
             item.addItem(text)
             self._labels.append(text)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
 
 from designer.plots.boundary import BoundaryView
-from designer.plots.common import LiveView
+from designer.plots.common import LiveView, apply_plot_style, plot_style_for
 from designer.plots.confusion import ConfusionView
 from designer.plots.curves import CurvesView
 from designer.plots.images import ImagesView
@@ -162,6 +162,12 @@ def _wire(window: Any, ui: TrainingUI) -> None:
     for dock in ui.docks.values():
         dock.visibilityChanged.connect(dock_shown)
     window.data_file_importer = ui.data_panel.import_file
+    if hasattr(window, "themeChanged"):
+        def restyle(theme: str, presentation: bool) -> None:
+            apply_plot_style(plot_style_for(theme, presentation), [window])
+
+        window.themeChanged.connect(restyle)
+        restyle(*window.theme())
     if hasattr(window, "closing"):
         window.closing.connect(run.shutdown)
     app = QApplication.instance()

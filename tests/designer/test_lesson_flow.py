@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
 from training_windows import ui_of, use_example, wait_idle
 
 
@@ -191,3 +192,26 @@ def test_neuron_maps_follow_activation_and_new_neurons(qtbot, window):
     qtbot.waitUntil(lambda: window.session.neuron_maps["hidden"].shape[0] == 7,
                     timeout=5000)
     assert ui.run.state == "idle"
+
+
+def _plot_items(window):
+    import pyqtgraph as pg
+    for view in window.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, pg.PlotItem):
+                yield item
+
+
+def test_switching_the_theme_restyles_the_plots_on_screen(qtbot, window):
+    """View > Theme > Dark: the axes and titles of every plot take the dark theme's
+    text colour at once."""
+    from designer.plots.common import plot_style_for
+    window.set_theme("dark")
+    want = QColor(plot_style_for("dark").text)
+    items = list(_plot_items(window))
+    assert len(items) >= 5
+    for item in items:
+        axis = item.getAxis("bottom")
+        assert axis.textPen().color() == want
+    window.set_theme("light")
+    assert items[0].getAxis("left").textPen().color() == QColor(plot_style_for("light").text)
