@@ -6,6 +6,7 @@ it to ``scene.set_style(style)``; canvas items never hard-code a colour.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from PySide6.QtGui import QColor, QFont
@@ -35,6 +36,12 @@ DARK_GROUPS = {
     "Other": "#78909c",
 }
 
+
+#: Text on a projected canvas is never drawn smaller than this (pixels at 96 dpi).
+PRESENTATION_TEXT_PX = 18.0
+#: The canvas font in presentation mode (points): 21 px, so that the view may zoom out a
+#: little (to 0.84) to show a small network whole and its text still reads at 18 px.
+PRESENTATION_FONT_PT = 16.0
 
 #: How much larger presentation cards are.
 PRESENTATION_SCALE = 1.4
@@ -111,7 +118,7 @@ class CanvasStyle:
         """This theme for a projector: larger fonts, thicker lines, higher contrast."""
         darker = self.name == "dark"
         return replace(
-            self, name=f"{self.name}-presentation", font_size=self.font_size * 1.45,
+            self, name=f"{self.name}-presentation", font_size=PRESENTATION_FONT_PT,
             line_width=self.line_width * 1.9, border_width=self.border_width * 2.0,
             node_width=self.node_width * PRESENTATION_SCALE,
             position_scale=self.position_scale * PRESENTATION_SPREAD,
@@ -133,11 +140,22 @@ class CanvasStyle:
         return QColor(self.group_colors.get(group, self.group_colors.get("Other", "#607d8b")))
 
     def font(self, scale: float = 1.0, bold: bool = False) -> QFont:
-        """The canvas font at ``scale`` times the base size."""
+        """The canvas font at ``scale`` times the base size (never below the base size
+        in presentation mode: every label must read from the back of the room)."""
+        if self.is_presentation:
+            scale = max(scale, 1.0)
         font = QFont(self.font_family)
         font.setPointSizeF(self.font_size * scale)
         font.setBold(bold)
         return font
+
+    @property
+    def min_zoom(self) -> float:
+        """The smallest zoom at which the canvas text is still readable on a projector
+        (0: no limit outside presentation mode)."""
+        if not self.is_presentation:
+            return 0.0
+        return PRESENTATION_TEXT_PX / math.floor(self.font_size * 96.0 / 72.0)
 
     @property
     def is_presentation(self) -> bool:

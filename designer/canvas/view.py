@@ -135,6 +135,10 @@ class CanvasView(QGraphicsView):
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.5:
             self.zoom_by(1.5 / self.zoom)
+        readable = self._scene.style.min_zoom  # presentation: text stays >= 18 px
+        if self.zoom < readable:
+            self.zoom_by(readable / self.zoom)
+            self.centerOn(rect.center().x(), rect.center().y())
         self.zoomChanged.emit(self.zoom)
         self._keep_fitted = True
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -137,34 +137,25 @@ class TrainingPanel(QWidget):
         # no PyTorch, no choice to make (a project that asks for it says so when it runs)
         self.engine_box.setVisible(torch_available())
         self.engine_label.setVisible(torch_available())
-        # Two fields a row where they pair up (batch size and epochs, L1 and L2, ...): in
-        # presentation mode at 1920x1080 every setting fits without a scroll bar.
-        grid = QGridLayout()
-        wide = [(QLabel("Speed"), self.speed_box), (self.engine_label, self.engine_box),
-                (QLabel("Loss"), self.loss_box), (QLabel("Learning rate"), self.lr_box)]
-        for row, (label, box) in enumerate(wide):
-            grid.addWidget(label, row, 0)
-            grid.addWidget(box, row, 1, 1, 3)
         for name, label, low, high, _ in {p[0]: p for ps in OPTIMIZER_PARAMS.values()
                                           for p in ps}.values():
             self.param_boxes[name] = _spin(low, high, 4, 0.01)
             self.param_labels[name] = QLabel(label)
-        params = [(self.param_labels[n], self.param_boxes[n]) for n in self.param_boxes]
-        pairs = [(QLabel("Optimizer"), self.optimizer_box),
-                 (QLabel("Schedule"), self.schedule_box),
-                 *params, (QLabel(""), self.nesterov_box),
-                 (QLabel("Batch size"), self.batch_box), (QLabel("Epochs"), self.epochs_box),
-                 (QLabel("L1"), self.l1_box), (QLabel("L2"), self.l2_box),
-                 (QLabel("Seed"), self.seed_box), (QLabel(""), self.shuffle_box)]
-        for i, (label, box) in enumerate(pairs):
-            row, col = len(wide) + i // 2, 2 * (i % 2)
-            grid.addWidget(label, row, col)
-            grid.addWidget(box, row, col + 1)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        form = grid
+        self._wide = [(QLabel("Speed"), self.speed_box), (self.engine_label, self.engine_box),
+                      (QLabel("Loss"), self.loss_box), (QLabel("Learning rate"), self.lr_box)]
+        self._pairs = [(QLabel("Optimizer"), self.optimizer_box),
+                       (QLabel("Schedule"), self.schedule_box),
+                       *[(self.param_labels[n], self.param_boxes[n]) for n in self.param_boxes],
+                       (QLabel(""), self.nesterov_box),
+                       (QLabel("Batch size"), self.batch_box),
+                       (QLabel("Epochs"), self.epochs_box),
+                       (QLabel("L1"), self.l1_box), (QLabel("L2"), self.l2_box),
+                       (QLabel("Seed"), self.seed_box), (QLabel(""), self.shuffle_box)]
+        self.settings_grid = QGridLayout()
+        self.settings_columns = 0
+        self._arrange_settings(2)
         settings = QGroupBox("Settings")
-        settings.setLayout(form)
+        settings.setLayout(self.settings_grid)
 
         self.train_button = QPushButton("Train")
         self.pause_button = QPushButton("Pause")
@@ -200,6 +191,60 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.message_label)
         layout.addWidget(settings)
         layout.addStretch(1)
+
+    def _arrange_settings(self, columns: int) -> None:
+        """The settings one or two to a row: two where they pair up (batch size and
+        epochs, L1 and L2, ...) so that they fit without scrolling on a 1920x1080
+        projector, one where the dock is too narrow for two (see ``resizeEvent``)."""
+        if columns == self.settings_columns:
+            return
+        grid = self.settings_grid
+        for label, box in (*self._wide, *self._pairs):
+            grid.removeWidget(label)
+            grid.removeWidget(box)
+        span = 2 * columns - 1
+        for row, (label, box) in enumerate(self._wide):
+            grid.addWidget(label, row, 0)
+            grid.addWidget(box, row, 1, 1, span)
+        for i, (label, box) in enumerate(self._pairs):
+            row, col = len(self._wide) + i // columns, 2 * (i % columns)
+            grid.addWidget(label, row, col)
+            grid.addWidget(box, row, col + 1)
+        for col in (1, 3):
+            grid.setColumnStretch(col, 1 if col < 2 * columns else 0)
+        self.settings_columns = columns
+        grid.invalidate()
+        self.updateGeometry()  # the scroll area asks for the new height
+
+    def _two_columns_width(self) -> int:
+        """The width the settings need two to a row (labels and fields side by side)."""
+        columns = [self._pairs[0::2], self._pairs[1::2]]
+        widths = [max(label.sizeHint().width() for label, _ in col)
+                  + max(box.minimumSizeHint().width() for _, box in col) for col in columns]
+        return sum(widths) + 3 * max(self.settings_grid.horizontalSpacing(), 6) + 40
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Reflow the settings for the width the dock gives."""
+        super().resizeEvent(event)
+        self._arrange_settings(2 if self.width() >= self._two_columns_width() else 1)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Wide enough for two settings a row (what the dock layout asks for)."""
+        hint = super().sizeHint()
+        hint.setWidth(max(hint.width(), self._two_columns_width()))
+        return hint
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As narrow as one setting a row needs: the dock decides on two."""
+        hint = super().minimumSizeHint()
+        if self.settings_columns == 2:
+            hint.setWidth(min(hint.width(), self._one_column_width()))
+        return hint
+
+    def _one_column_width(self) -> int:
+        labels = max(label.sizeHint().width() for label, _ in (*self._wide, *self._pairs))
+        fields = max(box.minimumSizeHint().width() for _, box in (*self._wide, *self._pairs))
+        return labels + fields + 4 * self.settings_grid.horizontalSpacing() + 40
 
     def _connect(self) -> None:
         c = self.run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 from training_windows import ui_of, use_example, wait_idle
 
@@ -215,3 +215,52 @@ def test_switching_the_theme_restyles_the_plots_on_screen(qtbot, window):
         assert axis.textPen().color() == want
     window.set_theme("light")
     assert items[0].getAxis("left").textPen().color() == QColor(plot_style_for("light").text)
+
+
+def _scene_texts_px(window) -> list[tuple[str, float]]:
+    """(what, on-screen pixel size) of every font the canvas draws with."""
+    from PySide6.QtGui import QFontInfo
+    zoom = window.view.zoom
+    found = []
+    for item in window.scene.node_items():
+        for name in ("_title_font", "_type_font", "_body_font"):
+            found.append((f"{item.node_id}.{name}",
+                          QFontInfo(getattr(item, name)).pixelSize() * zoom))
+    for edge in window.scene.edge_items():
+        found.append((f"edge {edge.key}", QFontInfo(edge._font).pixelSize() * zoom))
+    return found
+
+
+def test_presentation_mode_reads_at_1920x1080(qtbot, window):
+    """F5 at 1920x1080 on the spiral: every text on the canvas and in the plots is at
+    least 18 px, and the Training settings fit without a scroll bar."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFontInfo
+    use_example(window, "spiral")
+    window.setFixedSize(1920, 1080)
+    assert (window.width(), window.height()) == (1920, 1080)
+    window.actions_by_name["presentation"].trigger()
+    qtbot.wait(200)
+    window.fit_view()
+    small = [(w, px) for w, px in _scene_texts_px(window) if round(px, 6) < 18]
+    assert not small, small
+    for item in _plot_items(window):
+        for axis in ("left", "bottom"):
+            a = item.getAxis(axis)
+            assert QFontInfo(a.style["tickFont"]).pixelSize() >= 18
+            assert int(a.labelStyle["font-size"].rstrip("px")) >= 18
+        if item.titleLabel.isVisible() and item.titleLabel.text:
+            assert int(item.titleLabel.opts["size"].rstrip("px")) >= 18
+    for view in window.findChildren(pg.GraphicsView):
+        for text in view.scene().items():
+            if isinstance(text, pg.TextItem):
+                assert QFontInfo(text.textItem.font()).pixelSize() >= 18
+    ui = ui_of(window)
+    area = ui.docks["Training"].widget()
+    seed = ui.training_panel.seed_box
+
+    def fits() -> bool:
+        bottom = seed.mapTo(area.viewport(), QPoint(0, seed.height())).y()
+        return not area.verticalScrollBar().isVisible() and bottom <= area.viewport().height()
+
+    qtbot.waitUntil(fits, timeout=3000)  # the docks settle on the new fonts first
