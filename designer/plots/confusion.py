@@ -13,8 +13,8 @@ from designer.plots.common import (
     POSITIVE,
     LiveView,
     add_plot,
-    plot_font,
     make_canvas,
+    plot_font,
     steady_label,
 )
 from designer.run.buffer import CurveData

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from designer.plots.common import (
     LiveView,
     add_plot,
-    plot_font,
     diverging_lut,
     make_canvas,
     nice_limit,
+    plot_font,
 )
 from designer.run.buffer import CurveData
 from designer.run.data import ViewContext
