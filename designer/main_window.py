@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from designer import dock_layout
 from designer import recovery as rec
 from designer.autosave import AutosaveController
+from designer.canvas import neuron_view
 from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
 from designer.dialogs import ABOUT_HTML, ExampleDialog, ShortcutsDialog
@@ -46,6 +47,8 @@ STATE_VERSION = 1
 GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
 THEME_KEY = "view/theme"
+#: Networks of at most this many layers of at most this many units open in the neuron view.
+SMALL_LAYERS, SMALL_LAYER = 8, 16
 PRESENTATION_KEY = "view/presentation"
 DATA_SUFFIXES = (".csv",)
 PALETTE_MIN_WIDTH = 210
@@ -82,6 +85,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
         self._restore_settings()
+        self._small_in_neuron_view()
         self.autosaver = AutosaveController(
             self, self.session, recovery if recovery is not None else _default_recovery())
         self._ending_session = False  # logout/shutdown: close without asking
@@ -362,7 +366,16 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear list", self.files.clear_recent)
 
+    def _small_in_neuron_view(self) -> None:
+        """A small network of Dense layers (a Playground-sized lesson) opens in the
+        neuron view, the picture a class knows; larger ones open as cards."""
+        doc = self.document
+        counts = [neuron_view.neuron_count(doc, n) for n in doc.node_ids()]
+        small = bool(counts) and all(c is not None and c <= SMALL_LAYER for c in counts)
+        self.set_neuron_view(small and len(counts) <= SMALL_LAYERS)
+
     def _on_project_replaced(self) -> None:
+        self._small_in_neuron_view()
         self.inspector.set_selection([])
         self._update_title()
         QTimer.singleShot(0, self, self.fit_view)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QDragEnterEvent,
@@ -48,12 +48,14 @@ class CanvasView(QGraphicsView):
 
     statusMessage = Signal(str)
     zoomChanged = Signal(float)
+    spaceTapped = Signal()  # Space pressed and released without panning (play/pause)
 
     def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
         self._scene = scene
         self._pan_from: QPointF | None = None
         self._space = False
+        self._space_panned = False  # the held Space was used to pan
         self._paste_count = 0
         self._keep_fitted = False  # re-fit on resize until the user zooms or pans
         self.setRenderHints(QPainter.RenderHint.Antialiasing
@@ -173,6 +175,7 @@ class CanvasView(QGraphicsView):
         if event.button() == Qt.MouseButton.MiddleButton or (
                 self._space and event.button() == Qt.MouseButton.LeftButton):
             self._pan_from = event.position()
+            self._space_panned = self._space_panned or self._space
             self._keep_fitted = False
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -183,6 +186,7 @@ class CanvasView(QGraphicsView):
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
+            self._space_panned = self._space_panned or self._space
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value()
                                                 - round(delta.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value()
@@ -200,10 +204,20 @@ class CanvasView(QGraphicsView):
             return
         super().mouseReleaseEvent(event)
 
+    def event(self, event: QEvent) -> bool:
+        """Space (held: pan; tapped: ``spaceTapped``) and the arrows that move selected
+        cards are the canvas's, before any window shortcut (play/pause, step) sees them."""
+        if event.type() == QEvent.Type.ShortcutOverride and (
+                event.key() == Qt.Key.Key_Space
+                or (event.key() in ARROWS and self._scene.selectedItems())):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Space and self._scene.weight_editor is None:
             if not event.isAutoRepeat():
-                self._space = True
+                self._space, self._space_panned = True, False
                 self.setDragMode(QGraphicsView.DragMode.NoDrag)
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
@@ -219,6 +233,8 @@ class CanvasView(QGraphicsView):
             self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
             self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
             event.accept()
+            if not self._space_panned:
+                self.spaceTapped.emit()
             return
         super().keyReleaseEvent(event)
 

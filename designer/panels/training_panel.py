@@ -59,6 +59,12 @@ ENGINES = [("NumPy", ("numpy", None)), ("PyTorch, CPU", ("torch", "cpu")),
 #: The Speed choices: (label, epochs a second at most; None is full speed).
 SPEEDS = [("Full speed", None), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0),
           ("10 epochs/s", 10.0), ("3 epochs/s", 3.0), ("1 epoch/s", 1.0)]
+#: The speed a window starts with: the spiral's 150 epochs take 15 s, long enough for a
+#: class to watch the boundary bend (full speed ends it in about a second).
+DEFAULT_SPEED = 10.0
+#: Shown until the first run: how to start, with the keys.
+START_HINT = ("Press <b>Train</b> (or Space) to start. Right arrow trains one batch, "
+              "R resets the weights; Speed sets how fast it learns.")
 
 
 def format_duration(seconds: float) -> str:
@@ -94,7 +100,9 @@ class TrainingPanel(QWidget):
         self._build()
         self._connect()
         self.load_settings()
+        self.speed_box.setCurrentIndex(self.speed_box.findData(DEFAULT_SPEED))
         self._state_changed(run.state)
+        self.show_progress(Progress(state="idle"))
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -176,7 +184,9 @@ class TrainingPanel(QWidget):
         self.rate_label = steady_label("0,000,000 samples/s", "- samples/s")
         self.left_label = steady_label("Time left 00 min 00 s", "Time left -")
         self.loss_label = steady_label("Loss 0.00000", "Loss -")
-        counters = QGridLayout()
+        self.counters = QWidget()
+        counters = QGridLayout(self.counters)
+        counters.setContentsMargins(0, 0, 0, 0)
         for i, label in enumerate((self.epoch_label, self.step_label, self.loss_label,
                                    self.rate_label, self.left_label)):
             counters.addWidget(label, i // 3, i % 3)
@@ -185,9 +195,14 @@ class TrainingPanel(QWidget):
         self.message_label.setStyleSheet("color: #c62828;")
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        self.hint_label = QLabel(START_HINT)
+        self.hint_label.setObjectName("hint")
+        self.hint_label.setWordWrap(True)
+
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
-        layout.addLayout(counters)
+        layout.addWidget(self.hint_label)  # in the counters' place until the first run
+        layout.addWidget(self.counters)
         layout.addWidget(self.message_label)
         layout.addWidget(settings)
         layout.addStretch(1)
@@ -436,7 +451,11 @@ class TrainingPanel(QWidget):
             widget.setEnabled(not running)
 
     def show_progress(self, progress: Progress) -> None:
-        """Counters from the run session's merged progress signal (<= ~10 per second)."""
+        """Counters from the run session's merged progress signal (<= ~10 per second);
+        the start hint shows while nothing has been trained."""
+        fresh = progress.state == "idle" and not progress.step
+        self.hint_label.setVisible(fresh)
+        self.counters.setVisible(not fresh)
         total = progress.epochs_total
         self.epoch_label.setText(f"Epoch {progress.epoch}" + (f" / {total}" if total else ""))
         self.step_label.setText(f"Step {progress.step}")

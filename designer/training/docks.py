@@ -21,6 +21,7 @@ from designer.plots.curves import CurvesView
 from designer.plots.images import ImagesView
 from designer.plots.weights import WeightsView
 from designer.run.process import warm_up
+from designer.training.keys import install_keys
 from designer.training.live import LiveRefresher
 from designer.training.session import RunSession
 
@@ -87,6 +88,7 @@ def install(window: Any) -> TrainingUI:
     _arrange(window, ui)
     _wire(window, ui)
     window.training_ui = ui
+    install_keys(window, ui)
     if getattr(window.document.project, "data", None):
         run.project_replaced()
     return ui

@@ -264,3 +264,41 @@ def test_presentation_mode_reads_at_1920x1080(qtbot, window):
         return not area.verticalScrollBar().isVisible() and bottom <= area.viewport().height()
 
     qtbot.waitUntil(fits, timeout=3000)  # the docks settle on the new fonts first
+
+
+def test_first_start_shows_the_network_as_neurons_at_a_speed_a_class_can_watch(
+        qtbot, make_window):
+    """A first start: the spiral as neurons, a hint how to start, a speed slower than
+    full, and the lesson keys: Space trains and pauses, Right steps, R resets; Help
+    lists them."""
+    from designer.dialogs import shortcut_rows
+    window = make_window(first_start=True)
+    ui = ui_of(window)
+    panel = ui.training_panel
+    assert window.actions_by_name["neuron_view"].isChecked()
+    assert window.scene.neuron_view
+    assert panel.hint_label.isVisible() and "Space" in panel.hint_label.text()
+    assert ui.run.pace is not None and ui.run.pace <= 10
+    keys = dict((command, k) for command, k in shortcut_rows(
+        list(window.actions_by_name.values())))
+    assert keys.get("Train / pause") == "Space"
+    assert keys.get("Step one batch") == "Right"
+    assert keys.get("Reset weights") == "R"
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # window shortcuts need it
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Right)  # nothing selected: one batch
+    qtbot.waitUntil(lambda: ui.run.state == "paused" and ui.run.waiting, timeout=20_000)
+    assert not panel.hint_label.isVisible()
+    qtbot.keyClick(window.view, Qt.Key.Key_Space)  # paused: go on
+    qtbot.waitUntil(lambda: ui.run.state == "running", timeout=5000)
+    qtbot.keyClick(window.view, Qt.Key.Key_Space)  # running: pause
+    qtbot.waitUntil(lambda: ui.run.state == "paused", timeout=5000)
+    qtbot.keyClick(window.view, Qt.Key.Key_R)  # reset: stops, epoch 0
+    wait_idle(qtbot, ui)
+    assert ui.run.buffer.last_step == 0
+
+
+def test_a_large_network_opens_as_cards(qtbot, window):
+    use_example(window, "digits-cnn")
+    assert not window.scene.neuron_view
