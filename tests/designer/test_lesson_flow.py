@@ -302,3 +302,25 @@ def test_first_start_shows_the_network_as_neurons_at_a_speed_a_class_can_watch(
 def test_a_large_network_opens_as_cards(qtbot, window):
     use_example(window, "digits-cnn")
     assert not window.scene.neuron_view
+
+
+def test_changing_the_loss_after_a_csv_import_is_not_ignored(qtbot, window, tmp_path):
+    """XOR network, a CSV of real-valued targets imported: binary cross-entropy is
+    refused; after choosing mse the run trains."""
+    from designer.panels.data_import import ColumnMapping
+    use_example(window, "xor")
+    ui = ui_of(window)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    rows = ["a,b,y"] + [f"{a:.4f},{b:.4f},{a * 1.5 - b + 0.3:.4f}" for a, b in X]
+    path = tmp_path / "values.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert ui.data_panel.import_with(str(path), ColumnMapping(target="y",
+                                                              features=["a", "b"]))
+    ui.training_panel.train_button.click()
+    assert "binary_crossentropy" in ui.training_panel.message_label.text()
+    ui.training_panel.loss_box.setCurrentText("mse")
+    ui.training_panel.epochs_box.setValue(2)
+    ui.training_panel.train_button.click()
+    wait_idle(qtbot, ui)
+    assert ui.run.last_reason == "completed"
