@@ -64,7 +64,7 @@ def _geometry(count: int, font_size: float, with_maps: bool) -> ColumnGeometry:
 
 def column_geometry(count: int, style: CanvasStyle, with_maps: bool = False) -> ColumnGeometry:
     """Geometry of a column of ``count`` neurons in ``style`` (cached)."""
-    return _geometry(int(count), float(style.font_size), bool(with_maps))
+    return _geometry(int(count), float(style.neuron_size), bool(with_maps))
 
 
 def neuron_count(doc: Document, node_id: str) -> int | None:

@@ -43,6 +43,9 @@ PRESENTATION_TEXT_PX = 18.0
 #: little (to 0.84) to show a small network whole and its text still reads at 18 px.
 PRESENTATION_FONT_PT = 16.0
 
+#: The neuron columns' unit in presentation mode (see ``CanvasStyle.neuron_size``).
+PRESENTATION_NEURON_SIZE = 10.0
+
 #: How much larger presentation cards are.
 PRESENTATION_SCALE = 1.4
 #: How much further apart the cards are drawn in presentation mode: enough that 1.4 times
@@ -84,6 +87,10 @@ class CanvasStyle:
     group_colors: dict[str, str] = field(default_factory=lambda: dict(LIGHT_GROUPS))
     font_family: str = "Sans Serif"
     font_size: float = 9.0
+    #: The neuron view's unit of size (its pitch and circles): the font size, except in
+    #: presentation mode, where text grows and the neuron columns do not, so that a
+    #: Playground-sized network still fits the canvas at a zoom its text reads at.
+    neuron_size: float = 9.0
     line_width: float = 1.6
     border_width: float = 1.0
     grid_size: int = 20
@@ -119,6 +126,7 @@ class CanvasStyle:
         darker = self.name == "dark"
         return replace(
             self, name=f"{self.name}-presentation", font_size=PRESENTATION_FONT_PT,
+            neuron_size=PRESENTATION_NEURON_SIZE,
             line_width=self.line_width * 1.9, border_width=self.border_width * 2.0,
             node_width=self.node_width * PRESENTATION_SCALE,
             position_scale=self.position_scale * PRESENTATION_SPREAD,

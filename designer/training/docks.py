@@ -43,6 +43,7 @@ class TrainingUI:
     confusion: ConfusionView
     images: ImagesView
     docks: dict[str, QDockWidget] = field(default_factory=dict)
+    lesson_bar: Any = None
 
     @property
     def views(self) -> list[LiveView]:
@@ -66,6 +67,7 @@ def install(window: Any) -> TrainingUI:
     """Add the training UI to ``window`` (a MainWindow with ``session`` and ``add_panel``)."""
     from designer.panels.data_panel import DataPanel
     from designer.panels.inference_panel import InferencePanel
+    from designer.panels.lesson_bar import install_lesson_bar
     from designer.panels.training_panel import TrainingPanel
     warm_up()  # the training process' fork server starts while the window opens
     run = RunSession(window.session, window)
@@ -89,6 +91,8 @@ def install(window: Any) -> TrainingUI:
     _wire(window, ui)
     window.training_ui = ui
     install_keys(window, ui)
+    if hasattr(window, "addToolBar"):
+        ui.lesson_bar = install_lesson_bar(window, ui)
     if getattr(window.document.project, "data", None):
         run.project_replaced()
     return ui

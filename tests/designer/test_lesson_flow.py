@@ -244,6 +244,11 @@ def test_presentation_mode_reads_at_1920x1080(qtbot, window):
     window.fit_view()
     small = [(w, px) for w, px in _scene_texts_px(window) if round(px, 6) < 18]
     assert not small, small
+    assert window.scene.neuron_view  # a small network, drawn as neurons, fits whole
+    view = window.view
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    for item in window.scene.node_items():
+        assert shown.contains(item.sceneBoundingRect()), item.node_id
     for item in _plot_items(window):
         for axis in ("left", "bottom"):
             a = item.getAxis(axis)
@@ -324,3 +329,33 @@ def test_changing_the_loss_after_a_csv_import_is_not_ignored(qtbot, window, tmp_
     ui.training_panel.train_button.click()
     wait_idle(qtbot, ui)
     assert ui.run.last_reason == "completed"
+
+
+# ---------------------------------------------------------------- Playground parity
+def test_the_lesson_bar_does_in_one_click_what_the_playground_does(qtbot, window):
+    """Problem type, hidden layers -/+, one activation for all, sliders, losses."""
+    use_example(window, "spiral")
+    ui = ui_of(window)
+    bar, doc = ui.lesson_bar, window.document
+    bar.add_layer_button.click()
+    assert doc.successors(doc.predecessors("output")[0]) == ["output"]
+    assert len([n for n in doc.nodes_of_type("Dense")]) == 4 and doc.is_valid
+    bar.remove_layer_button.click()
+    bar.remove_layer_button.click()
+    assert doc.predecessors("output") == ["hidden1"] and doc.is_valid
+    bar.activation_box.setCurrentText("relu")
+    assert doc.param("hidden1", "activation") == "relu"
+    bar.problem_box.setCurrentIndex(1)  # regression
+    assert doc.training["loss"] == "mse" and doc.param("output", "activation") == "linear"
+    window.editor.undo()
+    assert doc.training["loss"] == "binary_crossentropy"
+    assert doc.param("output", "activation") == "sigmoid"
+    bar.batch_slider.setValue(8)
+    assert doc.training["batch_size"] == 8
+    bar.val_slider.setValue(40)
+    assert doc.project.split["val"] == pytest.approx(0.4)
+    ui.training_panel.epochs_box.setValue(2)
+    ui.training_panel.train_button.click()
+    wait_idle(qtbot, ui)
+    assert "Train loss 0." in bar.loss_label.text()
+    assert "Validation loss 0." in bar.loss_label.text()
