@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from core.project import ProjectError
@@ -250,6 +251,41 @@ class FileController(QObject):
                 return None
             weights = self.session.initial_weights()
         return dataclasses.replace(self.document.project, weights=weights)
+
+    # -- sharing as text -------------------------------------------------------------
+    def copy_as_text(self) -> str | None:
+        """File > Copy project as text: the whole project (with its weights as they are
+        now) on the clipboard as one line a teacher can post in a chat."""
+        from core.project_text import project_to_text
+        project = dataclasses.replace(self.document.project,
+                                      weights=self.session.weights or None)
+        try:
+            text = project_to_text(project)
+        except file_errors() as exc:
+            self.error("Cannot copy the project as text", self.display_name(), exc)
+            return None
+        QGuiApplication.clipboard().setText(text)
+        self.window.statusBar().showMessage(
+            f"The project is on the clipboard as text ({len(text):,} characters): "
+            "paste it in a chat; File > Paste project opens it.", 8000)
+        return text
+
+    def paste_project(self, text: str | None = None, ask: bool = True) -> bool:
+        """File > Paste project: open the project in the clipboard's text (untrusted:
+        read with every check a project file gets)."""
+        from core.project_text import project_from_text
+        if text is None:
+            text = QGuiApplication.clipboard().text()
+        if ask and not self.maybe_save():
+            return False
+        try:
+            project = project_from_text(text)
+        except file_errors() as exc:
+            self.error("Cannot paste the project", "The clipboard", exc)
+            return False
+        self.session.new_project(project)
+        self.window.statusBar().showMessage(f"Opened “{project.name}” from the text.", 6000)
+        return True
 
     # -- recent files ---------------------------------------------------------------
     def recent_files(self) -> list[str]:

@@ -61,6 +61,10 @@ def build_actions(window) -> None:
     for fmt, (text, _suffix, _filter) in EXPORTS.items():
         a(f"export_{fmt}", text, lambda f=fmt: window.files.export(f),
           "Ctrl+E" if fmt == "onnx" else None, tip=f"Export the model: {text.rstrip('…')}")
+    a("copy_project_text", "Copy project as &text", window.files.copy_as_text,
+      "Ctrl+Shift+C", tip="The whole project as one line to post in a chat")
+    a("paste_project", "&Paste project", window.files.paste_project, "Ctrl+Shift+V",
+      tip="Open a project copied as text")
     a("quit", "&Quit", window.close, (key.Quit, "Ctrl+Q")).setMenuRole(
         QAction.MenuRole.QuitRole)
     a("undo", "&Undo", window.undo, key.Undo)
@@ -107,6 +111,7 @@ def build_menus(window) -> None:
     file_menu.addAction(act["recover"])
     file_menu.addSeparator()
     file_menu.addActions([act["save"], act["save_as"]])
+    file_menu.addActions([act["copy_project_text"], act["paste_project"]])
     export_menu = file_menu.addMenu("&Export")
     export_menu.addActions([act[f"export_{fmt}"] for fmt in EXPORTS])
     file_menu.addSeparator()

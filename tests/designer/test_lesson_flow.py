@@ -359,3 +359,23 @@ def test_the_lesson_bar_does_in_one_click_what_the_playground_does(qtbot, window
     wait_idle(qtbot, ui)
     assert "Train loss 0." in bar.loss_label.text()
     assert "Validation loss 0." in bar.loss_label.text()
+
+
+def test_a_teacher_copies_the_project_as_text_and_a_student_pastes_it(qtbot, make_window):
+    """Teacher: circle, a weight typed in, File > Copy project as text. Student (another
+    window): File > Paste project opens the same network with that weight."""
+    from PySide6.QtWidgets import QApplication
+    teacher = make_window()
+    use_example(teacher, "circle")
+    teacher.editor.set_weight("output", "kernel", (0, 0), 2.5)
+    teacher.actions_by_name["copy_project_text"].trigger()
+    text = QApplication.clipboard().text()
+    assert text.startswith("ANNPROJ1:")
+    student = make_window()
+    student.actions_by_name["paste_project"].trigger()
+    assert student.document.spec == teacher.document.spec
+    assert student.document.project.data == teacher.document.project.data
+    assert student.document.node_weights("output")["kernel"][0, 0] == pytest.approx(2.5)
+    QApplication.clipboard().setText("ANNPROJ1:not a project")
+    student.actions_by_name["paste_project"].trigger()  # refused; the project stays
+    assert student.document.spec == teacher.document.spec
