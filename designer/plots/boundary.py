@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from designer.plots.common import (
     CLASS_COLORS,
@@ -52,10 +52,25 @@ class BoundaryView(LiveView):
         self.line = self.plot.plot([], [], pen=PREDICTION_PEN)
         self.note = QLabel("Shown for data with one or two input features.")
         self.note.setWordWrap(True)
+        self.show_val_box = QCheckBox("Show validation data")
+        self.show_val_box.setChecked(True)
+        self.show_val_box.setToolTip("The held-out points (black outline), as the "
+                                     "Playground's \u201cShow test data\u201d.")
+        self.discretize_box = QCheckBox("Discretize output")
+        self.discretize_box.setToolTip("Each point of the plane in the colour of the class "
+                                       "the network picks, without shades of certainty.")
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.show_val_box)
+        toggles.addWidget(self.discretize_box)
+        toggles.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.canvas, 1)
+        layout.addLayout(toggles)
         layout.addWidget(self.note)
+        self.show_val_box.toggled.connect(self.val_scatter.setVisible)
+        self.discretize_box.toggled.connect(self._redraw)
+        self._last_grid: np.ndarray | None = None
         self._lut = diverging_lut()
         self._ctx = ViewContext()
         self._grid_seq = -1
@@ -97,6 +112,7 @@ class BoundaryView(LiveView):
 
     def clear(self) -> None:
         """Remove the output image/curve (the points stay)."""
+        self._last_grid = None
         self.image.clear()
         self.line.setData([], [])
         self._grid_seq = -1
@@ -117,9 +133,17 @@ class BoundaryView(LiveView):
         if self.image.lut is not None:
             self.image.setLookupTable(lut)
 
+    def _redraw(self) -> None:
+        if self._last_grid is not None:
+            self.show_grid(self._last_grid)
+
     def show_grid(self, grid: np.ndarray) -> None:
-        """Draw an output grid (H, W, outputs) from a snapshot."""
+        """Draw an output grid (H, W, outputs) from a snapshot (discretized when the box
+        says so: classification only)."""
         ctx = self._ctx
+        self._last_grid = grid
+        if self.discretize_box.isChecked() and ctx.task == "classification":
+            grid = _discrete(grid)
         if ctx.extent is None:
             return
         if grid.shape[0] == 1:  # one input feature: a curve
@@ -168,6 +192,13 @@ class BoundaryView(LiveView):
 
 
 POSITIVE_BRUSH = CLASS_COLORS[1]
+
+
+def _discrete(grid: np.ndarray) -> np.ndarray:
+    """Probabilities -> the picked class only: 0/1 for one sigmoid unit, one-hot else."""
+    if grid.shape[2] == 1:
+        return (grid > 0.5).astype(np.float32)
+    return np.eye(grid.shape[2], dtype=np.float32)[grid.argmax(axis=2)]
 
 
 def _blend_classes(grid: np.ndarray) -> np.ndarray:

@@ -379,3 +379,16 @@ def test_a_teacher_copies_the_project_as_text_and_a_student_pastes_it(qtbot, mak
     QApplication.clipboard().setText("ANNPROJ1:not a project")
     student.actions_by_name["paste_project"].trigger()  # refused; the project stays
     assert student.document.spec == teacher.document.spec
+
+
+def test_output_plane_toggles_show_validation_data_and_discretize(qtbot, window):
+    use_example(window, "circle")
+    ui = ui_of(window)
+    qtbot.waitUntil(lambda: ui.boundary.image.image is not None, timeout=5000)
+    view = ui.boundary
+    view.show_val_box.setChecked(False)
+    assert not view.val_scatter.isVisible()
+    view.discretize_box.setChecked(True)
+    assert set(np.unique(view.image.image)) <= {-1.0, 1.0}
+    view.discretize_box.setChecked(False)
+    assert len(np.unique(view.image.image)) > 2
