@@ -255,6 +255,8 @@ class CanvasScene(QGraphicsScene):
         """Draw small Dense layers and inputs as neuron columns with their weights."""
         self._neuron_view = bool(on)
         self._sync_derived()
+        for item in self._nodes.values():  # neuron columns are taller than cards
+            self._grow_rect(item)
 
     def _sync_weight_items(self) -> None:
         for key, edge in self._edges.items():

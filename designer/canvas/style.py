@@ -44,7 +44,7 @@ PRESENTATION_TEXT_PX = 18.0
 PRESENTATION_FONT_PT = 16.0
 
 #: The neuron columns' unit in presentation mode (see ``CanvasStyle.neuron_size``).
-PRESENTATION_NEURON_SIZE = 10.0
+PRESENTATION_NEURON_SIZE = 9.0
 
 #: How much larger presentation cards are.
 PRESENTATION_SCALE = 1.4

@@ -1,10 +1,11 @@
 """The lesson bar: the Playground's one-click controls in a row above the canvas.
 
-Problem type (loss and output activation together), hidden layers (- / +), one
-activation for every hidden layer, sliders for noise, validation share and batch size
+Data set thumbnails, problem type (loss and output activation together), hidden layers
+(- / +), one activation for every hidden layer, sliders for noise, validation share and batch size
 that act when released, and the last epoch's training and validation loss in large
-type. Every control goes through the same edits as the panels (``designer.quick_edits``,
-the Data and Training panels' boxes), so undo, the lock and the refusals are the same.
+type (shown above the Output plane). Every control goes through the same edits as the
+panels (``designer.quick_edits``, the Data and Training panels' boxes), so undo, the
+lock and the refusals are the same.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QToolBar, QToolButton, QWidget
 
 from designer import quick_edits as quick
+from designer.panels.dataset_thumbnails import DatasetThumbnails
 
 if TYPE_CHECKING:
     from designer.training.docks import TrainingUI
@@ -53,6 +55,7 @@ class LessonBar(QToolBar):
         self.batch_slider = _slider(1, 64, "Batch size; acts when released.")
         self.loss_label = QLabel("")
         self.loss_label.setObjectName("lessonLosses")
+        self.loss_label.setWordWrap(True)  # a narrow Output dock wraps, never widens
         self._size_losses()
         for text, widget in (("Problem", self.problem_box), ("Hidden layers", None),
                              ("Activation", self.activation_box),
@@ -66,7 +69,8 @@ class LessonBar(QToolBar):
             else:
                 self.addWidget(widget)
         self.addSeparator()
-        self.addWidget(self.loss_label)
+        self.thumbnails = DatasetThumbnails(self.ui, self)
+        self.addWidget(self.thumbnails)
 
     def _connect(self) -> None:
         self.problem_box.currentIndexChanged.connect(self._problem_changed)
@@ -177,7 +181,9 @@ def _slider(low: int, high: int, tip: str) -> QSlider:
 
 
 def install_lesson_bar(window: Any, ui: TrainingUI) -> LessonBar:
-    """Put the lesson bar at the top of ``window``."""
+    """Put the lesson bar at the top of ``window`` and the losses above the Output
+    plane (where the Playground shows them)."""
     bar = LessonBar(ui, window)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    ui.boundary.layout().insertWidget(0, bar.loss_label)
     return bar

@@ -174,10 +174,11 @@ class TrainingPanel(QWidget):
         self.stop_button = QPushButton("Stop")
         self.reset_button = QPushButton("Reset weights")
         self.reset_button.setToolTip("New random weights from the seed; clears the curves.")
-        buttons = QGridLayout()
-        for i, button in enumerate((self.train_button, self.pause_button, self.stop_button,
-                                    self.step_button, self.epoch_button, self.reset_button)):
-            buttons.addWidget(button, i // 3, i % 3)
+        self._buttons = [self.train_button, self.pause_button, self.stop_button,
+                         self.step_button, self.epoch_button, self.reset_button]
+        buttons = self.button_grid = QGridLayout()
+        self.button_columns = 0
+        self._arrange_buttons(3)
 
         self.epoch_label = steady_label("Epoch 00000 / 00000", "Epoch 0")
         self.step_label = steady_label("Step 0000000", "Step 0")
@@ -231,6 +232,22 @@ class TrainingPanel(QWidget):
         grid.invalidate()
         self.updateGeometry()  # the scroll area asks for the new height
 
+    def _arrange_buttons(self, columns: int) -> None:
+        """The run buttons in one row where they fit (6), else in two rows of 3."""
+        if columns == self.button_columns:
+            return
+        for button in self._buttons:
+            self.button_grid.removeWidget(button)
+        for i, button in enumerate(self._buttons):
+            self.button_grid.addWidget(button, i // columns, i % columns)
+        self.button_columns = columns
+        self.button_grid.invalidate()
+        self.updateGeometry()
+
+    def _one_row_width(self) -> int:
+        spacing = max(self.button_grid.horizontalSpacing(), 6)
+        return sum(b.sizeHint().width() for b in self._buttons) + 5 * spacing + 24
+
     def _two_columns_width(self) -> int:
         """The width the settings need two to a row (labels and fields side by side)."""
         columns = [self._pairs[0::2], self._pairs[1::2]]
@@ -242,6 +259,7 @@ class TrainingPanel(QWidget):
         """Reflow the settings for the width the dock gives."""
         super().resizeEvent(event)
         self._arrange_settings(2 if self.width() >= self._two_columns_width() else 1)
+        self._arrange_buttons(6 if self.width() >= self._one_row_width() else 3)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         """Wide enough for two settings a row (what the dock layout asks for)."""

@@ -52,11 +52,11 @@ class BoundaryView(LiveView):
         self.line = self.plot.plot([], [], pen=PREDICTION_PEN)
         self.note = QLabel("Shown for data with one or two input features.")
         self.note.setWordWrap(True)
-        self.show_val_box = QCheckBox("Show validation data")
+        self.show_val_box = QCheckBox("Validation")  # short: a narrow dock at 20 px
         self.show_val_box.setChecked(True)
-        self.show_val_box.setToolTip("The held-out points (black outline), as the "
-                                     "Playground's \u201cShow test data\u201d.")
-        self.discretize_box = QCheckBox("Discretize output")
+        self.show_val_box.setToolTip("Show the held-out validation points (black outline), "
+                                     "as the Playground's \u201cShow test data\u201d.")
+        self.discretize_box = QCheckBox("Discretize")
         self.discretize_box.setToolTip("Each point of the plane in the colour of the class "
                                        "the network picks, without shades of certainty.")
         toggles = QHBoxLayout()

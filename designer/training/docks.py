@@ -44,6 +44,7 @@ class TrainingUI:
     images: ImagesView
     docks: dict[str, QDockWidget] = field(default_factory=dict)
     lesson_bar: Any = None
+    thumbnails: Any = None
 
     @property
     def views(self) -> list[LiveView]:
@@ -93,6 +94,7 @@ def install(window: Any) -> TrainingUI:
     install_keys(window, ui)
     if hasattr(window, "addToolBar"):
         ui.lesson_bar = install_lesson_bar(window, ui)
+        ui.thumbnails = ui.lesson_bar.thumbnails
     if getattr(window.document.project, "data", None):
         run.project_replaced()
     return ui

@@ -392,3 +392,15 @@ def test_output_plane_toggles_show_validation_data_and_discretize(qtbot, window)
     assert set(np.unique(view.image.image)) <= {-1.0, 1.0}
     view.discretize_box.setChecked(False)
     assert len(np.unique(view.image.image)) > 2
+
+
+def test_a_data_set_thumbnail_picks_the_set_in_one_click(qtbot, window):
+    use_example(window, "spiral")
+    bar = ui_of(window).thumbnails
+    assert {"circle", "xor", "gauss", "spiral"} <= set(bar.buttons)
+    assert bar.buttons["spiral"].isChecked()
+    bar.buttons["xor"].click()
+    assert window.document.project.data["name"] == "xor"
+    assert bar.buttons["xor"].isChecked() and not bar.buttons["spiral"].isChecked()
+    window.editor.undo()
+    assert bar.buttons["spiral"].isChecked()
