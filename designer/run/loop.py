@@ -69,13 +69,12 @@ def diverged_message(epoch: int, step: int, lr: float) -> str:
 
 def diverged_text(exc: TrainingDiverged) -> str:
     """A diverged run in the words of a lesson: what happened, what is on screen, what
-    to try."""
+    to try (short: it is read on a projector)."""
     shown = ("The Output plane shows the network as it blew up; the weights from before "
-             "were put back. " if exc.blown_params is not None else
-             "The last good weights were put back. ")
-    return (f"Training diverged in epoch {exc.epoch}, step {exc.step}: the loss exploded "
-            f"because the learning rate ({exc.lr:g}) is too high. {shown}Lower the "
-            f"learning rate (try {exc.suggested_lr:g}) and train again.")
+             "are back. " if exc.blown_params is not None else
+             "The last good weights are back. ")
+    return (f"Training diverged in epoch {exc.epoch}, step {exc.step}: the loss exploded; "
+            f"learning rate {exc.lr:g} is too high. {shown}Try {exc.suggested_lr:g}.")
 
 
 class RunLoop:
