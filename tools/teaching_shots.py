@@ -118,7 +118,7 @@ def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:
     """A fresh 1920x1080 window in presentation mode, ``setup``, then the picture."""
     from designer.app import application, create_window
 
-    app = application()
+    application()  # the QApplication, set up as ann-designer sets it up
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         settings.setValue("view/presentation", True)

@@ -1,8 +1,8 @@
 """The keys of a lesson: Space plays and pauses, Right steps one batch, R resets.
 
 A teacher at a projector reaches the run without the mouse. The actions live in a
-Training menu (so Help > Keyboard shortcuts lists them) and on the window, so they work
-while the menu bar is hidden (full screen). Text fields keep their keys: Qt gives a
+Training menu (so Help > Keyboard shortcuts lists them) and on the canvas and the
+docks, so they work while the menu bar is hidden (full screen). Text fields keep their keys: Qt gives a
 focused line edit the letters and arrows first. On the canvas a held Space still pans
 and the arrows still move selected cards (the canvas view claims those keys); a tapped
 Space reaches play/pause through ``CanvasView.spaceTapped``.
@@ -11,6 +11,8 @@ Space reaches play/pause through ``CanvasView.spaceTapped``.
 from __future__ import annotations
 
 from typing import Any
+
+from PySide6.QtCore import Qt
 
 from designer.menus import make_action
 
@@ -31,6 +33,16 @@ def toggle(ui: Any) -> None:
         panel.toggle_pause()
 
 
+def _reach(window: Any, ui: Any) -> list[Any]:
+    """Where the lesson keys work: the canvas, the training docks and the window's own
+    docks. Not the whole window: a panel with arrow keys of its own (stepping through
+    one sample, say) keeps them, where a window-wide Right would make both ambiguous."""
+    widgets = [getattr(window, "view", None), *ui.docks.values()]
+    widgets += [getattr(window, name, None)
+                for name in ("palette_dock", "inspector_dock", "problems_dock")]
+    return [w for w in widgets if w is not None]
+
+
 def install_keys(window: Any, ui: Any) -> None:
     """Add the lesson actions to ``window`` and a Training menu before Help."""
     panel = ui.training_panel
@@ -38,6 +50,11 @@ def install_keys(window: Any, ui: Any) -> None:
              "train_reset": panel.reset_weights}
     actions = [make_action(window, name, text, slots[name], key, tip=tip)
                for name, text, key, tip in LESSON_KEYS]
+    for action in actions:  # see _reach: the keys work where the lesson happens
+        window.removeAction(action)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    for widget in _reach(window, ui):
+        widget.addActions(actions)
     menus = getattr(window, "menus", None)
     if menus is not None and "help" in menus:
         menu = window.menuBar().addMenu("&Training")
