@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from designer.plots.common import (
     CLASS_COLORS,
@@ -59,14 +66,19 @@ class BoundaryView(LiveView):
         self.discretize_box = QCheckBox("Discretize")
         self.discretize_box.setToolTip("Each point of the plane in the colour of the class "
                                        "the network picks, without shades of certainty.")
-        toggles = QHBoxLayout()
+        row = QWidget()
+        # the toggles never set the dock's minimum width (a dock briefly squeezed while
+        # the layout is rebuilt would otherwise widen the window)
+        row.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        toggles = QHBoxLayout(row)
+        toggles.setContentsMargins(0, 0, 0, 0)
         toggles.addWidget(self.show_val_box)
         toggles.addWidget(self.discretize_box)
         toggles.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.canvas, 1)
-        layout.addLayout(toggles)
+        layout.addWidget(row)
         layout.addWidget(self.note)
         self.show_val_box.toggled.connect(self.val_scatter.setVisible)
         self.discretize_box.toggled.connect(self._redraw)

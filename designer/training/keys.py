@@ -2,10 +2,10 @@
 
 A teacher at a projector reaches the run without the mouse. The actions live in a
 Training menu (so Help > Keyboard shortcuts lists them) and on the canvas and the
-docks, so they work while the menu bar is hidden (full screen). Text fields keep their keys: Qt gives a
-focused line edit the letters and arrows first. On the canvas a held Space still pans
-and the arrows still move selected cards (the canvas view claims those keys); a tapped
-Space reaches play/pause through ``CanvasView.spaceTapped``.
+docks, so they work while the menu bar is hidden (full screen). Text fields keep their
+keys: Qt gives a focused line edit the letters and arrows first. On the canvas a held
+Space still pans and the arrows still move selected cards (the canvas view claims those
+keys); a tapped Space reaches play/pause through ``CanvasView.spaceTapped``.
 """
 
 from __future__ import annotations
