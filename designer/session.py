@@ -44,6 +44,7 @@ class Session(QObject):
         self._live_weights: Weights | None = None
         self._preview_weights: Weights | None = None
         self._neuron_maps: dict[str, np.ndarray] = {}
+        self._input_labels: list[str] = []
         self._initial: tuple[int, Weights] | None = None
         self._unsaved_results = False  # training results since the last save/open
         self._shown_modified = False
@@ -187,6 +188,19 @@ class Session(QObject):
     def set_neuron_maps(self, maps: Mapping[str, np.ndarray] | None) -> None:
         self._neuron_maps = dict(maps or {})
         self.neuronMapsChanged.emit()
+
+    @property
+    def input_labels(self) -> list[str]:
+        """Names of the network's input features (x1, x2, x1², sin x1, ...) for the
+        neuron view's input neurons; set by the side that loads the data."""
+        return self._input_labels
+
+    def set_input_labels(self, labels: list[str]) -> None:
+        """New feature names (``neuronMapsChanged``: what the neuron view draws)."""
+        labels = [str(label) for label in labels]
+        if labels != self._input_labels:
+            self._input_labels = labels
+            self.neuronMapsChanged.emit()
 
     def _forget_live_state(self) -> None:
         self._live_weights = None

@@ -105,12 +105,24 @@ def _regression(window) -> None:
     _train_until(window, 30)
 
 
+def _features(window) -> None:
+    """The circle with the Playground's x1² and sin x1: labelled inputs with their maps."""
+    _open(window, "circle")
+    panel = window.training_ui.data_panel
+    for name in ("x1^2", "sin(x1)"):
+        panel.transform_boxes[name].setChecked(True)
+    panel.fix_button.click()  # the Input takes the four features
+    _wait(0.3)
+    _train_until(window, 20)
+
+
 SHOTS: list[tuple[str, Setup]] = [
     ("teaching-start", _start),
     ("teaching-circle-trained", _circle_trained),
     ("teaching-weight-edited", _weight_edited),
     ("teaching-diverged", _diverged),
     ("teaching-regression", _regression),
+    ("teaching-features", _features),
 ]
 
 

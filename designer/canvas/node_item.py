@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 from designer.canvas import neuron_view
 from designer.canvas.style import CanvasStyle
 
+#: The widest input feature label the input neurons leave room for.
+INPUT_LABEL_ROOM = "sin x1 "
+
 if TYPE_CHECKING:
     from designer.canvas.edge_item import EdgeItem
     from designer.canvas.scene import CanvasScene
@@ -221,6 +224,9 @@ class NodeItem(QGraphicsItem):
             self._maps_shown = self._has_maps()
             geo = neuron_view.column_geometry(self._neurons, s, self._maps_shown)
             self._w = max(geo.width, fm.height() * 5.5)
+            if self._node.get("type") == "Input":  # room for "sin x1" left of a neuron
+                label = QFontMetricsF(s.font(0.95)).horizontalAdvance(INPUT_LABEL_ROOM)
+                self._w = max(self._w, 2 * (label + geo.radius + self._pad))
             self._h = (self._header_h + self._line_h * 2 + geo.height + self._pad * 2)
         self._rect = QRectF(0, 0, self._w, self._h)
         self._bounds = self._rect.adjusted(-PORT_RADIUS - 2, -12, PORT_RADIUS + 5, 5)
@@ -414,6 +420,23 @@ class NodeItem(QGraphicsItem):
         scene = self.scene()
         maps = scene.neuron_images(self.node_id) if scene is not None else None
         neuron_view.paint_column(painter, geo, QPointF(self._w / 2.0, top), s, maps)
+        if self._node.get("type") == "Input" and scene is not None:
+            self._paint_input_labels(painter, geo, top, scene.session.input_labels)
+
+    def _paint_input_labels(self, painter: QPainter, geo: Any, top: float,
+                            labels: list[str]) -> None:
+        """x1, x2, x1², ... left of the input neurons (when they name every neuron)."""
+        if len(labels) != self._neurons:
+            return
+        painter.setFont(self._body_font)
+        painter.setPen(self._style.color("text"))
+        right = self._w / 2.0 - geo.radius - self._pad * 0.3
+        for i, label in enumerate(labels):
+            y = top + geo.center_y(i)
+            rect = QRectF(self._pad * 0.3, y - self._line_h / 2, right - self._pad * 0.3,
+                          self._line_h)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             label)
 
     def _paint_ports(self, painter: QPainter) -> None:
         s = self._style

@@ -94,6 +94,8 @@ class TrainingJob:
     epochs: the trainer numbers on from them. ``grid_seq_offset`` is the last grid
     number the window has seen: this job's grids number on from it, so that a view
     never mistakes a new grid (after a weight edit, say) for one it already drew.
+    ``hidden_ids`` names the nodes whose activations over the grid become neuron maps
+    (the neuron view's: inputs and output too, not only the hidden layers).
     """
 
     spec: Mapping[str, Any]
@@ -131,8 +133,9 @@ class Snapshot:
 
     ``params`` and ``grads`` are copies of the network's flat buffers; ``refs`` says where
     each node's arrays sit in them (``core.network`` ParamRef objects). ``grid`` is the
-    network output over the 2-D view grid, ``(H, W, outputs)``; ``neuron_maps`` gives each
-    hidden Dense node's activations over the same grid, ``(units, H, W)``.
+    network output over the 2-D view grid, ``(H, W, outputs)``; ``neuron_maps`` gives the
+    activations of each node of ``TrainingJob.hidden_ids`` over the same grid,
+    ``(units, H, W)``.
     """
 
     seq: int

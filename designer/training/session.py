@@ -47,6 +47,9 @@ from designer.run.protocol import (
 )
 from designer.session import Session
 
+#: How the Playground's feature transforms read on screen.
+FEATURE_LABELS = {"x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2", "sin(x1)": "sin x1",
+                  "sin(x2)": "sin x2"}
 LOCK_REASON = "Training is running: press Stop before changing the network's structure."
 DEFAULT_TRAINING = {"loss": "binary_crossentropy", "optimizer": {"type": "adam", "lr": 0.01},
                     "batch_size": 16, "epochs": 50, "seed": 0, "schedule": None,
@@ -204,9 +207,18 @@ class RunSession(QObject):
                 self.data_error = "Choose a data set in the Data panel."
         except Exception as exc:  # noqa: BLE001 - every load failure is shown, not raised
             self.data_error = f"Could not load the data: {exc}"
+        self.session.set_input_labels(self._feature_labels())
         self.dataChanged.emit()
         self.emit_context()
         return self.data_error
+
+    def _feature_labels(self) -> list[str]:
+        """The network's input features by name (the Playground's x1, x2, x1², ...)."""
+        data = self.data
+        if data is None:
+            return []
+        names = data.transforms or list(data.raw.feature_names or [])
+        return [FEATURE_LABELS.get(name, name) for name in names]
 
     def _data_fits_loss(self) -> bool:
         """True when the loaded data's targets are shaped for the settings' loss (or
@@ -395,9 +407,12 @@ class RunSession(QObject):
         grid = data.grid()
         samples = data.samples()
         doc = self.document
-        hidden = [n for n in doc.nodes_of_type("Dense") if doc.successors(n)]  # not outputs
+        # Every neuron of the neuron view gets a map, as in the Playground: the inputs'
+        # (x1, x2, x1^2, ... over the plane), the hidden layers' and the output's.
+        mapped = [n for n in doc.nodes_of_type("Input", "Dense")
+                  if len(doc.shape(n) or ()) == 1]
         return {"grid": grid,
-                "hidden_ids": tuple(hidden) if grid and grid.shape[0] > 1 else (),
+                "hidden_ids": tuple(mapped) if grid and grid.shape[0] > 1 else (),
                 "confusion": data.confusion(),
                 "samples": None if samples is None else samples[0]}
 

@@ -404,3 +404,29 @@ def test_a_data_set_thumbnail_picks_the_set_in_one_click(qtbot, window):
     assert bar.buttons["xor"].isChecked() and not bar.buttons["spiral"].isChecked()
     window.editor.undo()
     assert bar.buttons["spiral"].isChecked()
+
+
+def test_every_neuron_of_the_neuron_view_has_its_map(qtbot, window):
+    """As in the Playground: the input neurons (x1, x2 over the plane), the hidden ones
+    and the output neuron each show a map."""
+    use_example(window, "circle")
+    maps = window.session.neuron_maps
+    qtbot.waitUntil(lambda: {"input", "hidden", "output"} <= set(window.session.neuron_maps),
+                    timeout=5000)
+    maps = window.session.neuron_maps
+    assert maps["input"].shape == (2, 100, 100) and maps["output"].shape == (1, 100, 100)
+    x1 = maps["input"][0]
+    assert np.all(np.diff(x1, axis=1) > 0)  # x1 grows to the right, the same on every row
+    assert window.scene.neuron_images("input") is not None
+
+
+def test_input_neurons_are_labelled_with_their_features(qtbot, window):
+    """Circle with the Playground's x1² and sin x1 ticked: the input neurons read x1,
+    x2, x1², sin x1."""
+    use_example(window, "circle")
+    ui = ui_of(window)
+    ui.data_panel.transform_boxes["x1^2"].setChecked(True)
+    ui.data_panel.transform_boxes["sin(x1)"].setChecked(True)
+    ui.data_panel.fix_button.click()  # the Input takes 4 features now
+    assert window.session.input_labels == ["x1", "x2", "x1²", "sin x1"]
+    assert window.scene.node_item("input").neurons == 4
