@@ -473,7 +473,9 @@ class NodeItem(QGraphicsItem):
     def _neuron_tooltip(self, index: int) -> str:
         scene = self.scene()
         if self._node.get("type") == "Input" or scene is None:
-            return f"{self.node_id}: feature {index}"
+            labels = scene.session.input_labels if scene is not None else []
+            name = labels[index] if index < len(labels) else f"feature {index}"
+            return f"{self.node_id}: {name}"
         bias = (scene.session.layer_weights(self.node_id) or {}).get("bias")
         value = f"bias = {float(bias[index]):.4g}" if bias is not None and index < len(
             bias) else "no bias"
@@ -496,6 +498,8 @@ class NodeItem(QGraphicsItem):
         if neuron != self._hover_neuron:
             self._hover_neuron = neuron
             self.setToolTip(self._tooltip() if neuron is None else self._neuron_tooltip(neuron))
+            if self.scene() is not None:
+                self.scene().show_neuron_map(self.node_id, neuron)
         port = self.port_at(event.pos())
         if port != self._hover_port:
             self._hover_port = port
@@ -504,6 +508,9 @@ class NodeItem(QGraphicsItem):
         super().hoverMoveEvent(event)
 
     def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+        if self._hover_neuron is not None and self.scene() is not None:
+            self._hover_neuron = None
+            self.scene().show_neuron_map(self.node_id, None)
         if self._hover_port:
             self._hover_port = None
             self.update()

@@ -13,10 +13,11 @@ from collections import defaultdict
 from typing import Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsPixmapItem,
     QGraphicsProxyWidget,
     QGraphicsScene,
     QGraphicsSceneMouseEvent,
@@ -33,6 +34,8 @@ from designer.session import Session
 SCENE_MARGIN = 4000.0
 DRAG_Z = 50.0
 EDITOR_Z = 100.0
+#: A hovered neuron's map is this many neuron-size units wide (about 10x a small map).
+ENLARGED_MAP = 16.0
 
 
 class WeightEditor(QLineEdit):
@@ -73,6 +76,8 @@ class CanvasScene(QGraphicsScene):
         self._drag_line: QGraphicsPathItem | None = None
         self._hint_target: NodeItem | None = None
         self._editor_proxy: QGraphicsProxyWidget | None = None
+        self.enlarged_map: QGraphicsPixmapItem | None = None  # a hovered neuron's map
+        self._enlarged_key: tuple[str, int] | None = None
         self.weight_editor: WeightEditor | None = None
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBackgroundBrush(self.style.color("background"))
@@ -282,6 +287,8 @@ class CanvasScene(QGraphicsScene):
 
     def _on_maps_changed(self) -> None:
         self._images = None
+        if self._enlarged_key is not None:  # the hovered neuron's map follows training
+            self.show_neuron_map(*self._enlarged_key)
         if self._neuron_view:
             for item in self._nodes.values():
                 if item.neurons is not None:
@@ -296,6 +303,30 @@ class CanvasScene(QGraphicsScene):
                     self._images[key] = [neuron_view.diverging_image(m, self.style)
                                          for m in maps]
         return self._images.get(node_id)
+
+    def show_neuron_map(self, node_id: str, index: int | None) -> None:
+        """Hovering a neuron shows its map enlarged beside it (None hides it), as in the
+        Playground; the picture follows training until the mouse leaves."""
+        self._enlarged_key = None if index is None else (node_id, index)
+        item = self._nodes.get(node_id)
+        images = self.neuron_images(node_id) if index is not None else None
+        if item is None or not images or index is None or index >= len(images):
+            if self.enlarged_map is not None:
+                self.enlarged_map.hide()
+            return
+        if self.enlarged_map is None:
+            self.enlarged_map = QGraphicsPixmapItem()
+            self.enlarged_map.setZValue(EDITOR_Z)
+            self.enlarged_map.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            self.addItem(self.enlarged_map)
+        size = int(ENLARGED_MAP * self.style.neuron_size)
+        pixmap = QPixmap.fromImage(images[index]).scaled(
+            size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation)
+        center = item.neuron_center(index)
+        self.enlarged_map.setPixmap(pixmap)
+        self.enlarged_map.setPos(center.x() + item.neuron_radius() * 1.5, center.y() - size / 2)
+        self.enlarged_map.show()
 
     def change_units(self, node_id: str, delta: int) -> None:
         """The +/- buttons of a neuron column."""

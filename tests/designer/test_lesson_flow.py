@@ -430,3 +430,19 @@ def test_input_neurons_are_labelled_with_their_features(qtbot, window):
     ui.data_panel.fix_button.click()  # the Input takes 4 features now
     assert window.session.input_labels == ["x1", "x2", "x1²", "sin x1"]
     assert window.scene.node_item("input").neurons == 4
+
+
+def test_hovering_a_neuron_enlarges_its_map(qtbot, window):
+    use_example(window, "circle")
+    qtbot.waitUntil(lambda: "hidden" in window.session.neuron_maps, timeout=5000)
+    scene, view = window.scene, window.view
+    qtbot.wait(200)  # the view fits the network once the window is laid out
+    item = scene.node_item("hidden")
+    center = item.neuron_center(2)
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(center.x() - 300, center.y()))
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(center))
+    qtbot.waitUntil(lambda: scene.enlarged_map is not None and scene.enlarged_map.isVisible(),
+                    timeout=3000)
+    assert scene.enlarged_map.pixmap().width() > 4 * item.neuron_radius()
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(center.x(), center.y() - 2000))
+    qtbot.waitUntil(lambda: not scene.enlarged_map.isVisible(), timeout=3000)
