@@ -160,6 +160,7 @@ class TrainingPanel(QWidget):
                        (QLabel("L1"), self.l1_box), (QLabel("L2"), self.l2_box),
                        (QLabel("Seed"), self.seed_box), (QLabel(""), self.shuffle_box)]
         self.settings_grid = QGridLayout()
+        self.settings_grid.setVerticalSpacing(4)  # one to a row, they fit at 1600x1000 too
         self.settings_columns = 0
         self._arrange_settings(2)
         settings = QGroupBox("Settings")

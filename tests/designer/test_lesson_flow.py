@@ -446,3 +446,18 @@ def test_hovering_a_neuron_enlarges_its_map(qtbot, window):
     assert scene.enlarged_map.pixmap().width() > 4 * item.neuron_radius()
     qtbot.mouseMove(view.viewport(), view.mapFromScene(center.x(), center.y() - 2000))
     qtbot.waitUntil(lambda: not scene.enlarged_map.isVisible(), timeout=3000)
+
+
+def test_training_settings_fit_at_1600x1000_with_the_lesson_bar(qtbot, window):
+    """The lesson bar takes a row at the top: the settings still fit without scrolling."""
+    window.setFixedSize(1600, 1000)
+    window.reset_layout()
+    ui = ui_of(window)
+    area = ui.docks["Training"].widget()
+    seed = ui.training_panel.seed_box
+
+    def fits() -> bool:
+        bottom = seed.mapTo(area.viewport(), QPoint(0, seed.height())).y()
+        return not area.verticalScrollBar().isVisible() and bottom <= area.viewport().height()
+
+    qtbot.waitUntil(fits, timeout=3000)
