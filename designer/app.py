@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 ORGANIZATION = "ann-designer"  # QSettings: ~/.config/ann-designer/ann-designer.conf
 APPLICATION = "ann-designer"
-OLD_SETTINGS = ("ANN Designer", "ANN Designer")  # (organization, application) before 0.2
+OLD_SETTINGS = ("ANN Designer", "ANN Designer")  # (organization, application) of 0.1
 VERBOSE_FLAGS = ("-v", "-vv", "--verbose")
 DESKTOP_FLAGS = ("--install-desktop", "--uninstall-desktop")
 log = logging.getLogger(__name__)
