@@ -150,7 +150,7 @@ def test_uncaught_errors_are_logged_and_shown_once(qapp, tmp_path, monkeypatch):
 
     monkeypatch.setattr(QMessageBox, "exec", fake_exec)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(error_dialog.threading, "excepthook", None)
+    monkeypatch.setattr(error_dialog.threading, "excepthook", error_dialog.threading.excepthook)
     handler = error_dialog.install_exception_handler(log_file)
     try:
         sys.excepthook(*_exc_info())
