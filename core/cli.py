@@ -59,6 +59,7 @@ EPILOG = f"""examples:
   {PROG} new --example spiral -o s.annproj
   {PROG} new --data iris.csv --target species -o iris.annproj
   {PROG} train iris.annproj --epochs 50
+  {PROG} train iris.annproj --backend torch   train with PyTorch (where it is installed)
   {PROG} evaluate iris.annproj
   {PROG} predict iris.annproj new.csv -o predictions.csv
   {PROG} export iris.annproj --format onnx -o iris.onnx
