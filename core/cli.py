@@ -59,7 +59,7 @@ EPILOG = f"""examples:
   {PROG} new --example spiral -o s.annproj
   {PROG} new --data iris.csv --target species -o iris.annproj
   {PROG} train iris.annproj --epochs 50
-  {PROG} train iris.annproj --backend torch   train with PyTorch (where it is installed)
+  {PROG} train iris.annproj --backend torch
   {PROG} evaluate iris.annproj
   {PROG} predict iris.annproj new.csv -o predictions.csv
   {PROG} export iris.annproj --format onnx -o iris.onnx
@@ -67,11 +67,10 @@ EPILOG = f"""examples:
   {PROG} COMMAND --help                   the options of one command
 
 environment variables:
-  {DEBUG_VARIABLE}=1          unexpected errors show their full traceback
-  {LOG_DIR_VARIABLE}=DIR        write ann-designer.log into DIR instead of the user's log
-                                folder
-  {RECOVERY_VARIABLE}=1     the designer neither autosaves nor offers to recover
-  QT_QPA_PLATFORM=offscreen     run the designer without a screen (tests, CI)
+  {DEBUG_VARIABLE + "=1":<30}unexpected errors show their full traceback
+  {LOG_DIR_VARIABLE + "=DIR":<30}write ann-designer.log into DIR, not the user's log folder
+  {RECOVERY_VARIABLE + "=1":<30}the designer neither autosaves nor offers to recover
+  {"QT_QPA_PLATFORM=offscreen":<30}run the designer without a screen (tests, CI)
 """
 
 
