@@ -1,10 +1,12 @@
-"""The ``ann-designer`` command: open the designer, or work with project files in a shell.
+"""The subcommands of ``ann-designer``: work with project files in a shell.
 
-``ann-designer`` alone (or with one ``.annproj`` path) opens the designer; the
-subcommands ``examples``, ``new``, ``summary``, ``train``, ``evaluate``, ``predict`` and
-``export`` do the same work as the designer's menus, for scripts and servers without a
-screen. Errors are for people: one line on stderr starting with ``ann-designer: error:``,
-exit status 2 for a wrong command line and 1 when the work itself failed.
+``examples``, ``new``, ``summary``, ``train``, ``evaluate``, ``predict`` and ``export`` do
+the same work as the designer's menus, for scripts and servers without a screen. The
+console script's launcher (in the designer package) opens the window when it is given no
+command and hands everything else to :func:`main`; ``python -m core.cli`` runs the
+commands alone. Errors are for people: one line on stderr starting with
+``ann-designer: error:``, exit status 2 for a wrong command line and 1 when the work
+itself failed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import logging
 import os
 import signal
 import sys
@@ -28,6 +31,7 @@ from core.backends import BACKENDS, DEVICES
 from core.data import DataError, Dataset
 from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
 from core.export import EXPORT_FORMATS, ExportError, export
+from core.log_setup import LOG_DIR_VARIABLE, setup_logging
 from core.project import Project, ProjectError, load_project, save_project
 from core.spec import SpecError, output_shapes, param_counts, problem_text, validate
 from core.starter import starter_notes, starter_project
@@ -41,6 +45,33 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130  # the shell's convention for a program stopped with Ctrl-C
 DEBUG_VARIABLE = "ANN_DESIGNER_DEBUG"  # set: unexpected errors show their traceback
+RECOVERY_VARIABLE = "ANN_DESIGNER_NO_RECOVERY"  # read by the designer; listed in --help
+log = logging.getLogger(__name__)
+
+USAGE = (f"{PROG} [-h] [--version] [-v] [FILE.annproj]\n"
+         f"       {PROG} [-v] COMMAND [options]")
+DESCRIPTION = ("Design, train and export neural networks. Without a command, opens the "
+               "designer (with FILE.annproj if given); with one, works in the shell.")
+EPILOG = f"""examples:
+  {PROG}                                  open the designer on the spiral example
+  {PROG} my.annproj                       open a project in the designer
+  {PROG} examples                         list the example projects
+  {PROG} new --example spiral -o s.annproj
+  {PROG} new --data iris.csv --target species -o iris.annproj
+  {PROG} train iris.annproj --epochs 50
+  {PROG} train iris.annproj --backend torch
+  {PROG} evaluate iris.annproj
+  {PROG} predict iris.annproj new.csv -o predictions.csv
+  {PROG} export iris.annproj --format onnx -o iris.onnx
+  {PROG} --install-desktop                add the app to the desktop's menu (Linux)
+  {PROG} COMMAND --help                   the options of one command
+
+environment variables:
+  {DEBUG_VARIABLE + "=1":<30}unexpected errors show their full traceback
+  {LOG_DIR_VARIABLE + "=DIR":<30}write ann-designer.log into DIR, not the user's log folder
+  {RECOVERY_VARIABLE + "=1":<30}the designer neither autosaves nor offers to recover
+  {"QT_QPA_PLATFORM=offscreen":<30}run the designer without a screen (tests, CI)
+"""
 
 
 class UsageError(Exception):
@@ -59,9 +90,14 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per command."""
-    parser = _Parser(prog=PROG, description="Design, train and export neural networks. "
-                     "Without a command, opens the designer (with FILE.annproj if given).")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser = _Parser(prog=PROG, usage=USAGE, description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}",
+                        help="print the version and exit")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="print log messages too (-vv: debug messages)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
+                                     prog=PROG)
 
     sub = commands.add_parser("examples", help="list the example projects")
     sub.set_defaults(func=cmd_examples)
@@ -82,22 +118,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--task", choices=("classification", "regression"),
                      help="override the guess (whole numbers with at most 20 values are "
                      "classes)")
-    sub.add_argument("-o", "--output", required=True, metavar="FILE.annproj")
+    sub.add_argument("-o", "--output", required=True, metavar="FILE.annproj",
+                     help="the project file to create")
     sub.add_argument("--force", action="store_true", help="replace an existing file")
     sub.set_defaults(func=cmd_new)
 
     sub = commands.add_parser("summary", help="layers, output shapes and parameter counts")
-    sub.add_argument("project", metavar="FILE.annproj")
+    sub.add_argument("project", metavar="FILE.annproj", help="the project file")
     sub.set_defaults(func=cmd_summary)
 
     sub = commands.add_parser("train", help="train with the project's settings and save")
-    sub.add_argument("project", metavar="FILE.annproj")
-    sub.add_argument("--epochs", type=_positive_int, metavar="N")
+    sub.add_argument("project", metavar="FILE.annproj", help="the project to train (it "
+                     "goes on from its saved weights, if any)")
+    sub.add_argument("--epochs", type=_positive_int, metavar="N",
+                     help="epochs to train (default: the project's setting)")
     sub.add_argument("-o", "--output", metavar="OUT.annproj",
                      help="save here instead of over FILE")
-    sub.add_argument("--lr", type=_positive_float, metavar="RATE", help="learning rate")
-    sub.add_argument("--batch-size", type=_positive_int, metavar="N")
-    sub.add_argument("--seed", type=_non_negative_int, metavar="N")
+    sub.add_argument("--lr", type=_positive_float, metavar="RATE",
+                     help="learning rate (default: the project's optimizer setting)")
+    sub.add_argument("--batch-size", type=_positive_int, metavar="N",
+                     help="samples per step (default: the project's setting)")
+    sub.add_argument("--seed", type=_non_negative_int, metavar="N",
+                     help="seed for shuffling and dropout (default: the project's)")
     sub.add_argument("--backend", choices=BACKENDS,
                      help="engine: numpy (the default) or torch (needs PyTorch)")
     sub.add_argument("--device", choices=DEVICES, help="cpu (the default) or cuda, "
@@ -106,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=cmd_train)
 
     sub = commands.add_parser("evaluate", help="metrics and confusion matrix")
-    sub.add_argument("project", metavar="FILE.annproj")
+    sub.add_argument("project", metavar="FILE.annproj", help="the (trained) project")
     sub.add_argument("--data", metavar="FILE.csv", help="evaluate on this file instead of "
                      "the project's own splits")
     sub.add_argument("--target", metavar="COLUMN", help="target column of --data (default: "
@@ -114,22 +156,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=cmd_evaluate)
 
     sub = commands.add_parser("predict", help="predict every row of a CSV file")
-    sub.add_argument("project", metavar="FILE.annproj")
-    sub.add_argument("input", metavar="INPUT.csv")
+    sub.add_argument("project", metavar="FILE.annproj", help="the trained project")
+    sub.add_argument("input", metavar="INPUT.csv", help="rows with the project's feature "
+                     "columns (found by their header names)")
     sub.add_argument("-o", "--output", metavar="OUT.csv", help="default: standard output")
     sub.set_defaults(func=cmd_predict)
 
     sub = commands.add_parser("export", help="export the trained model to another format")
-    sub.add_argument("project", metavar="FILE.annproj")
-    sub.add_argument("--format", required=True, choices=EXPORT_FORMATS)
-    sub.add_argument("-o", "--output", required=True, metavar="PATH")
+    sub.add_argument("project", metavar="FILE.annproj", help="the trained project")
+    sub.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                     help="onnx: a .onnx model; npz: weights by layer; numpy: a Python "
+                     "script with its weights; pytorch: a torch module and its weights")
+    sub.add_argument("-o", "--output", required=True, metavar="PATH",
+                     help="the file (onnx, npz) or script to write")
     sub.set_defaults(func=cmd_export)
 
     sub = commands.add_parser("import-weights", help="read trained weights (.npz by "
                               "node_id/name, as pytorch-train's train.py writes) into a project")
-    sub.add_argument("project", metavar="FILE.annproj")
-    sub.add_argument("weights", metavar="WEIGHTS.npz")
-    sub.add_argument("-o", "--output", metavar="OUT.annproj", help="save here instead of over FILE")
+    sub.add_argument("project", metavar="FILE.annproj", help="the project to put them in")
+    sub.add_argument("weights", metavar="WEIGHTS.npz", help="the trained weights")
+    sub.add_argument("-o", "--output", metavar="OUT.annproj",
+                     help="save here instead of over FILE")
     sub.set_defaults(func=cmd_import_weights)
     return parser
 
@@ -165,20 +212,31 @@ def _positive_float(text: str) -> float:
 # ------------------------------------------------------------------------------- main
 
 
+def version() -> str:
+    """The installed package's version (from its metadata), or a note saying why not."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version(PROG)
+    except PackageNotFoundError:
+        return "(not installed: running from a source folder)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ann-designer`` console script; returns the exit status."""
+    """Run one subcommand (``ann-designer COMMAND ...``); returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (len(args) == 1 and args[0].endswith(".annproj")):
-        return open_designer(args[0] if args else None)
     try:
         namespace = build_parser().parse_args(args)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)
-    except SystemExit as exc:  # --help printed its text
+    except SystemExit as exc:  # --help or --version printed their text
         return int(exc.code or 0)
     if namespace.command is None:
         return fail(f"choose a command: {', '.join(COMMANDS)} (see '{PROG} --help')",
                     EXIT_USAGE)
+    setup_logging(namespace.verbose)
+    log.info("%s %s", PROG, " ".join(args))
     try:
         return int(namespace.func(namespace) or 0)
     except UsageError as exc:
@@ -187,10 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_FAILURE
     except USER_ERRORS as exc:
+        log.info("failed: %s", error_line(exc))
         return fail(error_line(exc), EXIT_FAILURE)
     except KeyboardInterrupt:  # outside training (which handles it): files stay intact
         return fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:  # a bug, or a case nobody foresaw: still one line, no files lost
+        log.exception("unexpected error in %s %s", PROG, " ".join(args))
         if os.environ.get(DEBUG_VARIABLE):
             raise
         return fail(f"unexpected {type(exc).__name__}: {error_line(exc)} (this is a bug in "
@@ -241,31 +301,6 @@ def project_data_file(project: Project, base_dir: Path) -> Path | None:
     """The project's data file (None for built-in data), for naming it in errors."""
     source = project.data or {}
     return workflow.data_path(project, base_dir) if source.get("kind") == "file" else None
-
-
-def open_designer(path: str | None) -> int:
-    """Open the Qt designer; imported here so that the commands never load Qt."""
-    if path is not None and not Path(path).is_file():
-        return fail(f"{path}: no such project file", EXIT_FAILURE)
-    if not has_display():  # Qt would abort the process (core dump) with a page of text
-        return fail("no display to open the designer on (DISPLAY and WAYLAND_DISPLAY are "
-                    f"not set); use a command instead, see '{PROG} --help', or set "
-                    "QT_QPA_PLATFORM=offscreen", EXIT_FAILURE)
-    try:
-        from designer import app
-    except ImportError as exc:
-        return fail(f"cannot start the designer ({exc}); install the package with its "
-                    "dependencies (pip install ann-designer) or use a command, see "
-                    f"'{PROG} --help'", EXIT_FAILURE)
-    return int(app.main(path=path) or 0)
-
-
-def has_display() -> bool:
-    """False on a Linux machine without a screen (no X11/Wayland, no Qt platform chosen)."""
-    if not sys.platform.startswith("linux"):
-        return True
-    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY",
-                                                  "QT_QPA_PLATFORM"))
 
 
 # --------------------------------------------------------------------------- commands

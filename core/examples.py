@@ -1,4 +1,4 @@
-"""Ready-made example projects shipped in ``resources/examples``.
+"""Ready-made example projects shipped in ``resources/examples`` (inside the wheel too).
 
 The catalogue below is the single list of examples: ``ann-designer examples`` and the
 designer's "Open example" menu read it without opening any file, and
@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.package_files import resource_path
 from core.project import Project, ProjectError, load_project
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
+EXAMPLES_DIR: Path = resource_path("examples")
 DEFAULT_EXAMPLE = "spiral"
 
 
@@ -78,6 +79,7 @@ def load_example(name: str) -> Project:
     """A fresh, untrained copy of example ``name`` (the file is never written to)."""
     path = example_path(name)
     if not path.is_file():
-        raise ProjectError(f"example {name!r} is missing its file {path}; run "
-                           "resources/examples/build_examples.py to rebuild the examples")
+        raise ProjectError(f"example {name!r} is missing its file {path}; the installation "
+                           "is incomplete: reinstall ann-designer (in a source checkout, "
+                           "run resources/examples/build_examples.py)")
     return load_project(path)

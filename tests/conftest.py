@@ -3,12 +3,14 @@ may leave a thread or a training process running behind it."""
 
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("ANN_DESIGNER_LOG_DIR", tempfile.mkdtemp(prefix="ann-designer-logs-"))
 os.environ.setdefault("ANN_DESIGNER_NO_RECOVERY", "1")
 
 #: How long a thread or process that is already ending may take to go.

@@ -1,16 +1,19 @@
-"""Built-in data sets: TensorFlow Playground's toy problems and scikit-learn's bundled ones.
+"""Built-in data sets: TensorFlow Playground's toy problems and five small real ones.
 
 The Playground generators follow playground.tensorflow.org's ``src/dataset.ts`` (same
 shapes, radii, noise rules and label functions) but draw from a seeded NumPy generator,
 so a project reproduces its data exactly. Playground labels -1/+1 become classes 0/1.
 ``noise`` uses Playground's scale: its noise slider (0-50 %) divided by 100.
-The scikit-learn sets are the copies shipped inside scikit-learn: nothing is downloaded.
+The real sets (iris, wine, breast cancer, diabetes, digits) are the copies scikit-learn
+ships, bundled here as ``core/data/sets/NAME.npz`` (made by ``tools/bundle_datasets.py``)
+so that loading them needs neither scikit-learn nor a download.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 
@@ -216,7 +219,7 @@ def load_builtin(name: str, n_samples: int | None = None, noise: float | None = 
                  seed: int = 0, **params) -> Dataset:
     """Generate (or load) the built-in data set ``name``; same arguments, same data.
 
-    For the scikit-learn sets ``n_samples`` takes a seeded, class-balanced subset and
+    For the real sets ``n_samples`` takes a seeded, class-balanced subset and
     ``noise`` must be left unset (they are real measurements).
     """
     info = BUILTIN_DATASETS.get(name)
@@ -236,7 +239,7 @@ def load_builtin(name: str, n_samples: int | None = None, noise: float | None = 
         return _load_synthetic(info, n, noise, rng, source)
     if noise not in (None, 0, 0.0):
         raise DataError(f"{name} is real data and has no noise setting; leave noise unset")
-    return _load_sklearn(info, n_samples, rng, source)
+    return _load_bundled(info, n_samples, rng, source)
 
 
 def _load_synthetic(info: DatasetInfo, n: int, noise: float | None,
@@ -255,32 +258,38 @@ def _load_synthetic(info: DatasetInfo, n: int, noise: float | None,
                    name=info.name, source=source)
 
 
-def _load_sklearn(info: DatasetInfo, n_samples: int | None, rng: np.random.Generator,
+def _load_bundled(info: DatasetInfo, n_samples: int | None, rng: np.random.Generator,
                   source: dict) -> Dataset:
-    from sklearn import datasets  # imported late: it takes a second and most sets skip it
-
-    loader = {"iris": datasets.load_iris, "wine": datasets.load_wine,
-              "breast_cancer": datasets.load_breast_cancer,
-              "diabetes": datasets.load_diabetes, "digits": datasets.load_digits,
-              "digits_images": datasets.load_digits}[info.name]
-    bunch = loader()
-    X, y = np.asarray(bunch.data, np.float64), np.asarray(bunch.target)
-    features = [str(f) for f in getattr(bunch, "feature_names", [])]
-    if info.name.startswith("digits"):
-        features = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
+    arrays = bundled_arrays(info.name.removesuffix("_images"))
+    X, y = arrays["X"], arrays["y"]
     index = np.arange(len(X))
     if n_samples is not None and n_samples < len(X):
         index = _balanced_subset(y, n_samples, info.task == _CLS, rng)
     X, y = X[index].reshape((len(index),) + info.input_shape), y[index]
     source["params"]["n_samples"] = len(index)
+    features = [str(f) for f in arrays["feature_names"]]
     if info.task == _CLS:
-        names = [str(t) for t in getattr(bunch, "target_names", range(int(y.max()) + 1))]
         return Dataset(X=X.astype(np.float32), y=y.astype(np.int64), task=_CLS,
-                       feature_names=features, class_names=names, name=info.name,
-                       source=source)
+                       feature_names=features,
+                       class_names=[str(c) for c in arrays["class_names"]],
+                       name=info.name, source=source)
     return Dataset(X=X.astype(np.float32), y=y.astype(np.float32), task=_REG,
                    feature_names=features, name=info.name, source=source,
                    target_names=["progression"])
+
+
+def bundled_arrays(name: str) -> dict[str, np.ndarray]:
+    """The arrays of bundled set ``name``: X, y, feature_names and (classes) class_names.
+
+    Class labels come back as int64 whatever width the file stores them in, so that the
+    class-balanced subsets draw exactly as they always have.
+    """
+    resource = resources.files("core.data") / "sets" / f"{name}.npz"
+    with resources.as_file(resource) as path, np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    if "class_names" in arrays:
+        arrays["y"] = arrays["y"].astype(np.int64)
+    return arrays
 
 
 def _balanced_subset(y: np.ndarray, n: int, stratify: bool,

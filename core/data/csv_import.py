@@ -247,10 +247,10 @@ def _take_columns(table: np.ndarray, cols: list[int]) -> np.ndarray:
     return table.take(cols, axis=1).astype(np.float32)
 
 
-def _read_features(layout: CsvLayout, plan: ReadPlan, drop: bool, engine: str,
+def _read_features(layout: CsvLayout, plan: ReadPlan, drop: bool,
                    known: Mapping[str, Sequence[str]] | None):
     """(columns by position, X, feature names, categories, dropped line numbers)."""
-    fast = fast_read(layout, plan, engine)
+    fast = fast_read(layout, plan)
     if fast is not None:
         (data, table), dropped = fast, []
     else:
@@ -271,7 +271,7 @@ def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
              categorical: Sequence[ColumnRef] = (), delimiter: str | None = None,
              header: bool | None = None, drop_bad_rows: bool = False,
              task: str | None = None, categories: dict[str, list[str]] | None = None,
-             max_bytes: int = MAX_CSV_BYTES, engine: str = "auto") -> Dataset:
+             max_bytes: int = MAX_CSV_BYTES) -> Dataset:
     """Read a CSV/TSV file into a Dataset.
 
     Columns are named or 0-based indices. ``features`` defaults to every column but the
@@ -281,13 +281,12 @@ def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
     names); a numeric one gives classes when it holds at most 20 distinct integers, else
     regression (``task`` overrides). Several targets make a regression. A bad cell raises
     DataError naming the line and column, unless ``drop_bad_rows``: then
-    ``source["dropped_rows"]`` counts the rows left out. ``engine`` picks the fast parser:
-    "auto" (pandas if installed, else NumPy), "pandas" or "numpy"; only the speed differs.
+    ``source["dropped_rows"]`` counts the rows left out.
     """
     layout = sniff_csv(path, delimiter, header, max_bytes)
     plan = _plan(layout, target, features, categorical, task)
     columns = layout.columns
-    data, X, names, found, dropped = _read_features(layout, plan, drop_bad_rows, engine,
+    data, X, names, found, dropped = _read_features(layout, plan, drop_bad_rows,
                                                     categories)
     target_names = [columns[j] for j in plan.targets]
     first = data[plan.targets[0]]
@@ -313,8 +312,7 @@ def read_features(path: str | os.PathLike, features: Sequence[ColumnRef],
                   categorical: Sequence[ColumnRef] = (),
                   categories: Mapping[str, Sequence[str]] | None = None,
                   delimiter: str | None = None, header: bool | None = None,
-                  max_bytes: int = MAX_CSV_BYTES, engine: str = "auto"
-                  ) -> tuple[np.ndarray, list[str]]:
+                  max_bytes: int = MAX_CSV_BYTES) -> tuple[np.ndarray, list[str]]:
     """(X, feature names) of new data without targets, encoded like the training data.
 
     For prediction and evaluation on new files: pass the training Dataset's
@@ -337,7 +335,7 @@ def read_features(path: str | os.PathLike, features: Sequence[ColumnRef],
         known = _known_by_column(layout, categories)
         text = cats | {j for j in feats if layout.columns[j] in known}
     plan = ReadPlan([], feats, frozenset(text), fixed=categories is not None)
-    _, X, names, _, _ = _read_features(layout, plan, False, engine, known)
+    _, X, names, _, _ = _read_features(layout, plan, False, known)
     return X, names
 
 

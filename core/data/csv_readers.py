@@ -1,9 +1,8 @@
 """The two CSV readers: a fast C parser for clean files, a careful one that explains.
 
-A fast reader (pandas' parser when pandas is installed, else ``np.loadtxt`` for
-all-numeric files) only has to succeed on a clean file or give up. The careful reader
-goes through the file in chunks and knows the line number of every row, so it is the
-only one that reports problems: every message names the 1-based line and the column,
+The fast reader (pandas' C parser) only has to succeed on a clean file or give up. The
+careful reader goes through the file in chunks and knows the line number of every row,
+so it is the only one that reports problems: every message names the 1-based line and the column,
 whichever reader met the problem first. Nothing in a cell is ever evaluated.
 """
 
@@ -41,44 +40,20 @@ class ReadPlan:
         return "" if self.fixed else f", {DROP_HINT}"
 
 
-def import_pandas(engine: str):
-    """pandas if it should and can be used, else None."""
-    if engine not in ("auto", "pandas", "numpy"):
-        raise DataError(f"engine must be 'auto', 'pandas' or 'numpy', not {engine!r}")
-    if engine == "numpy":
-        return None
-    try:
-        import pandas
-    except ImportError:
-        if engine == "pandas":
-            raise DataError("engine='pandas' needs pandas; install it or use "
-                            "engine='auto'") from None
-        return None
-    return pandas
+def fast_read(layout: CsvLayout, plan: ReadPlan):
+    """``(columns by position, all-float table or None)`` from pandas' C parser, or None.
 
-
-def fast_read(layout: CsvLayout, plan: ReadPlan, engine: str):
-    """``(columns by position, all-float table or None)`` from a C parser, or None.
-
-    pandas' parser is used when pandas is installed (about twice as fast as NumPy's and
-    able to read text columns); otherwise ``np.loadtxt`` for all-numeric files. A fast
-    reader only has to succeed on a clean file or give up: any oddity (an empty cell, a
-    short or long line, a non-number, NaN) sends the file to the careful reader, which
-    finds and describes it, so both readers accept exactly the same files.
+    The fast reader only has to succeed on a clean file or give up: any oddity (an empty
+    cell, a short or long line, a non-number, NaN) sends the file to the careful reader,
+    which finds and describes it, so every file is accepted or refused the same way.
     """
     n = len(layout.columns)
     floats = [j for j in range(n) if layout.numeric[j] and j not in plan.text]
     used = set(plan.features) | set(plan.targets)
     if any(not layout.numeric[j] for j in used if j not in plan.text):
         return None  # text where numbers must be (new data to predict on): say where
-    pandas = import_pandas(engine)
-    if pandas is None and len(floats) < n:
-        return None
     try:
-        if pandas is None:
-            frame, table = None, _read_numpy(layout)
-        else:
-            frame, table = _read_pandas(pandas, layout, floats)
+        frame, table = _read_pandas(layout, floats)
     except (ValueError, UnicodeDecodeError, IndexError, OverflowError, TypeError):
         return None  # pandas' ParserError is a ValueError
     if table is not None:
@@ -103,16 +78,10 @@ def fast_read(layout: CsvLayout, plan: ReadPlan, engine: str):
     return data, None
 
 
-def _read_numpy(layout: CsvLayout) -> np.ndarray:
-    with warnings.catch_warnings():  # "input contained no data": the careful reader says so
-        warnings.simplefilter("ignore", UserWarning)
-        return np.loadtxt(layout.path, delimiter=layout.delimiter, comments=None,
-                          skiprows=int(layout.has_header), quotechar='"', ndmin=2,
-                          encoding=layout.encoding, dtype=np.float64)
-
-
-def _read_pandas(pandas, layout: CsvLayout, floats: list[int]):
+def _read_pandas(layout: CsvLayout, floats: list[int]):
     """(frame, None) for mixed files, (None, float table) when every column is a number."""
+    import pandas  # imported here: a second of start-up that only reading a CSV needs
+
     n = len(layout.columns)
     all_float = len(floats) == n
     dtype = np.float64 if all_float else {j: (np.float64 if j in floats else str)

@@ -123,11 +123,29 @@ def _detect_header(rows: list[list[str]]) -> bool:
             return True
     if any(is_number(c) for c in first):
         return False
-    try:  # all text: let the standard library's heuristics decide
-        sample = "\n".join(",".join(f'"{c}"' for c in r) for r in rows[:50])
-        return csv.Sniffer().has_header(sample)
-    except csv.Error:
-        return True
+    return _text_header_votes(first, rest[:21]) > 0
+
+
+def _text_header_votes(first: list[str], rest: list[list[str]]) -> int:
+    """For all-text rows: the votes of the standard library's header heuristic.
+
+    ``csv.Sniffer.has_header`` looks at columns whose cells below share one length (or
+    are all numbers): a first cell that differs votes for a header, one that fits
+    votes against. It is done here on the parsed rows because the Sniffer itself,
+    given one column, cannot guess a delimiter and raises on Python 3.13.
+    """
+    kinds: dict[int, object] = {}
+    for row in (r for r in rest if len(r) == len(first)):
+        for j, cell in enumerate(row):
+            kind = "number" if is_number(cell) else len(cell)
+            kinds[j] = kind if kinds.get(j, kind) == kind else "mixed"
+    votes = 0
+    for j, kind in kinds.items():
+        if kind == "mixed":
+            continue
+        fits = is_number(first[j]) if kind == "number" else len(first[j]) == kind
+        votes += -1 if fits else 1
+    return votes
 
 
 def _column_names(first: list[str], n: int, has_header: bool) -> tuple[str, ...]:

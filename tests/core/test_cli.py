@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ import pytest
 
 from core import cli, cli_output, workflow
 from core.cli import main
+from core.log_setup import stop_logging
 from core.project import load_project, save_project
 
 CLASSES = ["alpha", "beta", "gamma"]
@@ -89,19 +89,46 @@ def test_help_lists_the_commands(capsys):
         assert command in out
 
 
-def test_no_arguments_or_a_project_path_open_the_designer(capsys, monkeypatch, tmp_path):
-    calls = []
-    fake = types.ModuleType("designer.app")
-    fake.main = lambda path=None: calls.append(path) or 0
-    import designer
+def test_version_comes_from_the_installed_metadata(capsys):
+    from importlib.metadata import version
 
-    monkeypatch.setitem(sys.modules, "designer.app", fake)
-    monkeypatch.setattr(designer, "app", fake, raising=False)
-    assert main([]) == 0
-    project = tmp_path / "p.annproj"
-    assert run(capsys, "new", "--example", "xor", "-o", project)[0] == 0
-    assert main([str(project)]) == 0
-    assert calls == [None, str(project)]
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"ann-designer {version('ann-designer')}"
+
+
+def test_every_option_has_help_and_the_epilog_lists_examples_and_variables(capsys):
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    for name, sub in [("", parser), *subparsers.items()]:
+        for action in sub._actions:
+            if action.dest not in ("help", "command"):
+                assert action.help, f"{name} {action.option_strings or action.dest}"
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "ann-designer [-h] [--version] [-v] [FILE.annproj]" in out
+    for text in ("ANN_DESIGNER_DEBUG", "ANN_DESIGNER_LOG_DIR", "ANN_DESIGNER_NO_RECOVERY",
+                 "QT_QPA_PLATFORM", "new --example spiral", "--install-desktop"):
+        assert text in out
+
+
+def test_commands_log_to_the_log_file_and_to_stderr_with_v(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANN_DESIGNER_LOG_DIR", str(tmp_path / "logs"))
+    code, _, err = run(capsys, "summary", tmp_path / "missing.annproj")
+    assert code == 1 and len(err.strip().splitlines()) == 1  # no log lines on the terminal
+    log = (tmp_path / "logs" / "ann-designer.log").read_text()
+    assert "ann-designer summary" in log and "missing.annproj" in log
+    try:
+        code, _, err = run(capsys, "-v", "examples")
+    finally:
+        stop_logging()  # the handler writes to this test's captured stderr
+    assert code == 0 and "INFO core.cli: ann-designer -v examples" in err
+
+
+def test_a_project_path_is_no_command_here(capsys, tmp_path):
+    """Opening the window is the launcher's job (designer.app); the CLI only runs commands."""
+    code, _, err = run(capsys, tmp_path / "p.annproj")
+    assert code == 2
+    assert_one_error_line(err, "invalid choice")
 
 
 def test_module_runs_as_a_script_without_loading_qt():
@@ -117,12 +144,6 @@ def test_module_runs_as_a_script_without_loading_qt():
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "digits-cnn" in result.stdout
-
-
-def test_opening_a_missing_project_is_one_error_line(capsys):
-    code, _, err = run(capsys, "missing.annproj")
-    assert code == 1
-    assert_one_error_line(err, "missing.annproj")
 
 
 @pytest.mark.parametrize("args", [["frobnicate"], ["train"], ["export", "x.annproj"],

@@ -1,6 +1,10 @@
-"""Built-in data sets: shapes, seeds, Playground's label rules, scikit-learn copies, targets."""
+"""Built-in data sets: shapes, seeds, Playground's label rules, the bundled real sets, targets."""
 
+import hashlib
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +13,7 @@ from core.data import BUILTIN_DATASETS, DataError, Dataset, load_builtin
 
 PLAYGROUND = ["circle", "xor", "gauss", "spiral", "plane", "multigauss"]
 SYNTHETIC = PLAYGROUND + ["moons", "spiral3", "sine"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", list(BUILTIN_DATASETS))
@@ -136,7 +141,47 @@ def test_three_arm_spiral_has_three_balanced_classes():
     assert np.bincount(ds.y).tolist() == [101, 100, 100]
 
 
-# -- scikit-learn copies ---------------------------------------------------------------
+# -- bundled real data sets -----------------------------------------------------------
+# Recorded from scikit-learn 1.9.1's copies through the loader that used them, before the
+# sets were bundled: (X shape, sha256 of X, sha256 of y, first feature, class names).
+BUNDLED = {
+    ("iris", None): ((150, 4), "2374923a3acd29a6", "734737f111629912", "sepal length (cm)",
+                     ["setosa", "versicolor", "virginica"]),
+    ("wine", None): ((178, 13), "fdd1a162030a8e5b", "b6514e07a6d27854", "alcohol",
+                     ["class_0", "class_1", "class_2"]),
+    ("breast_cancer", None): ((569, 30), "ace340f3a4f89247", "1763c0f8cd3f454b",
+                              "mean radius", ["malignant", "benign"]),
+    ("diabetes", None): ((442, 10), "cddb77116cf70a8d", "64c6aa6f4027afae", "age", None),
+    ("digits", None): ((1797, 64), "a627aed550b0b29b", "a3c91c262eddcf7b", "pixel_0_0",
+                       [str(d) for d in range(10)]),
+    ("digits_images", None): ((1797, 8, 8, 1), "a627aed550b0b29b", "a3c91c262eddcf7b",
+                              "pixel_0_0", [str(d) for d in range(10)]),
+    ("iris", (30, 2)): ((30, 4), "5c6862041043a457", "ca7eaa11b24553ba",
+                        "sepal length (cm)", ["setosa", "versicolor", "virginica"]),
+    ("diabetes", (100, 1)): ((100, 10), "1bf93b54513f4d7f", "a1a4acf3fc77a3fc", "age", None),
+}
+
+
+def _sha(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(("name", "subset"), list(BUNDLED))
+def test_bundled_sets_load_the_arrays_scikit_learn_gave(name, subset):
+    kwargs = {"n_samples": subset[0], "seed": subset[1]} if subset else {}
+    ds = load_builtin(name, **kwargs)
+    shape, x_sha, y_sha, first_feature, classes = BUNDLED[name, subset]
+    assert ds.X.shape == shape and ds.X.dtype == np.float32 and _sha(ds.X) == x_sha
+    assert ds.y.dtype == (np.int64 if classes else np.float32) and _sha(ds.y) == y_sha
+    assert ds.feature_names[0] == first_feature and ds.class_names == classes
+
+
+def test_loading_a_bundled_set_needs_no_scikit_learn():
+    code = ("import sys; from core.data import load_builtin; load_builtin('wine'); "
+            "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
 def test_iris_and_subsets_keep_class_ratios():
     iris = load_builtin("iris")
     assert iris.X.shape == (150, 4) and iris.class_names == ["setosa", "versicolor",

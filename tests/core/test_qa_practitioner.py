@@ -305,34 +305,6 @@ def test_numpy_script_reads_files_the_app_reads(tmp_path, capsys, header, encodi
     assert result.stderr.startswith("error: cannot write"), result.stderr
 
 
-# ------------------------------------------------------------- designer without a screen
-
-
-def test_designer_without_a_display_is_one_error_line(capsys, monkeypatch):
-    """On a Linux server `ann-designer` alone used to abort inside Qt (core dump)."""
-    import sys
-    import types
-
-    import designer
-
-    calls = []
-    fake = types.ModuleType("designer.app")
-    fake.main = lambda path=None: calls.append(path) or 0
-    monkeypatch.setitem(sys.modules, "designer.app", fake)
-    monkeypatch.setattr(designer, "app", fake, raising=False)
-    monkeypatch.setattr(sys, "platform", "linux")
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        monkeypatch.delenv(name, raising=False)
-    code = main([])
-    assert code == 1
-    line = one_error_line(capsys.readouterr().err)
-    assert "no display" in line and "--help" in line
-    assert calls == []
-    monkeypatch.setenv("DISPLAY", ":0")
-    assert main([]) == 0
-    assert calls == [None]
-
-
 def test_evaluate_data_of_npy_project_asks_for_the_target(tmp_path, capsys):
     """An .npy project (target column 0) was said to train "on built-in data"."""
     path = tmp_path / "table.npy"

@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent("""
         return window
 
     app.create_window = create_window
-    sys.exit(app.main(None))
+    sys.exit(app.main([]))  # as `ann-designer` with no arguments
 """)
 
 
