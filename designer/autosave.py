@@ -68,7 +68,7 @@ class AutosaveController(QObject):
         from core.project import save_project
         path = self.session.file_path
         try:
-            self.store.write(save_project, self.session.document.project,
+            self.store.write(save_project, self.session.recovery_project(),
                              str(path) if path else None)
         except Exception as exc:  # noqa: BLE001 - autosave must never interrupt work
             log.warning("autosave failed: %s", exc)

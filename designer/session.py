@@ -9,8 +9,9 @@ neuron maps a running training shows, and fresh weights to preview before any tr
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,9 @@ class Session(QObject):
         self._initial: tuple[int, Weights] | None = None
         self._unsaved_results = False  # training results since the last save/open
         self._shown_modified = False
+        #: Set by the window's training: (weights, optimizer state, history) of a run
+        #: under way that belong together, or None when none runs (see recovery_project).
+        self.run_recovery: Callable[[], tuple[Any, Any, Any] | None] | None = None
         doc = self.document  # connected before any view, so views read updated state
         doc.projectReplaced.connect(self._forget_live_state)
         doc.nodeRenamed.connect(self._rekey)
@@ -92,6 +96,18 @@ class Session(QObject):
         self._set_file_path(target)
         self.mark_clean()
         return target
+
+    def recovery_project(self) -> Project:
+        """What autosave keeps: the project, and during a run the newest weights that came
+        back from the training process with the curves up to the same step (the file's
+        own weights and curves are those from before the run until it ends)."""
+        project = self.document.project
+        state = self.run_recovery() if self.run_recovery is not None else None
+        if state is None:
+            return project
+        weights, optimizer_state, history = state
+        return dataclasses.replace(project, weights=weights,
+                                   optimizer_state=optimizer_state, history=history)
 
     def _set_file_path(self, path: Path | None) -> None:
         self._file_path = path

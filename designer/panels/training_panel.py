@@ -424,8 +424,8 @@ class TrainingPanel(QWidget):
         return run.refuse(text)
 
     def stop(self) -> None:
-        """Stop the run at the next batch."""
-        self.run.stop()
+        """Stop the run at the next batch (never waits: a hung run is killed later)."""
+        self.run.request_stop()
 
     def toggle_pause(self) -> None:
         """Pause a running run, resume a paused one."""

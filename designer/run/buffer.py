@@ -105,6 +105,18 @@ class DecimatedSeries:
         """Copies of the points so far (safe to hand to another thread)."""
         return self.x[: self.n].copy(), self.y[: self.n].copy()
 
+    def count_until(self, x_max: float) -> int:
+        """How many points lie wholly at or before ``x_max``: a point is the mean of
+        ``stride`` consecutive steps, so its last step is ``x + (stride - 1) / 2``."""
+        ends = self.x[: self.n] + (self.stride - 1) / 2
+        return int(np.searchsorted(ends, x_max + 1e-9, side="right"))
+
+    def trim(self, x_max: float) -> None:
+        """Forget every point (and the open bucket) that reaches past ``x_max``."""
+        self.n = self.count_until(x_max)
+        self._acc_x = self._acc_y = 0.0
+        self._acc_n = 0
+
 
 class EpochTable:
     """Per-epoch figures as growing columns (NaN where an epoch lacks a figure).
@@ -138,6 +150,18 @@ class EpochTable:
     def columns(self) -> dict[str, np.ndarray]:
         """Copies of every column, ``n`` long."""
         return {k: c[: self.n].copy() for k, c in self._columns.items()}
+
+    def count_until(self, step: float) -> int:
+        """How many leading epochs ended at or before ``step`` (all, without steps)."""
+        steps = self._columns.get("step")
+        if steps is None:
+            return self.n
+        late = np.flatnonzero(steps[: self.n] > step)
+        return int(late[0]) if len(late) else self.n
+
+    def trim(self, n: int) -> None:
+        """Keep the first ``n`` epochs (the next append overwrites the rest)."""
+        self.n = max(0, min(self.n, n))
 
 
 @dataclass(frozen=True)
@@ -280,19 +304,35 @@ class SnapshotBuffer:
             self._norm_x = DecimatedSeries()
             self._norms = {}
 
-    def to_history(self) -> dict[str, list[float]]:
-        """The curves as the project file's ``history``: per-epoch lists plus ``batch_loss``.
+    def trim(self, step: float) -> None:
+        """Forget what was recorded after ``step``: the curves then end where the weights
+        that came back from a killed or hung run end."""
+        with self._lock:
+            self._epochs.trim(self._epochs.count_until(step))
+            self._steps.trim(step)
+            self._norm_x.trim(step)
+            for series in self._norms.values():
+                series.n = min(series.n, self._norm_x.n)
+            self._version += 1
+
+    def to_history(self, until_step: float | None = None) -> dict[str, list[float]]:
+        """The curves as the project file's ``history``: per-epoch lists plus ``batch_loss``
+        (only what was recorded up to ``until_step``, when given).
 
         ``batch_step`` keeps the decimated step axis so that a reopened project draws the
         per-step curve where it was.
         """
         with self._lock:
+            n_epochs = (self._epochs.n if until_step is None
+                        else self._epochs.count_until(until_step))
+            n_steps = (self._steps.n if until_step is None
+                       else self._steps.count_until(until_step))
             history: dict[str, list[float]] = {
-                k: [float(v) if np.isfinite(v) else None for v in col]  # JSON has no NaN
-                for k, col in self._epochs.columns().items()}
+                k: [float(v) if np.isfinite(v) else None for v in col[:n_epochs]]
+                for k, col in self._epochs.columns().items()}  # JSON has no NaN
             sx, sy = self._steps.arrays()
-            history["batch_step"] = sx.tolist()
-            history["batch_loss"] = sy.tolist()
+            history["batch_step"] = sx[:n_steps].tolist()
+            history["batch_loss"] = sy[:n_steps].tolist()
             return history
 
     def load_history(self, history: Mapping[str, Sequence[float]] | None) -> None:

@@ -315,5 +315,6 @@ def ended_message(exitcode: int | None) -> str:
     """What the Training panel says when the training process died mid-run."""
     how = (f"was ended by signal {-exitcode}" if exitcode is not None and exitcode < 0
            else f"ended unexpectedly (exit code {exitcode})")
-    return (f"The training process {how}; the network keeps its weights from before "
-            "this run. Train again, or with a smaller batch size if memory ran out.")
+    return (f"The training process {how}; the network keeps the last weights it sent "
+            "(at most a second's training is lost) and the curves end there too. Train "
+            "again, or with a smaller batch size if memory ran out.")

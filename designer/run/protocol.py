@@ -9,8 +9,8 @@ pipes pickle these objects; no file is ever unpickled.
 A run goes: the designer sends a :class:`TrainingJob` and the data
 (raw bytes), then commands whenever the user presses a button; the process answers
 with :class:`Steps`, :class:`Epochs`, :class:`GradNorms`, :class:`Published` and
-:class:`Progress` while it trains, :class:`Failed` when something went wrong, and
-always ends with one :class:`Finished`.
+:class:`Progress` while it trains, a :class:`RecoveryPoint` every second or so,
+:class:`Failed` when something went wrong, and always ends with one :class:`Finished`.
 """
 
 from __future__ import annotations
@@ -262,6 +262,19 @@ class Failed:
     text: str
 
 
+@dataclass(frozen=True)
+class RecoveryPoint:
+    """The weights (BN statistics too) and optimizer state after ``step`` steps, once the
+    curves up to ``step`` have been reported. Sent every second or so: when the process
+    dies or hangs, the window keeps these and trims the curves to ``step``, so that
+    weights and curves always belong together (also in the autosaved recovery copy)."""
+
+    epoch: int
+    step: int
+    weights: Mapping[str, Mapping[str, np.ndarray]]
+    optimizer_state: Mapping[str, Any] | None = None
+
+
 StopReason = Literal["completed", "stopped", "early_stopping", "diverged", "error"]
 
 
@@ -275,4 +288,5 @@ class Finished:
     optimizer_state: Mapping[str, Any] | None = None
 
 
-Report = Published | Steps | Epochs | GradNorms | Checkpoint | Progress | Failed | Finished
+Report = (Published | Steps | Epochs | GradNorms | Checkpoint | Progress | Failed
+          | RecoveryPoint | Finished)

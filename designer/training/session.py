@@ -11,8 +11,15 @@ Train continues from the document's weights and saved optimizer state unless Res
 weights was pressed; the canvas is locked against structural edits while a run is
 under way; when the run ends, weights, optimizer state and curves go back into the
 project through ``Session.set_trained_state`` (unsaved work, not an undo step).
-Stopping is cooperative: the process returns at the next batch, then the relay thread
-is quit and waited for.
+Stopping is cooperative: the process returns at the next batch. The Stop button never
+waits on the UI thread: a process that has not ended ``STOP_GRACE_MS`` later is killed
+from a timer. Saving, closing and opening another project need the run over before they
+go on and wait for it, always with a timeout (then the process is killed).
+
+The process sends a :class:`~designer.run.protocol.RecoveryPoint` every second or so. When
+it dies or is killed, the project gets the last recovery point's weights and the curves are
+trimmed to that step, so curves and weights always belong together; autosave during a
+run writes the same pair (``Session.recovery_project``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from core.network import Network
 from designer.run.buffer import SnapshotBuffer
@@ -37,6 +44,7 @@ from designer.run.protocol import (
     Finished,
     Pause,
     Progress,
+    RecoveryPoint,
     Report,
     Resume,
     SetLearningRate,
@@ -50,6 +58,8 @@ from designer.session import Session
 #: How the Playground's feature transforms read on screen.
 FEATURE_LABELS = {"x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2", "sin(x1)": "sin x1",
                   "sin(x2)": "sin x2"}
+STOP_GRACE_MS = 3000  # a run that has not stopped by then is killed
+STOP_WAIT_MS = 3000  # the longest the UI thread waits for a run to end (then kills it)
 LOCK_REASON = "Training is running: press Stop before changing the network's structure."
 DEFAULT_TRAINING = {"loss": "binary_crossentropy", "optimizer": {"type": "adam", "lr": 0.01},
                     "batch_size": 16, "epochs": 50, "seed": 0, "schedule": None,
@@ -63,7 +73,7 @@ class _Relay(QObject):
 
     progress = Signal(object)
     failed = Signal(str)
-    finished = Signal(str)
+    finished = Signal(object, str)  # (this relay, stop reason)
 
     def __init__(self, job: TrainingJob, buffer: SnapshotBuffer) -> None:
         super().__init__()
@@ -71,6 +81,7 @@ class _Relay(QObject):
         self.process = RunProcess()
         self.reason = "stopped"
         self.result: tuple[dict, dict | None] | None = None  # (weights, optimizer state)
+        self.recovery_point: RecoveryPoint | None = None  # the newest weights that came back
         self.waiting = False  # True while the run waits at a pause
 
     @Slot()
@@ -85,7 +96,7 @@ class _Relay(QObject):
             self.failed.emit(f"Training could not run: {exc}.")
         finally:
             self.process.close()
-            self.finished.emit(self.reason)
+            self.finished.emit(self, self.reason)
 
     def _relay(self, report: Report) -> None:
         match report:
@@ -95,6 +106,8 @@ class _Relay(QObject):
                 self.progress.emit(report)
             case Failed(text):
                 self.failed.emit(text)
+            case RecoveryPoint():
+                self.recovery_point = report
             case Finished(reason, weights, state):
                 self.reason, self.waiting = reason, False
                 if weights is not None:
@@ -138,6 +151,13 @@ class RunSession(QObject):
         self.checkpoints_per_run = 0
         self._trained_on: tuple | None = None  # _data_key() of the loaded data set
         self.storing = False  # True while a run's results become the project's
+        self._start_step = 0  # the curves' last step when the run started
+        self._stopping = False  # Stop was pressed; the run has not ended yet
+        self._queued: tuple[int | None, tuple[Command, ...]] | None = None  # Train meanwhile
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._kill_hung)
+        session.run_recovery = self.recovery_state
         document.projectReplaced.connect(self.project_replaced)
         document.specChanged.connect(self._spec_changed)
         document.dataSourceChanged.connect(self._data_source_changed)
@@ -287,7 +307,9 @@ class RunSession(QObject):
         """Start a run (or resume a paused one); returns the reason it cannot start.
         ``commands`` are applied before the first batch."""
         if self.is_running:
-            if self._state == "paused":
+            if self._stopping:  # Stop, then Train: the new run starts when the old ends
+                self._queued = (epochs, tuple(commands))
+            elif self._state == "paused":
                 self.resume()
             return None
         try:
@@ -328,20 +350,38 @@ class RunSession(QObject):
         optimizer["lr"] = float(lr)
         self.editor.set_training_settings({"optimizer": optimizer})
 
-    def stop(self, timeout_ms: int = 10000) -> bool:
-        """Cooperative stop, then wait for the thread; True when no thread is left."""
+    def request_stop(self) -> None:
+        """Stop at the next batch without waiting (the Stop button): the run ends when
+        the process says so, or is killed ``STOP_GRACE_MS`` later if it hangs."""
+        if self._relay is None:
+            return
+        self._queued = None
+        self._stopping = True
+        self._relay.process.send(Stop())
+        self._kill_timer.start(STOP_GRACE_MS)
+
+    def _kill_hung(self) -> None:
+        """The run did not stop in time (a batch that never ends, a stopped process)."""
+        if self._relay is not None and self._stopping:
+            self._relay.process.kill()  # the relay then reports the end as usual
+
+    def stop(self, timeout_ms: int = STOP_WAIT_MS) -> bool:
+        """Stop and wait (at most ``timeout_ms``, then the process is killed and waited
+        for as long again), for callers that need the run over: save, close, open,
+        reset. True when no run is left."""
         relay, thread = self._relay, self._thread
         if thread is None or relay is None:
             return True
+        self._queued = None
         relay.process.send(Stop())
-        thread.quit()
+        thread.quit()  # its event loop ends once the relay's run() has returned
         done = thread.wait(timeout_ms)
         if not done:  # a batch that never ends: end the process
             relay.process.kill()
             done = thread.wait(timeout_ms)
         if done and self._thread is thread:
             # The relay's finished signal is still queued for this thread: finish now.
-            self._finish_run(relay.reason)
+            self._finish_run(relay, relay.reason)
         return done
 
     def shutdown(self) -> None:
@@ -426,9 +466,13 @@ class RunSession(QObject):
         thread.started.connect(relay.run)
         relay.progress.connect(self._on_progress)
         relay.failed.connect(self.refuse)
+        # the signal names its relay: a finished that arrives after the next run started
+        # (Stop and Train in one turn) must not end that run
         relay.finished.connect(self._on_finished)
         relay.finished.connect(thread.quit)
         self._thread, self._relay = thread, relay
+        self._start_step = job.step_offset
+        self._stopping = False
         self._run_lr = self.learning_rate()
         self.editor.set_structure_lock(LOCK_REASON)
         self.session.mark_modified()  # the weights change from the first batch on
@@ -444,34 +488,65 @@ class RunSession(QObject):
             self._set_state(progress.state)
         self.progress.emit(progress)
 
-    def _on_finished(self, reason: str) -> None:
+    def _on_finished(self, relay: _Relay, reason: str) -> None:
         """Back on the UI thread: join the thread, store results, unlock."""
-        if self.sender() is not self._relay:
+        if relay is not self._relay:
             return  # a run already finished by stop()
-        self._finish_run(reason)
+        self._finish_run(relay, reason)
 
-    def _finish_run(self, reason: str) -> None:
-        relay, thread = self._relay, self._thread
-        if relay is None or thread is None:
+    def _finish_run(self, relay: _Relay, reason: str) -> None:
+        thread = self._thread
+        if relay is not self._relay or thread is None:
             return
+        self._kill_timer.stop()
         thread.quit()
-        thread.wait()
-        self._relay, self._thread = None, None
-        self._store(relay.result)
+        thread.wait(STOP_WAIT_MS)  # it has emitted its last signal: returns at once
+        self._relay, self._thread, self._stopping = None, None, False
+        self._store(relay.result, relay.recovery_point)
         self.editor.set_structure_lock(None)
         self.last_reason = reason
         self._set_state("idle")
         self.finished.emit(reason)
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            self.train(*queued)
 
-    def _store(self, result: tuple[dict, dict | None] | None) -> None:
+    def recovery_state(self) -> tuple[dict | None, dict | None, dict] | None:
+        """(weights, optimizer state, history) of the running run that belong together:
+        the last recovery point and the curves up to its step (before the first one,
+        the weights from before the run); None when no run is under way."""
+        relay = self._relay
+        if relay is None:
+            return None
+        checkpoint = relay.recovery_point
+        if checkpoint is None:
+            project = self.document.project
+            return (project.weights, project.optimizer_state,
+                    self.buffer.to_history(self._start_step))
+        return (dict(checkpoint.weights), checkpoint.optimizer_state,
+                self.buffer.to_history(checkpoint.step))
+
+    def _store(self, result: tuple[dict, dict | None] | None,
+               checkpoint: RecoveryPoint | None = None) -> None:
         """The run's weights, optimizer state and curves become the project's (unsaved).
 
-        A process that ended without them (killed, crashed) leaves the weights as they
-        were before the run; its curves are kept."""
+        A process that ended without them (killed, crashed, hung) leaves the weights of
+        its last recovery point (those from before the run when none came), and the curves
+        are trimmed to the same step: they never show epochs the weights never reached.
+        """
         if result is None:
-            project = self.document.project
-            self.session.set_trained_state(project.weights, project.optimizer_state,
-                                           self.buffer.to_history())
+            if checkpoint is None:
+                project = self.document.project
+                weights, state, step = (project.weights, project.optimizer_state,
+                                        self._start_step)
+            else:
+                weights, state, step = (dict(checkpoint.weights),
+                                        checkpoint.optimizer_state, checkpoint.step)
+            self.buffer.trim(step)
+            if weights and self.net is not None and self._net_key == self._spec_key():
+                self.net.set_weights(weights)
+            self.session.set_trained_state(weights, state, self.buffer.to_history())
+            self.show_trained_so_far()
             return
         weights, state = result
         self.storing = True  # the views already show the run's end: no static redraw

@@ -60,12 +60,13 @@ def make_window(qtbot, tmp_path, monkeypatch):
         monkeypatch.setattr(QMessageBox, kind, lambda *a, **k: QMessageBox.StandardButton.No)
     made = []
 
-    def make(first_start: bool = False):
+    def make(first_start: bool = False, **kwargs):
         """A window as the tests use it; ``first_start`` keeps what a user gets at the
-        first start (the slower default speed)."""
+        first start (the slower default speed); ``kwargs`` go to ``create_window``."""
         settings = QSettings(str(tmp_path / f"settings{len(made)}.ini"),
                              QSettings.Format.IniFormat)
-        window = designer_app.create_window(settings=settings, offer_recovery=False)
+        kwargs.setdefault("offer_recovery", False)
+        window = designer_app.create_window(settings=settings, **kwargs)
         if not first_start:  # tests train at full speed (the class's default is slower)
             panel = window.training_ui.training_panel
             panel.speed_box.setCurrentIndex(panel.speed_box.findData(None))

@@ -95,18 +95,21 @@ def test_training_also_runs_in_a_fresh_interpreter_as_on_macos_and_windows(
     assert ui.run.buffer.curves().n_epochs == 3
 
 
-def test_a_training_process_that_dies_is_a_message_and_the_weights_stay(qtbot, window):
+def test_a_process_that_dies_before_its_first_checkpoint_leaves_the_weights(qtbot, window):
+    """(test_run_faults.py: one that dies later leaves its last checkpoint's weights.)"""
     ui = ui_of(window)
     before = {n: {k: v.copy() for k, v in a.items()} for n, a in
               ui.run.network().get_weights().items()}
     ui.run.train(epochs=100_000)
     qtbot.waitUntil(lambda: (ui.run.buffer.latest() or 0)
                     and ui.run.buffer.latest().step > 5, timeout=WAIT_MS)
+    assert ui.run._relay.recovery_point is None  # the first comes after a second
     ui.run.process.kill()  # as if the system had ended it (out of memory)
     wait_idle(qtbot, ui)
     assert ui.run.last_reason == "error"
     assert "training process was ended by signal 9" in ui.training_panel.message_label.text()
     assert window.editor.structure_lock is None
+    assert ui.run.buffer.curves().n_epochs == 0  # no curve the weights never reached
     after = ui.run.network().get_weights()  # what the next run starts from
     for node, arrays in before.items():
         for name, value in arrays.items():

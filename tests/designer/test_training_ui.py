@@ -130,7 +130,8 @@ def test_pause_step_step_epoch_and_stop(qtbot, window):
     wait_paused(qtbot, ui)
     assert len(run.buffer.curves().epochs) == epochs + 1
     thread = run._thread
-    ui.training_panel.stop_button.click()
+    ui.training_panel.stop_button.click()  # never waits: the run ends soon after
+    wait_idle(qtbot, ui)
     assert not run.is_running and not thread.isRunning()
     assert run.last_reason == "stopped"
     assert window.editor.structure_lock is None
