@@ -59,8 +59,8 @@ PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
 CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
-CHECKPOINT_MIN_INTERVAL_S = 1.0  # what a killed process loses at most (and autosave keeps)
-CHECKPOINT_MAX_SHARE = 0.02
+RECOVERY_MIN_INTERVAL_S = 1.0  # what a killed process loses at most (and autosave keeps)
+RECOVERY_MAX_SHARE = 0.02
 
 
 def diverged_message(epoch: int, step: int, lr: float) -> str:
@@ -125,8 +125,8 @@ class RunLoop:
         self._active_s = 0.0
         self._resumed_at = time.perf_counter()
         self._t_light = self._t_heavy = self._t_progress = self._t_confusion = 0.0
-        self._t_checkpoint = time.perf_counter()
-        self._checkpoint_interval = CHECKPOINT_MIN_INTERVAL_S
+        self._t_recovery = time.perf_counter()
+        self._recovery_interval = RECOVERY_MIN_INTERVAL_S
         self._grid: np.ndarray | None = None
         self._maps: dict[str, np.ndarray] = {}
         self._confusion: np.ndarray | None = None
@@ -392,8 +392,8 @@ class RunLoop:
             self._pending_x.clear()
             self._pending_y.clear()
         if self.trainer is not None and (
-                force or now - self._t_checkpoint >= self._checkpoint_interval):
-            self._checkpoint()
+                force or now - self._t_recovery >= self._recovery_interval):
+            self._send_recovery_point()
         net = self.net
         if self._keep_grid:
             pass
@@ -418,7 +418,7 @@ class RunLoop:
             sample_probabilities=self._sample_prob))
         self._emit_progress("paused" if self._paused else "running")
 
-    def _checkpoint(self) -> None:
+    def _send_recovery_point(self) -> None:
         """Weights and optimizer state as of the curves reported so far (see
         :class:`~designer.run.protocol.RecoveryPoint`); at most ~2 % of the time."""
         start = time.perf_counter()
@@ -427,9 +427,9 @@ class RunLoop:
         except Exception:  # noqa: BLE001 - without it the optimizer restarts, no more
             state = None
         self.report(RecoveryPoint(self.epoch, self.step, self.net.get_weights(), state))
-        self._t_checkpoint = done = time.perf_counter()
-        self._checkpoint_interval = max(CHECKPOINT_MIN_INTERVAL_S,
-                                        (done - start) / CHECKPOINT_MAX_SHARE)
+        self._t_recovery = done = time.perf_counter()
+        self._recovery_interval = max(RECOVERY_MIN_INTERVAL_S,
+                                        (done - start) / RECOVERY_MAX_SHARE)
 
     def _update_heavy(self) -> None:
         """Grid predictions, per-neuron maps and sample predictions (bounded rate)."""
