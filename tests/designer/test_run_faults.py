@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QThread
-from training_windows import WAIT_MS, ui_of, wait_idle
+from training_windows import WAIT_MS, ui_of, use_example, wait_idle
 
 from core.project import load_project
 from designer.recovery import RecoveryStore
@@ -162,3 +162,21 @@ def test_stop_then_train_in_one_turn_starts_a_run_that_the_old_one_cannot_end(
     qtbot.waitUntil(lambda: not run.is_running and run.last_reason == "completed",
                     timeout=WAIT_MS)
     assert all(args for args in waits), "the UI thread waited without a timeout"
+
+
+def test_a_loss_chosen_after_the_data_shapes_the_targets_without_regenerating(
+        qtbot, window):
+    """XOR (binary cross-entropy), then Multi-Gaussian (a regression with negative
+    targets), then the loss mse: the data follows the loss at once."""
+    ui = ui_of(window)
+    use_example(window, "xor")
+    window.editor.set_data_source({"kind": "builtin", "name": "multigauss",
+                                   "params": {"n_samples": 300, "seed": 0}})
+    window.editor.set_training_settings({"loss": "mse"})
+    assert ui.run.data is not None, ui.run.data_error
+    assert ui.run.data.prepared.loss == "mse"
+    window.editor.set_param(["output"], "activation", "linear")
+    assert ui.run.train(epochs=2) is None
+    wait_idle(qtbot, ui)
+    assert ui.run.last_reason == "completed", ui.run.last_message
+    assert ui.run.buffer.curves().n_epochs == 2
