@@ -521,20 +521,23 @@ def train_project(project: Project, epochs: int | None = None,
 def store_results(project: Project, trainer: Trainer) -> None:
     """Put weights, optimizer state and the run's history (appended) into the project.
 
-    When the history numbers its per-step curve (``batch_step``, written by the
-    designer), the run's steps are numbered on, so that the designer draws them too.
+    The trainer numbers its (bounded, ``core.training.history``) per-step curve in
+    ``batch_step``; an older file's steps without numbers are numbered 1, 2, ... first,
+    so that the designer draws both and ``trained_so_far`` counts on from the last.
     """
     project.weights = trainer.net.get_weights()
     project.optimizer_state = trainer.optimizer.state_dict()
     history = {key: list(values) for key, values in (project.history or {}).items()}
-    numbered = "batch_step" in history and len(history["batch_step"]) == len(
-        history.get("batch_loss", []))
+    if trainer.history.get("batch_step"):
+        losses = history.get("batch_loss") or []
+        numbered = [float(s) for s in (history.get("batch_step") or [])[:len(losses)]]
+        if not all(_is_count(s) for s in numbered):
+            numbered = []
+        last = int(numbered[-1]) if numbered else 0
+        numbered += [float(last + i) for i in range(1, len(losses) - len(numbered) + 1)]
+        history["batch_step"] = numbered
     for key, values in trainer.history.items():
         history.setdefault(key, []).extend(float(v) for v in values)
-    if numbered:
-        run = len(trainer.history.get("batch_loss", []))
-        first = trainer.global_step - run + 1
-        history["batch_step"].extend(float(step) for step in range(first, first + run))
     project.history = history
 
 

@@ -59,6 +59,7 @@ from core.training.clipping import GradientClip
 from core.training.events import TrainEvent
 from core.training.fast_dense import MAX_STEPS, FastDense
 from core.training.guard import Guard, TrainingDiverged
+from core.training.history import StepHistory
 from core.training.metrics import CLASSIFICATION_LOSSES, MetricAccumulator
 
 Array = np.ndarray
@@ -179,6 +180,7 @@ class Trainer:
         self._guard = Guard(net, self.optimizer, loss, self.divergence_factor)
         self._has_buffers = bool(self._guard.saved.buffers)
         self.history: dict[str, list[float]] = {}
+        self._steps = StepHistory(self.history)  # batch_loss/batch_step, bounded
         self.epoch = 0          # completed epochs
         self.global_step = 0    # optimizer steps taken
         self.samples_seen = 0
@@ -276,6 +278,17 @@ class Trainer:
             return self._lr_override
         return self._schedule(self.epoch, self.global_step)
 
+    @property
+    def last_losses(self) -> list[float]:
+        """The exact losses of the last batch, or of the last stretch of batches the
+        compiled path trained in one go (``history["batch_loss"]`` is thinned out in
+        long runs, see ``core.training.history``)."""
+        return self._steps.last_losses
+
+    def record_losses(self, losses: list[float]) -> None:
+        """Record the losses of a stretch that ended at :attr:`global_step`."""
+        self._steps.extend(self.global_step, losses)
+
     # ---- binding data -----------------------------------------------------------------
     def prepare(self, X: Array, Y: Array,
                 validation_data: tuple[Array, Array] | None = None) -> None:
@@ -366,7 +379,7 @@ class Trainer:
         ``every_batch=False`` lets the compiled path for small Dense networks
         (:mod:`core.training.fast_dense`) train up to the rest of an epoch in one go and
         yield a "batch" event for the last batch of each such stretch only; every batch's
-        loss is in ``history["batch_loss"]``, and pause, stop and learning-rate changes
+        loss is in :attr:`last_losses`, and pause, stop and learning-rate changes
         take effect at the next stretch. ``None`` follows :attr:`batch_events` at each
         stretch. Trainers with callbacks, and networks the compiled path does not take,
         always yield every batch.
@@ -530,7 +543,7 @@ class Trainer:
         self._lr = lr
         self.global_step += 1
         self.samples_seen += n
-        self.history.setdefault("batch_loss", []).append(loss)
+        self._steps.add(self.global_step, loss)
         return self._batch_events(st, loss, metrics)
 
     def _train_stretch(self, every_batch: bool) -> tuple[TrainEvent, TrainEvent | None]:
@@ -544,7 +557,7 @@ class Trainer:
         done, metrics = self._fast.train(self, st, steps)
         if not done:  # the guard has something to say about the next step
             return self._train_batch()
-        return self._batch_events(st, self.history["batch_loss"][-1], metrics)
+        return self._batch_events(st, self._steps.last_losses[-1], metrics)
 
     def _batch_events(self, st: _EpochState, loss: float, metrics: dict[str, float]
                       ) -> tuple[TrainEvent, TrainEvent | None]:
@@ -677,8 +690,8 @@ class Trainer:
 
     def _end_event(self, reason: str) -> TrainEvent:
         h = self.history
-        metrics = {k: h[k][-1] for k in h
-                   if k not in ("loss", "lr", "batch_loss") and not k.startswith("val_")}
+        metrics = {k: h[k][-1] for k in h if k not in ("loss", "lr", "batch_loss", "batch_step")
+                   and not k.startswith("val_")}
         val_metrics = {k[4:]: h[k][-1] for k in h if k.startswith("val_") and k != "val_loss"}
         loss = h["loss"][-1] if h.get("loss") else (h["batch_loss"][-1]
                                                     if h.get("batch_loss") else math.nan)

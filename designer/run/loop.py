@@ -169,7 +169,7 @@ class RunLoop:
     def _control(self) -> bool:
         """Must the loop look at the controls at every batch? While it need not, the
         trainer may train a stretch of batches in one go (its compiled path for small
-        networks), and the loop takes their losses from the trainer's history."""
+        networks), and the loop takes their losses from the trainer's ``last_losses``."""
         return self._gated
 
     @_control.setter
@@ -250,7 +250,7 @@ class RunLoop:
         """The hot loop: per batch only two appends, a clock read and two flag checks.
 
         A "batch" event may close a stretch of several batches (``trainer.run`` with
-        ``every_batch=None``): their losses are the last ones of the trainer's history.
+        ``every_batch=None``): their losses are the trainer's ``last_losses``.
         """
         pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
         clock = time.perf_counter
@@ -262,7 +262,7 @@ class RunLoop:
                 step = event.step
                 if step - last_step > 1:
                     pend_x.extend(range(last_step + 1, step + 1))
-                    pend_y.extend(self.trainer.history["batch_loss"][last_step - step:])
+                    pend_y.extend(self.trainer.last_losses[last_step - step:])
                 else:
                     pend_x.append(step)
                     pend_y.append(event.loss)

@@ -1,0 +1,69 @@
+"""The per-step loss history stays bounded however long training runs, while the epoch
+records stay exact and the step count goes on across runs (issue 15, item 8)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import Network, Trainer
+from core.project import Project
+from core.training import history as step_history
+from core.training.history import StepHistory
+from core.workflow import store_results, trained_so_far
+
+SPEC = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
+                  {"id": "h", "type": "Dense", "units": 4, "activation": "tanh"},
+                  {"id": "out", "type": "Dense", "units": 1, "activation": "linear"}],
+        "edges": [["in", "h"], ["h", "out"]]}
+
+
+def test_thinned_points_are_means_of_their_steps_numbered_by_the_last():
+    history: dict[str, list] = {}
+    steps = StepHistory(history, capacity=8)
+    for step in range(1, 51):
+        steps.add(step, float(step))
+    losses, numbers = history["batch_loss"], history["batch_step"]
+    assert len(losses) <= 8 and len(numbers) == len(losses)
+    assert numbers[-1] == 50  # the last step is always exact
+    stride = steps.stride
+    assert stride == 8
+    # each full point: the mean of its stride steps, numbered by the last of them
+    for loss, number in zip(losses[:-1], numbers[:-1], strict=True):
+        assert loss == pytest.approx(np.mean(np.arange(number - stride + 1, number + 1)))
+    assert losses[-1] == pytest.approx(np.mean(np.arange(numbers[-2] + 1, 51)))
+
+
+def test_a_long_run_keeps_a_bounded_step_history_and_exact_epochs(monkeypatch):
+    monkeypatch.setattr(step_history, "STEP_CAPACITY", 64)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2)).astype(np.float32)
+    Y = (X[:, :1] * 0.5).astype(np.float32)
+    seen: list[float] = []
+    trainer = Trainer(Network.from_spec(SPEC, seed=0), "mse", {"type": "sgd", "lr": 0.05},
+                      batch_size=4, callbacks=[
+                          lambda e: e.kind == "batch" and seen.append(float(e.loss))])
+    history = trainer.fit(X, Y, epochs=60)  # 600 steps
+    assert len(seen) == 600 == trainer.global_step
+    assert len(history["batch_loss"]) <= 64
+    assert len(history["loss"]) == 60  # one record per epoch, all kept
+    assert history["batch_step"][-1] == 600
+    assert trained_so_far(history) == (60, 600)
+    # the thinned curve still holds every loss: the means weighted by their steps
+    counts = np.diff([0, *history["batch_step"]])
+    assert np.dot(counts, history["batch_loss"]) == pytest.approx(sum(seen), rel=1e-6)
+
+
+def test_a_run_on_an_older_file_numbers_its_steps_on():
+    """An older command-line file has batch_loss without step numbers."""
+    project = Project(spec=SPEC, history={"loss": [1.0, 0.9], "batch_loss": [1.0] * 20})
+    trainer = Trainer(Network.from_spec(SPEC, seed=0), "mse", batch_size=4)
+    trainer.start_at(*trained_so_far(project.history))
+    X = np.zeros((8, 2), np.float32)
+    trainer.fit(X, np.zeros((8, 1), np.float32), epochs=1)
+    store_results(project, trainer)
+    h = project.history
+    assert len(h["batch_step"]) == len(h["batch_loss"]) == 22
+    assert h["batch_step"][:20] == [float(i) for i in range(1, 21)]
+    assert h["batch_step"][20:] == [21.0, 22.0]
+    assert trained_so_far(h) == (3, 22)
