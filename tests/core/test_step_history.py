@@ -67,3 +67,29 @@ def test_a_run_on_an_older_file_numbers_its_steps_on():
     assert h["batch_step"][:20] == [float(i) for i in range(1, 21)]
     assert h["batch_step"][20:] == [21.0, 22.0]
     assert trained_so_far(h) == (3, 22)
+
+
+def test_every_step_of_a_stretch_has_its_exact_loss_in_a_long_run(monkeypatch):
+    """The designer reports each batch's loss of a stretch the compiled path trained in
+    one go; they come from ``last_losses``, exact however thin the history has become."""
+    monkeypatch.setattr(step_history, "STEP_CAPACITY", 64)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(64, 2)).astype(np.float32)
+    Y = (X[:, :1] * 0.5).astype(np.float32)
+    trainer = Trainer(Network.from_spec(SPEC, seed=0), "mse", {"type": "sgd", "lr": 0.05},
+                      batch_size=4)
+    losses: list[float] = []
+    last = 0
+    for event in trainer.run(X, Y, epochs=20, every_batch=False):
+        if event.kind == "batch":
+            assert len(trainer.last_losses) == event.step - last
+            assert trainer.last_losses[-1] == event.loss
+            losses.extend(trainer.last_losses)
+            last = event.step
+    assert len(losses) == trainer.global_step == 320
+    if trainer._fast is not None:  # the compiled path trained stretches
+        assert len(trainer.history["batch_step"]) < 320
+    assert len(trainer.history["batch_loss"]) <= 64
+    counts = np.diff([0, *trainer.history["batch_step"]])
+    assert np.dot(counts, trainer.history["batch_loss"]) == pytest.approx(sum(losses),
+                                                                          rel=1e-5)
