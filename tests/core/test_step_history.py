@@ -79,16 +79,17 @@ def test_every_step_of_a_stretch_has_its_exact_loss_in_a_long_run(monkeypatch):
     trainer = Trainer(Network.from_spec(SPEC, seed=0), "mse", {"type": "sgd", "lr": 0.05},
                       batch_size=4)
     losses: list[float] = []
-    last = 0
+    last = widest = 0
     for event in trainer.run(X, Y, epochs=20, every_batch=False):
         if event.kind == "batch":
+            widest = max(widest, event.step - last)
             assert len(trainer.last_losses) == event.step - last
             assert trainer.last_losses[-1] == event.loss
             losses.extend(trainer.last_losses)
             last = event.step
     assert len(losses) == trainer.global_step == 320
     if trainer._fast is not None:  # the compiled path trained stretches
-        assert len(trainer.history["batch_step"]) < 320
+        assert widest > 1
     assert len(trainer.history["batch_loss"]) <= 64
     counts = np.diff([0, *trainer.history["batch_step"]])
     assert np.dot(counts, trainer.history["batch_loss"]) == pytest.approx(sum(losses),
