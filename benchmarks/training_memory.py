@@ -26,9 +26,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gui_training import close_window, open_window  # noqa: E402  (sets up the screen)
-
 import numpy as np  # noqa: E402
+from gui_training import close_window, open_window  # noqa: E402  (sets up the screen)
 
 PAGE_MIB = 4096 / 2**20
 

@@ -316,6 +316,7 @@ class RunLoop:
         self.epoch = max(self.epoch, int(events[-1].epoch))
         events.clear()
         self.report(Epochs(tuple(records)))
+        _keep_newest_epoch(self.trainer)
         if now - self._t_confusion >= CONFUSION_MIN_INTERVAL_S:
             self._t_confusion = now
             self._update_confusion()
@@ -492,6 +493,15 @@ def single_threaded_blas() -> Iterator[None]:
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def _keep_newest_epoch(trainer: Any) -> None:
+    """The window keeps the curves (the records just reported); the process' trainer
+    keeps only each figure's newest value, so its memory stays flat in a long run."""
+    history = getattr(trainer, "history", None) or {}
+    for key, values in history.items():
+        if key not in ("batch_loss", "batch_step") and len(values) > 1:
+            del values[:-1]
 
 
 def _epoch_record(event: Any, epoch: int, step: int) -> dict[str, float]:

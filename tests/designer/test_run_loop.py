@@ -106,3 +106,36 @@ def test_a_message_that_is_no_command_is_refused(spiral_job):
     loop, _ = _loop(spiral_job(1))
     with pytest.raises(TypeError, match="not a run command"):
         loop.apply(Progress("running"))  # type: ignore[arg-type]
+
+
+def test_a_long_run_keeps_the_process_history_flat_and_sends_recovery_points(spiral_job):
+    """The window keeps the curves; the process' trainer keeps each figure's newest value
+    only, and the weights come back (a RecoveryPoint) at every pause at the least."""
+    from designer.run.protocol import RecoveryPoint
+
+    job = spiral_job(40, commands=(Step(30, "epoch"),))
+    points: list[RecoveryPoint] = []
+    buffer = SnapshotBuffer()
+
+    def report(r) -> None:
+        buffer.apply(r)
+        if isinstance(r, RecoveryPoint):
+            points.append(r)
+
+    loop, _ = _loop(job, report)
+    runner = threading.Thread(target=loop.run)
+    runner.start()
+    try:
+        assert _wait_until(lambda: loop.waiting, 30)
+        assert buffer.curves().n_epochs == 30  # every epoch reached the window
+        assert all(len(v) <= 1 for k, v in loop.trainer.history.items()
+                   if k not in ("batch_loss", "batch_step"))
+        last = points[-1]  # sent at the pause: the weights of the curves' last step
+        assert last.step == loop.trainer.global_step and last.epoch == 30
+        weights = loop.net.get_weights()
+        assert all((weights[n][k] == v).all() for n, a in last.weights.items()
+                   for k, v in a.items())
+    finally:
+        loop.apply(Stop())
+        runner.join(10)
+    assert not runner.is_alive()
