@@ -151,6 +151,8 @@ class TrainingPanel(QWidget):
             self.param_labels[name] = QLabel(label)
         self._wide = [(QLabel("Speed"), self.speed_box), (self.engine_label, self.engine_box),
                       (QLabel("Loss"), self.loss_box), (QLabel("Learning rate"), self.lr_box)]
+        # Two to a row, Speed and Engine share one (the Engine row appears with PyTorch).
+        self._shared_first_row = 2
         self._pairs = [(QLabel("Optimizer"), self.optimizer_box),
                        (QLabel("Schedule"), self.schedule_box),
                        *[(self.param_labels[n], self.param_boxes[n]) for n in self.param_boxes],
@@ -220,15 +222,29 @@ class TrainingPanel(QWidget):
             grid.removeWidget(label)
             grid.removeWidget(box)
         span = 2 * columns - 1
-        for row, (label, box) in enumerate(self._wide):
+        shared = self._shared_first_row if columns == 2 else 0
+        for i, (label, box) in enumerate(self._wide[:shared]):
+            grid.addWidget(label, 0, 2 * i)
+            grid.addWidget(box, 0, 2 * i + 1)
+        first = 1 if shared else 0
+        for row, (label, box) in enumerate(self._wide[shared:], start=first):
             grid.addWidget(label, row, 0)
             grid.addWidget(box, row, 1, 1, span)
-        for i, (label, box) in enumerate(self._pairs):
-            row, col = len(self._wide) + i // columns, 2 * (i % columns)
-            grid.addWidget(label, row, col)
+        row = first + len(self._wide) - shared - 1
+        col = 2 * columns
+        for label, box in self._pairs:
+            if not label.text():  # a check box: no label of its own to take space
+                label.hide()
+            if col >= 2 * columns:
+                row, col = row + 1, 0
+            if label.text():
+                grid.addWidget(label, row, col)
             grid.addWidget(box, row, col + 1)
+            col += 2
         for col in (1, 3):
             grid.setColumnStretch(col, 1 if col < 2 * columns else 0)
+        # one to a row the rows are many: closer, so they fit at 1600x1000 with Engine too
+        grid.setVerticalSpacing(4 if columns == 2 else 2)
         self.settings_columns = columns
         grid.invalidate()
         self.updateGeometry()  # the scroll area asks for the new height

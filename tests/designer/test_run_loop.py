@@ -29,9 +29,9 @@ def _wait_until(condition, seconds: float = 5.0) -> bool:
 
 
 def test_a_paced_wait_ends_at_once_on_pause_and_on_full_speed(spiral_job):
-    """At 1 epoch a second with one batch an epoch, a batch waits up to a second: pause
-    and a new pace must not wait for it."""
-    job = spiral_job(1000, pace=1.0)
+    """At one epoch in 5 s with one batch an epoch, a batch waits up to 5 s: pause and a
+    new pace must not wait for it (the margin is wide, so a loaded machine cannot fail it)."""
+    job = spiral_job(1000, pace=0.2)
     job = dataclasses.replace(job, training={**job.training, "batch_size": len(job.X)})
     loop, _ = _loop(job)
     runner = threading.Thread(target=loop.run)
@@ -40,7 +40,7 @@ def test_a_paced_wait_ends_at_once_on_pause_and_on_full_speed(spiral_job):
         time.sleep(0.3)  # in the first batch's wait
         start = time.perf_counter()
         loop.apply(Pause())
-        assert _wait_until(lambda: loop.waiting) and time.perf_counter() - start < 0.5
+        assert _wait_until(lambda: loop.waiting) and time.perf_counter() - start < 2.0
         steps = loop.step
         loop.apply(SetPace(None))
         loop.apply(Resume())
