@@ -1,8 +1,7 @@
-"""QA of the practitioner's path: the command line with realistic, messy files.
-
-Each test here reproduces a bug found by following the command-line guide (docs/cli.md)
-(see the helper report): the fix is checked through ``main([...])`` as a user runs it.
-"""
+"""The command line with real-world data files: NumPy tables (.npy/.npz) as training
+data, messy CSVs whose errors must name the file, and text columns that predict, evaluate
+and every export must encode exactly as training did. Each test runs ``main([...])`` as a
+user types it."""
 
 from __future__ import annotations
 
