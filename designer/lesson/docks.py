@@ -41,8 +41,8 @@ def install(window: Any) -> LessonUI:
         ui.docks[title] = window.add_panel(dock, RIGHT)
     dock = ui.docks["Step through"]
     if training is not None:
-        training.boundary.train_scatter.sigClicked.connect(
-            lambda _item, points, *_: _picked(ui, dock, points))
+        training.when_built("boundary", lambda view: view.train_scatter.sigClicked.connect(
+            lambda _item, points, *_: _picked(ui, dock, points)))
     window.lesson_ui = ui
     ui.slides = Slides(window)
     return ui

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from designer.lesson.animation import AnimationError, write_gif
 from designer.lesson.palette import DEFAULT_PAIR, SAFE_PAIR
+from designer.plots.lazy import LazyView
 
 DEFAULT_SIZE = QSize(1280, 800)
 PALETTE_KEY = "view/colour_blind_safe"
@@ -97,12 +98,19 @@ def image_array(image: QImage) -> np.ndarray:
 
 # ---------------------------------------------------------------------- the views
 def views(window: Any) -> dict[str, QWidget]:
-    """The views a slide can show, by name."""
+    """The views a slide can show, by name (live views not shown yet are built)."""
+    return {name: widget.view() if isinstance(widget, LazyView) else widget
+            for name, widget in view_places(window).items()}
+
+
+def view_places(window: Any) -> dict[str, QWidget]:
+    """What each view's dock holds, by name: the view, or its place if it is built lazily."""
     out: dict[str, QWidget] = {"Canvas": window.view}
     training = getattr(window, "training_ui", None)
     if training is not None:
-        out.update({"Output": training.boundary, "Loss curves": training.curves,
-                    "Weights": training.weights})
+        lazy = training.lazy
+        out.update({"Output": lazy["boundary"], "Loss curves": lazy["curves"],
+                    "Weights": lazy["weights"]})
     lesson = getattr(window, "lesson_ui", None)
     if lesson is not None:
         out.update({"Explain": lesson.step.explain, "Step through": lesson.step,
@@ -206,7 +214,7 @@ class Slides:
             self.palette_action.setChecked(True)
 
     def _context_menus(self) -> None:
-        named = {w: n for n, w in views(self.window).items()}
+        named = {w: n for n, w in view_places(self.window).items()}
         for dock in self.window.findChildren(QDockWidget):
             name = named.get(dock.widget())
             if name is None:
@@ -302,6 +310,6 @@ class Slides:
             0.0, 1.0, 256)
         training = getattr(self.window, "training_ui", None)
         if training is not None:
-            training.boundary.set_lookup_table(lut)
-            training.weights.image.setLookupTable(lut)
-            training.images.filters_image.setLookupTable(lut)
+            training.when_built("boundary", lambda view: view.set_lookup_table(lut))
+            training.when_built("weights", lambda view: view.image.setLookupTable(lut))
+            training.when_built("images", lambda view: view.filters_image.setLookupTable(lut))

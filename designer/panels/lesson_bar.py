@@ -185,5 +185,5 @@ def install_lesson_bar(window: Any, ui: TrainingUI) -> LessonBar:
     plane (where the Playground shows them)."""
     bar = LessonBar(ui, window)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-    ui.boundary.layout().insertWidget(0, bar.loss_label)
+    ui.when_built("boundary", lambda view: view.layout().insertWidget(0, bar.loss_label))
     return bar

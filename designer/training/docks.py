@@ -8,6 +8,7 @@ files go through the Data panel's importer, and stops training when the window c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +20,19 @@ from designer.plots.common import LiveView, apply_plot_style, plot_style_for
 from designer.plots.confusion import ConfusionView
 from designer.plots.curves import CurvesView
 from designer.plots.images import ImagesView
+from designer.plots.lazy import LazyView
 from designer.plots.weights import WeightsView
 from designer.run.process import warm_up
 from designer.training.keys import install_keys
 from designer.training.live import LiveRefresher
 from designer.training.session import RunSession
 
-__all__ = ["TrainingUI", "install"]
+__all__ = ["VIEW_KINDS", "TrainingUI", "install"]
+
+#: The live views by name, in the order they are refreshed.
+VIEW_KINDS: dict[str, type[LiveView]] = {
+    "curves": CurvesView, "boundary": BoundaryView, "weights": WeightsView,
+    "confusion": ConfusionView, "images": ImagesView}
 
 
 @dataclass
@@ -37,19 +44,43 @@ class TrainingUI:
     data_panel: Any
     training_panel: Any
     inference_panel: Any
-    curves: CurvesView
-    boundary: BoundaryView
-    weights: WeightsView
-    confusion: ConfusionView
-    images: ImagesView
+    #: The live views' places in their docks, by name, in the order they are refreshed;
+    #: each view is built when its dock is first shown or the view is first asked for.
+    lazy: dict[str, LazyView] = field(default_factory=lambda: {
+        name: LazyView(kind) for name, kind in VIEW_KINDS.items()})
     docks: dict[str, QDockWidget] = field(default_factory=dict)
     lesson_bar: Any = None
     thumbnails: Any = None
 
     @property
+    def curves(self) -> CurvesView:
+        return self.lazy["curves"].view()
+
+    @property
+    def boundary(self) -> BoundaryView:
+        return self.lazy["boundary"].view()
+
+    @property
+    def weights(self) -> WeightsView:
+        return self.lazy["weights"].view()
+
+    @property
+    def confusion(self) -> ConfusionView:
+        return self.lazy["confusion"].view()
+
+    @property
+    def images(self) -> ImagesView:
+        return self.lazy["images"].view()
+
+    @property
     def views(self) -> list[LiveView]:
-        """The live views, in the order they are refreshed."""
-        return [self.curves, self.boundary, self.weights, self.confusion, self.images]
+        """The live views (all built by asking), in the order they are refreshed."""
+        return [place.view() for place in self.lazy.values()]
+
+    def when_built(self, name: str, action: Callable[[Any], object]) -> None:
+        """``action(view)`` for view ``name`` ("boundary", ...) now or once it is built:
+        for code that adjusts a view without wanting to build a hidden one."""
+        self.lazy[name].when_built(action)
 
 
 def _dock(window: Any, title: str, widget: QWidget, scroll: bool = False) -> QDockWidget:
@@ -73,21 +104,22 @@ def install(window: Any) -> TrainingUI:
     warm_up()  # the training process' fork server starts while the window opens
     run = RunSession(window.session, window)
     refresher = LiveRefresher(run.buffer, window.session, window)
-    ui = TrainingUI(run, refresher, DataPanel(run), TrainingPanel(run),
-                    InferencePanel(run), CurvesView(), BoundaryView(), WeightsView(),
-                    ConfusionView(), ImagesView())
-    for view in ui.views:
-        refresher.add_view(view)
+    ui = TrainingUI(run, refresher, DataPanel(run), TrainingPanel(run), InferencePanel(run))
+    for place in ui.lazy.values():
+        refresher.add_view(place)
     right = Qt.DockWidgetArea.RightDockWidgetArea
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
     panels = [("Training", ui.training_panel, True), ("Data", ui.data_panel, True),
               ("Inference", ui.inference_panel, False)]
-    views = [("Output", ui.boundary), ("Loss curves", ui.curves), ("Weights", ui.weights),
-             ("Confusion", ui.confusion), ("Images", ui.images)]
+    lazy = ui.lazy
+    views = [("Output", lazy["boundary"]), ("Loss curves", lazy["curves"]),
+             ("Weights", lazy["weights"]), ("Confusion", lazy["confusion"]),
+             ("Images", lazy["images"])]
     for title, widget, scroll in panels:
         ui.docks[title] = window.add_panel(_dock(window, title, widget, scroll), right)
-    for title, widget in views:
-        ui.docks[title] = window.add_panel(_dock(window, title, widget), bottom)
+    for title, place in views:
+        ui.docks[title] = window.add_panel(_dock(window, title, place), bottom)
+        place.follow(ui.docks[title])  # before _wire's refresh on the same signal
     _arrange(window, ui)
     _wire(window, ui)
     window.training_ui = ui
