@@ -16,7 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QVBoxLayout
 
-from designer.plots.common import LiveView
+from designer.plots.common import LiveView, apply_plot_style, plot_style
 from designer.run.buffer import CurveData
 from designer.run.data import ViewContext
 from designer.run.protocol import Snapshot
@@ -48,6 +48,9 @@ class LazyView(LiveView):
         """The real view, built now if it was not yet (with the newest context)."""
         if self._view is None:
             view = self.kind()
+            # As a theme change styles the views that exist (axes added after add_plot too).
+            apply_plot_style(plot_style(), [view])
+            view.restyle()
             self.layout().addWidget(view)
             self._view = view
             if self._context is not None:
@@ -74,7 +77,7 @@ class LazyView(LiveView):
         dock.visibilityChanged.connect(visible)
 
     # The refresh protocol, passed on once the view exists (an unbuilt view has drawn
-    # nothing, so there is nothing to clear or finish; it is styled when it is built).
+    # nothing, so there is nothing to clear, finish or restyle; it is styled when built).
     def set_context(self, context: ViewContext) -> None:
         self._context = context
         if self._view is not None:
