@@ -8,7 +8,8 @@ the main window has finished its first paint, reports, and exits. With several
 B, ...), so a busy machine slows both alike.
 
 Prints ONE JSON object: per tree the runs' seconds to the first paint, their median and
-minimum, and the live views that were built at that moment.
+minimum, and the live views that were built at that moment; with several trees also the
+median of the paired differences (first tree minus each other one).
 
     .venv/bin/python benchmarks/first_window.py [--runs 5] [--tree NAME=DIR ...]
 
@@ -107,7 +108,13 @@ def main() -> None:
     for result in results.values():
         result["median_s"] = round(statistics.median(result["runs_s"]), 3)
         result["min_s"] = round(min(result["runs_s"]), 3)
-    print(json.dumps({"runs": args.runs, "trees": results}, indent=1))
+    out: dict = {"runs": args.runs, "trees": results}
+    first = trees[0][0]
+    for name, _ in trees[1:]:  # run i of each tree ran next to run i of the first
+        pairs = zip(results[first]["runs_s"], results[name]["runs_s"], strict=True)
+        out[f"{first}_minus_{name}_median_s"] = round(statistics.median(
+            a - b for a, b in pairs), 3)
+    print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
