@@ -1,6 +1,6 @@
 """A live view's place in its dock, built when first shown.
 
-Building a view's pyqtgraph plots costs a tenth of a second or more; at start most
+Building a view's pyqtgraph plots costs 40-300 ms; at start most
 views wait behind another tab (or in a closed dock), so building them all would delay
 the first window for views nobody looks at yet. :class:`LazyView` stands in the dock
 and the refresher's list instead: it builds the real view the first time its dock comes
