@@ -13,15 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QVBoxLayout
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
 from designer.plots.common import LiveView, apply_plot_style, plot_style
 from designer.run.buffer import CurveData
 from designer.run.data import ViewContext
 from designer.run.protocol import Snapshot
 
-__all__ = ["LazyView"]
+__all__ = ["BuildAfterFirstPaint", "LazyView"]
+
+#: About the (size hint, minimum size hint) of each view at a 9 pt font, for the docks
+#: laid out before the view exists (the first frame's layout); a test keeps them within
+#: 10 % of the real views'. The real ones count from the first paint on.
+HINTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "CurvesView": ((604, 532), (257, 120)), "BoundaryView": ((604, 529), (72, 117)),
+    "WeightsView": ((604, 532), (257, 120)), "ConfusionView": ((604, 524), (230, 112)),
+    "ImagesView": ((604, 504), (250, 92))}
 
 
 class LazyView(LiveView):
@@ -52,6 +60,8 @@ class LazyView(LiveView):
             apply_plot_style(plot_style(), [view])
             view.restyle()
             self.layout().addWidget(view)
+            if self.isVisible():  # now, not when the event loop next runs: it is on screen
+                view.show()
             self._view = view
             if self._context is not None:
                 view.set_context(self._context)
@@ -76,6 +86,16 @@ class LazyView(LiveView):
 
         dock.visibilityChanged.connect(visible)
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        if self._view is not None:
+            return self._view.sizeHint()
+        return QSize(*HINTS.get(self.kind.__name__, ((0, 0), (0, 0)))[0])
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        if self._view is not None:
+            return self._view.minimumSizeHint()
+        return QSize(*HINTS.get(self.kind.__name__, ((0, 0), (0, 0)))[1])
+
     # The refresh protocol, passed on once the view exists (an unbuilt view has drawn
     # nothing, so there is nothing to clear, finish or restyle; it is styled when built).
     def set_context(self, context: ViewContext) -> None:
@@ -87,9 +107,40 @@ class LazyView(LiveView):
         if self._view is not None:
             self._view.clear()
 
+    def is_shown(self) -> bool:
+        # The view covers this place once built, so only the view's own region tells.
+        return self._view.is_shown() if self._view is not None else super().is_shown()
+
     def refresh(self, snapshot: Snapshot | None, curves: CurveData | None) -> bool:
         return self.view().refresh(snapshot, curves)
 
     def finish(self) -> None:
         if self._view is not None:
             self._view.finish()
+
+
+class BuildAfterFirstPaint(QObject):
+    """Builds the places' views that are still waiting once ``window`` has painted its
+    first frame (in the next turn of the event loop).
+
+    The first window comes sooner without them, and a moment later every view exists,
+    as it did when all were built at start: a view's minimum size (its labels at the
+    current font) then counts in the layout of its tab group again, so that docks and
+    window keep the sizes they had when every view was built at start.
+    """
+
+    def __init__(self, window: QWidget, places: list[LazyView]) -> None:
+        super().__init__(window)
+        self.places = places
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.build_rest)
+        return False
+
+    def build_rest(self) -> None:
+        """Build every view that is still waiting."""
+        for place in self.places:
+            place.view()

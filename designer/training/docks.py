@@ -20,7 +20,7 @@ from designer.plots.common import LiveView, apply_plot_style, plot_style_for
 from designer.plots.confusion import ConfusionView
 from designer.plots.curves import CurvesView
 from designer.plots.images import ImagesView
-from designer.plots.lazy import LazyView
+from designer.plots.lazy import BuildAfterFirstPaint, LazyView
 from designer.plots.weights import WeightsView
 from designer.run.process import warm_up
 from designer.training.keys import install_keys
@@ -122,6 +122,8 @@ def install(window: Any) -> TrainingUI:
         place.follow(ui.docks[title])  # before _wire's refresh on the same signal
     _arrange(window, ui)
     _wire(window, ui)
+    if isinstance(window, QWidget):
+        BuildAfterFirstPaint(window, list(ui.lazy.values()))
     window.training_ui = ui
     install_keys(window, ui)
     if hasattr(window, "addToolBar"):

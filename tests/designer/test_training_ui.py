@@ -581,6 +581,8 @@ def test_edits_rebuild_the_weights_view_only_when_shown_and_only_what_changed(
     from PySide6.QtWidgets import QDockWidget
     ui = ui_of(window)
     view = ui.weights
+    window.findChild(QDockWidget, "WeightsDock").raise_()  # a user looked at it before
+    qtbot.waitUntil(view.is_shown)
     added = []
     add_item = view.norm_plot.addItem
     monkeypatch.setattr(view.norm_plot, "addItem", lambda item, *a, **k: (
