@@ -1,12 +1,13 @@
-"""A live view's place in its dock, built when first shown.
+"""A live view's place in its dock, built when first shown or after the first paint.
 
-Building a view's pyqtgraph plots costs 40-300 ms; at start most
-views wait behind another tab (or in a closed dock), so building them all would delay
-the first window for views nobody looks at yet. :class:`LazyView` stands in the dock
-and the refresher's list instead: it builds the real view the first time its dock comes
-on screen (:meth:`LazyView.follow`), it is refreshed, or it is asked for
-(:meth:`LazyView.view`), hands it the newest context, and passes the refresh
-protocol on to it from then on.
+Building a view's pyqtgraph plots costs 40-300 ms, and at start most views wait behind
+another tab (or in a closed dock): building them before the first paint delays the
+window for views nobody looks at yet. :class:`LazyView` stands in the dock and the
+refresher's list instead: it builds the real view the first time its dock comes on
+screen (:meth:`LazyView.follow`), it is refreshed, or it is asked for
+(:meth:`LazyView.view`), and :class:`BuildAfterFirstPaint` builds the rest once the
+window is painted. The view gets the newest context, and the refresh protocol is passed
+on to it from then on.
 """
 
 from __future__ import annotations
