@@ -132,16 +132,19 @@ class BuildAfterFirstPaint(QObject):
 
     def __init__(self, window: QWidget, places: list[LazyView]) -> None:
         super().__init__(window)
+        self.window = window
         self.places = places
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Paint:
+        if event.type() == QEvent.Type.Paint and watched is self.window:
             watched.removeEventFilter(self)
             QTimer.singleShot(0, self, self.build_rest)
         return False
 
     def build_rest(self) -> None:
-        """Build every view that is still waiting."""
+        """Build every view that is still waiting (none for a window closed meanwhile)."""
+        if not self.window.isVisible():
+            return
         for place in self.places:
             place.view()

@@ -51,6 +51,7 @@ class TrainingUI:
     docks: dict[str, QDockWidget] = field(default_factory=dict)
     lesson_bar: Any = None
     thumbnails: Any = None
+    build_after_paint: Any = None  # builds the views still waiting after the first paint
 
     @property
     def curves(self) -> CurvesView:
@@ -123,7 +124,7 @@ def install(window: Any) -> TrainingUI:
     _arrange(window, ui)
     _wire(window, ui)
     if isinstance(window, QWidget):
-        BuildAfterFirstPaint(window, list(ui.lazy.values()))
+        ui.build_after_paint = BuildAfterFirstPaint(window, list(ui.lazy.values()))
     window.training_ui = ui
     install_keys(window, ui)
     if hasattr(window, "addToolBar"):
