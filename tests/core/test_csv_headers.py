@@ -1,0 +1,94 @@
+"""CSV headers that once misled the import: repeated names, and files thousands of columns wide."""
+
+import numpy as np
+import pytest
+
+from core.data import DataError, read_csv, sniff_csv
+
+MAX_LINE_BYTES = 8 << 20  # the bound in csv_sniff
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+REPEATED = "a,label,b,label\n" + "".join(f"{i},x{i % 2},{i * 2},{'yn'[i % 2]}\n"
+                                        for i in range(12))
+
+
+def test_a_repeated_target_name_is_refused_naming_the_columns_and_line(tmp_path):
+    path = write(tmp_path, REPEATED)
+    with pytest.raises(DataError) as info:
+        read_csv(path, target="label")
+    message = str(info.value)
+    assert message.startswith("line 1 of data.csv")
+    assert "'label'" in message and "columns 2, 4" in message and "'label.2'" in message
+
+
+def test_the_repeat_never_becomes_a_feature_silently(tmp_path):
+    path = write(tmp_path, REPEATED)
+    with pytest.raises(DataError, match="columns 2, 4"):
+        read_csv(path, target="label.2")  # the other 'label' would be a feature
+    with pytest.raises(DataError, match="columns 2, 4"):
+        read_csv(path, target=3)
+
+
+def test_one_of_the_repeats_can_be_chosen_explicitly(tmp_path):
+    path = write(tmp_path, REPEATED)
+    ds = read_csv(path, target="label.2", features=["a", "b"])
+    assert ds.feature_names == ["a", "b"] and ds.class_names == ["n", "y"]
+    ds = read_csv(path, target=1, features=[0, 2])
+    assert ds.class_names == ["x0", "x1"]
+
+
+def test_cli_new_refuses_a_repeated_target_in_one_line(tmp_path, capsys):
+    from core.cli import main
+
+    path = write(tmp_path, REPEATED)
+    code = main(["new", "--data", str(path), "--target", "label", "-o",
+                 str(tmp_path / "p.annproj")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "columns 2, 4" in err
+    assert not (tmp_path / "p.annproj").exists()
+
+
+# -- wide files ------------------------------------------------------------------------
+def wide(tmp_path, n_columns: int, rows: int, text_target: bool) -> object:
+    header = ",".join(f"feature_{j}" for j in range(n_columns - 1)) + ",label\n"
+    lines = [",".join(str((i + j) % 7) for j in range(n_columns - 1))
+             + ("," + ("yes" if i % 2 else "no") if text_target else f",{i % 2}")
+             for i in range(rows)]
+    return write(tmp_path, header + "\n".join(lines) + "\n")
+
+
+def test_a_50000_column_header_is_read_whole(tmp_path):
+    path = wide(tmp_path, 50_000, 3, text_target=False)
+    layout = sniff_csv(path)
+    assert len(layout.columns) == 50_000 and layout.columns[-1] == "label"
+    ds = read_csv(path, target="label")
+    assert ds.X.shape == (3, 49_999)
+
+
+def test_a_10000_column_file_finds_its_text_target(tmp_path):
+    path = wide(tmp_path, 10_000, 30, text_target=True)
+    layout = sniff_csv(path)
+    assert layout.numeric[-1] is False
+    ds = read_csv(path, target="label")
+    assert ds.task == "classification" and ds.class_names == ["no", "yes"]
+    np.testing.assert_array_equal(ds.y[:4], [0, 1, 0, 1])
+
+
+def test_errors_about_wide_files_stay_short(tmp_path):
+    path = wide(tmp_path, 50_000, 3, text_target=False)
+    with pytest.raises(DataError) as info:
+        read_csv(path, target="price")
+    assert len(str(info.value)) < 1000 and "50,000 in all" in str(info.value)
+
+
+def test_a_first_line_without_an_end_is_refused_after_a_bounded_read(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_bytes(b"1," * (MAX_LINE_BYTES // 2 + 10))
+    with pytest.raises(DataError, match="line 1 of one.csv is longer than"):
+        sniff_csv(path)
