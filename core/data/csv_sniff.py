@@ -45,6 +45,9 @@ class CsvLayout:
     #: positions of columns whose header gives the same name (the repeats get "name.2");
     #: a read that uses two of them, or names the shared name, is refused
     repeats: tuple[tuple[int, ...], ...] = ()
+    #: the sample holds a first data row with one field per column; if not, the fast
+    #: reader is not tried, as pandas would make a column per field of that row
+    first_row_fits: bool = True
 
 
 def is_number(cell: str) -> bool:
@@ -90,9 +93,9 @@ def _read_sample(path: Path, max_bytes: int) -> tuple[str, str, int]:
     complete = len(raw) == size
     first_end = raw.find(b"\n")
     if (first_end if first_end >= 0 else len(raw)) > MAX_LINE_BYTES:
-        raise DataError(f"line 1 of {path.name} is longer than {MAX_LINE_BYTES >> 20} MiB "
-                        f"(no line end in its first {len(raw) >> 20} MiB), too long for a "
-                        f"header or a row; check that the file is a CSV with a line per row")
+        raise DataError(f"line 1 of {path.name} is longer than {MAX_LINE_BYTES >> 20} MiB, "
+                        f"too long for a header or a row; check that the file is a CSV "
+                        f"with a line per row")
     for encoding in ("utf-8-sig", "latin-1"):
         try:
             text = codecs.getincrementaldecoder(encoding)().decode(raw, final=complete)
@@ -225,8 +228,9 @@ def sniff_csv(path: str | os.PathLike, delimiter: str | None = None,
     blank = tuple((not has_header or j >= len(rows[0]) or not rows[0][j].strip())
                   and all(j >= len(r) or not r[j].strip() for r in data) for j in range(n))
     repeats = _repeated_names(rows[0][:n]) if has_header else ()
+    fits = bool(data) and len(data[0]) == n
     return CsvLayout(str(path), delimiter, has_header, columns, numeric, preview, encoding,
-                     size, blank, repeats)
+                     size, blank, repeats, fits)
 
 
 def _repeated_names(first: list[str]) -> tuple[tuple[int, ...], ...]:

@@ -92,3 +92,46 @@ def test_a_first_line_without_an_end_is_refused_after_a_bounded_read(tmp_path):
     path.write_bytes(b"1," * (MAX_LINE_BYTES // 2 + 10))
     with pytest.raises(DataError, match="line 1 of one.csv is longer than"):
         sniff_csv(path)
+
+
+# -- one enormous line -----------------------------------------------------------------
+MEASURE = """
+import resource, sys, time
+from core.data import DataError, read_csv
+start = time.monotonic()
+try:
+    ds = read_csv(sys.argv[1], target="label", drop_bad_rows=sys.argv[2] == "drop")
+    print("rows", len(ds.X))
+except DataError as exc:
+    print("error", exc)
+print(time.monotonic() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.parametrize("drop", ["keep", "drop"])
+@pytest.mark.parametrize("place", [2, 12])  # the first data row, or one further down
+def test_a_line_of_8_million_fields_is_refused_in_bounded_time_and_memory(tmp_path, drop,
+                                                                            place):
+    import subprocess
+    import sys
+
+    rows = [f"{i},{i * 2},{i % 2}\n" for i in range(20)]
+    rows.insert(place - 2, ",".join(["1"] * 8_000_000) + "\n")
+    path = write(tmp_path, "a,b,label\n" + "".join(rows))
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(path), drop],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    said, figures = result.stdout.splitlines()
+    seconds, peak_kib = map(float, figures.split())
+    if drop == "drop":
+        assert said == "rows 20"
+    else:
+        assert said.startswith(f"error line {place} is 15 MiB long (about 8,000,000 fields")
+    assert seconds < 20 and peak_kib < 1 << 20  # was 233 s and 7.4 GB; now ~1 s, 0.2 GB
+
+
+def test_a_first_data_row_longer_than_the_header_is_not_cut(tmp_path):
+    path = write(tmp_path, "a,b,label\n1,2,0,4,5\n" + "3,4,1\n" * 5)
+    with pytest.raises(DataError, match="line 2, column 'label': the line has 5 fields"):
+        read_csv(path, target="label")
+    assert len(read_csv(path, target="label", drop_bad_rows=True).X) == 5
