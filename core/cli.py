@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -43,6 +44,8 @@ COMMANDS = ("examples", "new", "summary", "train", "evaluate", "predict", "expor
 USER_ERRORS = (ProjectError, DataError, SpecError, ExportError, TrainingDiverged, OSError)
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+LARGE_DATA_BYTES = 32 << 20  # 'new --data' says it is reading a file this large or larger
+READ_BYTES_PER_SECOND = 40 << 20  # roughly, for the estimate: a 1 GB CSV took 26 s
 EXIT_INTERRUPTED = 130  # the shell's convention for a program stopped with Ctrl-C
 DEBUG_VARIABLE = "ANN_DESIGNER_DEBUG"  # set: unexpected errors show their traceback
 RECOVERY_VARIABLE = "ANN_DESIGNER_NO_RECOVERY"  # read by the designer; listed in --help
@@ -332,14 +335,35 @@ def cmd_new(args: argparse.Namespace) -> int:
         return 0
     if not args.target:
         raise UsageError("--data needs --target COLUMN, the column to predict")
+    started = _announce_large_read(Path(args.data))
     with about_file(args.data):
         project, ds = project_from_csv(Path(args.data), args.target,
                                        _columns(args.features), _columns(args.categorical),
                                        args.task, output.parent,
                                        drop_bad_rows=args.drop_bad_rows)
+    if started is not None:
+        print(f"read {Path(args.data).name} in {time.monotonic() - started:.1f} s",
+              file=sys.stderr)
     save_project(project, output)
     print(describe_new_project(output, project, ds))
     return 0
+
+
+def _announce_large_read(path: Path) -> float | None:
+    """Say on stderr that a large data file is being read (it can take a minute), and when.
+
+    Returns the start time for the closing line, or None for a file read in a moment.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # reading it gives the real error
+    if size < LARGE_DATA_BYTES:
+        return None
+    seconds = max(1, round(size / READ_BYTES_PER_SECOND))
+    print(f"reading {path.name} ({size / 2**20:,.0f} MiB, about {seconds} s)...",
+          file=sys.stderr, flush=True)
+    return time.monotonic()
 
 
 def _columns(text: str | None) -> list[str]:

@@ -135,3 +135,27 @@ def test_a_first_data_row_longer_than_the_header_is_not_cut(tmp_path):
     with pytest.raises(DataError, match="line 2, column 'label': the line has 5 fields"):
         read_csv(path, target="label")
     assert len(read_csv(path, target="label", drop_bad_rows=True).X) == 5
+
+
+# -- 'new' on a large file -------------------------------------------------------------
+def test_new_says_it_is_reading_a_large_file_and_how_long_it_took(tmp_path, capsys,
+                                                                   monkeypatch):
+    from core import cli
+
+    path = write(tmp_path, "a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n"
+                                                   for i in range(200)))
+    monkeypatch.setattr(cli, "LARGE_DATA_BYTES", 1000)  # this file counts as large
+    assert cli.main(["new", "--data", str(path), "--target", "label", "-o",
+                     str(tmp_path / "p.annproj")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("reading data.csv (0 MiB, about 1 s)...")
+    assert err[1].startswith("read data.csv in ") and err[1].endswith(" s")
+
+
+def test_new_on_a_small_file_says_nothing_on_stderr(tmp_path, capsys):
+    from core.cli import main
+
+    path = write(tmp_path, "a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(50)))
+    assert main(["new", "--data", str(path), "--target", "label", "-o",
+                 str(tmp_path / "p.annproj")]) == 0
+    assert capsys.readouterr().err == ""
