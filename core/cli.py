@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--example", metavar="NAME", help="copy an example (see 'examples')")
     source.add_argument("--data", metavar="FILE.csv", help="build a starting network for "
                         "the data in a CSV/TSV file")
-    sub.add_argument("--target", metavar="COLUMN", help="the column to predict (with --data)")
+    sub.add_argument("--target", metavar="COLUMN", help="the column to predict (with --data); "
+                     "several, COL,COL, make a regression with one output each")
     sub.add_argument("--features", metavar="COL,COL", help="input columns (default: all "
                      "others)")
     sub.add_argument("--categorical", metavar="COL,COL", help="feature columns that hold "
@@ -337,7 +338,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         raise UsageError("--data needs --target COLUMN, the column to predict")
     started = _announce_large_read(Path(args.data))
     with about_file(args.data):
-        project, ds = project_from_csv(Path(args.data), args.target,
+        project, ds = project_from_csv(Path(args.data), _target(args.target),
                                        _columns(args.features), _columns(args.categorical),
                                        args.task, output.parent,
                                        drop_bad_rows=args.drop_bad_rows)
@@ -366,13 +367,19 @@ def _announce_large_read(path: Path) -> float | None:
     return time.monotonic()
 
 
+def _target(text: str) -> str | list[str]:
+    """One target column, or several ("--target a,b": a regression with several outputs)."""
+    names = _columns(text)
+    return names if len(names) > 1 else text
+
+
 def _columns(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
 
-def project_from_csv(path: Path, target: str, features: list[str], categorical: list[str],
-                     task: str | None, project_dir: Path, drop_bad_rows: bool = False
-                     ) -> tuple[Project, Dataset]:
+def project_from_csv(path: Path, target: str | list[str], features: list[str],
+                     categorical: list[str], task: str | None, project_dir: Path,
+                     drop_bad_rows: bool = False) -> tuple[Project, Dataset]:
     """A new project for a CSV file: starting network, standardized inputs, data source.
 
     The data source records what the reader found (columns, categories, task) and

@@ -159,3 +159,21 @@ def test_new_on_a_small_file_says_nothing_on_stderr(tmp_path, capsys):
     assert main(["new", "--data", str(path), "--target", "label", "-o",
                  str(tmp_path / "p.annproj")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_new_takes_several_target_columns_for_a_regression(tmp_path, capsys):
+    from core.cli import main
+    from core.project import load_project
+
+    path = write(tmp_path, "chins,situps,weight,pulse\n" + "".join(
+        f"{i % 17},{50 + i * 3},{150 + i},{60 + i % 9}\n" for i in range(40)))
+    project = tmp_path / "p.annproj"
+    assert main(["new", "--data", str(path), "--target", "weight,pulse", "-o",
+                 str(project)]) == 0
+    assert main(["train", str(project), "--epochs", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(project), str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "weight,pulse" and len(out) == 41 and len(out[1].split(",")) == 2
+    saved = load_project(project)
+    assert saved.data["target"] == ["weight", "pulse"] and saved.data["task"] == "regression"
