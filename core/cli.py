@@ -19,7 +19,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -43,6 +44,8 @@ COMMANDS = ("examples", "new", "summary", "train", "evaluate", "predict", "expor
 USER_ERRORS = (ProjectError, DataError, SpecError, ExportError, TrainingDiverged, OSError)
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+LARGE_DATA_BYTES = 32 << 20  # 'new --data' says it is reading a file this large or larger
+READ_BYTES_PER_SECOND = 40 << 20  # roughly, for the estimate: a 1 GB CSV took 26 s
 EXIT_INTERRUPTED = 130  # the shell's convention for a program stopped with Ctrl-C
 DEBUG_VARIABLE = "ANN_DESIGNER_DEBUG"  # set: unexpected errors show their traceback
 RECOVERY_VARIABLE = "ANN_DESIGNER_NO_RECOVERY"  # read by the designer; listed in --help
@@ -107,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--example", metavar="NAME", help="copy an example (see 'examples')")
     source.add_argument("--data", metavar="FILE.csv", help="build a starting network for "
                         "the data in a CSV/TSV file")
-    sub.add_argument("--target", metavar="COLUMN", help="the column to predict (with --data)")
+    sub.add_argument("--target", metavar="COLUMN", help="the column to predict (with --data); "
+                     "several, COL,COL, make a regression with one output each")
     sub.add_argument("--features", metavar="COL,COL", help="input columns (default: all "
                      "others)")
     sub.add_argument("--categorical", metavar="COL,COL", help="feature columns that hold "
@@ -332,23 +336,50 @@ def cmd_new(args: argparse.Namespace) -> int:
         return 0
     if not args.target:
         raise UsageError("--data needs --target COLUMN, the column to predict")
+    started = _announce_large_read(Path(args.data))
     with about_file(args.data):
-        project, ds = project_from_csv(Path(args.data), args.target,
+        project, ds = project_from_csv(Path(args.data), _target(args.target),
                                        _columns(args.features), _columns(args.categorical),
                                        args.task, output.parent,
                                        drop_bad_rows=args.drop_bad_rows)
+    if started is not None:
+        print(f"read {Path(args.data).name} in {time.monotonic() - started:.1f} s",
+              file=sys.stderr)
     save_project(project, output)
     print(describe_new_project(output, project, ds))
     return 0
+
+
+def _announce_large_read(path: Path) -> float | None:
+    """Say on stderr that a large data file is being read (it can take a minute), and when.
+
+    Returns the start time for the closing line, or None for a file read in a moment.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # reading it gives the real error
+    if size < LARGE_DATA_BYTES:
+        return None
+    seconds = max(1, round(size / READ_BYTES_PER_SECOND))
+    print(f"reading {path.name} ({size / 2**20:,.0f} MiB, about {seconds} s)...",
+          file=sys.stderr, flush=True)
+    return time.monotonic()
+
+
+def _target(text: str) -> str | list[str]:
+    """One target column, or several ("--target a,b": a regression with several outputs)."""
+    names = _columns(text)
+    return names if len(names) > 1 else text
 
 
 def _columns(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
 
-def project_from_csv(path: Path, target: str, features: list[str], categorical: list[str],
-                     task: str | None, project_dir: Path, drop_bad_rows: bool = False
-                     ) -> tuple[Project, Dataset]:
+def project_from_csv(path: Path, target: str | list[str], features: list[str],
+                     categorical: list[str], task: str | None, project_dir: Path,
+                     drop_bad_rows: bool = False) -> tuple[Project, Dataset]:
     """A new project for a CSV file: starting network, standardized inputs, data source.
 
     The data source records what the reader found (columns, categories, task) and
@@ -442,19 +473,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     epochs = args.epochs or int(project.training.get("epochs", 10))
     done, _ = workflow.trained_so_far(project.history)
     progress = out.TrainingProgress(epochs, sys.stderr, enabled=not args.quiet, done=done)
-    try:  # the trainer checks every step for inf/NaN itself: numpy's warnings are noise
-        with (stop_on_ctrl_c(progress) as hook, about_file(project_data_file(project, path.parent)),
-              np.errstate(over="ignore", invalid="ignore")):
-            outcome = workflow.train_project(
-                project, epochs, on_event=progress, base_dir=path.parent, trainer_hook=hook,
-                lr=args.lr, batch_size=args.batch_size, seed=args.seed,
-                backend=args.backend, device=args.device)
-    except TrainingDiverged as exc:
-        raise TrainingDiverged(f"{exc} Nothing was saved (set the rate with --lr).",
-                               exc.lr, exc.epoch, exc.step) from None
-    finally:
-        progress.close()
-    save_project(project, target)
+    with stop_on_ctrl_c(progress) as ctrl_c:
+        try:  # the trainer checks every step for inf/NaN itself: numpy's warnings are noise
+            with (about_file(project_data_file(project, path.parent)),
+                  np.errstate(over="ignore", invalid="ignore")):
+                outcome = workflow.train_project(
+                    project, epochs, on_event=ctrl_c.watch(progress), base_dir=path.parent,
+                    trainer_hook=ctrl_c.hook, lr=args.lr, batch_size=args.batch_size,
+                    seed=args.seed, backend=args.backend, device=args.device)
+        except TrainingDiverged as exc:
+            raise TrainingDiverged(f"{exc} Nothing was saved (set the rate with --lr).",
+                                   exc.lr, exc.epoch, exc.step) from None
+        finally:
+            progress.close()
+        ctrl_c.trained = True  # from here on Ctrl-C must not cost the run: it is saved
+        save_project(project, target)
     summary = out.metrics_line(progress.last_epoch)
     stopped = outcome.interrupted or outcome.stop_reason == "stopped"
     verb = "stopped by Ctrl-C after" if stopped else f"{outcome.stop_reason}:"
@@ -474,33 +507,53 @@ def check_can_save(target: Path) -> None:
                            "choose another file with -o OUT.annproj.")
 
 
-@contextlib.contextmanager
-def stop_on_ctrl_c(progress: out.TrainingProgress) -> Iterator[Any]:
-    """While training, the first Ctrl-C asks the trainer to stop after the current batch.
+class CtrlC:
+    """What Ctrl-C does while ``train`` runs: stop after the batch, at once, or nothing.
 
-    A second Ctrl-C interrupts at once (KeyboardInterrupt); the workflow then puts back
-    the last complete batch's weights, so either way a consistent state gets saved.
+    The first Ctrl-C asks the trainer to stop after the current batch; another one
+    interrupts the batch (KeyboardInterrupt), and the workflow puts back the last
+    complete batch's weights. Once the run has ended (its "end" event) Ctrl-C is only
+    acknowledged: two presses a few ms apart used to land in the saving and lose it all.
     """
-    holder: dict[str, Trainer] = {}
 
-    def hook(trainer: Trainer) -> None:
-        holder["trainer"] = trainer
+    def __init__(self, progress: out.TrainingProgress) -> None:
+        self.progress = progress
+        self.trainer: Trainer | None = None
+        self.trained = False  # the run is over: what is left is storing and saving it
 
-    if threading.current_thread() is not threading.main_thread():
-        yield hook
-        return
+    def hook(self, trainer: Trainer) -> None:
+        self.trainer = trainer
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if "trainer" in holder:
-            progress.write("stopping after this batch (Ctrl-C again to stop at once)")
-            holder["trainer"].request_stop()
+    def watch(self, on_event: Callable[[Any], None]) -> Callable[[Any], None]:
+        """``on_event`` that also notes the end of the run."""
+        def watched(event: Any) -> None:
+            if event.kind == "end":
+                self.trained = True
+            on_event(event)
+        return watched
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.trained:
+            self.progress.write("saving the trained network; a moment")
+        elif self.trainer is None:
+            raise KeyboardInterrupt  # nothing trained yet: nothing to save
+        elif not self.trainer.stop_requested:
+            self.progress.write("stopping after this batch (Ctrl-C again to stop at once)")
+            self.trainer.request_stop()
         else:
             raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+
+@contextlib.contextmanager
+def stop_on_ctrl_c(progress: out.TrainingProgress) -> Iterator[CtrlC]:
+    """Ctrl-C handled by a CtrlC while training and saving (main thread only)."""
+    handler = CtrlC(progress)
+    if threading.current_thread() is not threading.main_thread():
+        yield handler
+        return
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        yield hook
+        yield handler
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from core import cli
 from core.log_setup import setup_logging
+from designer import leave_quietly
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -39,7 +41,21 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------- launcher
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ann-designer`` console script; returns the exit status."""
+    """Entry point of the ``ann-designer`` console script; returns the exit status.
+
+    Started as the script, Ctrl-C is ignored once the command is done: the interpreter
+    is only exiting then, and a KeyboardInterrupt there would print a traceback.
+    """
+    if signal.getsignal(signal.SIGINT) is not leave_quietly:
+        return _main(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbosity = sum(2 if a == "-vv" else 1 for a in args if a in VERBOSE_FLAGS)
     rest = [a for a in args if a not in VERBOSE_FLAGS]

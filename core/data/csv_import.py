@@ -36,9 +36,10 @@ __all__ = ["CsvLayout", "read_csv", "read_features", "sniff_csv"]
 
 # ------------------------------------------------------------------- column selection
 def _listing(names: Sequence[ColumnRef], limit: int | None = None) -> str:
-    """Names quoted and joined for a message; past ``limit`` of them, "..." stands in."""
+    """Names quoted and joined for a message; past ``limit`` of them, "..." and the count."""
     shown = ", ".join(map(repr, names[:limit]))
-    return shown + (" ..." if limit is not None and len(names) > limit else "")
+    more = limit is not None and len(names) > limit
+    return shown + (f" ... ({len(names):,} in all)" if more else "")
 
 
 def _resolve(ref: ColumnRef, columns: tuple[str, ...], role: str) -> int:
@@ -53,7 +54,7 @@ def _resolve(ref: ColumnRef, columns: tuple[str, ...], role: str) -> int:
         if j is not None:
             return j
         raise DataError(f"no column named {ref!r} for the {role}; the columns are "
-                        f"{_listing(columns)}")
+                        f"{_listing(columns, 20)}")
     raise DataError(f"{role} column must be a name or an index, got {ref!r}")
 
 
@@ -83,7 +84,7 @@ def _plan(layout: CsvLayout, target, features, categorical, task: str | None) ->
     targets = _resolve_all(target, columns, "target")
     if not targets:
         raise DataError(f"choose a target column (what the network should predict); the "
-                        f"columns are {_listing(columns)}")
+                        f"columns are {_listing(columns, 20)}")
     if features is None:
         blank = {j for j, b in enumerate(layout.blank) if b}
         feats = [j for j in range(len(columns)) if j not in targets and j not in blank]
@@ -110,7 +111,36 @@ def _plan(layout: CsvLayout, target, features, categorical, task: str | None) ->
                         f"a regression target; choose task='classification'")
     if task not in (None, "classification", "regression"):
         raise DataError(f"task must be 'classification', 'regression' or None, not {task!r}")
+    _refuse_repeats(layout, [target, features, categorical], set(targets) | set(feats))
     return ReadPlan(targets, feats, frozenset(text | set(text_targets)))
+
+
+def _refuse_repeats(layout: CsvLayout, refs, used: set[int]) -> None:
+    """Refuse a header name given to several columns when the choice would be a guess.
+
+    Renaming the repeat silently ("label.2") once made the real labels a feature; so a
+    read may use only one column of such a group, picked by position or by its listed
+    name, and naming the shared name itself is refused as ambiguous.
+    """
+    names = set()
+    for ref in refs:
+        if isinstance(ref, str):
+            names.add(ref.strip().lower())
+        elif isinstance(ref, Sequence):
+            names.update(r.strip().lower() for r in ref if isinstance(r, str))
+    columns = layout.columns
+    for group in layout.repeats:
+        name = columns[group[0]]
+        taken = [j for j in group if j in used]
+        if len(taken) < 2 and name.strip().lower() not in names:
+            continue
+        where = ", ".join(str(j + 1) for j in group[:5]) + (" ..." if len(group) > 5 else "")
+        listed = _listing([columns[j] for j in group], 5)
+        raise DataError(f"line 1 of {Path(layout.path).name}: the header gives {len(group)} "
+                        f"columns the name {name!r} (columns {where}), so which one is meant "
+                        f"is a guess; rename them in the file, or use just one: choose it by "
+                        f"its position or its listed name ({listed}) and leave the "
+                        f"others out of the features")
 
 
 # ------------------------------------------------------------------------ assembling

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import itertools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from core.data.csv_sniff import MISSING, CsvLayout
 from core.data.dataset import FLOAT32_MAX, DataError, fits_float32
 
 CHUNK_ROWS = 50_000
+MAX_LINE_CHARS = 8 << 20  # a longer line is refused before it is split into fields
 DROP_HINT = ("or let the import skip such rows ('ann-designer new --drop-bad-rows', "
              "drop_bad_rows=True in Python)")
 
@@ -52,9 +53,11 @@ def fast_read(layout: CsvLayout, plan: ReadPlan):
     used = set(plan.features) | set(plan.targets)
     if any(not layout.numeric[j] for j in used if j not in plan.text):
         return None  # text where numbers must be (new data to predict on): say where
+    if not layout.first_row_fits:
+        return None  # an odd first row: pandas would take its field count as the columns
     try:
         frame, table = _read_pandas(layout, floats)
-    except (ValueError, UnicodeDecodeError, IndexError, OverflowError, TypeError):
+    except (ValueError, UnicodeDecodeError, IndexError, OverflowError, TypeError, Warning):
         return None  # pandas' ParserError is a ValueError
     if table is not None:
         if table.shape[1] != n or not fits_float32(table[:, sorted(used)]).all():
@@ -86,10 +89,17 @@ def _read_pandas(layout: CsvLayout, floats: list[int]):
     all_float = len(floats) == n
     dtype = np.float64 if all_float else {j: (np.float64 if j in floats else str)
                                            for j in range(n)}
-    frame = pandas.read_csv(layout.path, sep=layout.delimiter, header=None,
-                            skiprows=int(layout.has_header), dtype=dtype, quotechar='"',
-                            keep_default_na=False, skip_blank_lines=True,
-                            encoding=layout.encoding, engine="c")
+    with warnings.catch_warnings():
+        # a first row longer than the header would be cut with only a warning
+        warnings.simplefilter("error", pandas.errors.ParserWarning)
+        # names fix the column count: without them one line of 8 million fields made
+        # as many columns (7 GB, minutes); with them it is a ParserError at once
+        frame = pandas.read_csv(layout.path, sep=layout.delimiter, header=None,
+                                names=list(range(n)), index_col=False,
+                                skiprows=int(layout.has_header), dtype=dtype,
+                                quotechar='"', keep_default_na=False,
+                                skip_blank_lines=True, encoding=layout.encoding,
+                                engine="c")
     return (None, frame.to_numpy(np.float64)) if all_float else (frame, None)
 
 
@@ -156,12 +166,13 @@ class CarefulReader:
         """The used columns (float64, or str for text columns) and the dropped lines."""
         layout = self.layout
         try:
-            with open(layout.path, encoding=layout.encoding, newline="") as f:
+            with open(layout.path, encoding=layout.encoding, newline="") as file:
                 done = 0  # lines consumed so far
                 if layout.has_header:
-                    header = csv.reader(f, delimiter=layout.delimiter, quotechar='"')
+                    header = csv.reader(file, delimiter=layout.delimiter, quotechar='"')
                     next(header, None)
                     done = header.line_num
+                f = self._bounded(file, done)
                 while lines := list(itertools.islice(f, CHUNK_ROWS)):
                     if any('"' in line for line in lines):  # quoted fields may span lines
                         self._csv_rows(itertools.chain(lines, f), done)
@@ -177,6 +188,26 @@ class CarefulReader:
             raise DataError(f"{Path(layout.path).name} is not readable as CSV: {exc}") from None
         data = {j: np.concatenate(p) if p else np.zeros(0) for j, p in self.parts.items()}
         return data, sorted(self.dropped)
+
+    def _bounded(self, lines: Iterator[str], done: int) -> Iterator[str]:
+        """The lines, with each one longer than MAX_LINE_CHARS refused or dropped unparsed.
+
+        Parsing such a line (one of 8 million fields) took gigabytes and minutes, only to
+        report that its field count is wrong. A dropped line is replaced by an empty one,
+        so the line numbers of the csv module stay right.
+        """
+        for number, line in enumerate(lines, done + 1):
+            if len(line) <= MAX_LINE_CHARS:
+                yield line
+                continue
+            if not self.drop:
+                fields = line.count(self.layout.delimiter) + 1
+                raise DataError(f"line {number} is {len(line) / 2**20:,.0f} MiB long "
+                                f"(about {fields:,} fields, the header has {self.n}), "
+                                f"more than the {MAX_LINE_CHARS >> 20} MiB a line may have; "
+                                f"check it for missing line ends{self.plan.drop_hint}")
+            self.dropped.append(number)
+            yield "\n"
 
     def _fast_chunk(self, lines: list[str]) -> bool:
         """Parse a quote-free chunk with NumPy; False (nothing kept) at the first oddity."""

@@ -1,7 +1,9 @@
 """CSV layout detection: encoding, delimiter, header, column names and kinds.
 
 Only the first 64 KiB are read, so the import dialog can show the columns of a huge file
-at once; the file size is checked against the limit before anything else.
+at once, unless that does not hold a few whole lines (a file thousands of columns wide):
+then reading goes on to whole lines, up to a bound, so that a header is never cut. The
+file size is checked against the limit before anything else.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from core.data.dataset import DataError, unreadable
 
 MAX_CSV_BYTES = 1 << 30  # refuse larger files: the parsed floats would not fit comfortably
 SAMPLE_BYTES = 64 * 1024
+SAMPLE_LINES = 21  # whole lines the sample should hold: the header and 20 rows
+MAX_SAMPLE_BYTES = 16 << 20  # but never read more than this to detect the layout
+MAX_LINE_BYTES = 8 << 20  # a first line longer than this is refused (no header is that long)
 SAMPLE_ROWS = 200
 DELIMITERS = ("\t", ";", ",", "|", " ")
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
@@ -37,6 +42,12 @@ class CsvLayout:
     encoding: str
     size_bytes: int
     blank: tuple[bool, ...] = ()  # unnamed and empty in the sample (trailing delimiter)
+    #: positions of columns whose header gives the same name (the repeats get "name.2");
+    #: a read that uses two of them, or names the shared name, is refused
+    repeats: tuple[tuple[int, ...], ...] = ()
+    #: the sample holds a first data row with one field per column; if not, the fast
+    #: reader is not tried, as pandas would make a column per field of that row
+    first_row_fits: bool = True
 
 
 def is_number(cell: str) -> bool:
@@ -47,14 +58,26 @@ def is_number(cell: str) -> bool:
         return False
 
 
-def _read_sample(path: Path, max_bytes: int) -> tuple[str, str, int]:
-    """The first ~64 KiB as text (cut at a line end), the encoding, the file size."""
+def _head(path: Path) -> tuple[bytes, int]:
+    """The first 64 KiB, or more until they hold SAMPLE_LINES whole lines (bounded)."""
     try:
         size = os.stat(path).st_size
         with open(path, "rb") as f:
             raw = f.read(SAMPLE_BYTES)
+            while (len(raw) < min(size, MAX_SAMPLE_BYTES)
+                   and raw.count(b"\n") < SAMPLE_LINES):
+                more = f.read(min(len(raw), MAX_SAMPLE_BYTES - len(raw)))
+                if not more:
+                    break
+                raw += more
     except OSError as exc:
         raise unreadable(path, exc) from None
+    return raw, size
+
+
+def _read_sample(path: Path, max_bytes: int) -> tuple[str, str, int]:
+    """The first lines as text (cut at a line end), the encoding, the file size."""
+    raw, size = _head(path)
     if size > max_bytes:
         raise DataError(f"{path.name} is {size / 2**20:,.0f} MiB, more than the "
                         f"{max_bytes / 2**20:,.0f} MiB limit; use a sample of the rows or "
@@ -68,6 +91,11 @@ def _read_sample(path: Path, max_bytes: int) -> tuple[str, str, int]:
                            "the rows as a CSV file" if numpy else
                            "export it as CSV, or use an .npy/.npz file with read_npy"))
     complete = len(raw) == size
+    first_end = raw.find(b"\n")
+    if (first_end if first_end >= 0 else len(raw)) > MAX_LINE_BYTES:
+        raise DataError(f"line 1 of {path.name} is longer than {MAX_LINE_BYTES >> 20} MiB, "
+                        f"too long for a header or a row; check that the file is a CSV "
+                        f"with a line per row")
     for encoding in ("utf-8-sig", "latin-1"):
         try:
             text = codecs.getincrementaldecoder(encoding)().decode(raw, final=complete)
@@ -97,7 +125,10 @@ def _detect_delimiter(text: str) -> str:
     """
     consistent, modal = [], []
     for d in DELIMITERS:
-        counts = [len(r) for r in _rows(text, d)]
+        try:
+            counts = [len(r) for r in _rows(text, d)]
+        except csv.Error:  # a field over the csv module's limit: not this delimiter
+            continue
         if not counts:
             continue
         values, freq = np.unique(counts, return_counts=True)
@@ -152,13 +183,15 @@ def _column_names(first: list[str], n: int, has_header: bool) -> tuple[str, ...]
     if not has_header:
         return tuple(f"column{j + 1}" for j in range(n))
     names: list[str] = []
+    taken: set[str] = set()  # a set: a list made 50,000 columns take a minute
     for j in range(n):
         name = first[j].strip() if j < len(first) else ""
         name = name or f"column{j + 1}"
         base, k = name, 2
-        while name in names:
+        while name in taken:
             name, k = f"{base}.{k}", k + 1
         names.append(name)
+        taken.add(name)
     return tuple(names)
 
 
@@ -174,7 +207,11 @@ def sniff_csv(path: str | os.PathLike, delimiter: str | None = None,
     if delimiter is not None and len(delimiter) != 1:
         raise DataError(f"the delimiter must be one character, got {delimiter!r}")
     delimiter = delimiter or _detect_delimiter(text)
-    rows = _rows(text, delimiter)
+    try:
+        rows = _rows(text, delimiter)
+    except csv.Error as exc:
+        raise DataError(f"{path.name} is not readable as CSV with the delimiter "
+                        f"{delimiter!r}: {exc}") from None
     if not rows:
         raise DataError(f"{path.name} holds no values, only delimiters, quotes or spaces; "
                         f"a CSV file needs a row per sample")
@@ -190,8 +227,19 @@ def sniff_csv(path: str | os.PathLike, delimiter: str | None = None,
     preview = tuple(tuple(r) for r in data[:20])
     blank = tuple((not has_header or j >= len(rows[0]) or not rows[0][j].strip())
                   and all(j >= len(r) or not r[j].strip() for r in data) for j in range(n))
+    repeats = _repeated_names(rows[0][:n]) if has_header else ()
+    fits = bool(data) and len(data[0]) == n
     return CsvLayout(str(path), delimiter, has_header, columns, numeric, preview, encoding,
-                     size, blank)
+                     size, blank, repeats, fits)
+
+
+def _repeated_names(first: list[str]) -> tuple[tuple[int, ...], ...]:
+    """Groups of positions whose header cells hold the same (non-blank) name."""
+    groups: dict[str, list[int]] = {}
+    for j, cell in enumerate(first):
+        if cell.strip():
+            groups.setdefault(cell.strip(), []).append(j)
+    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
 
 
 def _looks_numeric(cells: list[str]) -> bool:

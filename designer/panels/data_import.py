@@ -6,8 +6,9 @@ The target it proposes is the column a person would pick: one named like a targe
 (``label``, ``class``, ``target``, ``y``), else the last text column (a classifier's
 labels), else the last column.
 
-The file is only sniffed here (``core.data.sniff_csv`` reads its first ~64 KiB; NPY
-files are opened memory-mapped without pickle), so a huge file opens the dialog at once.
+The file is only sniffed here (``core.data.sniff_csv`` reads its first ~64 KiB, or the
+first whole lines of a wide file; NPY files are opened memory-mapped without pickle), so
+a huge file opens the dialog at once.
 """
 
 from __future__ import annotations

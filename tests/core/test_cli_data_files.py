@@ -275,7 +275,6 @@ def test_onnx_of_text_columns_names_its_inputs(tmp_path, capsys, shop_project):
 
 @pytest.mark.parametrize(("header", "encoding"), [
     ("café,b,label", "latin-1"),    # UnicodeDecodeError traceback-free, as the app reads it
-    ("a,a,label", "utf-8"),         # the app names the repeat 'a.2'
     (",b,label", "utf-8"),          # the app names a blank header 'column1'
 ])
 def test_numpy_script_reads_files_the_app_reads(tmp_path, capsys, header, encoding):

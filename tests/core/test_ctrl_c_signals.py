@@ -1,0 +1,66 @@
+"""Ctrl-C as real signals to ``ann-designer`` in a subprocess: nothing trained is lost."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.project import load_project
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+LAUNCHER = Path(sys.executable).with_name("ann-designer")
+
+
+def launcher() -> str:
+    if not LAUNCHER.exists():
+        pytest.skip("the ann-designer console script is not installed")
+    return str(LAUNCHER)
+
+
+def wait_for_training(proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Until the progress line shows batches being trained."""
+    end = time.monotonic() + timeout
+    while "batch/s" not in log.read_text(errors="replace"):
+        assert proc.poll() is None and time.monotonic() < end, log.read_text()
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("gap", [0.002, 0.0005, 0.01])
+def test_two_quick_ctrl_c_still_save_the_last_complete_batch(tmp_path, capsys, gap):
+    project = tmp_path / "p.annproj"
+    assert main(["new", "--example", "xor", "-o", str(project)]) == 0
+    capsys.readouterr()
+    log = tmp_path / "err.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([launcher(), "train", str(project), "--epochs", "100000"],
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+        wait_for_training(proc, log)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(gap)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    said = log.read_text()
+    # -SIGINT: the second press came after the save, as the interpreter was exiting
+    assert proc.returncode in (130, -signal.SIGINT), said[-500:]
+    assert "Traceback" not in said and "error:" not in said
+    assert proc.returncode != 130 or "saved weights" in out
+    saved = load_project(project)
+    assert saved.weights is not None and len(saved.history["batch_loss"]) > 0
+
+
+def test_ctrl_c_while_the_launcher_starts_prints_no_traceback(tmp_path):
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    for delay in (0.05, 0.15):
+        proc = subprocess.Popen([launcher(), "summary", str(tmp_path / "none.annproj")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+        assert proc.returncode in (130, 1), err  # 1: it had already said the file is missing
