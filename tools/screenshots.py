@@ -1,7 +1,8 @@
 """Render the README's screenshots offscreen into docs/images/*.png.
 
-    .venv/bin/python tools/screenshots.py            # every shot
-    .venv/bin/python tools/screenshots.py designer   # only the shots named here
+    .venv/bin/python tools/screenshots.py                  # every shot
+    .venv/bin/python tools/screenshots.py designer         # only the shots named
+    .venv/bin/python tools/screenshots.py lesson-runs training-digits
 
 The window is built exactly as `ann-designer` builds it (default example, training UI if
 installed) but with throw-away settings, so the pictures never depend on the machine's
@@ -76,10 +77,12 @@ SHOTS: list[tuple[str, Setup]] = [
 
 
 def all_shots() -> list[tuple[str, Setup]]:
-    """The designer's shots plus the training UI's (``tools/training_shots.py``)."""
-    from training_shots import SHOTS as TRAINING_SHOTS  # this script's folder is on the path
+    """The designer's shots, the training UI's (``tools/training_shots.py``) and the lesson
+    tools' (``tools/lesson_shots.py``); render some of them by name."""
+    from lesson_shots import SHOTS as LESSON_SHOTS  # this script's folder is on the path
+    from training_shots import SHOTS as TRAINING_SHOTS
 
-    return list(SHOTS) + list(TRAINING_SHOTS)
+    return list(SHOTS) + list(TRAINING_SHOTS) + list(LESSON_SHOTS)
 
 
 def render(stem: str, setup: Setup, out_dir: Path = OUT_DIR) -> Path:

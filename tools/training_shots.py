@@ -1,6 +1,6 @@
 """The training UI's README screenshots: training in progress, paused for the picture.
 
-``screenshots.py`` (and ``screenshots_training.py``) in this folder call each setup with a
+``screenshots.py`` in this folder calls each setup with a
 fresh main window that shows the default example; the setup trains for a moment, pauses
 and arranges the docks. Files: ``docs/images/training*.png``.
 """
