@@ -1,6 +1,6 @@
 """Screenshots for docs/teaching.md: the window at 1920x1080 in presentation mode.
 
-    .venv/bin/python tools/lesson_shots.py              # every shot
+    .venv/bin/python tools/teaching_shots.py                # every shot
     .venv/bin/python tools/teaching_shots.py teaching-start # only the shots named here
 
 Each shot builds a fresh window as ``ann-designer`` does (throw-away settings, so the
