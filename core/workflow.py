@@ -24,6 +24,7 @@ from core.backends import check_engine
 from core.data import (
     DataError,
     Dataset,
+    Progress,
     Scaler,
     feature_transforms,
     load_builtin,
@@ -138,13 +139,13 @@ def load_dataset(project: Project, base_dir: str | Path | None = None) -> Datase
 
 
 def read_source_file(source: Mapping[str, Any], path: str | Path,
-                     target: str | None = None) -> Dataset:
+                     target: str | None = None, progress: Progress | None = None) -> Dataset:
     """Read a data file with a source's target, feature and categorical columns.
 
     CSV/TSV files go through ``read_csv``, one-hot encoded over the source's recorded
     ``categories`` if it has them (so the network's inputs stay the same when the file
     changes); ``.npy``/``.npz`` arrays through ``read_npy`` (there the target is a column
-    number, or the file's ``y`` array).
+    number, or the file's ``y`` array). ``progress`` follows a CSV read (see ``read_csv``).
     """
     target = target if target is not None else source.get("target")
     if Path(path).suffix.lower() in NUMPY_SUFFIXES:
@@ -155,7 +156,8 @@ def read_source_file(source: Mapping[str, Any], path: str | Path,
     return read_csv(path, target, features=source.get("features") or None,
                     categorical=tuple(source.get("categorical") or ()),
                     drop_bad_rows=bool(source.get("drop_bad_rows", False)),
-                    task=source.get("task"), categories=source.get("categories") or None)
+                    task=source.get("task"), categories=source.get("categories") or None,
+                    progress=progress)
 
 
 def numpy_target(target: Any, path: str | Path) -> tuple[int | None, str | None]:

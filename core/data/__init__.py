@@ -10,8 +10,9 @@ from core.data.csv_import import CsvLayout, read_csv, read_features, sniff_csv
 from core.data.dataset import DataError, Dataset
 from core.data.npy_import import read_npy
 from core.data.preprocessing import FEATURE_TRANSFORMS, Scaler, feature_transforms
+from core.data.read_progress import Progress, ReadCancelled
 from core.data.split import split
 
 __all__ = ["BUILTIN_DATASETS", "CsvLayout", "DataError", "Dataset", "DatasetInfo",
-           "FEATURE_TRANSFORMS", "Scaler", "feature_transforms", "load_builtin", "read_csv",
-           "read_features", "read_npy", "sniff_csv", "split"]
+           "FEATURE_TRANSFORMS", "Progress", "ReadCancelled", "Scaler", "feature_transforms",
+           "load_builtin", "read_csv", "read_features", "read_npy", "sniff_csv", "split"]

@@ -23,6 +23,7 @@ from core.data.csv_readers import (
 )
 from core.data.csv_sniff import MAX_CSV_BYTES, CsvLayout, sniff_csv
 from core.data.dataset import DataError, Dataset
+from core.data.read_progress import Progress
 
 MAX_AUTO_CLASSES = 20  # an integer target with at most this many values is a class label
 MAX_CLASSES = 1000
@@ -278,13 +279,15 @@ def _take_columns(table: np.ndarray, cols: list[int]) -> np.ndarray:
 
 
 def _read_features(layout: CsvLayout, plan: ReadPlan, drop: bool,
-                   known: Mapping[str, Sequence[str]] | None):
+                   known: Mapping[str, Sequence[str]] | None,
+                   progress: Progress | None = None):
     """(columns by position, X, feature names, categories, dropped line numbers)."""
-    fast = fast_read(layout, plan)
+    fast = fast_read(layout, plan, progress)
     if fast is not None:
         (data, table), dropped = fast, []
     else:
-        (data, dropped), table = CarefulReader(layout, plan, drop).read(), None
+        reader = CarefulReader(layout, plan, drop, progress)
+        (data, dropped), table = reader.read(), None
     n = len(data[plan.features[0]])
     if n == 0:
         why = f"all {len(dropped)} data rows had bad cells" if dropped else "it has no data rows"
@@ -301,7 +304,7 @@ def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
              categorical: Sequence[ColumnRef] = (), delimiter: str | None = None,
              header: bool | None = None, drop_bad_rows: bool = False,
              task: str | None = None, categories: dict[str, list[str]] | None = None,
-             max_bytes: int = MAX_CSV_BYTES) -> Dataset:
+             max_bytes: int = MAX_CSV_BYTES, progress: Progress | None = None) -> Dataset:
     """Read a CSV/TSV file into a Dataset.
 
     Columns are named or 0-based indices. ``features`` defaults to every column but the
@@ -311,13 +314,14 @@ def read_csv(path: str | os.PathLike, target: ColumnRef | Sequence[ColumnRef],
     names); a numeric one gives classes when it holds at most 20 distinct integers, else
     regression (``task`` overrides). Several targets make a regression. A bad cell raises
     DataError naming the line and column, unless ``drop_bad_rows``: then
-    ``source["dropped_rows"]`` counts the rows left out.
+    ``source["dropped_rows"]`` counts the rows left out. ``progress(bytes read, file
+    size)`` is called as the file is read and may raise ReadCancelled to stop it.
     """
     layout = sniff_csv(path, delimiter, header, max_bytes)
     plan = _plan(layout, target, features, categorical, task)
     columns = layout.columns
     data, X, names, found, dropped = _read_features(layout, plan, drop_bad_rows,
-                                                    categories)
+                                                    categories, progress)
     target_names = [columns[j] for j in plan.targets]
     first = data[plan.targets[0]]
     task = task or ("regression" if len(plan.targets) > 1 else _auto_task(first))

@@ -19,6 +19,7 @@ import numpy as np
 
 from core.data.csv_sniff import MISSING, CsvLayout
 from core.data.dataset import FLOAT32_MAX, DataError, fits_float32
+from core.data.read_progress import Progress, open_binary, open_text
 
 CHUNK_ROWS = 50_000
 MAX_LINE_CHARS = 8 << 20  # a longer line is refused before it is split into fields
@@ -41,7 +42,7 @@ class ReadPlan:
         return "" if self.fixed else f", {DROP_HINT}"
 
 
-def fast_read(layout: CsvLayout, plan: ReadPlan):
+def fast_read(layout: CsvLayout, plan: ReadPlan, progress: Progress | None = None):
     """``(columns by position, all-float table or None)`` from pandas' C parser, or None.
 
     The fast reader only has to succeed on a clean file or give up: any oddity (an empty
@@ -56,7 +57,7 @@ def fast_read(layout: CsvLayout, plan: ReadPlan):
     if not layout.first_row_fits:
         return None  # an odd first row: pandas would take its field count as the columns
     try:
-        frame, table = _read_pandas(layout, floats)
+        frame, table = _read_pandas(layout, floats, progress)
     except (ValueError, UnicodeDecodeError, IndexError, OverflowError, TypeError, Warning):
         return None  # pandas' ParserError is a ValueError
     if table is not None:
@@ -81,7 +82,7 @@ def fast_read(layout: CsvLayout, plan: ReadPlan):
     return data, None
 
 
-def _read_pandas(layout: CsvLayout, floats: list[int]):
+def _read_pandas(layout: CsvLayout, floats: list[int], progress: Progress | None):
     """(frame, None) for mixed files, (None, float table) when every column is a number."""
     import pandas  # imported here: a second of start-up that only reading a CSV needs
 
@@ -89,12 +90,12 @@ def _read_pandas(layout: CsvLayout, floats: list[int]):
     all_float = len(floats) == n
     dtype = np.float64 if all_float else {j: (np.float64 if j in floats else str)
                                            for j in range(n)}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), open_binary(layout.path, progress) as file:
         # a first row longer than the header would be cut with only a warning
         warnings.simplefilter("error", pandas.errors.ParserWarning)
         # names fix the column count: without them one line of 8 million fields made
         # as many columns (7 GB, minutes); with them it is a ParserError at once
-        frame = pandas.read_csv(layout.path, sep=layout.delimiter, header=None,
+        frame = pandas.read_csv(file, sep=layout.delimiter, header=None,
                                 names=list(range(n)), index_col=False,
                                 skiprows=int(layout.has_header), dtype=dtype,
                                 quotechar='"', keep_default_na=False,
@@ -154,8 +155,10 @@ class CarefulReader:
     message names the exact line.
     """
 
-    def __init__(self, layout: CsvLayout, plan: ReadPlan, drop: bool) -> None:
+    def __init__(self, layout: CsvLayout, plan: ReadPlan, drop: bool,
+                 progress: Progress | None = None) -> None:
         self.layout, self.plan, self.drop = layout, plan, drop
+        self.progress = progress
         self.n = len(layout.columns)
         self.used = sorted(set(plan.features) | set(plan.targets))
         self.text = plan.text
@@ -166,7 +169,7 @@ class CarefulReader:
         """The used columns (float64, or str for text columns) and the dropped lines."""
         layout = self.layout
         try:
-            with open(layout.path, encoding=layout.encoding, newline="") as file:
+            with open_text(layout.path, layout.encoding, self.progress) as file:
                 done = 0  # lines consumed so far
                 if layout.has_header:
                     header = csv.reader(file, delimiter=layout.delimiter, quotechar='"')

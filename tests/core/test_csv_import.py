@@ -17,7 +17,7 @@ def reader(request, monkeypatch):
     if request.param == "careful":
         import core.data.csv_import as csv_import
 
-        monkeypatch.setattr(csv_import, "fast_read", lambda layout, plan: None)
+        monkeypatch.setattr(csv_import, "fast_read", lambda *_: None)
     return request.param
 
 
@@ -358,7 +358,7 @@ def test_fast_and_careful_readers_agree(tmp_path, monkeypatch):
                read_csv(mixed, target="label", features=feats)]
     import core.data.csv_import as csv_import
 
-    monkeypatch.setattr(csv_import, "fast_read", lambda layout, plan: None)
+    monkeypatch.setattr(csv_import, "fast_read", lambda *_: None)
     results += [read_csv(numeric, target="label", features=feats),
                 read_csv(mixed, target="label", features=feats)]
     for ds in results:
