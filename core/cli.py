@@ -29,7 +29,7 @@ import numpy as np
 from core import cli_output as out
 from core import workflow
 from core.backends import BACKENDS, DEVICES
-from core.data import DataError, Dataset
+from core.data import DataError, Dataset, Progress
 from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
 from core.export import EXPORT_FORMATS, ExportError, export
 from core.log_setup import LOG_DIR_VARIABLE, setup_logging
@@ -337,11 +337,16 @@ def cmd_new(args: argparse.Namespace) -> int:
     if not args.target:
         raise UsageError("--data needs --target COLUMN, the column to predict")
     started = _announce_large_read(Path(args.data))
-    with about_file(args.data):
-        project, ds = project_from_csv(Path(args.data), _target(args.target),
-                                       _columns(args.features), _columns(args.categorical),
-                                       args.task, output.parent,
-                                       drop_bad_rows=args.drop_bad_rows)
+    progress = out.ReadProgress(Path(args.data).name, sys.stderr, enabled=started is not None)
+    try:
+        with about_file(args.data):
+            project, ds = project_from_csv(Path(args.data), _target(args.target),
+                                           _columns(args.features), _columns(args.categorical),
+                                           args.task, output.parent,
+                                           drop_bad_rows=args.drop_bad_rows,
+                                           progress=progress)
+    finally:
+        progress.close()
     if started is not None:
         print(f"read {Path(args.data).name} in {time.monotonic() - started:.1f} s",
               file=sys.stderr)
@@ -379,7 +384,8 @@ def _columns(text: str | None) -> list[str]:
 
 def project_from_csv(path: Path, target: str | list[str], features: list[str],
                      categorical: list[str], task: str | None, project_dir: Path,
-                     drop_bad_rows: bool = False) -> tuple[Project, Dataset]:
+                     drop_bad_rows: bool = False, progress: Progress | None = None
+                     ) -> tuple[Project, Dataset]:
     """A new project for a CSV file: starting network, standardized inputs, data source.
 
     The data source records what the reader found (columns, categories, task) and
@@ -388,7 +394,7 @@ def project_from_csv(path: Path, target: str | list[str], features: list[str],
     """
     request = {"target": target, "features": features, "categorical": categorical,
                "task": task, "drop_bad_rows": drop_bad_rows}
-    ds = workflow.read_source_file(request, path)
+    ds = workflow.read_source_file(request, path, progress=progress)
     source = {**ds.source, "path": _relative_path(path, project_dir), "embedded": False,
               "drop_bad_rows": drop_bad_rows}
     project = starter_project(ds, source, path.stem)

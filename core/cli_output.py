@@ -122,3 +122,26 @@ class TrainingProgress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+class ReadProgress:
+    """A tqdm bar of the bytes of a data file read so far (``new --data`` on a large file).
+
+    Called as ``progress(bytes read, file size)`` by the CSV readers; the bar is made at
+    the first call, so an error found before reading starts stays alone on the stream.
+    """
+
+    def __init__(self, name: str, stream: TextIO, enabled: bool = True) -> None:
+        self.name, self.stream, self.enabled = name, stream, enabled
+        self._bar: tqdm | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                             desc=f"reading {self.name}", file=self.stream,
+                             disable=not self.enabled, dynamic_ncols=True, leave=False)
+        self._bar.update(done - self._bar.n)  # a re-read (the careful reader) goes back
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

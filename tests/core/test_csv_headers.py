@@ -147,9 +147,23 @@ def test_new_says_it_is_reading_a_large_file_and_how_long_it_took(tmp_path, caps
     monkeypatch.setattr(cli, "LARGE_DATA_BYTES", 1000)  # this file counts as large
     assert cli.main(["new", "--data", str(path), "--target", "label", "-o",
                      str(tmp_path / "p.annproj")]) == 0
-    err = capsys.readouterr().err.splitlines()
+    err = capsys.readouterr().err.split("\n")  # the bar redraws itself with \r
     assert err[0].startswith("reading data.csv (0 MiB, about 1 s)...")
-    assert err[1].startswith("read data.csv in ") and err[1].endswith(" s")
+    closing = err[1].split("\r")[-1]
+    assert closing.startswith("read data.csv in ") and closing.endswith(" s")
+
+
+def test_new_shows_a_progress_bar_while_reading_a_large_file(tmp_path, capsys, monkeypatch):
+    from core import cli
+
+    path = write(tmp_path, "a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n"
+                                                   for i in range(200)))
+    size = path.stat().st_size
+    monkeypatch.setattr(cli, "LARGE_DATA_BYTES", 1000)
+    assert cli.main(["new", "--data", str(path), "--target", "label", "-o",
+                     str(tmp_path / "p.annproj")]) == 0
+    bar = capsys.readouterr().err.split("\n")[1]
+    assert "reading data.csv:" in bar and f"/{size / 1024:.2f}k" in bar and "B/s" in bar
 
 
 def test_new_on_a_small_file_says_nothing_on_stderr(tmp_path, capsys):
