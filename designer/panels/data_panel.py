@@ -9,7 +9,8 @@
 - Every change of the data set, the split or the input features is one undoable
   edit (``editor.set_data_source`` / ``set_split``); the data is loaded again by the
   run session whenever the document's data source changes, undo and redo included.
-- A scatter plot of two chosen features coloured by class, and the class balance.
+- A scatter plot of two chosen features coloured by class (at most 10,000 rows drawn at
+  random from a larger set), and the class balance.
 - For 2-D data, Playground's input features (x1, x2, x1^2, x2^2, x1*x2, sin x1, sin x2).
 - When the Input node's shape, the output layer's size or activation, or the loss does not
   fit the data, the mismatch is named and one click on Fix pushes the edits that fix it
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
 from core.data import BUILTIN_DATASETS, FEATURE_TRANSFORMS, DataError
 from core.data.csv_readers import DROP_HINT
 from core.workflow import read_source_file
+from designer.panels.background_read import read_in_background
 from designer.panels.data_import import (
     DROP_OPTION,
     ColumnMapping,
@@ -57,6 +59,7 @@ from designer.run.data import Mismatch, check_fit, fit_problems
 if TYPE_CHECKING:  # the panels use the run session's public methods only
     from designer.training.session import RunSession
 
+MAX_SCATTER_POINTS = 10_000  # larger data sets draw a random sample of this many rows
 FILE_FILTER = "Data files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
 TRANSFORM_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
                     "sin(x1)": "sin x1", "sin(x2)": "sin x2"}
@@ -70,6 +73,15 @@ def import_request(path: str | Path, mapping: ColumnMapping) -> dict[str, Any]:
         return {"target": int(name.split()[-1]) if name.startswith("column ") else None}
     return {"target": mapping.target, "features": list(mapping.features),
             "categorical": list(mapping.categorical), "drop_bad_rows": mapping.drop_bad_rows}
+
+
+def scatter_rows(n: int, limit: int = MAX_SCATTER_POINTS) -> np.ndarray:
+    """The rows the scatter draws: all of them, or ``limit`` drawn at random (the same
+    ones each time) when there are more. A million points took 5 s to draw and showed
+    no more than a sample does."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
 
 
 CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
@@ -386,20 +398,31 @@ class DataPanel(QWidget):
 
         The file is read as the command line reads it (``core.workflow.read_source_file``)
         and the source records what the reader found (categories, task, dropped rows), so
-        that ``ann-designer train``/``predict`` read this project's data the same way.
+        that ``ann-designer train``/``predict`` read this project's data the same way. The
+        read runs on a worker thread behind a progress dialog with Cancel
+        (``background_read``), and only once: the run session is handed the data set
+        read here instead of reading the file again. False when cancelled or refused.
         """
         if self.run.is_running:
             self.error_label.setText("Stop training before importing data.")
             return False
+        request = import_request(path, mapping)
         try:
-            ds = read_source_file(import_request(path, mapping), path)
+            ds = read_in_background(lambda progress: read_source_file(
+                request, path, progress=progress), self, f"Reading {Path(path).name}")
         except (DataError, OSError, ValueError) as exc:
             return self._import_failed(path, exc)
+        if ds is None:  # cancelled: the project stays as it was
+            return False
         source = {**ds.source, "path": str(path), "embedded": False,
                   "drop_bad_rows": mapping.drop_bad_rows}
         self.error_label.setText("")
-        if self._set_source(source, mapping.scaling) or self.run.data is None:
-            return False
+        self.run.offer_data(source, ds)  # the reload after the edit uses it: read once
+        try:
+            if self._set_source(source, mapping.scaling) or self.run.data is None:
+                return False
+        finally:
+            self.run.offer_data(None, None)
         self.status = f"Imported {len(ds.X)} samples from {Path(path).name}."
         return True
 
@@ -440,7 +463,8 @@ class DataPanel(QWidget):
         self.check_network()
 
     def draw_scatter(self) -> None:
-        """Scatter of the two chosen features coloured by class (or by target value)."""
+        """Scatter of the two chosen features coloured by class (or by target value); of
+        a large data set only a sample of rows is drawn (``scatter_rows``)."""
         data = self.run.data
         if data is None:
             self.scatter.setData([], [])
@@ -450,16 +474,17 @@ class DataPanel(QWidget):
         if i < 0 or X.shape[1] == 0:
             self.scatter.setData([], [])
             return
-        x = X[:, i]
-        y = X[:, j] if 0 <= j < X.shape[1] else np.asarray(data.raw.y, dtype=float).reshape(
-            len(X), -1)[:, 0]
+        rows = scatter_rows(len(X))
+        targets = np.asarray(data.raw.y).reshape(len(X), -1)
+        x = X[rows, i]
+        y = X[rows, j] if 0 <= j < X.shape[1] else targets[rows, 0].astype(float)
         if data.task == "classification":
             brushes = [pg.mkBrush(class_color(k)) for k in range(len(CLASS_COLORS))]
-            brush = [brushes[k % len(brushes)] for k in np.asarray(data.raw.y, dtype=int)]
+            brush = [brushes[k % len(brushes)] for k in targets[rows, 0].astype(int)]
         else:
-            t = np.asarray(data.raw.y, dtype=float).reshape(len(X), -1)[:, 0]
+            t = targets[:, 0].astype(float)
             span = float(t.max() - t.min()) or 1.0
-            brush = diverging_colormap().map((t - t.min()) / span, "qcolor")
+            brush = diverging_colormap().map((t[rows] - t.min()) / span, "qcolor")
         self.scatter.setData(x, y, brush=brush)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", self.x_box.currentText())

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from core.data import Dataset
 from core.network import Network
 from designer.run.buffer import SnapshotBuffer
 from designer.run.data import KERNEL_TYPES, TrainingData, ViewContext, load_training_data
@@ -136,6 +137,7 @@ class RunSession(QObject):
         self.buffer = SnapshotBuffer()
         self.data: TrainingData | None = None
         self.data_error: str | None = None
+        self._offered: tuple[dict, Dataset] | None = None  # see offer_data
         self.net: Network | None = None  # the previews' network (a run builds its own)
         self._net_key: tuple[int, int] | None = None  # (spec revision, seed) of ``net``
         self._thread: QThread | None = None
@@ -215,14 +217,23 @@ class RunSession(QObject):
         return self.document.seed
 
     # ------------------------------------------------------------------ data
-    def load_data(self) -> str | None:
-        """(Re)load the project's data; returns the error message, or None."""
+    def offer_data(self, source: dict | None, raw: Dataset | None) -> None:
+        """A data set just read for ``source``: loading that source uses it instead of
+        reading the file again (a 1 GB CSV takes most of a minute). None withdraws it."""
+        self._offered = (source, raw) if source is not None and raw is not None else None
+
+    def load_data(self, raw: Dataset | None = None) -> str | None:
+        """(Re)load the project's data (or prepare ``raw``, the project's data set already
+        read); returns the error message, or None."""
+        offered, self._offered = self._offered, None
+        if raw is None and offered is not None and offered[0] == self.document.project.data:
+            raw = offered[1]
         self.data, self.data_error = None, None
         try:
             if self.document.project.data:
                 path = self.session.file_path
                 self.data = load_training_data(self.document.project,
-                                               Path(path).parent if path else None)
+                                               Path(path).parent if path else None, raw)
             else:
                 self.data_error = "Choose a data set in the Data panel."
         except Exception as exc:  # noqa: BLE001 - every load failure is shown, not raised
@@ -293,7 +304,7 @@ class RunSession(QObject):
         a new loss reshapes the targets (one-hot, 0/1, values), so the data is prepared
         again for it, and a refusal that named the old loss is cleared."""
         if not self.is_running and not self._data_fits_loss():
-            self.load_data()
+            self.load_data(self.data.raw if self.data is not None else None)
             if self.last_message:
                 self.refuse("")
         lr = self.learning_rate()

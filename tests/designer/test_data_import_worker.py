@@ -1,0 +1,128 @@
+"""A CSV import reads the file once, on a worker thread, behind a progress dialog with
+Cancel: the window keeps answering, Cancel leaves the project as it was, and the scatter
+of a large data set draws a sample of its rows."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QPushButton
+from training_windows import ui_of
+
+import designer.panels.data_panel as data_panel
+from core import workflow
+from designer.panels.background_read import ReadProgressDialog
+from designer.panels.data_import import ColumnMapping
+
+MAPPING = ColumnMapping("label", ["a", "b"])
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "points.csv"
+    rows = [f"{a:.4f},{b:.4f},{k}" for a, b, k in
+            zip(*rng.normal(size=(2, 80)), rng.integers(0, 2, 80), strict=True)]
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def slow_read(monkeypatch, seconds: float = 1.0, steps: int = 20) -> list[str]:
+    """Make the panel's reader report progress slowly before it reads; returns the names
+    of the threads it ran on."""
+    threads: list[str] = []
+
+    def read(request, path, progress=None):
+        import threading
+
+        threads.append(threading.current_thread().name)
+        for k in range(steps):
+            time.sleep(seconds / steps)
+            progress(k, steps)
+        return workflow.read_source_file(request, path, progress=progress)
+
+    monkeypatch.setattr(data_panel, "read_source_file", read)
+    return threads
+
+
+def test_the_read_runs_off_the_ui_thread_while_the_event_loop_turns(
+        qtbot, window, csv_file, monkeypatch):
+    threads = slow_read(monkeypatch)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    shown: list[bool] = []
+    QTimer.singleShot(800, lambda: shown.append(any(
+        isinstance(w, ReadProgressDialog) and w.isVisible()
+        for w in QApplication.topLevelWidgets())))
+    ui = ui_of(window)
+    try:
+        assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    finally:
+        timer.stop()
+    assert threads and threads[0] != "MainThread"
+    assert len(ticks) >= 20  # a frozen loop would tick once, after the read
+    assert max(np.diff(ticks)) < 0.5
+    assert shown == [True]
+    assert window.document.project.data["path"] == str(csv_file)
+    assert len(ui.run.data.raw.X) == 80
+
+
+def test_cancel_leaves_the_project_as_it_was(qtbot, window, csv_file, monkeypatch):
+    slow_read(monkeypatch, seconds=3.0, steps=60)
+    ui = ui_of(window)
+    before = dict(window.document.project.data)
+    undo_steps = window.session.editor.undo_stack.count()
+    data_before = ui.run.data
+
+    def cancel() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, ReadProgressDialog):
+                widget.findChild(QPushButton).click()
+
+    QTimer.singleShot(700, cancel)
+    started = time.monotonic()
+    assert not ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert time.monotonic() - started < 2.5  # stopped at the next report, not at the end
+    assert window.document.project.data == before
+    assert ui.run.data is data_before
+    assert ui.data_panel.error_label.text() == ""
+    assert window.session.editor.undo_stack.count() == undo_steps
+
+
+def test_the_file_is_read_once(qtbot, window, csv_file, monkeypatch):
+    reads: list[str] = []
+    real = workflow.read_csv
+
+    def counting(path, *args, **kwargs):
+        reads.append(str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(workflow, "read_csv", counting)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert reads == [str(csv_file)]
+    assert len(ui.run.data.raw.X) == 80
+    ui.training_panel.loss_box.setCurrentText("mse")  # prepared again, not read again
+    assert reads == [str(csv_file)]
+
+
+def test_an_error_in_the_worker_is_shown_in_the_panel(qtbot, window, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,0\n3,x,1\n")
+    ui = ui_of(window)
+    assert not ui.data_panel.import_with(str(bad), MAPPING)
+    assert "line 3, column 'b'" in ui.data_panel.error_label.text()
+    assert window.document.project.data["kind"] == "builtin"
+
+
+def test_the_scatter_draws_a_fixed_sample_of_a_large_data_set():
+    rows = data_panel.scatter_rows(1_000_000)
+    assert len(rows) == data_panel.MAX_SCATTER_POINTS
+    assert len(np.unique(rows)) == len(rows) and rows.max() > 900_000
+    assert np.array_equal(rows, data_panel.scatter_rows(1_000_000))
+    assert np.array_equal(data_panel.scatter_rows(50), np.arange(50))
