@@ -271,30 +271,22 @@ def _features(data: dict[int, np.ndarray], plan: ReadPlan, layout: CsvLayout, n:
     return X, names, categories
 
 
-def _take_columns(table: np.ndarray, cols: list[int]) -> np.ndarray:
-    """float32 copy of some columns in one pass (a slice when they are adjacent)."""
-    if cols == list(range(cols[0], cols[0] + len(cols))):
-        return table[:, cols[0]:cols[0] + len(cols)].astype(np.float32)
-    return table.take(cols, axis=1).astype(np.float32)
-
-
 def _read_features(layout: CsvLayout, plan: ReadPlan, drop: bool,
                    known: Mapping[str, Sequence[str]] | None,
                    progress: Progress | None = None):
     """(columns by position, X, feature names, categories, dropped line numbers)."""
     fast = fast_read(layout, plan, progress)
     if fast is not None:
-        (data, table), dropped = fast, []
+        (data, matrix), dropped = fast, []
     else:
         reader = CarefulReader(layout, plan, drop, progress)
-        (data, dropped), table = reader.read(), None
+        (data, dropped), matrix = reader.read(), None
     n = len(data[plan.features[0]])
     if n == 0:
         why = f"all {len(dropped)} data rows had bad cells" if dropped else "it has no data rows"
         raise DataError(f"nothing to load from {Path(layout.path).name}: {why}")
-    if table is not None and not plan.text:
-        X = _take_columns(table, plan.features)
-        return data, X, [layout.columns[j] for j in plan.features], {}, dropped
+    if matrix is not None:
+        return data, matrix, [layout.columns[j] for j in plan.features], {}, dropped
     X, names, categories = _features(data, plan, layout, n, known)
     return data, X, names, categories, dropped
 

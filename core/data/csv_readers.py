@@ -43,11 +43,15 @@ class ReadPlan:
 
 
 def fast_read(layout: CsvLayout, plan: ReadPlan, progress: Progress | None = None):
-    """``(columns by position, all-float table or None)`` from pandas' C parser, or None.
+    """``(columns by position, float32 feature matrix or None)`` from pandas' C parser,
+    or None.
 
     The fast reader only has to succeed on a clean file or give up: any oddity (an empty
     cell, a short or long line, a non-number, NaN) sends the file to the careful reader,
-    which finds and describes it, so every file is accepted or refused the same way.
+    which finds and describes it, so every file is accepted or refused the same way. When
+    every column is a number, the features are parsed straight into float32 (what the
+    network computes with; a value past its range becomes inf and is refused), which
+    halves the peak memory of a large file; the targets stay float64 (exact labels).
     """
     n = len(layout.columns)
     floats = [j for j in range(n) if layout.numeric[j] and j not in plan.text]
@@ -57,15 +61,16 @@ def fast_read(layout: CsvLayout, plan: ReadPlan, progress: Progress | None = Non
     if not layout.first_row_fits:
         return None  # an odd first row: pandas would take its field count as the columns
     try:
-        frame, table = _read_pandas(layout, floats, progress)
+        frame = _read_pandas(layout, floats, set(plan.targets), progress)
     except (ValueError, UnicodeDecodeError, IndexError, OverflowError, TypeError, Warning):
         return None  # pandas' ParserError is a ValueError
-    if table is not None:
-        if table.shape[1] != n or not fits_float32(table[:, sorted(used)]).all():
-            return None
-        return {j: table[:, j] for j in used}, table
     if frame.shape[1] != n:
         return None
+    if len(floats) == n:
+        data = {j: frame[j].to_numpy() for j in used}
+        if not all(fits_float32(data[j]).all() for j in used):
+            return None
+        return data, frame[plan.features].to_numpy(np.float32)
     data = {}
     for j in range(n):
         if j in floats:
@@ -82,26 +87,29 @@ def fast_read(layout: CsvLayout, plan: ReadPlan, progress: Progress | None = Non
     return data, None
 
 
-def _read_pandas(layout: CsvLayout, floats: list[int], progress: Progress | None):
-    """(frame, None) for mixed files, (None, float table) when every column is a number."""
+def _read_pandas(layout: CsvLayout, floats: list[int], targets: set[int],
+                 progress: Progress | None):
+    """The file as a frame: text columns as str, numbers as float64, or, when every
+    column is a number, as float32 but for the ``targets``."""
     import pandas  # imported here: a second of start-up that only reading a CSV needs
 
     n = len(layout.columns)
-    all_float = len(floats) == n
-    dtype = np.float64 if all_float else {j: (np.float64 if j in floats else str)
-                                           for j in range(n)}
+    narrow = np.float32 if len(floats) == n else np.float64
+    dtype = {j: (str if j not in floats else np.float64 if j in targets else narrow)
+             for j in range(n)}
     with warnings.catch_warnings(), open_binary(layout.path, progress) as file:
         # a first row longer than the header would be cut with only a warning
         warnings.simplefilter("error", pandas.errors.ParserWarning)
+        # a number past float32's range becomes inf, which fast_read refuses
+        warnings.filterwarnings("ignore", "overflow encountered in cast", RuntimeWarning)
         # names fix the column count: without them one line of 8 million fields made
         # as many columns (7 GB, minutes); with them it is a ParserError at once
-        frame = pandas.read_csv(file, sep=layout.delimiter, header=None,
-                                names=list(range(n)), index_col=False,
-                                skiprows=int(layout.has_header), dtype=dtype,
-                                quotechar='"', keep_default_na=False,
-                                skip_blank_lines=True, encoding=layout.encoding,
-                                engine="c")
-    return (None, frame.to_numpy(np.float64)) if all_float else (frame, None)
+        return pandas.read_csv(file, sep=layout.delimiter, header=None,
+                               names=list(range(n)), index_col=False,
+                               skiprows=int(layout.has_header), dtype=dtype,
+                               quotechar='"', keep_default_na=False,
+                               skip_blank_lines=True, encoding=layout.encoding,
+                               engine="c")
 
 
 def _cell_problem(line: int, column: str, cell: str, plan: ReadPlan) -> str:
