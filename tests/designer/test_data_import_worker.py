@@ -8,7 +8,8 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton
 from training_windows import ui_of
 
@@ -72,7 +73,8 @@ def test_the_read_runs_off_the_ui_thread_while_the_event_loop_turns(
     assert len(ui.run.data.raw.X) == 80
 
 
-def test_cancel_leaves_the_project_as_it_was(qtbot, window, csv_file, monkeypatch):
+@pytest.mark.parametrize("how", ["button", "escape"])
+def test_cancel_leaves_the_project_as_it_was(qtbot, window, csv_file, monkeypatch, how):
     slow_read(monkeypatch, seconds=3.0, steps=60)
     ui = ui_of(window)
     before = dict(window.document.project.data)
@@ -82,7 +84,10 @@ def test_cancel_leaves_the_project_as_it_was(qtbot, window, csv_file, monkeypatc
     def cancel() -> None:
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, ReadProgressDialog):
-                widget.findChild(QPushButton).click()
+                if how == "button":
+                    widget.findChild(QPushButton).click()
+                else:
+                    QTest.keyClick(widget, Qt.Key.Key_Escape)
 
     QTimer.singleShot(700, cancel)
     started = time.monotonic()
