@@ -7,13 +7,22 @@ imported, and only when the program is the ``ann-designer`` script. ``main()`` p
 default handler back.
 """
 
+import os as _os
 import signal as _signal
 import sys as _sys
 
 
 def leave_quietly(signum: int, frame: object) -> None:
-    """Ctrl-C while the launcher starts: exit as interrupted (130), without a traceback."""
-    raise SystemExit(130)
+    """Ctrl-C while the launcher starts: exit as interrupted (130), without a traceback.
+
+    Nothing is open or unsaved yet, so the process ends at once: an exception raised here
+    could land in a weakref callback of the import machinery, where Python prints it
+    ("Exception ignored in ...") instead of exiting.
+    """
+    for stream in (_sys.stdout, _sys.stderr):
+        if stream is not None:
+            stream.flush()
+    _os._exit(130)
 
 
 if _sys.argv and _sys.argv[0].rsplit("/", 1)[-1].startswith("ann-designer"):
