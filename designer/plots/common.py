@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
@@ -100,10 +101,39 @@ def plot_font(scale: float = 1.0, bold: bool = False) -> QFont:
     return font
 
 
+TITLE_MIN_PX = 48
+
+
 def set_title(item: pg.PlotItem, text: str) -> None:
     """A plot title in the current style (``text`` may hold coloured spans)."""
     style = plot_style()
     item.setTitle(text, size=f"{style.title_px}px", color=style.text)
+    _let_title_shrink(item.titleLabel)
+
+
+def _let_title_shrink(label: pg.LabelItem) -> None:
+    """Let a title be narrower than its text, which is then clipped.
+
+    pyqtgraph makes a title's text width its minimum width, so a long title (or a large
+    presentation font) widened its plot's column beyond a narrow dock, and Qt then cut off
+    the whole right side of the view (the Weights view lost its histograms at 1920x1080).
+    """
+    if getattr(label, "_shrinks", False):
+        label.updateMin()
+        return
+    label._shrinks = True  # noqa: SLF001 - a mark on pyqtgraph's item
+    label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+    natural = label.updateMin
+
+    def update_min() -> None:
+        natural()
+        width = min(label.minimumWidth(), TITLE_MIN_PX)
+        label.setMinimumWidth(width)
+        label._sizeHint[Qt.SizeHint.MinimumSize] = (width, label.minimumHeight())  # noqa: SLF001
+        label.updateGeometry()
+
+    label.updateMin = update_min
+    update_min()
 
 
 def style_plot_item(item: pg.PlotItem) -> None:

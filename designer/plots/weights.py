@@ -91,8 +91,7 @@ class WeightsView(LiveView):
         self.layer_box.currentIndexChanged.connect(self._layer_changed)
         self.level_label = steady_label("colour range ±0.000", "")
         self.canvas = make_canvas()
-        self.heatmap = add_plot(self.canvas, 0, 0, "Kernel (rows: inputs, columns: units)",
-                                rowspan=2)
+        self.heatmap = add_plot(self.canvas, 0, 0, "Kernel", "input", "unit", rowspan=2)
         self.heatmap.showGrid(x=False, y=False)
         self.heatmap.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")

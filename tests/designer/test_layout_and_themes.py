@@ -200,3 +200,27 @@ def visible_tab_bars(window) -> list[list[str]]:
     return sorted([bar.tabText(i) for i in range(bar.count())]
                   for bar in window.findChildren(QTabBar)
                   if bar.parent() is window and bar.isVisible())
+
+
+@pytest.mark.parametrize("size", [(1600, 1000), (1920, 1080)])
+def test_no_live_view_is_cut_off_at_the_side(full_window, qtbot, size):
+    """Every plot of every live view fits its canvas's width, also with presentation
+    fonts: a long title (the Weights view's kernel title) made pyqtgraph's layout wider
+    than the dock at 1920x1080, and Qt cut off the histograms on its right."""
+    import pyqtgraph as pg
+    window = full_window
+    window.resize(*size)
+    for presentation in (False, True):
+        if presentation:
+            action(window, "presentation").trigger()
+        for name in ("Weights", "Loss curves"):
+            dock = window.training_ui.docks[name]
+            dock.show()
+            dock.raise_()
+        qtbot.wait(50)
+        for canvas in window.findChildren(pg.GraphicsLayoutWidget):
+            if not canvas.isVisible():
+                continue
+            width = canvas.viewport().width()
+            assert canvas.ci.geometry().width() <= width + 1, (canvas.parent(), width)
+    action(window, "presentation").trigger()
