@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from core.optimizers import CLIP_KEYS
+
 Array = np.ndarray
 
 
@@ -54,3 +56,18 @@ class GradientClip:
             np.clip(grads, -self.clipvalue, self.clipvalue, out=grads)
             return min(norm, self.clipvalue)
         return norm
+
+
+def make_clip(optimizer_config: Mapping[str, Any], clipnorm: float | None,
+              param_refs: Sequence[Any]) -> GradientClip:
+    """The clipping a training step applies: the optimizer config's, with a trainer's or
+    project's ``clipnorm`` as the global norm (see above). ``param_refs`` are the
+    network's (``Network.param_refs``: offset and size of each weight array)."""
+    config = dict(optimizer_config)
+    if clipnorm is not None:
+        if any(config.get(k) is not None for k in CLIP_KEYS):
+            raise ValueError("the gradient is clipped twice: give either the "
+                             "trainer's clipnorm (the global norm) or the optimizer's "
+                             "clipnorm, global_clipnorm or clipvalue, not both")
+        config["global_clipnorm"] = clipnorm
+    return GradientClip(config, [(r.offset, r.offset + r.size) for r in param_refs])

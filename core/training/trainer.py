@@ -43,7 +43,7 @@ import numpy as np
 
 from core.backends import make_engine
 from core.losses import get_loss
-from core.optimizers import CLIP_KEYS, Optimizer, make_optimizer, merge_slices
+from core.optimizers import Optimizer, make_optimizer, merge_slices
 from core.regularizers import add_penalties, penalty
 from core.schedules import Schedule, make_schedule
 from core.training.callbacks import Callback, EarlyStopping
@@ -55,7 +55,7 @@ from core.training.checks import (
     check_loss_fits,
     first_bad_row,
 )
-from core.training.clipping import GradientClip
+from core.training.clipping import GradientClip, make_clip
 from core.training.events import TrainEvent
 from core.training.fast_dense import MAX_STEPS, FastDense
 from core.training.guard import Guard, TrainingDiverged
@@ -210,15 +210,7 @@ class Trainer:
     def _make_clip(self) -> GradientClip:
         """The optimizer config's clipping, with this trainer's ``clipnorm`` as the global
         one (core.training.clipping says why)."""
-        config = dict(self.optimizer.config)
-        if self.clipnorm is not None:
-            if any(config.get(k) is not None for k in CLIP_KEYS):
-                raise ValueError("the gradient is clipped twice: give either the "
-                                 "trainer's clipnorm (the global norm) or the optimizer's "
-                                 "clipnorm, global_clipnorm or clipvalue, not both")
-            config["global_clipnorm"] = self.clipnorm
-        slices = [(r.offset, r.offset + r.size) for r in self.net.param_refs]
-        return GradientClip(config, slices)
+        return make_clip(self.optimizer.config, self.clipnorm, self.net.param_refs)
 
     def start_at(self, epochs_done: int, steps_done: int) -> None:
         """Number on after ``epochs_done`` epochs and ``steps_done`` steps of earlier runs

@@ -23,7 +23,8 @@ UPDATE_RULES = {
     "adagrad": "a = a + g²;&nbsp; w ← w − lr·g / √(a + ε)",
     "adam": "m = β₁·m + (1 − β₁)·g;&nbsp; v = β₂·v + (1 − β₂)·g²;&nbsp; "
             "w ← w − lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε)",
-    "adamw": "w ← w − lr·λ·w (kernels), then Adam's step: m, v as Adam; "
+    "adamw": "w ← w − lr·λ·w (every weight; kernels only with decay_kernels_only), "
+             "then Adam's step: m, v as Adam; "
              "w ← w − lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε)",
 }
 
@@ -157,6 +158,8 @@ def _gradient_row(trace: SampleTrace, w: float, delta: float, x: float,
 
 def _step_rows(trace: SampleTrace, step: ParamStep, index: tuple[int, ...]) -> str:
     parts = [_update_rule(trace)]
+    if step.clipped is not None:
+        parts.append(_row("clipped gradient g =", f"<b>{num(step.clipped[index])}</b>"))
     for name, arr in step.state.items():
         parts.append(_row(f"{escape(name)} (after) =", num(arr[index])))
     parts.append(_row("step =", f"<b>{num(step.step[index])}</b>"))
@@ -200,6 +203,8 @@ def _update_rule(trace: SampleTrace) -> str:
     settings = ", ".join(f"{k} = {num(v)}" for k, v in cfg.items()
                          if k != "type" and isinstance(v, (int, float))
                          and not isinstance(v, bool))
+    if trace.lr is not None and trace.lr != cfg.get("lr"):
+        settings += f"; this step's learning rate (the schedule's): lr = {num(trace.lr)}"
     rule = _row(f"update ({escape(kind)}, step t = {trace.iteration}):", UPDATE_RULES[kind])
     notes = "".join(f"<p><i>{escape(n)}</i></p>" for n in trace.notes)
     return rule + f"<p>{escape(settings)}</p>" + notes

@@ -39,7 +39,14 @@ from designer.lesson import explain, knockout
 from designer.lesson.explain import num
 from designer.lesson.knockout_bar import KnockoutBar, Knockouts
 from designer.lesson.overlay import StepOverlay
-from designer.lesson.trace import Phase, SampleTrace, layer_rows, phases, trace_sample
+from designer.lesson.trace import (
+    Phase,
+    SampleTrace,
+    layer_rows,
+    next_learning_rate,
+    phases,
+    trace_sample,
+)
 
 DEFAULT_SPEED = 1.5  # stops per second while playing
 MAX_ROWS = 2000  # rows of the Values table (a big kernel has 100,000 weights)
@@ -246,7 +253,9 @@ class StepThroughPanel(QWidget):
             self.trace = trace_sample(self.network(), x, y, training.get("loss", "mse"),
                                       training.get("optimizer"), doc.project.optimizer_state,
                                       float(training.get("l1") or 0.0),
-                                      float(training.get("l2") or 0.0))
+                                      float(training.get("l2") or 0.0),
+                                      next_learning_rate(training, doc.project.history),
+                                      training.get("clipnorm"))
         except (ValueError, KeyError) as exc:
             return self._refuse(f"Cannot trace this sample: {exc}")
         self.sample_label.setText(f"{label}, target "

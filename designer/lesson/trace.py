@@ -24,6 +24,9 @@ import numpy as np
 from core.activations import ACTIVATIONS, Activation
 from core.network import Network
 from core.optimizers import make_optimizer, merge_slices, normalize_config
+from core.schedules import make_schedule
+from core.training.clipping import make_clip
+from core.workflow import trained_so_far
 
 Array = np.ndarray
 #: Activations whose derivative is a full Jacobian, not one number per neuron.
@@ -83,6 +86,7 @@ class ParamStep:
     step: Array
     new: Array
     state: Mapping[str, Array] = field(default_factory=dict)  # the optimizer's, after
+    clipped: Array | None = None  # the gradient the optimizer took, when clipping changed it
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class SampleTrace:
     notes: tuple[str, ...] = ()
     optimizer_state: Mapping[str, Any] | None = None  # after the step (to apply it)
     penalties: tuple[float, float] = (0.0, 0.0)  # the kernels' l1 and l2, in the gradients
+    lr: float | None = None  # the learning rate of this step (the schedule's)
 
     def stepped_weights(self) -> dict[str, dict[str, Array]]:
         """Every trainable array after the optimizer's step, by node id."""
@@ -192,9 +197,11 @@ def _inputs_of(spec: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 
 def _optimizer_step(net: Network, optimizer: Mapping[str, Any],
-                    state: Mapping[str, Any] | None
+                    state: Mapping[str, Any] | None, lr: float | None = None,
+                    clipnorm: float | None = None
                     ) -> tuple[dict, int, tuple[str, ...], dict[str, Any]]:
-    """Apply one step of ``optimizer`` (from ``state``) to a copy of the parameters."""
+    """Apply one step of ``optimizer`` (from ``state``) to a copy of the parameters, with
+    the training step's clipping and learning rate."""
     notes: list[str] = []
     decay = merge_slices((r.offset, r.offset + r.size) for r in net.param_refs if r.decay)
     opt = make_optimizer(optimizer, net.param_count, net.dtype, decay)
@@ -204,29 +211,63 @@ def _optimizer_step(net: Network, optimizer: Mapping[str, Any],
         except ValueError as exc:
             notes.append(f"The saved optimizer state does not fit ({exc}); this is a first "
                          "step from a fresh optimizer.")
+    grads = net.grads.copy()
+    notes.extend(_clip(make_clip(opt.config, clipnorm, net.param_refs), grads))
     old = net.params.copy()
     new = old.copy()
-    opt.update(new, net.grads.copy())
+    opt.update(new, grads, lr)
     after = opt.state_dict()
     steps = {}
     for r in net.param_refs:
         sl = slice(r.offset, r.offset + r.size)
         own = {k: np.asarray(v)[sl].reshape(r.shape) for k, v in after.items()
                if isinstance(v, np.ndarray) and v.shape == (net.param_count,)}
+        raw = net.grads[sl].reshape(r.shape).copy()
+        used = grads[sl].reshape(r.shape)
         steps[(r.node_id, r.name)] = ParamStep(
-            r.node_id, r.name, old[sl].reshape(r.shape), net.grads[sl].reshape(r.shape).copy(),
-            (old[sl] - new[sl]).reshape(r.shape), new[sl].reshape(r.shape), own)
+            r.node_id, r.name, old[sl].reshape(r.shape), raw,
+            (old[sl] - new[sl]).reshape(r.shape), new[sl].reshape(r.shape), own,
+            None if np.array_equal(used, raw) else used.copy())
     return steps, int(opt.iterations), tuple(notes), after
+
+
+def _clip(clip: Any, grads: Array) -> list[str]:
+    """Clip ``grads`` in place as the training step does; a note when it changed them."""
+    if not clip.active:
+        return []
+    before = grads.copy()
+    norm = float(np.sqrt(np.dot(grads, grads)))
+    clip(grads, norm)
+    if np.array_equal(before, grads):
+        return []
+    settings = ", ".join(f"{k} = {v:g}" for k, v in (
+        ("global_clipnorm", clip.global_clipnorm), ("clipnorm", clip.clipnorm),
+        ("clipvalue", clip.clipvalue)) if v is not None)
+    after = float(np.sqrt(np.dot(grads, grads)))
+    return [f"The gradient was clipped ({settings}): its norm went from {norm:.4g} to "
+            f"{after:.4g}, and the step uses the clipped gradient."]
+
+
+def next_learning_rate(training: Mapping[str, Any], history: Mapping[str, Any] | None
+                       ) -> float:
+    """The learning rate the next training step takes: the schedule's, at the epochs and
+    steps the project has trained so far (as ``core.workflow`` starts a run)."""
+    base = normalize_config(training.get("optimizer") or {"type": "adam"})["lr"]
+    return make_schedule(training.get("schedule"), base)(*trained_so_far(history))
 
 
 def trace_sample(net: Network, x: Any, target: Any, loss: str,
                  optimizer: Mapping[str, Any] | None = None,
                  optimizer_state: Mapping[str, Any] | None = None,
-                 l1: float = 0.0, l2: float = 0.0) -> SampleTrace:
+                 l1: float = 0.0, l2: float = 0.0, lr: float | None = None,
+                 clipnorm: float | None = None) -> SampleTrace:
     """The forward pass, loss, backward pass and one optimizer step for one sample.
 
     ``l1``/``l2`` are the training settings' penalties on kernels: they enter the loss
     and the kernels' gradients (as in the Trainer's step), not ``dL/da`` or delta.
+    ``lr`` is the step's learning rate (the schedule's; the optimizer's own when None)
+    and ``clipnorm`` the settings' global clipping norm; the optimizer config's own
+    clipping applies too, as in training.
 
     ``net`` is not changed: its weights (and BatchNormalization's moving statistics,
     which a training-mode forward pass moves) are put back afterwards.
@@ -244,7 +285,7 @@ def trace_sample(net: Network, x: Any, target: Any, loss: str,
         value, grads, dl_da = net.loss_and_gradients(x, target, loss, l1=l1, l2=l2,
                                                      capture=True)
         steps, iteration, notes, state_after = _optimizer_step(
-            net, optimizer or {"type": "adam"}, optimizer_state)
+            net, optimizer or {"type": "adam"}, optimizer_state, lr, clipnorm)
     finally:
         net.set_weights(saved)
     inputs = _inputs_of(net.spec)
@@ -267,7 +308,7 @@ def trace_sample(net: Network, x: Any, target: Any, loss: str,
     config = normalize_config(optimizer or {"type": "adam"})
     return SampleTrace(x.reshape(-1), target.reshape(-1), loss, float(value), tuple(net.order),
                        nodes, steps, config, iteration, notes, state_after,
-                       (float(l1), float(l2)))
+                       (float(l1), float(l2)), float(config["lr"] if lr is None else lr))
 
 
 def phases(trace: SampleTrace) -> list[Phase]:

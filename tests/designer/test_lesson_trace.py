@@ -172,3 +172,53 @@ def test_explain_panels_print_the_traced_numbers(spec, loss, y, opt):
     assert f"{h}[0] → out[0]" in html
     html = explain_loss(trace)
     assert f"<b>{num(trace.loss)}</b>" in html
+
+
+@pytest.mark.parametrize(("opt", "clipnorm"), [
+    ({"type": "sgd", "lr": 0.1}, 0.05),                          # the settings' global norm
+    ({"type": "adam", "lr": 0.05, "clipnorm": 0.02}, None),     # Keras' per-array norm
+    ({"type": "sgd", "lr": 0.1, "momentum": 0.9, "clipvalue": 0.01}, None),
+])
+def test_the_step_clips_the_gradient_as_training_does(opt, clipnorm):
+    """With clipping in the settings the shown step is the clipped one the Trainer takes,
+    the raw gradient stays what backpropagation gives, and a note says it was clipped."""
+    spec, loss, y, _ = CASES[0]
+    net = Network.from_spec(spec, seed=3)
+    trainer = Trainer(net, loss=loss, optimizer=opt, batch_size=1, seed=0, clipnorm=clipnorm)
+    trainer.fit(X, y, epochs=2)
+    _, grads = net.loss_and_gradients(X, y, loss)
+    trace = trace_sample(net, X, y, loss, opt, trainer.optimizer.state_dict(),
+                         clipnorm=clipnorm)
+    trainer.fit(X, y, epochs=1)
+    after = net.get_weights()
+    for (node, name), step in trace.params.items():
+        np.testing.assert_allclose(step.grad, grads[node][name], rtol=1e-6)
+        np.testing.assert_allclose(step.new, after[node][name], rtol=1e-5, atol=1e-7)
+    assert any(s.clipped is not None for s in trace.params.values())
+    assert any("clipped" in note for note in trace.notes)
+    k = trace.params[("out", "kernel")]
+    html = explain_weight(trace, "out", 1, 2)
+    if k.clipped is not None:
+        assert "clipped gradient g =" in html and f"<b>{num(k.clipped[1, 2])}</b>" in html
+
+
+def test_the_step_takes_the_schedules_learning_rate():
+    """A decaying schedule: the traced step uses the rate of the next step (the
+    project's epochs and steps so far), as the Trainer does."""
+    from designer.lesson.trace import next_learning_rate
+    spec, loss, y, _ = CASES[0]
+    opt = {"type": "sgd", "lr": 0.5}
+    schedule = {"type": "exponential", "decay_rate": 0.5, "decay_steps": 1, "per": "batch"}
+    net = Network.from_spec(spec, seed=3)
+    trainer = Trainer(net, loss=loss, optimizer=opt, batch_size=1, seed=0, schedule=schedule)
+    trainer.fit(X, y, epochs=3)
+    history = {"loss": [1.0] * 3, "batch_loss": [1.0] * 3, "batch_step": [1, 2, 3]}
+    lr = next_learning_rate({"optimizer": opt, "schedule": schedule}, history)
+    assert lr == pytest.approx(trainer.lr) and lr == pytest.approx(0.5 * 0.5 ** 3)
+    trace = trace_sample(net, X, y, loss, opt, trainer.optimizer.state_dict(), lr=lr)
+    trainer.fit(X, y, epochs=1)
+    after = net.get_weights()
+    for (node, name), step in trace.params.items():
+        np.testing.assert_allclose(step.new, after[node][name], rtol=1e-5, atol=1e-7)
+    html = explain_weight(trace, "out", 0, 0)
+    assert "learning rate (the schedule" in html and num(lr) in html
