@@ -14,17 +14,21 @@ evaluated (``core.safe_zip`` parses ``.npy`` arrays and accepts only numeric dty
 and every problem becomes one :class:`ProjectError` line instead of a traceback.
 Saving is atomic: a temporary file in the target folder is written, flushed, fsynced and
 renamed over the old file, so a crash mid-save leaves the old file intact.
+
+This module reads and writes the archive; its parts live beside it: the names and limits
+in ``core.project_format``, the checks of every field in ``core.project_checks``, the
+migrations of old files in ``core.project_migration``, the atomic writer in
+``core.atomic_write`` and :class:`ProjectError` in ``core.project_errors``; everything
+public is re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
 import os
 import secrets
-import shutil
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -34,6 +38,38 @@ from typing import Any
 
 import numpy as np
 
+from core.atomic_write import write_atomically
+from core.project_checks import (
+    check_class_names,
+    check_history,
+    check_layout,
+    check_preprocessing,
+    check_spec_size,
+    check_spec_structure,
+    check_weights_fit,
+    files_table,
+    kind_name,
+    short_text,
+    typed_field,
+)
+from core.project_errors import ProjectError
+from core.project_format import (
+    DATA_DIR,
+    FORMAT,
+    MAX_ARRAYS,
+    MAX_EDGES,
+    MAX_JSON_BYTES,
+    MAX_MEMBERS,
+    MAX_NODES,
+    MAX_PARAMETERS,
+    MAX_TOTAL_BYTES,
+    OPTIMIZER_PREFIX,
+    PROJECT_JSON,
+    SUFFIX,
+    VERSION,
+    WEIGHTS_NPZ,
+)
+from core.project_migration import MIGRATIONS, migrate
 from core.runs import RUNS_NPZ, RunsError, runs_from_file, runs_to_file
 from core.safe_zip import (
     NUMERIC_KINDS,
@@ -47,31 +83,13 @@ from core.safe_zip import (
     zip_info,
 )
 
-FORMAT = "ann-designer-project"
-VERSION = 1
-SUFFIX = ".annproj"
-
-PROJECT_JSON = "project.json"
-WEIGHTS_NPZ = "weights.npz"
-DATA_DIR = "data/"
-OPTIMIZER_PREFIX = "@optimizer/"
-
-# Limits for untrusted files. Generous for anything a desktop app trains, small enough
-# that a hostile file cannot exhaust memory.
-MAX_TOTAL_BYTES = 2 * 1024**3          # all members together, uncompressed
-MAX_JSON_BYTES = 256 * 1024**2         # project.json (history can be long)
-MAX_MEMBERS = 64                       # members of the project zip
-MAX_ARRAYS = 100_000                   # arrays inside weights.npz
-MAX_PARAMETERS = 2**28                 # bound on any whole number in a node's settings
-MAX_NODES = 10_000
-MAX_EDGES = 100_000
-
-
-class ProjectError(Exception):
-    """A project file cannot be read or written; the message is one line for people."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
+__all__ = [  # the public face of the project file; the parts live in the modules above
+    "DATA_DIR", "FORMAT", "MAX_ARRAYS", "MAX_EDGES", "MAX_JSON_BYTES", "MAX_MEMBERS",
+    "MAX_NODES", "MAX_PARAMETERS", "MAX_TOTAL_BYTES", "MIGRATIONS", "OPTIMIZER_PREFIX",
+    "PROJECT_JSON", "SUFFIX", "VERSION", "WEIGHTS_NPZ", "Project", "ProjectError",
+    "build_network", "check_spec_size", "check_spec_structure", "extract_data",
+    "load_project", "migrate", "save_project", "write_atomically",
+]
 
 
 def _default_split() -> dict[str, Any]:
@@ -183,7 +201,7 @@ def _layout_to_save(layout: Mapping[str, Any]) -> dict[str, list[float]]:
                 raise ValueError("not finite")
         except (TypeError, ValueError) as exc:
             raise ProjectError(f"Cannot save: the position of node '{node_id}' is "
-                               f"{_short(pos)}, not [x, y].") from exc
+                               f"{short_text(pos)}, not [x, y].") from exc
         out[str(node_id)] = [x, y]
     return out
 
@@ -300,91 +318,6 @@ def _write_zip(handle: io.BufferedWriter, members: list[tuple[str, _Content, int
                 archive.writestr(info, content)
 
 
-def write_atomically(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write through ``write`` into a temp file beside ``path``, fsync, then rename it.
-
-    The temp file lives in the same folder so that ``os.replace`` is an atomic rename on
-    the same file system; readers see either the old file or the complete new one.
-    What the user made around the file is kept: a symbolic link is followed (its target
-    is replaced, the link stays a link), a file with several hard links is rewritten in
-    place from the complete temp file (so every link sees the new content), and a
-    read-only file is refused rather than replaced.
-    """
-    path = _save_target(Path(path))
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ProjectError(f"Cannot save {path}: the folder {folder} does not exist.")
-    temp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        old = path.stat() if path.exists() else None
-        if old is not None and old.st_nlink > 1:
-            _copy_in_place(temp, path)
-            _remove_quietly(temp)
-        else:
-            if old is not None:
-                os.chmod(temp, old.st_mode & 0o7777)
-            os.replace(temp, path)
-    except OSError as exc:
-        _remove_quietly(temp)
-        raise ProjectError(f"Cannot save {path}: {exc.strerror or exc}; "
-                           "check that the folder is writable and the disk not full.") from exc
-    except BaseException:
-        _remove_quietly(temp)
-        raise
-    _fsync_folder(folder)
-
-
-def _save_target(path: Path) -> Path:
-    """The file a save must write: a symlink's target; ProjectError for a link loop or a
-    read-only file (its mode bits, so that root is refused as a normal user is)."""
-    if path.is_symlink():
-        try:
-            path = path.resolve(strict=False)
-        except (RuntimeError, OSError) as exc:  # a loop: RuntimeError before Python 3.13
-            raise ProjectError(f"Cannot save {path}: it is a symbolic link that points to "
-                               "itself in a loop; save under another name.") from exc
-        if path.is_symlink():  # resolve() stops on a loop on some systems
-            raise ProjectError(f"Cannot save {path}: it is a symbolic link loop; "
-                               "save under another name.")
-    if path.exists() and not path.stat().st_mode & 0o222:
-        raise ProjectError(f"Cannot save {path}: the file is read-only; use Save as with "
-                           "another name, or make the file writable first.")
-    return path
-
-
-def _copy_in_place(source: Path, target: Path) -> None:
-    """Overwrite ``target``'s content (same inode, so hard links stay joined)."""
-    with open(source, "rb") as src, open(target, "r+b") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-        dst.truncate()
-        dst.flush()
-        os.fsync(dst.fileno())
-
-
-def _remove_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows it (not on Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # -------------------------------------------------------------------------- loading
 
 
@@ -398,11 +331,11 @@ def load_project(path: str | os.PathLike) -> Project:
     except ArchiveError as exc:
         raise ProjectError(str(exc)) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise ProjectError(f"{path.name} is damaged ({_short(exc, 80)}); it cannot be read. "
+        raise ProjectError(f"{path.name} is damaged ({short_text(exc, 80)}); it cannot be read. "
                            "Use a backup copy of the project.") from exc
     except NotImplementedError as exc:
         raise ProjectError(f"{path.name} uses a zip feature ANN Designer does not support "
-                           f"({_short(exc, 80)}); it was not written by ANN Designer.") from exc
+                           f"({short_text(exc, 80)}); it was not written by ANN Designer.") from exc
     except MemoryError as exc:
         raise ProjectError(f"{path.name} needs more memory than is available.") from exc
     except Exception as exc:  # noqa: BLE001 - a hostile file must never show a traceback
@@ -428,7 +361,7 @@ def _load(path: Path) -> Project:
         document = _read_json(archive, members[PROJECT_JSON], where)
         document = migrate(document, where)
         project = _project_from_document(document, where)
-        files = _files_entry(document, members, where)
+        files = files_table(document, members, where)
         arrays = {}
         if files.get("weights"):
             info = _member(members, files["weights"], where)
@@ -485,51 +418,7 @@ def _read_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> d
         raise ProjectError(f"{where}: {PROJECT_JSON} is nested too deeply.") from exc
     if not isinstance(document, dict):
         raise ProjectError(f"{where}: {PROJECT_JSON} should hold an object, not "
-                           f"{_kind(document)}.")
-    return document
-
-
-# ------------------------------------------------------------------------ migrations
-
-
-def _v0_to_v1(document: dict[str, Any]) -> dict[str, Any]:
-    """Version 0 (early builds) named the spec ``network``, stored positions as
-    ``{"x": .., "y": ..}`` and had no ``files`` table (weights implied by the member)."""
-    document = dict(document)
-    if "network" in document:
-        document["spec"] = document.pop("network")
-    layout = document.get("layout")
-    if isinstance(layout, dict):
-        document["layout"] = {
-            key: [pos.get("x"), pos.get("y")] if isinstance(pos, dict) else pos
-            for key, pos in layout.items()}
-    document.setdefault("files", {"weights": WEIGHTS_NPZ if document.get("has_weights")
-                                  else None, "data": None})
-    document["version"] = 1
-    return document
-
-
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
-"""version N -> function turning a version-N document into a version-N+1 document."""
-
-
-def migrate(document: dict[str, Any], where: str = "project") -> dict[str, Any]:
-    """Check the format name and bring an older document up to :data:`VERSION`."""
-    found = document.get("format")
-    if found != FORMAT:
-        shown = "none" if found is None else repr(found)[:60]
-        raise ProjectError(f"{where} is not an ANN Designer project (format {shown}, "
-                           f"expected '{FORMAT}').")
-    version = document.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise ProjectError(f"{where}: the format version {version!r} is not a whole number "
-                           "0 or more; the file is damaged.")
-    if version > VERSION:
-        raise ProjectError(f"{where} was made by a newer ANN Designer (version {version}); "
-                           f"this version reads up to {VERSION}; please update.")
-    while version < VERSION:
-        document = MIGRATIONS[version](document)
-        version = document["version"]
+                           f"{kind_name(document)}.")
     return document
 
 
@@ -542,171 +431,20 @@ def _project_from_document(doc: dict[str, Any], where: str) -> Project:
     check_spec_structure(spec, here)
     check_spec_size(spec, here)
     return Project(
-        name=_typed(doc, "name", str, "Untitled", here),
-        description=_typed(doc, "description", str, "", here),
+        name=typed_field(doc, "name", str, "Untitled", here),
+        description=typed_field(doc, "description", str, "", here),
         spec=spec,
-        layout=_layout(doc.get("layout", {}), here),
-        data=_typed(doc, "data", dict, None, here, optional=True),
-        preprocessing=_preprocessing(doc.get("preprocessing"), here),
-        split=_typed(doc, "split", dict, _default_split(), here),
-        training=_typed(doc, "training", dict, {}, here),
-        history=_history(doc.get("history", {}), here),
-        class_names=_class_names(doc.get("class_names"), here),
-        extra=_typed(doc, "extra", dict, {}, here),
+        layout=check_layout(doc.get("layout", {}), here),
+        data=typed_field(doc, "data", dict, None, here, optional=True),
+        preprocessing=check_preprocessing(doc.get("preprocessing"), here),
+        split=typed_field(doc, "split", dict, _default_split(), here),
+        training=typed_field(doc, "training", dict, {}, here),
+        history=check_history(doc.get("history", {}), here),
+        class_names=check_class_names(doc.get("class_names"), here),
+        extra=typed_field(doc, "extra", dict, {}, here),
         optimizer_state=None,
         weights=None,
     )
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "text", bool: "true/false",
-             int: "a number", float: "a number", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _typed(doc: Mapping[str, Any], key: str, kind: type, default: Any, where: str,
-           optional: bool = False) -> Any:
-    value = doc.get(key, default)
-    if value is None and optional:
-        return None
-    if not isinstance(value, kind):
-        raise ProjectError(f"{where}: '{key}' should be {_kind(kind())}, not {_kind(value)}.")
-    return value
-
-
-def _layout(layout: Any, where: str) -> dict[str, list[float]]:
-    if not isinstance(layout, dict):
-        raise ProjectError(f"{where}: 'layout' should map node ids to [x, y] positions.")
-    for node_id, pos in layout.items():
-        ok = (isinstance(pos, list) and len(pos) == 2
-              and all(_is_number(v) and math.isfinite(v) for v in pos))
-        if not ok:
-            raise ProjectError(f"{where}: the position of node '{node_id}' should be "
-                               f"[x, y] with two finite numbers, not {str(pos)[:40]}.")
-    return layout
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _preprocessing(value: Any, where: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not isinstance(value.get("method"), str):
-        raise ProjectError(f"{where}: 'preprocessing' should be an object with a "
-                           "'method', 'offset' and 'scale'.")
-    for key in ("offset", "scale"):
-        try:
-            array = np.asarray(value.get(key, []), dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ProjectError(f"{where}: preprocessing '{key}' should be a list of "
-                               "numbers.") from exc
-        if key == "scale" and np.any(array == 0):
-            raise ProjectError(f"{where}: preprocessing 'scale' contains 0, which would "
-                               "divide by zero; the file is damaged.")
-    return value
-
-
-def _history(value: Any, where: str) -> dict[str, list]:
-    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        raise ProjectError(f"{where}: 'history' should map metric names to lists.")
-    return value
-
-
-def _class_names(value: Any, where: str) -> list[str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ProjectError(f"{where}: 'class_names' should be a list of text.")
-    return value
-
-
-def _files_entry(doc: Mapping[str, Any], members: Mapping[str, zipfile.ZipInfo],
-                 where: str) -> dict[str, Any]:
-    """Which member holds what; inferred from the members if a hand-made file has no table."""
-    if "files" not in doc:
-        data = [name for name in members if name.startswith(DATA_DIR)]
-        return {"weights": WEIGHTS_NPZ if WEIGHTS_NPZ in members else None,
-                "data": data[0] if len(data) == 1 else None}
-    files = doc.get("files")
-    ok = isinstance(files, dict) and all(v is None or isinstance(v, str)
-                                         for v in files.values())
-    if not ok:
-        raise ProjectError(f"{where}: {PROJECT_JSON} 'files' should map roles to member "
-                           "names.")
-    data = files.get("data")
-    if data is not None and not data.startswith(DATA_DIR):
-        raise ProjectError(f"{where}: the embedded data member must be under {DATA_DIR}, "
-                           f"not '{data}'.")
-    return files
-
-
-# ------------------------------------------------------------------- spec safety checks
-
-
-def check_spec_structure(spec: Any, where: str) -> None:
-    """The shape of the spec JSON (not its meaning: a half-built design may be saved)."""
-    if not isinstance(spec, dict):
-        raise ProjectError(f"{where}: 'spec' should be an object with 'nodes' and 'edges'.")
-    nodes, edges = spec.get("nodes"), spec.get("edges", [])
-    if not isinstance(nodes, list) or not isinstance(edges, list):
-        raise ProjectError(f"{where}: the network spec needs a 'nodes' list and an "
-                           "'edges' list.")
-    if len(nodes) > MAX_NODES or len(edges) > MAX_EDGES:
-        raise ProjectError(f"{where}: the network has {len(nodes)} nodes and {len(edges)} "
-                           f"edges; at most {MAX_NODES} and {MAX_EDGES} are supported.")
-    for index, node in enumerate(nodes):
-        if not (isinstance(node, dict) and isinstance(node.get("id"), str)
-                and isinstance(node.get("type"), str)):
-            raise ProjectError(f"{where}: node number {index + 1} needs a text 'id' and a "
-                               "text 'type'.")
-    for edge in edges:
-        if not (isinstance(edge, list) and len(edge) == 2
-                and all(isinstance(end, str) for end in edge)):
-            raise ProjectError(f"{where}: every edge should be [source id, target id], "
-                               f"not {str(edge)[:40]}.")
-
-
-def check_spec_size(spec: dict[str, Any], where: str) -> None:
-    """Refuse absurd sizes before anything could allocate them.
-
-    Every whole number in a node's settings is bounded first (cheap, and it catches a
-    size even behind a broken connection); then ``core.spec.validate`` computes the
-    parameter count and per-sample sizes from the shapes alone, without weights, and its
-    ``too_large`` problems are refused.  Other problems are not: a half-built design may
-    be saved and opened again.
-    """
-    for node in spec["nodes"]:
-        for key, value in node.items():
-            if _largest_int(value) > MAX_PARAMETERS:
-                raise ProjectError(f"{where}: node '{node['id']}' has {key} = "
-                                   f"{_short(value)}, far larger than any network ANN "
-                                   "Designer can hold; the file is damaged or hostile.")
-    from core.spec import validate
-
-    try:
-        problems = validate(spec)
-    except Exception:  # noqa: BLE001 - validate promises not to raise; be safe anyway
-        problems = []
-    for problem in problems:
-        if problem.code == "too_large":
-            raise ProjectError(f"{where}: {problem.message} {problem.hint}")
-
-
-def _largest_int(value: Any) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return abs(value)
-    if isinstance(value, list):
-        return max((_largest_int(v) for v in value), default=0)
-    return 0
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # ----------------------------------------------------------------------- weights.npz
@@ -776,26 +514,7 @@ def build_network(project: Project, seed: int | None = None, dtype: Any = None):
         raise ProjectError(f"The network of '{project.name}' cannot be built: "
                            f"{type(exc).__name__}: {exc}") from exc
     if project.weights:
-        _set_checked_weights(net, project.weights, project.name)
+        check_weights_fit(net, project.weights, project.name)
     return net
 
 
-def _set_checked_weights(net: Any, weights: Mapping[str, Mapping[str, np.ndarray]],
-                         where: str) -> None:
-    expected = net.get_weights()
-    for node_id, named in weights.items():
-        for name, array in named.items():
-            want = expected.get(node_id, {}).get(name)
-            if want is None:
-                raise ProjectError(f"{where}: saved weight '{node_id}/{name}' has no place in "
-                                   "the network; the weights do not belong to this design.")
-            if tuple(want.shape) != tuple(np.shape(array)):
-                raise ProjectError(f"{where}: saved weight '{node_id}/{name}' has shape "
-                                   f"{tuple(np.shape(array))} but the network needs "
-                                   f"{tuple(want.shape)}; retrain or reset the weights.")
-            if not np.isfinite(array).all():
-                raise ProjectError(f"{where}: saved weight '{node_id}/{name}' contains NaN "
-                                   "or infinity, so every prediction would be NaN; reset "
-                                   "the weights (Training panel > Reset weights) and train "
-                                   "again.")
-    net.set_weights({k: dict(v) for k, v in weights.items()})

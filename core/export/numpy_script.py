@@ -89,7 +89,7 @@ def _describe_node(model: ExportModel, node: ExportNode) -> dict[str, Any]:
 
 def write_npz(model: ExportModel, path: Path) -> list[Path]:
     """The weights file alone."""
-    from core.project import write_atomically
+    from core.atomic_write import write_atomically
     from core.safe_zip import write_npz as stream_npz
 
     arrays = weight_arrays(model)
@@ -129,7 +129,7 @@ def _special_source() -> str:
 
 def write_numpy(model: ExportModel, path: Path) -> list[Path]:
     """``predict.py`` and its weights: into folder ``path``, or ``path`` itself if .py."""
-    from core.project import write_atomically
+    from core.atomic_write import write_atomically
 
     if path.suffix == ".py":
         script, weights = path, path.with_suffix(".npz")

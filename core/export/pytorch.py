@@ -279,7 +279,7 @@ def source(model: ExportModel, weights_name: str) -> str:
 
 def write_pytorch(model: ExportModel, path: Path) -> list[Path]:
     """``model.py`` + ``model.npz`` (or ``path`` and ``path`` with .npz if .py)."""
-    from core.project import write_atomically
+    from core.atomic_write import write_atomically
 
     if path.suffix == ".py":
         script = path

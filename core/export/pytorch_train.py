@@ -83,7 +83,8 @@ def script_text(model: ExportModel, settings: dict[str, Any]) -> str:
 
 def write_training(project: Any, folder: Path, base_dir: Path | None = None) -> list[Path]:
     """``train.py``, ``data.npz`` and ``initial_weights.npz`` in ``folder`` (made)."""
-    from core.project import ProjectError, write_atomically
+    from core.atomic_write import write_atomically
+    from core.project import ProjectError
     from core.workflow import prepare_data
 
     project = copy.deepcopy(project)   # preparing the data records scaler and classes
