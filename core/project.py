@@ -82,6 +82,7 @@ from core.safe_zip import (
     write_npz,
     zip_info,
 )
+from core.weight_keys import WeightKeyError, weight_key, weights_by_node
 
 __all__ = [  # the public face of the project file; the parts live in the modules above
     "DATA_DIR", "FORMAT", "MAX_ARRAYS", "MAX_EDGES", "MAX_JSON_BYTES", "MAX_MEMBERS",
@@ -244,7 +245,7 @@ def _weight_arrays(weights: Mapping[str, Mapping[str, Any]] | None) -> dict[str,
     flat: dict[str, np.ndarray] = {}
     for node_id, named in (weights or {}).items():
         for name, value in named.items():
-            key = f"{node_id}/{name}"
+            key = weight_key(node_id, name)
             if not safe_member_name(key):
                 raise ProjectError(f"Cannot save the weights of node '{node_id}': its id "
                                    "looks like a file path ('..', leading '/' or 'C:'); "
@@ -453,17 +454,14 @@ def _project_from_document(doc: dict[str, Any], where: str) -> Project:
 def _attach_arrays(project: Project, doc: Mapping[str, Any],
                    arrays: Mapping[str, np.ndarray], where: str) -> None:
     """Split weights.npz's arrays into weights and optimizer state (with its values)."""
-    weights: dict[str, dict[str, np.ndarray]] = {}
-    optimizer_arrays: dict[str, np.ndarray] = {}
-    for key, array in arrays.items():
-        if key.startswith(OPTIMIZER_PREFIX):
-            optimizer_arrays[key[len(OPTIMIZER_PREFIX):]] = array
-            continue
-        node_id, sep, weight_name = key.rpartition("/")
-        if not sep or not node_id or not weight_name:
-            raise ProjectError(f"{where}: {WEIGHTS_NPZ} holds '{key}', which is not a "
-                               "'node_id/name' weight key.")
-        weights.setdefault(node_id, {})[weight_name] = array
+    optimizer_arrays = {key[len(OPTIMIZER_PREFIX):]: array for key, array in arrays.items()
+                        if key.startswith(OPTIMIZER_PREFIX)}
+    try:
+        weights = weights_by_node({key: array for key, array in arrays.items()
+                                   if not key.startswith(OPTIMIZER_PREFIX)})
+    except WeightKeyError as exc:
+        raise ProjectError(f"{where}: {WEIGHTS_NPZ} holds '{exc.key}', which is not a "
+                           "'node_id/name' weight key.") from exc
     if doc.get("has_weights", bool(weights)):
         project.weights = weights
     state = doc.get("optimizer_state")

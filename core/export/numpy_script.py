@@ -31,6 +31,7 @@ from core.export.model import (
     pads,
     window,
 )
+from core.weight_keys import weight_key
 
 TEMPLATE = Path(__file__).with_name("predict_template.py")
 WEIGHTS_FORMAT = "ann-designer-weights"
@@ -41,7 +42,7 @@ def weight_arrays(model: ExportModel) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     for node in model.nodes:
         for name, value in node.weights.items():
-            arrays[f"{node.id}/{name}"] = np.asarray(value)
+            arrays[weight_key(node.id, name)] = np.asarray(value)
     if model.offset is not None:
         arrays["__preprocessing__/offset"] = np.asarray(model.offset, np.float64)
         arrays["__preprocessing__/scale"] = np.asarray(model.scale, np.float64)
