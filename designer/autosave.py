@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from designer import recovery as rec
 from designer.dialogs import RecoveryDialog
@@ -115,6 +115,14 @@ class AutosaveController(QObject):
             chosen.discard()
             orphans = self.orphans()
         return False
+
+    def recover_dialog(self) -> bool:
+        """File > Recover unsaved work: the list again (after a Later, or a second crash)."""
+        if not self.orphans():
+            QMessageBox.information(self.window, "Recover unsaved work",
+                                    "No other session left unsaved work behind.")
+            return False
+        return self.window.files.maybe_save() and self.offer()
 
     def recover(self, orphan: rec.OrphanSession) -> bool:
         """Open ``orphan``'s work as unsaved work, then make it safe in this session."""
