@@ -40,6 +40,16 @@ ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
 log = logging.getLogger(__name__)
 
 
+def default_recovery_store() -> rec.RecoveryStore | None:
+    """The per-user recovery store, or None when turned off or its folder is unusable."""
+    if rec.recovery_disabled():
+        return None
+    try:
+        return rec.RecoveryStore()
+    except OSError:  # a read-only home must not stop the designer from starting
+        return None
+
+
 class AutosaveController(QObject):
     """Autosaves ``session`` into ``store`` and offers what crashed sessions left."""
 

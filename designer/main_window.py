@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer import recovery as rec
-from designer.autosave import AutosaveController
+from designer.autosave import AutosaveController, default_recovery_store
 from designer.canvas import neuron_view
 from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.files = FileController(self, self.session, self.settings)
         self.autosaver = AutosaveController(
-            self, self.session, recovery if recovery is not None else _default_recovery())
+            self, self.session, recovery if recovery is not None else default_recovery_store())
         self.actions_by_name: dict[str, QAction] = {}
         self._build_docks()
         build_actions(self)
@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
             f"&Undo {text}".strip()))
         stack.redoTextChanged.connect(lambda text: self.actions_by_name["redo"].setText(
             f"&Redo {text}".strip()))
-        session.modifiedChanged.connect(lambda modified: self._on_clean_changed(not modified))
+        session.modifiedChanged.connect(lambda _modified: self._update_title())
         session.filePathChanged.connect(lambda _path: self._update_title())
         self.document.projectReplaced.connect(self._on_project_replaced)
         self.scene.statusMessage.connect(self.show_message)  # refusals, from the editor too
@@ -309,9 +309,6 @@ class MainWindow(QMainWindow):
         self._update_title()
         QTimer.singleShot(0, self, self.fit_view)
 
-    def _on_clean_changed(self, _clean: bool) -> None:
-        self._update_title()
-
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_NAME}")
         self.setWindowModified(self.session.is_modified)
@@ -383,14 +380,4 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.autosaver.close()
         event.accept()
-
-
-def _default_recovery() -> rec.RecoveryStore | None:
-    """The per-user recovery store, or None when turned off or its folder is unusable."""
-    if rec.recovery_disabled():
-        return None
-    try:
-        return rec.RecoveryStore()
-    except OSError:  # a read-only home must not stop the designer from starting
-        return None
 
