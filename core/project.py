@@ -16,19 +16,17 @@ Saving is atomic: a temporary file in the target folder is written, flushed, fsy
 renamed over the old file, so a crash mid-save leaves the old file intact.
 
 This module reads and writes the archive; its parts live beside it: the names and limits
-in ``core.project_format``, the checks of every field in ``core.project_checks``, the
-migrations of old files in ``core.project_migration``, the atomic writer in
-``core.atomic_write`` and :class:`ProjectError` in ``core.project_errors``; everything
-public is re-exported here.
+in ``core.project_format``, project.json's text in ``core.project_json``, the checks of
+every field in ``core.project_checks``, the migrations of old files in
+``core.project_migration``, the atomic writer in ``core.atomic_write`` and
+:class:`ProjectError` in ``core.project_errors``; everything public is re-exported here.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
-import secrets
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -48,7 +46,6 @@ from core.project_checks import (
     check_spec_structure,
     check_weights_fit,
     files_table,
-    kind_name,
     short_text,
     typed_field,
 )
@@ -69,6 +66,7 @@ from core.project_format import (
     VERSION,
     WEIGHTS_NPZ,
 )
+from core.project_json import dump_project_json, read_project_json
 from core.project_migration import MIGRATIONS, migrate
 from core.runs import RUNS_NPZ, RunsError, runs_from_file, runs_to_file
 from core.safe_zip import (
@@ -178,7 +176,7 @@ def _project_members(project: Project, folder: Path) -> list[tuple[str, _Content
     if run_records:  # optional: older files have none, and older readers ignore it
         document["runs"] = run_records
     members: list[tuple[str, _Content, int]] = [
-        (PROJECT_JSON, _dump_json(document), zipfile.ZIP_DEFLATED)]
+        (PROJECT_JSON, dump_project_json(document), zipfile.ZIP_DEFLATED)]
     if weight_arrays:
         # Stored, not deflated: trained weights hardly compress, and a stored member
         # keeps the compression-ratio check on load meaningful.
@@ -205,39 +203,6 @@ def _layout_to_save(layout: Mapping[str, Any]) -> dict[str, list[float]]:
                                f"{short_text(pos)}, not [x, y].") from exc
         out[str(node_id)] = [x, y]
     return out
-
-
-def _dump_json(document: dict[str, Any]) -> bytes:
-    def default(value: Any) -> Any:
-        if isinstance(value, np.generic):
-            return value.item()
-        if isinstance(value, np.ndarray) and value.dtype.kind in NUMERIC_KINDS:
-            return value.tolist()
-        if isinstance(value, (tuple, set, frozenset)):
-            return list(value)
-        raise TypeError(type(value).__name__)
-
-    # Readable, diff-friendly layout, except the history: one line per list, not per value.
-    token = f"@history-{secrets.token_hex(8)}@"
-    try:
-        history = _history_json(document.get("history"), default)
-        text = json.dumps({**document, "history": token}, indent=1, default=default,
-                          ensure_ascii=False).replace(json.dumps(token), history, 1)
-    except (TypeError, ValueError) as exc:
-        raise ProjectError(
-            f"Cannot save: a setting holds a value of type {exc} that a project file "
-            "cannot store (only numbers, text, lists and dictionaries).") from exc
-    return text.encode("utf-8")
-
-
-def _history_json(history: Any, default: Callable[[Any], Any]) -> str:
-    """The history object with one line per metric (a compact list of numbers)."""
-    if not isinstance(history, dict) or not history:
-        return json.dumps(history, default=default)
-    lines = [f"  {json.dumps(str(key))}: "
-             f"{json.dumps(values, default=default, separators=(',', ':'))}"
-             for key, values in history.items()]
-    return "{\n" + ",\n".join(lines) + "\n }"
 
 
 def _weight_arrays(weights: Mapping[str, Mapping[str, Any]] | None) -> dict[str, np.ndarray]:
@@ -359,7 +324,7 @@ def _load(path: Path) -> Project:
         if PROJECT_JSON not in members:
             raise ProjectError(f"{where} is not an ANN Designer project, or it is "
                                f"truncated: it has no {PROJECT_JSON}.")
-        document = _read_json(archive, members[PROJECT_JSON], where)
+        document = read_project_json(archive, members[PROJECT_JSON], where)
         document = migrate(document, where)
         project = _project_from_document(document, where)
         files = files_table(document, members, where)
@@ -401,26 +366,6 @@ def _member(members: Mapping[str, zipfile.ZipInfo], name: str, where: str
         raise ProjectError(f"{where} is incomplete: the member '{name}' listed in "
                            f"{PROJECT_JSON} is missing.")
     return members[name]
-
-
-def _read_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> dict:
-    if info.file_size > MAX_JSON_BYTES:
-        raise ProjectError(f"{where}: {PROJECT_JSON} is {info.file_size / 1024**2:.0f} MiB, "
-                           f"more than the {MAX_JSON_BYTES // 1024**2} MiB a project allows.")
-    raw = read_member(archive, info, where)
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ProjectError(f"{where}: {PROJECT_JSON} is not UTF-8 text.") from exc
-    except json.JSONDecodeError as exc:
-        raise ProjectError(f"{where}: {PROJECT_JSON} is not valid JSON (line {exc.lineno}, "
-                           f"column {exc.colno}: {exc.msg}).") from exc
-    except RecursionError as exc:
-        raise ProjectError(f"{where}: {PROJECT_JSON} is nested too deeply.") from exc
-    if not isinstance(document, dict):
-        raise ProjectError(f"{where}: {PROJECT_JSON} should hold an object, not "
-                           f"{kind_name(document)}.")
-    return document
 
 
 # ----------------------------------------------------------------- document -> Project
