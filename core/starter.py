@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.data import DataError, Dataset
+from core.graph_depth import longest_path_depths
 from core.project import Project
 
 LAYER_X_STEP = 200.0
@@ -126,11 +127,7 @@ def layered_layout(spec: Mapping[str, Any], origin: tuple[float, float] = ORIGIN
     reads left to right and a skip connection or second branch sits above or below it.
     """
     ids = [node["id"] for node in spec.get("nodes", [])]
-    preds: dict[str, list[str]] = {node_id: [] for node_id in ids}
-    for src, dst in spec.get("edges", []):
-        if src in preds and dst in preds:
-            preds[dst].append(src)
-    depth = _longest_path_depths(ids, preds)
+    depth = longest_path_depths(ids, spec.get("edges", []))
     columns: dict[int, list[str]] = {}
     for node_id in ids:
         columns.setdefault(depth[node_id], []).append(node_id)
@@ -141,21 +138,3 @@ def layered_layout(spec: Mapping[str, Any], origin: tuple[float, float] = ORIGIN
             layout[node_id] = [origin[0] + column * x_step, origin[1] + offset * y_step]
     return layout
 
-
-def _longest_path_depths(ids: list[str], preds: dict[str, list[str]]) -> dict[str, int]:
-    """Depth of each node = longest path from a source (Kahn's order; cycles get 0)."""
-    succs: dict[str, list[str]] = {node_id: [] for node_id in ids}
-    waiting = {node_id: len(preds[node_id]) for node_id in ids}
-    for dst, sources in preds.items():
-        for src in sources:
-            succs[src].append(dst)
-    depth = dict.fromkeys(ids, 0)
-    ready = [node_id for node_id in ids if waiting[node_id] == 0]
-    while ready:
-        node_id = ready.pop()
-        for nxt in succs[node_id]:
-            depth[nxt] = max(depth[nxt], depth[node_id] + 1)
-            waiting[nxt] -= 1
-            if waiting[nxt] == 0:
-                ready.append(nxt)
-    return depth

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from designer import recovery as rec
 from designer.dialogs import RecoveryDialog
@@ -38,6 +38,16 @@ ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                        if hasattr(signal, name))
 
 log = logging.getLogger(__name__)
+
+
+def default_recovery_store() -> rec.RecoveryStore | None:
+    """The per-user recovery store, or None when turned off or its folder is unusable."""
+    if rec.recovery_disabled():
+        return None
+    try:
+        return rec.RecoveryStore()
+    except OSError:  # a read-only home must not stop the designer from starting
+        return None
 
 
 class AutosaveController(QObject):
@@ -115,6 +125,14 @@ class AutosaveController(QObject):
             chosen.discard()
             orphans = self.orphans()
         return False
+
+    def recover_dialog(self) -> bool:
+        """File > Recover unsaved work: the list again (after a Later, or a second crash)."""
+        if not self.orphans():
+            QMessageBox.information(self.window, "Recover unsaved work",
+                                    "No other session left unsaved work behind.")
+            return False
+        return self.window.files.maybe_save() and self.offer()
 
     def recover(self, orphan: rec.OrphanSession) -> bool:
         """Open ``orphan``'s work as unsaved work, then make it safe in this session."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from core.project import ProjectError
 
@@ -144,6 +144,15 @@ class FileController(QObject):
             return False
         self.session.new_project(project)
         return True
+
+    def new_from_example_dialog(self) -> bool:
+        """File > New from example: pick an example, then open a fresh copy of it."""
+        from core.examples import list_examples
+        from designer.dialogs import ExampleDialog
+        dialog = ExampleDialog(list_examples(), self.window)
+        if dialog.exec() != ExampleDialog.DialogCode.Accepted or not dialog.selected_name():
+            return False
+        return self.new_from_example(dialog.selected_name())
 
     def open_dialog(self) -> bool:
         """File > Open: ask for a project file, then open it."""
@@ -293,6 +302,21 @@ class FileController(QObject):
         value = self.settings.value(RECENT_KEY, [])
         paths = [value] if isinstance(value, str) else list(value or [])
         return [p for p in paths if isinstance(p, str) and _is_file(p)][:MAX_RECENT]
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """File > Open recent, filled each time it opens (files may have gone meanwhile)."""
+        menu.clear()
+        paths = self.recent_files()
+        for i, path in enumerate(paths, start=1):
+            action = menu.addAction(f"&{i}  {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not paths:
+            menu.addAction("No recent files").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear list", self.clear_recent)
 
     def add_recent(self, path: str) -> None:
         path = resolved(path)

@@ -2,9 +2,10 @@
 
 The window owns no network state: it holds the `Session` (the open project: its
 `document`, the single source of truth, and its `editor`), the scene that mirrors the
-document, and the panels that read from it.  Its own jobs are the menus
-and shortcuts, files (through `FileController`), the title and status bar, themes, the
-remembered dock layout and window geometry, file drops, and crash recovery.
+document, and the panels that read from it.  It wires them to the menus and shortcuts,
+the title and status bar and the themes; the rest is done by controllers of its own:
+files (`FileController`), file drops (`FileDropController`), the remembered dock layout
+and window geometry (`WindowLayoutController`) and crash recovery (`AutosaveController`).
 
 Seams for the training UI: `add_panel(dock, area)` adds a dock that is remembered like the
 others; `data_file_importer` (a callable taking a path) imports dropped `.csv` files; the
@@ -14,9 +15,8 @@ others; `data_file_importer` (a callable taking a path) imports dropped `.csv` f
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,15 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer import dock_layout
 from designer import recovery as rec
-from designer.autosave import AutosaveController
+from designer.autosave import AutosaveController, default_recovery_store
 from designer.canvas import neuron_view
 from designer.canvas.scene import CanvasScene
 from designer.canvas.view import CanvasView
-from designer.dialogs import ABOUT_HTML, ExampleDialog, ShortcutsDialog
+from designer.dialogs import ABOUT_HTML, ShortcutsDialog
 from designer.editor import lock_message
-from designer.files import PROJECT_SUFFIX, FileController
+from designer.file_drops import FileDropController
+from designer.files import FileController
 from designer.menus import APP_NAME, build_actions, build_menus
 from designer.panels.inspector import InspectorPanel
 from designer.panels.palette import NEURON, LayerPalette
@@ -42,15 +42,12 @@ from designer.panels.problems import ProblemsPanel
 from designer.session import Session
 from designer.status_bar import DocumentStatus
 from designer.themes import THEMES, apply_theme
+from designer.window_layout import WindowLayoutController
 
-STATE_VERSION = 1
-GEOMETRY_KEY = "window/geometry"
-STATE_KEY = "window/state"
 THEME_KEY = "view/theme"
 #: Networks of at most this many layers of at most this many units open in the neuron view.
 SMALL_LAYERS, SMALL_LAYER = 8, 16
 PRESENTATION_KEY = "view/presentation"
-DATA_SUFFIXES = (".csv",)
 PALETTE_MIN_WIDTH = 210
 MESSAGE_MS = 6000
 
@@ -76,18 +73,18 @@ class MainWindow(QMainWindow):
         self.view.setObjectName("canvasView")
         self.setCentralWidget(self.view)
         self.files = FileController(self, self.session, self.settings)
+        self.autosaver = AutosaveController(
+            self, self.session, recovery if recovery is not None else default_recovery_store())
         self.actions_by_name: dict[str, QAction] = {}
         self._build_docks()
         build_actions(self)
         build_menus(self)
         self.status = DocumentStatus(self.statusBar(), self.session)
         self._connect_session()
-        self.setAcceptDrops(True)
-        self.view.viewport().installEventFilter(self)
-        self._restore_settings()
+        self.drops = FileDropController(self)
+        self.window_layout = WindowLayoutController(self, self.settings)
+        self._apply_theme()
         self._small_in_neuron_view()
-        self.autosaver = AutosaveController(
-            self, self.session, recovery if recovery is not None else _default_recovery())
         self._ending_session = False  # logout/shutdown: close without asking
         self._update_title()
 
@@ -125,7 +122,7 @@ class MainWindow(QMainWindow):
             f"&Undo {text}".strip()))
         stack.redoTextChanged.connect(lambda text: self.actions_by_name["redo"].setText(
             f"&Redo {text}".strip()))
-        session.modifiedChanged.connect(lambda modified: self._on_clean_changed(not modified))
+        session.modifiedChanged.connect(lambda _modified: self._update_title())
         session.filePathChanged.connect(lambda _path: self._update_title())
         self.document.projectReplaced.connect(self._on_project_replaced)
         self.scene.statusMessage.connect(self.show_message)  # refusals, from the editor too
@@ -142,22 +139,6 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
-
-    def import_data_file(self, path: str) -> bool:
-        """Import a dropped data file through the training UI's importer, if installed."""
-        if self.data_file_importer is None:
-            QMessageBox.information(
-                self, "Cannot import data yet",
-                f"{Path(path).name} is a data file, but the data panel that imports it is "
-                "not available in this build.\nOpen a project or an example to train on "
-                "its built-in data instead.")
-            return False
-        try:
-            self.data_file_importer(path)
-        except Exception as exc:  # noqa: BLE001 - any import failure is shown, never fatal
-            self.files.error("Cannot import the data", path, exc)
-            return False
-        return True
 
     # ================================================================== selection
     def selected_node_ids(self) -> list[str]:
@@ -267,42 +248,7 @@ class MainWindow(QMainWindow):
         """Large fonts, thick lines, full contrast; the side docks widen for the text."""
         self.settings.setValue(PRESENTATION_KEY, bool(on))
         self._apply_theme()
-        QTimer.singleShot(0, self, self._fit_docks_to_fonts)
-
-    def _fit_docks_to_fonts(self) -> None:
-        """Once the new fonts are laid out: docks sized for their text, then Fit.
-
-        A default arrangement is rebuilt for the new fonts (presentation mode may move a
-        wide view into the tabs on the right); one the user changed is only resized."""
-        presentation = self.theme()[1]
-        if self.default_arrangement and \
-                dock_layout.default_stacks(self, presentation) != self._stacks_applied:
-            self.apply_default_layout()
-        else:
-            dock_layout.size_default_docks(self, presentation)
-        self.fit_view()
-
-    def reset_layout(self) -> None:
-        """View > Reset layout: every dock back to its default place and size."""
-        self.apply_default_layout()
-        QTimer.singleShot(0, self, self._fit_docks_to_fonts)  # again, once laid out
-        self.show_message("Panels are back in their default places.")
-
-    def apply_default_layout(self) -> None:
-        """The default arrangement (canvas and Output dock large); see designer.dock_layout."""
-        presentation = self.theme()[1]
-        self._stacks_applied = dock_layout.default_stacks(self, presentation)
-        dock_layout.apply_default_layout(self, presentation)
-        for dock in self.findChildren(QDockWidget):  # moving or floating one ends "default"
-            if dock.parent() is self and dock.objectName() not in self._watched_docks:
-                self._watched_docks.add(dock.objectName())
-                dock.dockLocationChanged.connect(self._layout_customized)
-                dock.topLevelChanged.connect(self._layout_customized)
-        self.default_arrangement = True
-        QTimer.singleShot(0, self, self.hide_stray_tab_bars)
-
-    def _layout_customized(self, *_args) -> None:
-        self.default_arrangement = False
+        QTimer.singleShot(0, self, self.window_layout.fit_docks_to_fonts)
 
     def theme(self) -> tuple[str, bool]:
         """(theme name, presentation mode) as remembered in the settings."""
@@ -340,31 +286,14 @@ class MainWindow(QMainWindow):
             number = ""
         QMessageBox.about(self, f"About {APP_NAME}", ABOUT_HTML.format(version=number))
 
-    # ================================================================== files
-    def new_from_example_dialog(self) -> bool:
-        from core.examples import list_examples
-        dialog = ExampleDialog(list_examples(), self)
-        if dialog.exec() != ExampleDialog.DialogCode.Accepted or not dialog.selected_name():
-            return False
-        return self.files.new_from_example(dialog.selected_name())
-
+    # ================================================================== files, title
     def open_path(self, path: str) -> bool:
         """Open a project file (asks about unsaved changes first)."""
         return self.files.open_path(path)
 
-    def fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        paths = self.files.recent_files()
-        for i, path in enumerate(paths, start=1):
-            action = self.recent_menu.addAction(f"&{i}  {Path(path).name}")
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _checked=False, p=path: self.files.open_path(p))
-        if not paths:
-            self.recent_menu.addAction("No recent files").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list", self.files.clear_recent)
+    def open_dropped_files(self, paths: list[str]) -> None:
+        """Open the first dropped project; import dropped data files; explain the rest."""
+        self.drops.open_dropped_files(paths)
 
     def _small_in_neuron_view(self) -> None:
         """A small network of Dense layers (a Playground-sized lesson) opens in the
@@ -380,57 +309,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         QTimer.singleShot(0, self, self.fit_view)
 
-    def _on_clean_changed(self, _clean: bool) -> None:
-        self._update_title()
-
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_NAME}")
         self.setWindowModified(self.session.is_modified)
-
-    # ================================================================== drops
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if _dropped_files(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if _dropped_files(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            super().dragMoveEvent(event)
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        paths = _dropped_files(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            QTimer.singleShot(0, self, lambda: self.open_dropped_files(paths))
-        else:
-            super().dropEvent(event)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """File drops on the canvas are the window's, layer drops are the canvas's."""
-        kind = event.type()
-        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) and \
-                _dropped_files(event.mimeData()):
-            {QEvent.Type.DragEnter: self.dragEnterEvent, QEvent.Type.DragMove:
-             self.dragMoveEvent, QEvent.Type.Drop: self.dropEvent}[kind](event)
-            return True
-        return super().eventFilter(watched, event)
-
-    def open_dropped_files(self, paths: list[str]) -> None:
-        """Open the first dropped project; import dropped data files; explain the rest."""
-        for path in paths:
-            suffix = Path(path).suffix.lower()
-            if suffix == PROJECT_SUFFIX:
-                self.files.open_path(path)
-                return
-            if suffix in DATA_SUFFIXES:
-                self.import_data_file(path)
-                return
-        QMessageBox.warning(self, "Cannot use this file",
-                            f"{Path(paths[0]).name}: ANN Designer opens .annproj projects and "
-                            "imports .csv data files.")
 
     # ================================================================== recovery
     @property
@@ -454,14 +335,6 @@ class MainWindow(QMainWindow):
         """Offer the work crashed sessions left; True if one was restored (see autosave)."""
         return self.autosaver.offer(ask)
 
-    def recover_dialog(self) -> bool:
-        """File > Recover unsaved work: the list again (after a Later, or a second crash)."""
-        if not self.autosaver.orphans():
-            QMessageBox.information(self, "Recover unsaved work",
-                                    "No other session left unsaved work behind.")
-            return False
-        return self.files.maybe_save() and self.offer_recovery()
-
     def end_session(self) -> None:
         """Logout or shutdown (SIGTERM): keep unsaved work for the next start and close
         without a question nobody is there to answer."""
@@ -471,51 +344,32 @@ class MainWindow(QMainWindow):
         self.save_settings()  # here too: a close() during a question is not run again
         self.close()
 
-    # ================================================================== settings, close
-    def _restore_settings(self) -> None:
-        geometry_ok, self.layout_restored = dock_layout.restore_window(
-            self, self.settings, GEOMETRY_KEY, STATE_KEY, STATE_VERSION)
-        if not geometry_ok:
-            self._default_geometry()
-        self.default_arrangement = False  # True while the docks are as apply_default_layout
-        self._watched_docks: set[str] = set()  # put them (see _layout_customized)
-        self._stacks_applied: tuple = ()
-        self._first_show = True
-        self._apply_theme()
+    # ================================================================== layout, close
+    @property
+    def layout_restored(self) -> bool:
+        """True when the last session's dock arrangement was restored at start."""
+        return self.window_layout.layout_restored
 
-    def _default_geometry(self) -> None:
-        """First start: the whole screen (maximized), as a projector has no pixel to spare.
+    @property
+    def default_arrangement(self) -> bool:
+        """True while the docks stand as the default arrangement put them."""
+        return self.window_layout.default_arrangement
 
-        The geometry is set as well as the state, for window managers (or none, as on a
-        virtual screen) that ignore the maximized hint. Later starts restore what the last
-        session saved."""
-        screen = QApplication.primaryScreen()
-        if screen is None:
-            self.resize(1400, 860)
-            return
-        self.setGeometry(screen.availableGeometry())
-        self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+    def apply_default_layout(self) -> None:
+        """The default arrangement of the docks (see designer.window_layout)."""
+        self.window_layout.apply_default_layout()
 
-    def showEvent(self, event) -> None:  # noqa: N802
-        """On a first start, arrange the docks once every one (training UI too) is added."""
-        super().showEvent(event)
-        if self._first_show:
-            self._first_show = False
-            if not self.layout_restored:
-                if not self.default_arrangement:  # create_window() arranges them before
-                    self.apply_default_layout()
-                QTimer.singleShot(0, self, self._fit_docks_to_fonts)  # at the final size
-        QTimer.singleShot(0, self, self.hide_stray_tab_bars)
-
-    def hide_stray_tab_bars(self) -> None:
-        """Hide tab bars that chained tabifyDockWidget() calls leave on screen (Qt bug)."""
-        dock_layout.hide_stray_tab_bars(self)
+    def reset_layout(self) -> None:
+        """View > Reset layout: every dock back to its default place and size."""
+        self.window_layout.reset_layout()
 
     def save_settings(self) -> None:
         """Remember window geometry and the arrangement of every dock."""
-        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
-        self.settings.setValue(STATE_KEY, self.saveState(STATE_VERSION))
-        self.settings.sync()
+        self.window_layout.save()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.window_layout.shown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         agreed = self._ending_session or self.files.maybe_save()
@@ -527,19 +381,3 @@ class MainWindow(QMainWindow):
         self.autosaver.close()
         event.accept()
 
-
-def _default_recovery() -> rec.RecoveryStore | None:
-    """The per-user recovery store, or None when turned off or its folder is unusable."""
-    if rec.recovery_disabled():
-        return None
-    try:
-        return rec.RecoveryStore()
-    except OSError:  # a read-only home must not stop the designer from starting
-        return None
-
-
-def _dropped_files(mime) -> list[str]:
-    """Local files in a drag (any suffix; the drop explains what it cannot use)."""
-    if mime is None or not mime.hasUrls():
-        return []
-    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]

@@ -50,13 +50,13 @@ def build_actions(window) -> None:
     def a(*args, **kwargs) -> QAction:
         return make_action(window, *args, **kwargs)
 
-    a("new_example", "&New from example…", window.new_from_example_dialog, key.New,
+    a("new_example", "&New from example…", window.files.new_from_example_dialog, key.New,
       tip="Start from one of the example networks")
     a("open", "&Open…", window.files.open_dialog, key.Open, tip="Open a .annproj project")
     a("save", "&Save", window.files.save, key.Save, tip="Save the project")
     a("save_as", "Save &as…", window.files.save_as, (key.SaveAs, "Ctrl+Shift+S"),
       tip="Save the project under a new name")
-    a("recover", "Recover unsaved &work…", window.recover_dialog,
+    a("recover", "Recover unsaved &work…", window.autosaver.recover_dialog,
       tip="Open work that a crashed or killed session left behind")
     for fmt, (text, _suffix, _filter) in EXPORTS.items():
         a(f"export_{fmt}", text, lambda f=fmt: window.files.export(f),
@@ -107,7 +107,8 @@ def build_menus(window) -> None:
     file_menu = bar.addMenu("&File")
     file_menu.addActions([act["new_example"], act["open"]])
     window.recent_menu = file_menu.addMenu("Open &recent")
-    window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
+    window.recent_menu.aboutToShow.connect(
+        lambda: window.files.fill_recent_menu(window.recent_menu))
     file_menu.addAction(act["recover"])
     file_menu.addSeparator()
     file_menu.addActions([act["save"], act["save_as"]])

@@ -31,6 +31,7 @@ from core.export.model import (
     pads,
     window,
 )
+from core.weight_keys import weight_key
 
 TEMPLATE = Path(__file__).with_name("predict_template.py")
 WEIGHTS_FORMAT = "ann-designer-weights"
@@ -41,7 +42,7 @@ def weight_arrays(model: ExportModel) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     for node in model.nodes:
         for name, value in node.weights.items():
-            arrays[f"{node.id}/{name}"] = np.asarray(value)
+            arrays[weight_key(node.id, name)] = np.asarray(value)
     if model.offset is not None:
         arrays["__preprocessing__/offset"] = np.asarray(model.offset, np.float64)
         arrays["__preprocessing__/scale"] = np.asarray(model.scale, np.float64)
@@ -89,7 +90,7 @@ def _describe_node(model: ExportModel, node: ExportNode) -> dict[str, Any]:
 
 def write_npz(model: ExportModel, path: Path) -> list[Path]:
     """The weights file alone."""
-    from core.project import write_atomically
+    from core.atomic_write import write_atomically
     from core.safe_zip import write_npz as stream_npz
 
     arrays = weight_arrays(model)
@@ -129,7 +130,7 @@ def _special_source() -> str:
 
 def write_numpy(model: ExportModel, path: Path) -> list[Path]:
     """``predict.py`` and its weights: into folder ``path``, or ``path`` itself if .py."""
-    from core.project import write_atomically
+    from core.atomic_write import write_atomically
 
     if path.suffix == ".py":
         script, weights = path, path.with_suffix(".npz")

@@ -356,7 +356,7 @@ def _metadata(model: ExportModel) -> dict[str, str]:
 
 def write_onnx(model: ExportModel, path: Path) -> list[Path]:
     """Write ``model`` to ``path`` (.onnx); returns the paths written."""
-    from core.project import write_atomically
+    from core.atomic_write import write_atomically
 
     proto = to_onnx(model)
     data = proto.SerializeToString()

@@ -29,6 +29,7 @@ from core.export.model import (
     window,
 )
 from core.export.numpy_script import write_npz
+from core.weight_keys import weight_key
 
 _RESERVED = {"x", "offset", "scale", "forward", "training", "eval", "train", "to", "cuda",
              "cpu", "float", "double", "half", "apply", "parameters", "modules", "state_dict",
@@ -202,7 +203,7 @@ def _weight_table(model: ExportModel, names: dict[str, str]) -> list[tuple[str, 
         for name in node.weights:
             layout = {"Dense": "dense", "Conv2D": "conv"}.get(node.type, "") \
                 if name == "kernel" else ""
-            table.append((f"{node.id}/{name}", f"{names[node.id]}.{targets[name]}", layout))
+            table.append((weight_key(node.id, name), f"{names[node.id]}.{targets[name]}", layout))
     return table
 
 
@@ -279,7 +280,7 @@ def source(model: ExportModel, weights_name: str) -> str:
 
 def write_pytorch(model: ExportModel, path: Path) -> list[Path]:
     """``model.py`` + ``model.npz`` (or ``path`` and ``path`` with .npz if .py)."""
-    from core.project import write_atomically
+    from core.atomic_write import write_atomically
 
     if path.suffix == ".py":
         script = path

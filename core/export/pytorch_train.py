@@ -28,6 +28,7 @@ import numpy as np
 
 from core.export.model import ExportError, ExportModel, prepare
 from core.export.numpy_script import describe
+from core.weight_keys import WeightKeyError, weight_key, weights_by_node
 
 TEMPLATE = Path(__file__).with_name("train_template.py")
 MAX_ARRAYS = 10_000
@@ -83,7 +84,8 @@ def script_text(model: ExportModel, settings: dict[str, Any]) -> str:
 
 def write_training(project: Any, folder: Path, base_dir: Path | None = None) -> list[Path]:
     """``train.py``, ``data.npz`` and ``initial_weights.npz`` in ``folder`` (made)."""
-    from core.project import ProjectError, write_atomically
+    from core.atomic_write import write_atomically
+    from core.project import ProjectError
     from core.workflow import prepare_data
 
     project = copy.deepcopy(project)   # preparing the data records scaler and classes
@@ -100,7 +102,7 @@ def write_training(project: Any, folder: Path, base_dir: Path | None = None) -> 
     text = script_text(model, settings).encode("utf-8")
     write_atomically(paths[0], lambda handle: handle.write(text))
     write_atomically(paths[1], lambda handle: np.savez(handle, X_train=X, Y_train=Y))
-    weights = {f"{node.id}/{name}": np.asarray(value)
+    weights = {weight_key(node.id, name): np.asarray(value)
                for node in model.nodes for name, value in node.weights.items()}
     write_atomically(paths[2], lambda handle: np.savez(handle, **weights))
     return paths
@@ -117,15 +119,12 @@ def read_weights_file(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
             arrays = read_npz(stream, path.name, MAX_ARRAYS, MAX_BYTES)
     except ArchiveError as exc:
         raise ExportError(str(exc)) from exc
-    weights: dict[str, dict[str, np.ndarray]] = {}
-    for key, array in arrays.items():
-        if key.startswith("__"):   # an npz export's description and preprocessing
-            continue
-        node_id, sep, name = key.rpartition("/")
-        if not sep or not node_id or not name:
-            raise ExportError(f"{path.name} holds '{key}', which is not a 'node_id/name' "
-                              "weight.")
-        weights.setdefault(node_id, {})[name] = array
+    try:   # "__" keys: an npz export's description and preprocessing
+        weights = weights_by_node({key: array for key, array in arrays.items()
+                                   if not key.startswith("__")})
+    except WeightKeyError as exc:
+        raise ExportError(f"{path.name} holds '{exc.key}', which is not a 'node_id/name' "
+                          "weight.") from exc
     if not weights:
         raise ExportError(f"{path.name} holds no weights.")
     return weights
@@ -139,7 +138,7 @@ def import_weights(project: Any, path: str | Path) -> None:
     weights = read_weights_file(path)
     net = build_network(project)
     have = net.get_weights()
-    missing = [f"{n}/{k}" for n, arrays in have.items() for k in arrays
+    missing = [weight_key(n, k) for n, arrays in have.items() for k in arrays
                if k not in weights.get(n, {})]
     if missing:
         raise ExportError(f"{Path(path).name} lacks weights the network needs: "

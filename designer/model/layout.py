@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from core.graph_depth import longest_path_depths
+
 LAYER_SPACING = 270.0
 NODE_HEIGHT = 110.0
 ROW_GAP = 40.0
@@ -40,7 +42,7 @@ def layered_layout(nodes: Sequence[str], edges: Iterable[tuple[str, str]],
     nodes = list(dict.fromkeys(nodes))
     known = set(nodes)
     edges = _acyclic_edges(nodes, [(s, d) for s, d in edges if s in known and d in known])
-    layer = _longest_path_layers(nodes, edges)
+    layer = longest_path_depths(nodes, edges)
     layers, succ, pred = _with_dummies(nodes, edges, layer)
     _reduce_crossings(layers, succ, pred)
     size = {n: (heights or {}).get(n, NODE_HEIGHT) if n in known else DUMMY_HEIGHT
@@ -111,25 +113,6 @@ def _acyclic_edges(nodes: list[str], edges: list[tuple[str, str]]) -> list[tuple
                 state[child] = 1
                 stack.append((child, iter(out[child])))
     return [e for e in edges if e not in back and e[0] != e[1]]
-
-
-def _longest_path_layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Layer of a node = length of the longest path reaching it (Kahn's order)."""
-    indegree = {n: 0 for n in nodes}
-    out: dict[str, list[str]] = {n: [] for n in nodes}
-    for s, d in edges:
-        out[s].append(d)
-        indegree[d] += 1
-    layer = {n: 0 for n in nodes}
-    ready = [n for n in nodes if indegree[n] == 0]
-    while ready:
-        current = ready.pop()
-        for nxt in out[current]:
-            layer[nxt] = max(layer[nxt], layer[current] + 1)
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                ready.append(nxt)
-    return layer
 
 
 def _with_dummies(nodes: list[str], edges: list[tuple[str, str]], layer: dict[str, int]

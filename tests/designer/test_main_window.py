@@ -301,6 +301,37 @@ def test_file_drops_open_projects_and_hand_csv_to_the_importer(window, tmp_path,
     assert boxes.kinds()[-1] == "warning"
 
 
+def test_a_file_dropped_beside_the_canvas_is_the_windows_and_other_drags_are_not(
+        window, tmp_path, qtbot):
+    """A file dropped on a dock (Qt hands it to the window) opens like one on the canvas;
+    a drag without files is left alone."""
+    from core.project import save_project
+    project_file = tmp_path / "beside.annproj"
+    save_project(small_project("beside"), project_file)
+    empty = QMimeData()
+    empty.setText("not a file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the QPoint constructor
+        ignored = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, empty,
+                                  Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    ignored.ignore()
+    QApplication.sendEvent(window, ignored)
+    assert not ignored.isAccepted()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(project_file))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, event)
+    assert event.isAccepted()
+    qtbot.waitUntil(lambda: "beside.annproj" in window.windowTitle())
+
+
 def _drop(window: MainWindow, paths: list[Path]) -> None:
     """Drag the files over the canvas and drop them, as Qt delivers it (enter, then drop)."""
     mime = QMimeData()
