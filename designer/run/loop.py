@@ -59,7 +59,6 @@ PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
 CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
-RECOVERY_MIN_INTERVAL_S = 1.0  # what a killed process loses at most (and autosave keeps)
 RECOVERY_MAX_SHARE = 0.02
 
 
@@ -126,7 +125,7 @@ class RunLoop:
         self._resumed_at = time.perf_counter()
         self._t_light = self._t_heavy = self._t_progress = self._t_confusion = 0.0
         self._t_recovery = time.perf_counter()
-        self._recovery_interval = RECOVERY_MIN_INTERVAL_S
+        self._recovery_interval = self.job.recovery_every_s
         self._grid: np.ndarray | None = None
         self._maps: dict[str, np.ndarray] = {}
         self._confusion: np.ndarray | None = None
@@ -429,8 +428,8 @@ class RunLoop:
             state = None
         self.report(RecoveryPoint(self.epoch, self.step, self.net.get_weights(), state))
         self._t_recovery = done = time.perf_counter()
-        self._recovery_interval = max(RECOVERY_MIN_INTERVAL_S,
-                                        (done - start) / RECOVERY_MAX_SHARE)
+        self._recovery_interval = max(self.job.recovery_every_s,
+                                      (done - start) / RECOVERY_MAX_SHARE)
 
     def _update_heavy(self) -> None:
         """Grid predictions, per-neuron maps and sample predictions (bounded rate)."""

@@ -147,6 +147,7 @@ class RunSession(QObject):
         self.last_message = ""
         self._run_lr: float | None = None  # the learning rate the running process uses
         self.pace: float | None = None  # epochs a second at most; None: full speed
+        self.recovery_every_s = 1.0  # a run's recovery points: what a killed run loses
         #: What training must keep fixed (``TrainingJob.frozen``); the lesson tools set it.
         self.frozen: Callable[[], tuple] | None = None
         #: Weight checkpoints wanted per run (evenly spaced epochs); 0 for none.
@@ -438,6 +439,7 @@ class RunSession(QObject):
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
             frozen=self.frozen() if self.frozen is not None else (),
             checkpoint_every=self._checkpoint_every(epochs, settings),
+            recovery_every_s=self.recovery_every_s,
             grid_seq_offset=self._grid_seq(), **self._view_fields())
 
     def _grid_seq(self) -> int:
