@@ -121,7 +121,7 @@ def test_stop_on_a_hung_process_answers_at_once_and_kills_it_later(
     try:
         start = time.perf_counter()
         ui.training_panel.stop_button.click()
-        assert time.perf_counter() - start < 0.5  # the window never waited
+        assert time.perf_counter() - start < 2.0  # the window never waited (grace: 3 s)
         assert ui.run.is_running
         wait_idle(qtbot, ui)  # killed after the grace period
     finally:
