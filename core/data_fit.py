@@ -217,7 +217,7 @@ def fitted_spec(spec: Mapping[str, Any], mismatches: list[Mismatch]) -> dict[str
 
 
 def change_text(fit: Fit) -> list[str]:
-    """What a fit changes, one short phrase per edit ("input shape [4] -> [13]")."""
+    """What a fit changes, one short phrase per edit ("shape of 'in': [4] -> [13]")."""
     changes = [f"loss {fit.old_loss} -> {fit.loss}"] if fit.loss_changed else []
-    return changes + [f"{m.node_id} {m.param} {m.current} -> {m.value}"
+    return changes + [f"{m.param} of {m.node_id!r}: {m.current} -> {m.value}"
                       for m in fit.mismatches]
