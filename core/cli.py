@@ -319,7 +319,7 @@ def cmd_examples(args: argparse.Namespace) -> int:
              info.description) for info in list_examples()]
     print(out.table(rows, ["name", "task", "description"]))
     print(f"\n* opens when the designer starts. Copy one: {PROG} new --example NAME "
-          "-o my.annproj")
+          "-o my.annproj\n  (add --data FILE.csv --target COLUMN for its network on your data)")
     return 0
 
 

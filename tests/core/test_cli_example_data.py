@@ -152,6 +152,19 @@ def test_a_cnn_example_on_rows_of_numbers_is_refused_in_one_line(capsys, tmp_pat
     assert not path.exists()
 
 
+def test_images_in_an_npz_file_fit_the_cnn_example(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "img.npz", X=rng.random((40, 8, 8, 1)).astype(np.float32),
+             y=np.arange(40) % 4)
+    path = tmp_path / "img.annproj"
+    code, out, err = run(capsys, "new", "--example", "digits-cnn", "--data",
+                         tmp_path / "img.npz", "--target", "y", "-o", path)
+    assert code == 0, err
+    assert "adapted: units of 'output': 10 -> 4" in out
+    assert nodes(load_project(path))["input"]["shape"] == [8, 8, 1]
+    train_a_few_epochs(capsys, path)
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--example", "iris", "--target", "x"], "--target goes with --data FILE.csv"),
     (["--example", "iris", "--data", "wine.csv"], "--data needs --target"),
