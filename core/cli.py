@@ -470,9 +470,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"  {problem.severity}: {problem_text(problem)}")
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise ProjectError(f"the network has {len(errors)} error(s), listed above; fix them "
-                           "in the designer before training")
+        raise ProjectError(errors_line(len(errors), training_state(project)))
     return 0
+
+
+def errors_line(count: int, state: str) -> str:
+    """The closing error of ``summary``: a trained project whose network or loss was
+    changed since (training refuses an invalid one) is still trained, and says so."""
+    if state.startswith("trained "):
+        return (f"the network has {count} error(s), listed above; its saved weights "
+                f"({state}) are kept, but fix the errors in the designer to train it "
+                "further")
+    return (f"the network has {count} error(s), listed above; fix them in the designer "
+            "before training")
 
 
 def _shape_text(shape: tuple | None) -> str:
@@ -483,11 +493,28 @@ def training_line(project: Project) -> str:
     """Loss, optimizer and how far the project has been trained."""
     settings = project.training
     optimizer = settings.get("optimizer") or {}
-    trained, _ = workflow.trained_so_far(project.history)
-    state = f"trained {trained} epochs" if project.weights else "untrained"
     return (f"loss {settings.get('loss')}, optimizer {optimizer.get('type')} "
             f"(lr {optimizer.get('lr')}), batch size {settings.get('batch_size')}, "
-            f"{settings.get('epochs')} epochs per run; {state}")
+            f"{settings.get('epochs')} epochs per run; {training_state(project)}")
+
+
+def training_state(project: Project) -> str:
+    """"untrained", "trained 12 epochs", "trained 7 steps (part of an epoch)", or weights
+    with no training recorded (imported with import-weights, or edited in the designer).
+
+    Weights alone do not make a project trained: the designer's Reset weights stores the
+    fresh weights of the seed, with an empty history.
+    """
+    if not project.weights:
+        return "untrained"
+    epochs, steps = workflow.trained_so_far(project.history)
+    if epochs:
+        return f"trained {epochs} epoch{'s' if epochs != 1 else ''}"
+    if steps:
+        return f"trained {steps} step{'s' if steps != 1 else ''} (part of an epoch)"
+    if workflow.has_fresh_weights(project):
+        return "untrained"
+    return "weights with no training recorded (imported or edited)"
 
 
 def cmd_train(args: argparse.Namespace) -> int:
