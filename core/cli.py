@@ -30,12 +30,13 @@ from core import cli_output as out
 from core import workflow
 from core.backends import BACKENDS, DEVICES
 from core.data import DataError, Dataset, Progress
-from core.examples import DEFAULT_EXAMPLE, list_examples, load_example
+from core.data_fit import Fit, change_text
+from core.examples import DEFAULT_EXAMPLE, example_path, list_examples, load_example
 from core.export import EXPORT_FORMATS, ExportError, export
 from core.log_setup import LOG_DIR_VARIABLE, setup_logging
 from core.project import Project, ProjectError, load_project, save_project
 from core.spec import SpecError, output_shapes, param_counts, problem_text, validate
-from core.starter import starter_notes, starter_project
+from core.starter import example_for_data, starter_notes, starter_project
 from core.training import Trainer, TrainingDiverged
 
 PROG = "ann-designer"
@@ -61,6 +62,7 @@ EPILOG = f"""examples:
   {PROG} examples                         list the example projects
   {PROG} new --example spiral -o s.annproj
   {PROG} new --data iris.csv --target species -o iris.annproj
+  {PROG} new --example wine --data my.csv --target kind -o my.annproj
   {PROG} train iris.annproj --epochs 50
   {PROG} train iris.annproj --backend torch
   {PROG} evaluate iris.annproj
@@ -105,11 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("examples", help="list the example projects")
     sub.set_defaults(func=cmd_examples)
 
-    sub = commands.add_parser("new", help="create a project from an example or a CSV file")
-    source = sub.add_mutually_exclusive_group(required=True)
-    source.add_argument("--example", metavar="NAME", help="copy an example (see 'examples')")
-    source.add_argument("--data", metavar="FILE.csv", help="build a starting network for "
-                        "the data in a CSV/TSV file")
+    sub = commands.add_parser("new", help="create a project from an example, a CSV file, "
+                              "or both (the example's network on your data)")
+    sub.add_argument("--example", metavar="NAME", help="copy an example (see 'examples'); "
+                     "with --data, its network and settings adapted to that data")
+    sub.add_argument("--data", metavar="FILE.csv", help="build a starting network for "
+                     "the data in a CSV/TSV file")
     sub.add_argument("--target", metavar="COLUMN", help="the column to predict (with --data); "
                      "several, COL,COL, make a regression with one output each")
     sub.add_argument("--features", metavar="COL,COL", help="input columns (default: all "
@@ -316,7 +319,7 @@ def cmd_examples(args: argparse.Namespace) -> int:
              info.description) for info in list_examples()]
     print(out.table(rows, ["name", "task", "description"]))
     print(f"\n* opens when the designer starts. Copy one: {PROG} new --example NAME "
-          "-o my.annproj")
+          "-o my.annproj\n  (add --data FILE.csv --target COLUMN for its network on your data)")
     return 0
 
 
@@ -325,11 +328,14 @@ def cmd_new(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.exists() and not args.force:
         raise UsageError(f"{output} already exists; use --force to replace it")
-    if args.example is not None:
+    if args.example is None and args.data is None:
+        raise UsageError("say what to start from: --example NAME, --data FILE.csv, or "
+                         "both (the example's network on your data)")
+    if args.data is None:
         for flag in ("target", "features", "categorical", "task", "drop_bad_rows"):
             if getattr(args, flag):
-                raise UsageError(f"--{flag.replace('_', '-')} goes with --data, not "
-                                 "--example")
+                raise UsageError(f"--{flag.replace('_', '-')} goes with --data FILE.csv "
+                                 "(with --example too: the example's network on that data)")
         project = load_example(args.example)
         save_project(project, output)
         print(f"created {output} from example {args.example!r}: {project.description}")
@@ -340,18 +346,17 @@ def cmd_new(args: argparse.Namespace) -> int:
     progress = out.ReadProgress(Path(args.data).name, sys.stderr, enabled=started is not None)
     try:
         with about_file(args.data):
-            project, ds = project_from_csv(Path(args.data), _target(args.target),
-                                           _columns(args.features), _columns(args.categorical),
-                                           args.task, output.parent,
-                                           drop_bad_rows=args.drop_bad_rows,
-                                           progress=progress)
+            project, ds, fit = project_from_csv(
+                Path(args.data), _target(args.target), _columns(args.features),
+                _columns(args.categorical), args.task, output.parent,
+                drop_bad_rows=args.drop_bad_rows, progress=progress, example=args.example)
     finally:
         progress.close()
     if started is not None:
         print(f"read {Path(args.data).name} in {time.monotonic() - started:.1f} s",
               file=sys.stderr)
     save_project(project, output)
-    print(describe_new_project(output, project, ds))
+    print(describe_new_project(output, project, ds, args.example, fit))
     return 0
 
 
@@ -384,22 +389,31 @@ def _columns(text: str | None) -> list[str]:
 
 def project_from_csv(path: Path, target: str | list[str], features: list[str],
                      categorical: list[str], task: str | None, project_dir: Path,
-                     drop_bad_rows: bool = False, progress: Progress | None = None
-                     ) -> tuple[Project, Dataset]:
+                     drop_bad_rows: bool = False, progress: Progress | None = None,
+                     example: str | None = None) -> tuple[Project, Dataset, Fit | None]:
     """A new project for a CSV file: starting network, standardized inputs, data source.
 
     The data source records what the reader found (columns, categories, task) and
     whether bad rows are skipped, so that training re-reads the file the same way and
-    predicting on new files later encodes them exactly the same way.
+    predicting on new files later encodes them exactly the same way. With ``example``
+    the network and settings are that example's, adapted to the data; the returned Fit
+    says what changed (None without an example).
     """
+    if example is not None:
+        example_path(example)  # an unknown name fails before a large file is read
     request = {"target": target, "features": features, "categorical": categorical,
                "task": task, "drop_bad_rows": drop_bad_rows}
     ds = workflow.read_source_file(request, path, progress=progress)
     source = {**ds.source, "path": _relative_path(path, project_dir), "embedded": False,
               "drop_bad_rows": drop_bad_rows}
-    project = starter_project(ds, source, path.stem)
+    fit = None
+    if example is None:
+        project = starter_project(ds, source, path.stem)
+    else:
+        project, fit = example_for_data(load_example(example), example, ds, source,
+                                        path.stem)
     workflow.prepare_data(project, dataset=ds)  # fits the scaler on the training split
-    return project, ds
+    return project, ds, fit
 
 
 def _relative_path(path: Path, project_dir: Path) -> str:
@@ -410,8 +424,9 @@ def _relative_path(path: Path, project_dir: Path) -> str:
         return str(Path(path).resolve())
 
 
-def describe_new_project(output: Path, project: Project, ds: Dataset) -> str:
-    """What ``new --data`` built, in two lines."""
+def describe_new_project(output: Path, project: Project, ds: Dataset,
+                         example: str | None = None, fit: Fit | None = None) -> str:
+    """What ``new --data`` built, in two lines (three with an example: what changed)."""
     chain = " -> ".join(_node_label(node) for node in project.spec["nodes"])
     kind = (f"{len(ds.class_names)} classes ({', '.join(map(str, ds.class_names))})"
             if ds.task == "classification" else "regression")
@@ -419,8 +434,13 @@ def describe_new_project(output: Path, project: Project, ds: Dataset) -> str:
     skipped = (f" ({dropped} bad row{'s' if dropped != 1 else ''} skipped, line "
                f"{', '.join(map(str, lines[:5]))}{' ...' if dropped > 5 else ''})"
                if dropped else "")
-    lines = [f"created {output}: {len(ds.X)} samples{skipped}, {kind}",
-             f"network: {chain}; loss {project.training['loss']}", *starter_notes(ds)]
+    origin = f" from example {example!r}" if example else ""
+    lines = [f"created {output}{origin}: {len(ds.X)} samples{skipped}, {kind}"]
+    if fit is not None:
+        changes = change_text(fit)
+        lines.append(f"adapted: {'; '.join(changes)}" if changes else
+                     "adapted: nothing, the example's network fits the data as it is")
+    lines += [f"network: {chain}; loss {project.training['loss']}", *starter_notes(ds)]
     return "\n".join(lines)
 
 
@@ -450,9 +470,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"  {problem.severity}: {problem_text(problem)}")
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise ProjectError(f"the network has {len(errors)} error(s), listed above; fix them "
-                           "in the designer before training")
+        raise ProjectError(errors_line(len(errors), training_state(project)))
     return 0
+
+
+def errors_line(count: int, state: str) -> str:
+    """The closing error of ``summary``: a trained project whose network or loss was
+    changed since (training refuses an invalid one) is still trained, and says so."""
+    if state.startswith("trained "):
+        return (f"the network has {count} error(s), listed above; its saved weights "
+                f"({state}) are kept, but fix the errors in the designer to train it "
+                "further")
+    return (f"the network has {count} error(s), listed above; fix them in the designer "
+            "before training")
 
 
 def _shape_text(shape: tuple | None) -> str:
@@ -463,11 +493,28 @@ def training_line(project: Project) -> str:
     """Loss, optimizer and how far the project has been trained."""
     settings = project.training
     optimizer = settings.get("optimizer") or {}
-    trained, _ = workflow.trained_so_far(project.history)
-    state = f"trained {trained} epochs" if project.weights else "untrained"
     return (f"loss {settings.get('loss')}, optimizer {optimizer.get('type')} "
             f"(lr {optimizer.get('lr')}), batch size {settings.get('batch_size')}, "
-            f"{settings.get('epochs')} epochs per run; {state}")
+            f"{settings.get('epochs')} epochs per run; {training_state(project)}")
+
+
+def training_state(project: Project) -> str:
+    """"untrained", "trained 12 epochs", "trained 7 steps (part of an epoch)", or weights
+    with no training recorded (imported with import-weights, or edited in the designer).
+
+    Weights alone do not make a project trained: the designer's Reset weights stores the
+    fresh weights of the seed, with an empty history.
+    """
+    if not project.weights:
+        return "untrained"
+    epochs, steps = workflow.trained_so_far(project.history)
+    if epochs:
+        return f"trained {epochs} epoch{'s' if epochs != 1 else ''}"
+    if steps:
+        return f"trained {steps} step{'s' if steps != 1 else ''} (part of an epoch)"
+    if workflow.has_fresh_weights(project):
+        return "untrained"
+    return "weights with no training recorded (imported or edited)"
 
 
 def cmd_train(args: argparse.Namespace) -> int:

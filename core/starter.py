@@ -3,7 +3,9 @@
 ``ann-designer new --data FILE.csv --target COLUMN`` uses this so that a person with a CSV
 file gets a network that trains out of the box: the input shape comes from the features,
 one or two relu layers are sized from the feature count, and the output layer and loss
-follow from the target (two classes, several classes, or numbers).
+follow from the target (two classes, several classes, or numbers). With ``--example
+NAME`` the example's network and training settings are put on the data instead, adapted
+by the designer's "Fix the network" rule (:mod:`core.data_fit`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from core.data import DataError, Dataset
+from core.data_fit import (
+    DataShape,
+    Fit,
+    expected_units,
+    fitted_spec,
+    network_fit,
+    output_ids,
+)
 from core.graph_depth import longest_path_depths
-from core.project import Project
+from core.project import Project, ProjectError
+from core.spec import output_shapes, validate
 
 LAYER_X_STEP = 200.0
 LAYER_Y_STEP = 140.0
@@ -86,6 +97,59 @@ def starter_project(ds: Dataset, source: Mapping[str, Any], name: str) -> Projec
                    preprocessing={"method": "standardize", "offset": [], "scale": []},
                    split={"val": 0.2, "test": 0.0, "seed": 0},
                    training=starter_training(loss, len(ds)), class_names=ds.class_names)
+
+
+EXAMPLE_ONLY_EXTRAS = ("target", "title")  # the example's own goal and title
+
+
+def example_for_data(example: Project, example_name: str, ds: Dataset,
+                     source: Mapping[str, Any], name: str) -> tuple[Project, Fit]:
+    """A new, untrained project: example ``example_name``'s network and training
+    settings on ``ds``, and what had to change for it to fit.
+
+    The Input takes the data's shape; the loss, the output units and the output
+    activation follow the task as the designer's Fix sets them (a bounded output that
+    cannot reach regression targets becomes linear). The example's scaling method and
+    split are kept and refitted to the new data. ProjectError, saying why and what to
+    do, when the adapted network cannot work (a Conv2D for images given rows of numbers).
+    """
+    data = DataShape.of(ds.X, ds.y, ds.task, ds.n_classes)
+    old_loss = str((example.training or {}).get("loss") or "mse")
+    fit = network_fit(example.spec, output_shapes(example.spec), data, old_loss)
+    spec = fitted_spec(example.spec, fit.mismatches)
+    data_name = Path(str(source["path"])).name if source.get("path") else ds.name
+    _check_adapted(spec, fit.loss, data, f"example {example_name!r} cannot take "
+                   f"{data_name or 'the data'}")
+    method = (example.preprocessing or {}).get("method", "standardize")
+    project = Project(
+        name=name, description=f"{ds.task.capitalize()} of {source.get('target')!r} from "
+        f"{data_name or 'the data'} with the network of example {example_name!r}",
+        spec=spec, layout={k: list(v) for k, v in example.layout.items()},
+        data=dict(source), preprocessing={"method": method, "offset": [], "scale": []},
+        split=dict(example.split), training={**example.training, "loss": fit.loss},
+        class_names=ds.class_names,
+        extra={k: v for k, v in example.extra.items() if k not in EXAMPLE_ONLY_EXTRAS})
+    return project, fit
+
+
+def _check_adapted(spec: dict[str, Any], loss: str, data: DataShape, what: str) -> None:
+    """Refuse an adapted network that is invalid or whose outputs still do not fit."""
+    values = "x".join(str(s) for s in data.input_shape)
+    fix = (f"choose an example of Dense layers, which take samples of {values} values, "
+           "or leave out the example for a network built for the data")
+    errors = [p for p in validate(spec, loss=loss) if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        named = [n for n in first.node_ids if n not in first.message]
+        where = f"{', '.join(named)}: " if named else ""
+        raise ProjectError(f"{what}: {where}{first.message.rstrip('.')}; {fix}")
+    want = expected_units(loss, data.task, data.n_classes, data.n_outputs)
+    shapes = output_shapes(spec)
+    for nid in output_ids(spec):
+        shape = shapes.get(nid)
+        if shape and int(shape[-1]) != want:
+            raise ProjectError(f"{what}: its output {nid!r} gives {int(shape[-1])} values "
+                               f"per sample but the data needs {want}; {fix}")
 
 
 TARGET_SCALE_LIMIT = 100.0  # a linear output starting near 0 reaches about this far

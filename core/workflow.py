@@ -428,6 +428,22 @@ def trained_so_far(history: Mapping[str, Any] | None) -> tuple[int, int]:
     return epochs, steps
 
 
+def has_fresh_weights(project: Project) -> bool:
+    """True when the project's weights are the ones its seed starts from (the designer's
+    Reset weights stores them, with no history): nothing has been trained."""
+    weights = project.weights or {}
+    seed = (project.training or {}).get("seed", 0)
+    try:
+        fresh = Network.from_spec(project.spec, seed=seed or 0).get_weights()
+    except Exception:  # noqa: BLE001 - an invalid network or seed: not the fresh weights
+        return False
+    return set(fresh) == set(weights) and all(
+        set(arrays) == set(weights[node]) and all(
+            np.array_equal(np.asarray(weights[node][name]), value)
+            for name, value in arrays.items())
+        for node, arrays in fresh.items())
+
+
 def _is_count(value: Any) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value) and 0 <= value < 2 ** 53)

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from core.data import BUILTIN_DATASETS, FEATURE_TRANSFORMS, DataError
 from core.data.csv_readers import DROP_HINT
+from core.data_fit import network_fit
 from core.workflow import read_source_file
 from designer.panels.background_read import read_in_background
 from designer.panels.data_import import (
@@ -54,7 +55,7 @@ from designer.panels.data_import import (
 )
 from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import CLASS_COLORS, class_color, diverging_colormap
-from designer.run.data import Mismatch, check_fit, fit_problems
+from designer.run.data import Mismatch, fit_problems
 
 if TYPE_CHECKING:  # the panels use the run session's public methods only
     from designer.training.session import RunSession
@@ -82,36 +83,6 @@ def scatter_rows(n: int, limit: int = MAX_SCATTER_POINTS) -> np.ndarray:
     if n <= limit:
         return np.arange(n)
     return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
-
-
-CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
-REGRESSION_LOSSES = ("mse", "mae", "huber")
-
-
-def fitting_loss(task: str, n_classes: int, loss: str) -> str:
-    """The loss for this data: ``loss`` itself when it fits, else the usual one
-    (binary cross-entropy only for two classes, categorical for more, mse for values)."""
-    if task == "regression":
-        return loss if loss in REGRESSION_LOSSES else "mse"
-    if loss in CLASSIFICATION_LOSSES or (loss == "binary_crossentropy" and n_classes == 2):
-        return loss
-    return "categorical_crossentropy"
-
-
-def fitting_activation(loss: str, activation: str) -> str:
-    """The output activation that goes with ``loss``: softmax for the categorical losses,
-    sigmoid for binary cross-entropy; for regression any but softmax (whose outputs
-    always add up to 1) is kept, softmax becomes linear."""
-    if loss in CLASSIFICATION_LOSSES:
-        return "softmax"
-    if loss == "binary_crossentropy":
-        return "sigmoid"
-    return "linear" if activation == "softmax" else activation
-
-
-def _task_words(data: Any) -> str:
-    return (f"{data.n_classes} classes" if data.task == "classification"
-            else "values to predict (regression)")
 
 
 def class_balance_text(y: np.ndarray, names: list[str]) -> str:
@@ -492,20 +463,19 @@ class DataPanel(QWidget):
 
     # ------------------------------------------------------------------ fit check
     def check_network(self) -> list[Mismatch]:
-        """Compare Input shape, output units and activation, and the loss with the data;
-        offer the fix (``self.loss_fix`` is the loss Fix sets, None when it fits)."""
+        """Compare Input shape, output units and activation, and the loss with the data
+        (:func:`core.data_fit.network_fit`, the rule the CLI shares); offer the fix
+        (``self.loss_fix`` is the loss Fix sets, None when it fits)."""
         data = self.run.data
         loss = str(self.run.settings.get("loss", "mse"))
         self._mismatches, self.loss_fix, lines = [], None, []
         if data is not None:
-            want_loss = fitting_loss(data.task, data.n_classes, loss)
-            if want_loss != loss:
-                self.loss_fix = want_loss
-                lines.append(f"The loss {loss} does not fit {_task_words(data)}; Fix sets "
-                             f"{want_loss}.")
-            self._mismatches = check_fit(self.document.spec, self.document.shapes, data,
-                                         want_loss)
-            self._mismatches += self._activation_mismatches(data, want_loss)
+            fit = network_fit(self.document.spec, self.document.shapes, data.shape, loss)
+            if fit.loss_changed:
+                self.loss_fix = fit.loss
+                lines.append(f"The loss {loss} does not fit {data.shape.words()}; Fix sets "
+                             f"{fit.loss}.")
+            self._mismatches = fit.mismatches
         lines += [m.message for m in self._mismatches]
         self.document.set_data_problems(fit_problems(self._mismatches, lines[:1]
                                                      if self.loss_fix else []))
@@ -513,21 +483,6 @@ class DataPanel(QWidget):
         self.mismatch_label.setVisible(bool(lines))
         self.fix_button.setVisible(bool(lines))
         return self._mismatches
-
-    def _activation_mismatches(self, data: Any, loss: str) -> list[Mismatch]:
-        """Output Dense layers whose activation does not go with ``loss``."""
-        doc = self.document
-        found = []
-        for node_id in doc.nodes_of_type("Dense"):
-            if doc.successors(node_id):
-                continue
-            have = str(doc.param(node_id, "activation", "linear"))
-            want = fitting_activation(loss, have)
-            if want != have:
-                found.append(Mismatch(
-                    node_id, f"The output layer '{node_id}' uses {have}; {_task_words(data)} "
-                    f"with {loss} need {want}.", "activation", want))
-        return found
 
     def fix_network(self) -> list[str]:
         """Set the loss Fix proposes and push one ``set_param`` per mismatch, as one undo

@@ -18,6 +18,7 @@ import numpy as np
 
 from core.data.dataset import Dataset
 from core.data.preprocessing import feature_transforms
+from core.data_fit import DataShape, Mismatch, shape_mismatches
 from core.spec import Problem
 from core.workflow import (
     PreparedData,
@@ -148,6 +149,17 @@ class TrainingData:
         return ds.X[:n], np.asarray(ds.y[:n], dtype=np.int64), self.n_classes
 
     @property
+    def shape(self) -> DataShape:
+        """What the network must fit: input shape, task, classes or targets.
+
+        Without the targets' range: a bounded output on regression targets (a sigmoid
+        after a loss change, say) is a choice a lesson may make on purpose, and a fit
+        problem would block Train; ``new --example --data`` does replace it.
+        """
+        return DataShape.of(self.prepared.train.X, self.raw.y, self.task, self.n_classes,
+                            with_range=False)
+
+    @property
     def n_classes(self) -> int:
         """Number of classes (0 for regression)."""
         if self.task != "classification":
@@ -218,51 +230,10 @@ def load_training_data(project: Any, base_dir: str | Path | None = None,
 
 
 # ------------------------------------------------------------------ network vs data
-@dataclass(frozen=True)
-class Mismatch:
-    """A difference between the network and the data, with the edit that fixes it."""
-
-    node_id: str
-    message: str
-    param: str
-    value: Any
-
-
-def expected_units(loss: str, task: str, n_classes: int, n_outputs: int) -> int:
-    """Output units the data and loss need (one sigmoid unit for binary cross-entropy)."""
-    if task == "regression":
-        return max(1, n_outputs)
-    return 1 if loss == "binary_crossentropy" else n_classes
-
-
 def check_fit(spec: dict, shapes: dict, data: TrainingData, loss: str) -> list[Mismatch]:
-    """Input shape and output size against the data; each mismatch carries its fix."""
-    nodes = {n.get("id"): n for n in spec.get("nodes", []) if isinstance(n, dict)}
-    inputs = [nid for nid, n in nodes.items() if n.get("type") == "Input"]
-    targets = {dst for _, dst in spec.get("edges", [])}
-    sources = {src for src, _ in spec.get("edges", [])}
-    outputs = [nid for nid in nodes if nid in targets and nid not in sources]
-    found: list[Mismatch] = []
-    want_in = list(data.input_shape)
-    for nid in inputs:
-        have = [int(s) for s in nodes[nid].get("shape", [])]
-        if have != want_in:
-            found.append(Mismatch(nid, f"The input '{nid}' takes shape {have} but the data "
-                                  f"has {want_in} values per sample.", "shape", want_in))
-    n_outputs = int(np.prod(data.raw.y.shape[1:])) if data.task == "regression" else 1
-    want_out = expected_units(loss, data.task, data.n_classes, n_outputs)
-    for nid in outputs:
-        node = nodes[nid]
-        have_shape = shapes.get(nid)
-        have = int(node["units"]) if "units" in node else (
-            int(have_shape[-1]) if have_shape else None)
-        if node.get("type") == "Dense" and have is not None and have != want_out:
-            what = (f"{data.n_classes} classes" if data.task == "classification"
-                    else f"{n_outputs} target value(s)")
-            found.append(Mismatch(nid, f"The output layer '{nid}' has {have} units but the "
-                                  f"data has {what} and the loss is {loss} (needs "
-                                  f"{want_out}).", "units", want_out))
-    return found
+    """Input shape and output size against the data; each mismatch carries its fix
+    (the rule is :func:`core.data_fit.shape_mismatches`, shared with the CLI)."""
+    return shape_mismatches(spec, shapes, data.shape, loss)
 
 
 FIT_HINT = "Click “Fix the network” in the Data panel, or change the layer."

@@ -688,7 +688,7 @@ def test_import_offers_scaling_saved_in_the_project_and_used_by_training(qtbot, 
 
 
 def test_fitting_loss_and_activation_keep_what_fits():
-    from designer.panels.data_panel import fitting_activation, fitting_loss
+    from core.data_fit import fitting_activation, fitting_loss
     assert fitting_loss("classification", 2, "binary_crossentropy") == "binary_crossentropy"
     assert fitting_loss("classification", 3, "binary_crossentropy") == \
         "categorical_crossentropy"
