@@ -109,7 +109,8 @@ def _plan(layout: CsvLayout, target, features, categorical, task: str | None) ->
                         "be numeric. For classes choose a single target column")
     if text_targets and task == "regression":
         raise DataError(f"target {columns[text_targets[0]]!r} holds text, so it cannot be "
-                        f"a regression target; choose task='classification'")
+                        "a regression target; choose the task classification "
+                        "(--task classification)")
     if task not in (None, "classification", "regression"):
         raise DataError(f"task must be 'classification', 'regression' or None, not {task!r}")
     _refuse_repeats(layout, [target, features, categorical], set(targets) | set(feats))
@@ -189,7 +190,8 @@ def _classes(values: np.ndarray, column: str) -> tuple[np.ndarray, list[str]]:
         names = [_number_name(v) for v in uniq]
     if len(names) > MAX_CLASSES:
         raise DataError(f"target {column!r} has {len(names):,} distinct values, too many "
-                        f"classes (limit {MAX_CLASSES}); choose task='regression'")
+                        f"classes (limit {MAX_CLASSES}); choose the task regression "
+                        "(--task regression)")
     return y.astype(np.int64).reshape(-1), names
 
 

@@ -480,3 +480,10 @@ def test_random_junk_gives_data_errors_only(tmp_path):
         path.write_bytes(raw[:cut] + bytes(rng.integers(0, 256, 5, dtype=np.uint8)))
         with pytest.raises(DataError):
             read_npy(path)
+
+
+def test_a_text_target_as_regression_names_the_option_that_fixes_it(tmp_path):
+    path = tmp_path / "animals.csv"
+    path.write_text("legs,kind\n4,cat\n2,bird\n4,dog\n")
+    with pytest.raises(DataError, match=r"'kind' holds text.*--task classification\)$"):
+        read_csv(path, target="kind", task="regression")
