@@ -154,3 +154,4 @@ def import_weights(project: Any, path: str | Path) -> None:
         raise ExportError(f"{Path(path).name} does not fit the network: {exc}.") from exc
     project.weights = net.get_weights()
     project.optimizer_state = None   # another optimizer trained these weights
+    project.history = {}  # the curves told how the old weights came about, not these

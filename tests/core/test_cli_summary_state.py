@@ -109,3 +109,17 @@ def test_one_epoch_is_singular(capsys, tmp_path):
     path = trained_spiral(capsys, tmp_path, epochs=1)
     code, out, _ = run(capsys, "summary", path)
     assert code == 0 and state_line(out).endswith("; trained 1 epoch")
+
+
+def test_weights_imported_over_a_trained_project_drop_its_curves(capsys, tmp_path):
+    """The old history described the old weights: after import-weights the project no
+    longer says "trained 2 epochs" of weights trained elsewhere."""
+    path = trained_spiral(capsys, tmp_path)
+    assert "trained 2 epochs" in state_line(run(capsys, "summary", path)[1])
+    weights = load_project(path).weights
+    np.savez(tmp_path / "w.npz", **{f"{node}/{name}": a + 0.5 for node, arrays in
+                                    weights.items() for name, a in arrays.items()})
+    assert run(capsys, "import-weights", path, tmp_path / "w.npz")[0] == 0
+    assert load_project(path).history == {}
+    assert state_line(run(capsys, "summary", path)[1]).endswith(
+        "; weights with no training recorded (imported or edited)")
