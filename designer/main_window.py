@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer import presentation as presentation_mode
 from designer import recovery as rec
 from designer.autosave import AutosaveController, default_recovery_store
 from designer.canvas import neuron_view
@@ -47,7 +48,7 @@ from designer.window_layout import WindowLayoutController
 THEME_KEY = "view/theme"
 #: Networks of at most this many layers of at most this many units open in the neuron view.
 SMALL_LAYERS, SMALL_LAYER = 8, 16
-PRESENTATION_KEY = "view/presentation"
+PRESENTATION_KEY = presentation_mode.SETTINGS_KEY
 PALETTE_MIN_WIDTH = 210
 MESSAGE_MS = 6000
 
@@ -253,10 +254,8 @@ class MainWindow(QMainWindow):
     def theme(self) -> tuple[str, bool]:
         """(theme name, presentation mode) as remembered in the settings."""
         theme = self.settings.value(THEME_KEY, "light")
-        presentation = self.settings.value(PRESENTATION_KEY, False)
-        if isinstance(presentation, str):
-            presentation = presentation.lower() == "true"
-        return (theme if theme in THEMES else "light"), bool(presentation)
+        presentation = presentation_mode.setting_on(self.settings.value(PRESENTATION_KEY, False))
+        return (theme if theme in THEMES else "light"), presentation
 
     def _apply_theme(self) -> None:
         theme, presentation = self.theme()

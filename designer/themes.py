@@ -4,19 +4,27 @@ A theme is a QPalette (so every standard widget follows it), a small stylesheet 
 few places where the palette is not enough (dock titles, the palette list, the status
 bar), and a CanvasStyle for the scene, which paints its own items.  Presentation mode
 makes the same theme louder for a classroom wall: larger fonts, thicker lines and full
-contrast (pure black on white, or white on black).
+contrast (pure black on white, or white on black).  The sizes of presentation mode
+live in :mod:`designer.presentation`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
+from designer.presentation import FONT_POINTS, LESSON_LOSS_SCALE, emphasis_rules
+
 THEMES = ("light", "dark")
-#: Application font size in points; presentation mode uses the second one.
-FONT_POINTS = (10.0, 15.0)
+#: The docks' font weight: regular to the eye, but not equal to the application font.
+#: A QDockWidget whose font equals the application's draws its title with a copy of
+#: the font taken when the dock was made, so after a switch of presentation mode the
+#: titles of every dock made before it kept the old size; with a font of its own the
+#: title follows the stylesheet's ``QDockWidget::title`` rule below.
+DOCK_WEIGHT = 401
 _BASE_FONT_PROPERTY = "annDesignerBaseFont"
 
 
@@ -89,12 +97,13 @@ def build_stylesheet(theme: str, presentation: bool = False) -> str:
     c = colors(theme, presentation)
     border = 2 if presentation else 1
     pad = 6 if presentation else 4
+    points = FONT_POINTS[bool(presentation)]
     return f"""
 QDockWidget::title {{
     background: {c.button}; padding: {pad}px {pad + 2}px;
-    border-bottom: {border}px solid {c.border}; font-weight: 600;
+    border-bottom: {border}px solid {c.border}; font-weight: 600; font-size: {points:g}pt;
 }}
-QDockWidget {{ font-weight: normal; }}
+QDockWidget {{ font-weight: {DOCK_WEIGHT}; }}
 QTreeView, QListView, QTableView {{
     border: {border}px solid {c.border}; background: {c.base};
 }}
@@ -110,11 +119,13 @@ QStatusBar QLabel {{ padding: 0 {pad + 2}px; }}
 QLabel#statusValid {{ color: {c.ok}; font-weight: 600; }}
 QLabel#statusInvalid {{ color: {c.error}; font-weight: 600; }}
 QLabel#statusLock {{ color: {c.warning}; font-weight: 600; }}
-QLabel#inspectorTitle {{ font-weight: 600; font-size: {FONT_POINTS[presentation] + 2:g}pt; }}
+QLabel#inspectorTitle {{ font-weight: 600; font-size: {points + 2:g}pt; }}
+QLabel#lessonLosses {{ font-weight: 700; font-size: {points * LESSON_LOSS_SCALE:g}pt; }}
 QLabel#hint {{ color: {c.muted}; }}
 QLabel#fieldError {{ color: {c.error}; }}
 QMenu::separator {{ height: {border}px; background: {c.border}; margin: 4px 8px; }}
 QToolTip {{ color: {c.text}; background: {c.base}; border: {border}px solid {c.border}; }}
+{emphasis_rules(presentation)}
 """
 
 
@@ -124,6 +135,11 @@ def apply_theme(app: QApplication, theme: str, presentation: bool = False,
     app.setStyle("Fusion")  # the same look on every platform, and it honours the palette
     app.setPalette(build_palette(theme, presentation))
     app.setFont(_font(app, presentation))
+    # Hand the new font to every widget before the stylesheet changes: Qt posts the
+    # font change, and a first stylesheet set while it is still queued leaves every
+    # widget that already existed (palette, inspector, problems, menus, status bar) at
+    # the old size for good; a window started in presentation mode showed them at 9 pt.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange)
     app.setStyleSheet(build_stylesheet(theme, presentation))
     if scene is not None:
         apply_canvas_style(scene, theme, presentation)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 
 from PySide6.QtGui import QColor, QFont
 
+from designer.presentation import MIN_TEXT_PX
+
 #: Header colour of a node card for each layer group of ``core.spec.LAYER_SCHEMAS``.
 LIGHT_GROUPS = {
     "Input": "#2e7d32",
@@ -38,7 +40,7 @@ DARK_GROUPS = {
 
 
 #: Text on a projected canvas is never drawn smaller than this (pixels at 96 dpi).
-PRESENTATION_TEXT_PX = 18.0
+PRESENTATION_TEXT_PX = MIN_TEXT_PX
 #: The canvas font in presentation mode (points): 21 px, so that the view may zoom out a
 #: little (to 0.84) to show a small network whole and its text still reads at 18 px.
 PRESENTATION_FONT_PT = 16.0

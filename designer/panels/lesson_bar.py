@@ -54,9 +54,10 @@ class LessonBar(QToolBar):
         self.val_slider = _slider(10, 90, "Share of the samples held out for validation.")
         self.batch_slider = _slider(1, 64, "Batch size; acts when released.")
         self.loss_label = QLabel("")
+        # 1.5 times the font, bold: a rule of the theme's stylesheet (designer.themes),
+        # so that it follows every switch of presentation mode
         self.loss_label.setObjectName("lessonLosses")
         self.loss_label.setWordWrap(True)  # a narrow Output dock wraps, never widens
-        self._size_losses()
         for text, widget in (("Problem", self.problem_box), ("Hidden layers", None),
                              ("Activation", self.activation_box),
                              ("Noise", self.noise_slider), ("Validation", self.val_slider),
@@ -118,18 +119,6 @@ class LessonBar(QToolBar):
         training_panel.batch_box.setValue(self.batch_slider.value())
 
     # ------------------------------------------------------------------ display
-    def _size_losses(self) -> None:
-        """The losses at 1.5 times the bar's font (which follows presentation mode)."""
-        font = self.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        self.loss_label.setFont(font)
-
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().changeEvent(event)
-        if event.type() == event.Type.FontChange:
-            self._size_losses()
-
     def refresh(self) -> None:
         """Show the project's values in the controls."""
         doc = self.document

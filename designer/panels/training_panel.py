@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from core.backends import torch_available
 from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import steady_label
+from designer.presentation import emphasize
 from designer.run.data import check_fit
 from designer.run.protocol import Progress
 
@@ -188,6 +189,8 @@ class TrainingPanel(QWidget):
         self.rate_label = steady_label("0,000,000 samples/s", "- samples/s")
         self.left_label = steady_label("Time left 00 min 00 s", "Time left -")
         self.loss_label = steady_label("Loss 0.00000", "Loss -")
+        for figure in (self.epoch_label, self.loss_label):  # what a class watches
+            emphasize(figure, "value")
         self.counters = QWidget()
         counters = QGridLayout(self.counters)
         counters.setContentsMargins(0, 0, 0, 0)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
+from designer.presentation import PLOT_TEXT_PX
 from designer.run.buffer import CurveData
 from designer.run.data import ViewContext
 from designer.run.protocol import Snapshot
@@ -72,8 +73,6 @@ class PlotStyle:
     title_px: int = 13
 
 
-#: Pixel sizes of plot text (ticks and axis names, titles) in normal and presentation mode.
-PLOT_TEXT_PX = {False: (12, 13), True: (20, 22)}
 
 
 def plot_style_for(theme: str, presentation: bool = False) -> PlotStyle:
@@ -198,18 +197,34 @@ class LiveView(QWidget):
         return self.isVisible() and not self.visibleRegion().isEmpty()
 
 
-def steady_label(template: str = "", text: str = " ") -> QLabel:
+class SteadyLabel(QLabel):
     """A QLabel whose text changes often without re-laying out the window.
 
     A plain QLabel asks its layout for a new size on every ``setText``; in a dock that
     ripples up to the main window, which re-lays out (and animates) every dock. This one
-    reserves the width of ``template`` and ignores its text's size.
+    reserves the width of its template and ignores its text's size; the width follows
+    the font (presentation mode, a stylesheet's emphasis), or the text would be cut.
     """
-    label = QLabel(text)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-    if template:
-        label.setMinimumWidth(label.fontMetrics().horizontalAdvance(template))
-    return label
+
+    def __init__(self, template: str = "", text: str = " ") -> None:
+        super().__init__(text)
+        self._template = template
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._reserve()
+
+    def _reserve(self) -> None:
+        if self._template:
+            self.setMinimumWidth(self.fontMetrics().horizontalAdvance(self._template))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self._reserve()
+
+
+def steady_label(template: str = "", text: str = " ") -> QLabel:
+    """A :class:`SteadyLabel` reserving the width of ``template``, showing ``text``."""
+    return SteadyLabel(template, text)
 
 
 def make_canvas() -> pg.GraphicsLayoutWidget:
