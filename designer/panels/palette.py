@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.panels.layer_icons import layer_icon, layer_pixmap
+from designer.presentation import secondary_font
 
 LAYER_MIME = "application/x-ann-layer"
 NEURON = "Neuron"
@@ -66,6 +67,12 @@ class _EntryDelegate(QStyledItemDelegate):
         if index.data(TYPE_ROLE) is None:
             return QSize(200, metrics.height() + 2 * self.PAD)
         return QSize(200, max(self.ICON, 2 * metrics.height() + 4) + 2 * self.PAD)
+
+    @staticmethod
+    def description_font(font: QFont) -> QFont:
+        """The description's font: a little smaller than the name's, never below 18 px
+        in presentation mode."""
+        return secondary_font(font, 0.88)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         type_name = index.data(TYPE_ROLE)
@@ -110,8 +117,7 @@ class _EntryDelegate(QStyledItemDelegate):
         half = text_rect.height() // 2
         painter.drawText(text_rect.adjusted(0, 0, 0, -half),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, type_name)
-        small = QFont(option.font)
-        small.setPointSizeF(max(6.0, option.font.pointSizeF() * 0.88))
+        small = self.description_font(option.font)
         painter.setFont(small)
         painter.setPen(muted)
         description = QFontMetrics(small).elidedText(

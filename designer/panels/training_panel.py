@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -192,11 +193,16 @@ class TrainingPanel(QWidget):
         for figure in (self.epoch_label, self.loss_label):  # what a class watches
             emphasize(figure, "value")
         self.counters = QWidget()
-        counters = QGridLayout(self.counters)
+        counters = QVBoxLayout(self.counters)
         counters.setContentsMargins(0, 0, 0, 0)
-        for i, label in enumerate((self.epoch_label, self.step_label, self.loss_label,
-                                   self.rate_label, self.left_label)):
-            counters.addWidget(label, i // 3, i % 3)
+        # epoch and loss on a row of their own: emphasised in presentation mode, they
+        # and the three others on one grid were wider than the panel at 1920x1080
+        for row in ((self.epoch_label, self.loss_label),
+                    (self.step_label, self.rate_label, self.left_label)):
+            line = QHBoxLayout()
+            for label in row:
+                line.addWidget(label, 1)
+            counters.addLayout(line)
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #c62828;")
