@@ -25,7 +25,14 @@ from PySide6.QtWidgets import (
 
 from designer import app as designer_app
 from designer.panels.palette import _EntryDelegate
-from designer.presentation import EMPHASIS, FONT_POINTS, MIN_TEXT_PX, SETTINGS_KEY, secondary_font
+from designer.presentation import (
+    EMPHASIS,
+    FONT_POINTS,
+    MIN_TEXT_PT,
+    MIN_TEXT_PX,
+    SETTINGS_KEY,
+    secondary_font,
+)
 
 TEXT_WIDGETS = (QLabel, QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit, QTabBar,
                 QAbstractItemView, QDockWidget, QMenuBar)
@@ -113,7 +120,7 @@ def test_started_in_presentation_mode_every_text_is_18_px(projector, qtbot):
                    projector.statusBar(), projector.menuBar()):
         assert px(widget) >= MIN_TEXT_PX, widget
     description = _EntryDelegate.description_font(projector.palette.tree.font())
-    assert QFontInfo(description).pixelSize() >= MIN_TEXT_PX
+    assert description.pointSizeF() >= MIN_TEXT_PT  # not 17.6 px rounded up to 18
 
 
 def test_switching_off_and_on_again_follows_live(projector, qtbot):
@@ -178,7 +185,7 @@ def test_secondary_text_never_drops_below_18_px_on_a_projector():
         font.setPointSizeF(points)
         small = secondary_font(font)
         assert small.pointSizeF() < points
-        assert QFontInfo(small).pixelSize() >= floor
+        assert small.pointSizeF() * 96 / 72 >= floor
     pixel = QFont()
     pixel.setPixelSize(20)
     assert secondary_font(pixel).pixelSize() >= MIN_TEXT_PX
