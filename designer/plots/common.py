@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
@@ -202,24 +202,32 @@ class SteadyLabel(QLabel):
 
     A plain QLabel asks its layout for a new size on every ``setText``; in a dock that
     ripples up to the main window, which re-lays out (and animates) every dock. This one
-    reserves the width of its template and ignores its text's size; the width follows
-    the font (presentation mode, a stylesheet's emphasis), or the text would be cut.
+    asks for the width of its template, whatever its text: the same size hint for every
+    text. The hint follows the font (presentation mode, a stylesheet's emphasis); a
+    narrow dock may give it less rather than force the window wider than the screen.
     """
 
     def __init__(self, template: str = "", text: str = " ") -> None:
         super().__init__(text)
         self._template = template
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self._reserve()
+        wide = QSizePolicy.Policy.Preferred if template else QSizePolicy.Policy.Ignored
+        self.setSizePolicy(wide, QSizePolicy.Policy.Fixed)
 
-    def _reserve(self) -> None:
-        if self._template:
-            self.setMinimumWidth(self.fontMetrics().horizontalAdvance(self._template))
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The template's size in the current font (the text's, without a template)."""
+        if not self._template:
+            return super().sizeHint()
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        return QSize(metrics.horizontalAdvance(self._template) + margins.left()
+                     + margins.right() + 2 * self.margin(),
+                     metrics.height() + margins.top() + margins.bottom() + 2 * self.margin())
 
-    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().changeEvent(event)
-        if event.type() == event.Type.FontChange:
-            self._reserve()
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As high as a line; as narrow as the layout needs (the text is then cut)."""
+        if not self._template:
+            return super().minimumSizeHint()
+        return QSize(0, self.sizeHint().height())
 
 
 def steady_label(template: str = "", text: str = " ") -> QLabel:

@@ -164,9 +164,9 @@ def test_at_1920x1080_the_larger_text_still_fits(projector, qtbot):
     panel = window.training_ui.training_panel
     for label, widest in ((panel.epoch_label, "Epoch 00000 / 00000"),
                           (panel.loss_label, "Loss 0.00000")):  # shown once training runs
-        assert label.minimumWidth() >= label.fontMetrics().horizontalAdvance(widest)
+        assert label.sizeHint().width() >= label.fontMetrics().horizontalAdvance(widest)
     training = window.training_ui.docks["Training"].widget()
-    assert panel.counters.minimumSizeHint().width() <= training.viewport().width()
+    assert panel.counters.sizeHint().width() <= training.viewport().width()
     bar = window.training_ui.lesson_bar
     for action in bar.actions():
         widget = bar.widgetForAction(action)
