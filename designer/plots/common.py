@@ -16,7 +16,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
-from designer.presentation import PLOT_TEXT_PX
+from designer.presentation import FONT_POINTS, PLOT_TEXT_PX
 from designer.run.buffer import CurveData
 from designer.run.data import ViewContext
 from designer.run.protocol import Snapshot
@@ -203,8 +203,9 @@ class SteadyLabel(QLabel):
     A plain QLabel asks its layout for a new size on every ``setText``; in a dock that
     ripples up to the main window, which re-lays out (and animates) every dock. This one
     asks for the width of its template, whatever its text: the same size hint for every
-    text. The hint follows the font (presentation mode, a stylesheet's emphasis); a
-    narrow dock may give it less rather than force the window wider than the screen.
+    text. The hint follows the font (presentation mode, a stylesheet's emphasis); the
+    minimum stays the template's width at the normal font, so that larger text never
+    forces the window wider than the screen (the text is cut in a narrow dock instead).
     """
 
     def __init__(self, template: str = "", text: str = " ") -> None:
@@ -224,10 +225,13 @@ class SteadyLabel(QLabel):
                      metrics.height() + margins.top() + margins.bottom() + 2 * self.margin())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        """As high as a line; as narrow as the layout needs (the text is then cut)."""
+        """As high as a line; as wide as the template at the normal font at most."""
         if not self._template:
             return super().minimumSizeHint()
-        return QSize(0, self.sizeHint().height())
+        hint = self.sizeHint()
+        points = self.font().pointSizeF()
+        shrink = min(1.0, FONT_POINTS[0] / points) if points > 0 else 1.0
+        return QSize(int(hint.width() * shrink), hint.height())
 
 
 def steady_label(template: str = "", text: str = " ") -> QLabel:
