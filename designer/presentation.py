@@ -9,7 +9,8 @@ that matter (epoch, loss) are larger still.  The sizes live here; who applies th
   values larger (:func:`emphasize`, :data:`EMPHASIS`);
 - ``designer.canvas.style``: the canvas font and the zoom below which it stops shrinking;
 - ``designer.plots.common``: the plots' text (:data:`PLOT_TEXT_PX`);
-- ``designer.dock_layout``: wider side docks and a taller bottom row for the larger text;
+- ``designer.dock_layout``: wider side docks and a taller bottom row for the larger text
+  (``designer.window_layout`` re-fits the docks after a switch);
 - ``designer.main_window``: the setting (:data:`SETTINGS_KEY`) and the menu action.
 
 Switching is live both ways: the theme is applied again with the other sizes.
