@@ -46,7 +46,7 @@ class BoundaryView(LiveView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.canvas = make_canvas()
-        self.plot = add_plot(self.canvas, 0, 0, "Output over the input plane")
+        self.plot = add_plot(self.canvas, 0, 0, "Output over the inputs")
         self.plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)

@@ -43,11 +43,10 @@ TRAIN_PEN = pg.mkPen(POSITIVE, width=2)
 VAL_PEN = pg.mkPen(NEGATIVE, width=2)
 
 
-def _key_title(title: str, keys: list[tuple[str, tuple[int, int, int]]]) -> str:
-    """"Loss  — per step  — train  — validation" with each key in its curve's colour."""
-    spans = "".join(f"&nbsp;&nbsp;<span style='color: rgb{color}'>&#9644; {name}</span>"
-                    for name, color in keys)
-    return f"{title}{spans}"
+def _key(keys: list[tuple[str, tuple[int, int, int]]]) -> str:
+    """"▬ per step  ▬ train  ▬ validation", each key in its curve's colour (rich text)."""
+    return "&nbsp;&nbsp; ".join(f"<span style='color: rgb{color}'>&#9644;&nbsp;{name}</span>"
+                                for name, color in keys)
 
 
 def _curve(plot: pg.PlotItem, pen: QPen, name: str) -> pg.PlotCurveItem:
@@ -94,11 +93,13 @@ class CurvesView(LiveView):
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
         self.loss_keeper = RangeKeeper(self.loss_plot)
         self.metric_keeper = RangeKeeper(self.metric_plot)
-        # Coloured titles instead of legends: a legend on top of the curves would be
-        # repainted with them on every refresh.
-        set_title(self.loss_plot, _key_title("Loss", [("per step", STEP_COLOR),
-                                                      ("train", POSITIVE),
-                                                      ("validation", NEGATIVE)]))
+        # A coloured key above the plots instead of legends (a legend on top of the
+        # curves would be repainted with them on every refresh) and not in the titles,
+        # where a narrow dock or presentation fonts cut it off: a label can wrap.
+        set_title(self.loss_plot, "Loss")
+        self.key_label = QLabel(_key([("per step", STEP_COLOR), ("train", POSITIVE),
+                                      ("validation", NEGATIVE)]))
+        self.key_label.setWordWrap(True)
         self.step_curve = _curve(self.loss_plot, STEP_PEN, "train (per step)")
         self.train_curve = _curve(self.loss_plot, TRAIN_PEN, "train")
         self.val_curve = _curve(self.loss_plot, VAL_PEN, "validation")
@@ -126,6 +127,7 @@ class CurvesView(LiveView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
+        layout.addWidget(self.key_label)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
         self._metric = "accuracy"
@@ -147,8 +149,7 @@ class CurvesView(LiveView):
         """Pick the metric to plot: accuracy for classifiers, mae for regression."""
         self._metric = context.metric or (
             "accuracy" if context.task == "classification" else "mae")
-        set_title(self.metric_plot, _key_title(self._metric.replace("_", " ").capitalize(),
-                                               [("train", POSITIVE), ("validation", NEGATIVE)]))
+        set_title(self.metric_plot, self._metric.replace("_", " ").capitalize())
         self.metric_plot.setLabel("left", self._metric)
         self._version = -1
         self._epoch_key = None

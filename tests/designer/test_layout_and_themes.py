@@ -223,4 +223,9 @@ def test_no_live_view_is_cut_off_at_the_side(full_window, qtbot, size):
                 continue
             width = canvas.viewport().width()
             assert canvas.ci.geometry().width() <= width + 1, (canvas.parent(), width)
+            for item in canvas.ci.items:
+                title = getattr(item, "titleLabel", None)
+                if title is not None and title.isVisible() and title.text:
+                    text_width = title.item.boundingRect().width()
+                    assert text_width <= title.width() + 1, (title.text, presentation)
     action(window, "presentation").trigger()
