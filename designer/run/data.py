@@ -10,6 +10,7 @@ output sizes fit the data (with the edits that would fix them).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,14 @@ import numpy as np
 from core.data.dataset import Dataset
 from core.data.preprocessing import feature_transforms
 from core.data_fit import DataShape, Mismatch, shape_mismatches
+from core.project import Project
 from core.spec import Problem
 from core.workflow import (
     PreparedData,
     applied_transforms,
     load_dataset,
-    prepare_data,
-    split_dataset,
+    prepare_parts,
+    project_split_indices,
     transformed,
 )
 from designer.run.protocol import GridSpec
@@ -219,14 +221,70 @@ def load_training_data(project: Any, base_dir: str | Path | None = None,
     """Load the project's data (or use ``raw``) and prepare it as ``core.workflow`` does.
 
     The raw (untransformed, unscaled) data set is kept, split the same way, for the
-    views. Raises ``core.data.DataError`` / ``core.project.ProjectError`` with a readable
-    message.
+    views: the split is cut once (``project_split_indices``) and takes both the raw and
+    the transformed set; without transforms they are one set, and its parts are shared.
+    Raises ``core.data.DataError`` / ``core.project.ProjectError`` with a readable message.
     """
     raw = raw if raw is not None else load_dataset(project, base_dir)
-    prepared = prepare_data(project, base_dir, dataset=transformed(project, raw))
-    raw_train, raw_val, _ = split_dataset(project, raw)
+    ds = transformed(project, raw)
+    index = project_split_indices(project, raw)
+    parts = _cut(ds, index)
+    raw_parts = parts if ds is raw else _cut(raw, index)
+    prepared = prepare_parts(project, ds, parts)
+    raw_train, raw_val, _ = raw_parts
     return TrainingData(prepared, raw, applied_transforms(project, raw.X) or None, raw_train,
                         raw_val if raw_val is not None and len(raw_val.X) else None)
+
+
+def _cut(ds: Dataset, index: tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+         ) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    train, val, test = index
+    return (ds.subset(train), None if val is None else ds.subset(val),
+            None if test is None else ds.subset(test))
+
+
+# ------------------------------------------------------------------ preparing off the UI
+def preparation_inputs(project: Any) -> dict[str, Any]:
+    """What ``load_training_data`` reads from the project besides the data set: the data
+    source (its transforms), split, scaling (fitted or not) and loss. A preparation made
+    from a snapshot is the project's own only while these are still the same."""
+    return copy.deepcopy({"data": project.data, "split": project.split,
+                          "preprocessing": project.preprocessing,
+                          "loss": (project.training or {}).get("loss") or "mse"})
+
+
+@dataclass
+class Preparation:
+    """A data set prepared away from the project (on the import's worker thread), from a
+    snapshot of its settings: ``inputs`` are the snapshot's ``preparation_inputs``,
+    ``preprocessing`` the snapshot's scaling afterwards (fitted on the training split)."""
+
+    inputs: dict[str, Any]
+    data: TrainingData
+    preprocessing: dict[str, Any] | None
+
+    def fits(self, project: Any) -> bool:
+        """True when preparing ``project``'s data now would give exactly ``data``."""
+        return self.inputs == preparation_inputs(project)
+
+    def adopt(self, project: Any) -> TrainingData:
+        """Write into ``project`` (which ``fits``) what preparing it would have written
+        (``prepare_parts``: the fitted scaler, the class names); returns the data."""
+        project.preprocessing = copy.deepcopy(self.preprocessing)
+        if self.data.prepared.class_names:
+            project.class_names = list(self.data.prepared.class_names)
+        return self.data
+
+
+def prepare_snapshot(inputs: dict[str, Any], raw: Dataset) -> Preparation:
+    """Prepare ``raw`` for a project whose ``preparation_inputs`` are ``inputs``, touching
+    no project: safe on a worker thread while the window goes on."""
+    inputs = copy.deepcopy(inputs)
+    snapshot = Project(data=copy.deepcopy(inputs["data"]), split=copy.deepcopy(inputs["split"]),
+                       preprocessing=copy.deepcopy(inputs["preprocessing"]),
+                       training={"loss": inputs["loss"]})
+    data = load_training_data(snapshot, None, raw)
+    return Preparation(inputs, data, snapshot.preprocessing)
 
 
 # ------------------------------------------------------------------ network vs data

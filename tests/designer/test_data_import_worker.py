@@ -4,6 +4,8 @@ of a large data set draws a sample of its rows."""
 
 from __future__ import annotations
 
+import copy
+import threading
 import time
 
 import numpy as np
@@ -16,6 +18,7 @@ from training_windows import ui_of
 import designer.panels.data_panel as data_panel
 from core import workflow
 from designer.panels.background_read import ReadProgressDialog
+from designer.model.settings import unfitted
 from designer.panels.data_import import ColumnMapping
 
 MAPPING = ColumnMapping("label", ["a", "b"])
@@ -131,3 +134,68 @@ def test_the_scatter_draws_a_fixed_sample_of_a_large_data_set():
     assert len(np.unique(rows)) == len(rows) and rows.max() > 900_000
     assert np.array_equal(rows, data_panel.scatter_rows(1_000_000))
     assert np.array_equal(data_panel.scatter_rows(50), np.arange(50))
+
+
+# ------------------------------------------------------------------ preparing on the worker
+def spy_preparations(monkeypatch) -> list[str]:
+    """The threads the scaler is fitted on: one per preparation of the data."""
+    threads: list[str] = []
+    real = workflow.fitted_scaler
+
+    def fitted(project, train):
+        threads.append(threading.current_thread().name)
+        return real(project, train)
+
+    monkeypatch.setattr(workflow, "fitted_scaler", fitted)
+    return threads
+
+
+def assert_as_the_command_line_prepares(project, data) -> None:
+    """The designer's data equal ``prepare_data`` of the project with its scaling unfitted
+    (the split, the scaled features, the scaler's statistics)."""
+    fresh = copy.deepcopy(project)
+    fresh.preprocessing = unfitted(project.preprocessing)
+    cli = workflow.prepare_data(fresh, dataset=data.raw)
+    assert fresh.preprocessing == project.preprocessing
+    assert np.array_equal(cli.train.X, data.prepared.train.X)
+    assert np.array_equal(cli.val.X, data.prepared.val.X)
+    assert np.array_equal(cli.train.y, data.raw_train.y)
+    raw_train, raw_val, _ = workflow.split_dataset(project, data.raw)
+    assert np.array_equal(raw_train.X, data.raw_train.X)
+    assert np.array_equal(raw_val.X, data.raw_val.X)
+
+
+def test_the_data_is_prepared_on_the_worker_and_taken_as_it_is(
+        qtbot, window, csv_file, monkeypatch):
+    threads = spy_preparations(monkeypatch)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert len(threads) == 1 and threads[0] != threading.main_thread().name
+    project = window.document.project
+    assert project.preprocessing["method"] == "standardize" and project.preprocessing["offset"]
+    assert project.class_names == ["0", "1"]
+    assert_as_the_command_line_prepares(project, ui.run.data)
+
+
+@pytest.mark.parametrize("change", ["split", "loss", "scaling"])
+def test_settings_changed_during_the_import_prepare_it_again(
+        qtbot, window, csv_file, monkeypatch, change):
+    threads = spy_preparations(monkeypatch)
+    slow_read(monkeypatch, seconds=1.0, steps=20)
+    ui = ui_of(window)
+    edits = {
+        "split": lambda: window.session.editor.set_split({"val": 0.3}),
+        "loss": lambda: ui.training_panel.loss_box.setCurrentText("categorical_crossentropy"),
+        "scaling": lambda: window.session.editor.set_data_source(
+            window.document.project.data, preprocessing={"method": "minmax", "offset": [],
+                                                          "scale": []})}
+    QTimer.singleShot(300, edits[change])
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert threads[-1] == threading.main_thread().name  # prepared again for the new settings
+    assert any(name != threading.main_thread().name for name in threads)
+    data, project = ui.run.data, window.document.project
+    if change == "split":
+        assert len(data.prepared.val.X) == 24
+    elif change == "loss":
+        assert data.prepared.loss == "categorical_crossentropy"
+    assert_as_the_command_line_prepares(project, data)
