@@ -75,6 +75,20 @@ class TrainingData:
     transforms: list[str] | None
     raw_train: Dataset
     raw_val: Dataset | None
+    _summary: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False)
+
+    def feature_summary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(min, max, median) of every raw feature, for the typed inputs of the Inference
+        panel. Computed once: the import computes it on its worker thread, since the
+        medians of a million rows take a quarter of a second."""
+        if self._summary is None:
+            X = self.raw.X.reshape(len(self.raw.X), -1)
+            columns = [X[:, j] for j in range(X.shape[1])]  # one column at a time: no copy
+            self._summary = (np.array([c.min() for c in columns]),  # of the whole table
+                             np.array([c.max() for c in columns]),
+                             np.array([np.median(c) for c in columns]))
+        return self._summary
 
     @property
     def task(self) -> str:
@@ -284,6 +298,7 @@ def prepare_snapshot(inputs: dict[str, Any], raw: Dataset) -> Preparation:
                        preprocessing=copy.deepcopy(inputs["preprocessing"]),
                        training={"loss": inputs["loss"]})
     data = load_training_data(snapshot, None, raw)
+    data.feature_summary()  # here, not on the UI thread when the Inference panel asks
     return Preparation(inputs, data, snapshot.preprocessing)
 
 

@@ -17,8 +17,8 @@ from training_windows import ui_of
 
 import designer.panels.data_panel as data_panel
 from core import workflow
-from designer.panels.background_read import ReadProgressDialog
 from designer.model.settings import unfitted
+from designer.panels.background_read import ReadProgressDialog
 from designer.panels.data_import import ColumnMapping
 
 MAPPING = ColumnMapping("label", ["a", "b"])
