@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,8 @@ class TrainingData:
     prepared: PreparedData
     raw: Dataset
     transforms: list[str] | None
-    raw_train: Dataset
-    raw_val: Dataset | None
+    #: positions of (train, val, test) in ``raw`` (``core.workflow.project_split_indices``)
+    split_index: tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
     _summary: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False)
 
@@ -89,6 +90,18 @@ class TrainingData:
                              np.array([c.max() for c in columns]),
                              np.array([np.median(c) for c in columns]))
         return self._summary
+
+    @cached_property
+    def raw_train(self) -> Dataset:
+        """The training split of the raw data, for the views; cut when first asked (most
+        data sets never need it, and it is as large as the prepared training set)."""
+        return self.raw.subset(self.split_index[0])
+
+    @cached_property
+    def raw_val(self) -> Dataset | None:
+        """The validation split of the raw data (None when it has no samples)."""
+        index = self.split_index[1]
+        return None if index is None or not len(index) else self.raw.subset(index)
 
     @property
     def task(self) -> str:
@@ -152,7 +165,7 @@ class TrainingData:
 
     def evaluation_set(self) -> tuple[Dataset, Dataset]:
         """(scaled, raw) data for the confusion matrix and sample grid: val, else train."""
-        if self.prepared.val is not None and self.raw_val is not None:
+        if self.prepared.val is not None:  # then raw_val has the same samples
             return self.prepared.val, self.raw_val
         return self.prepared.train, self.raw_train
 
@@ -160,7 +173,7 @@ class TrainingData:
         """(X, true classes, number of classes) for the per-epoch confusion matrix."""
         if self.task != "classification":
             return None
-        ds, _ = self.evaluation_set()
+        ds = self.prepared.val if self.prepared.val is not None else self.prepared.train
         n = min(len(ds.X), MAX_CONFUSION_SAMPLES)
         return ds.X[:n], np.asarray(ds.y[:n], dtype=np.int64), self.n_classes
 
@@ -234,20 +247,16 @@ def load_training_data(project: Any, base_dir: str | Path | None = None,
                        raw: Dataset | None = None) -> TrainingData:
     """Load the project's data (or use ``raw``) and prepare it as ``core.workflow`` does.
 
-    The raw (untransformed, unscaled) data set is kept, split the same way, for the
-    views: the split is cut once (``project_split_indices``) and takes both the raw and
-    the transformed set; without transforms they are one set, and its parts are shared.
-    Raises ``core.data.DataError`` / ``core.project.ProjectError`` with a readable message.
+    The raw (untransformed, unscaled) data set is kept with the positions of the split,
+    which is cut once (``project_split_indices``): the views take the raw parts from it
+    when they need them. Raises ``core.data.DataError`` / ``core.project.ProjectError``
+    with a readable message.
     """
     raw = raw if raw is not None else load_dataset(project, base_dir)
     ds = transformed(project, raw)
     index = project_split_indices(project, raw)
-    parts = _cut(ds, index)
-    raw_parts = parts if ds is raw else _cut(raw, index)
-    prepared = prepare_parts(project, ds, parts)
-    raw_train, raw_val, _ = raw_parts
-    return TrainingData(prepared, raw, applied_transforms(project, raw.X) or None, raw_train,
-                        raw_val if raw_val is not None and len(raw_val.X) else None)
+    prepared = prepare_parts(project, ds, _cut(ds, index))
+    return TrainingData(prepared, raw, applied_transforms(project, raw.X) or None, index)
 
 
 def _cut(ds: Dataset, index: tuple[np.ndarray, np.ndarray | None, np.ndarray | None]

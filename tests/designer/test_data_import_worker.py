@@ -199,3 +199,29 @@ def test_settings_changed_during_the_import_prepare_it_again(
     elif change == "loss":
         assert data.prepared.loss == "categorical_crossentropy"
     assert_as_the_command_line_prepares(project, data)
+
+
+def test_the_prepared_data_keeps_no_copy_of_the_raw_split_until_a_view_asks(tmp_path):
+    import tracemalloc
+
+    from core.data import Dataset
+    from core.project import Project
+    from designer.run.data import load_training_data
+
+    rng = np.random.default_rng(5)
+    raw = Dataset(rng.standard_normal((200_000, 20)).astype(np.float32),
+                  rng.integers(0, 3, 200_000), "classification",
+                  [f"f{i}" for i in range(20)])
+    project = Project(data={"kind": "csv", "path": "x.csv"},
+                      preprocessing={"method": "standardize", "offset": [], "scale": []})
+    tracemalloc.start()
+    try:
+        data = load_training_data(project, None, raw)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    # the scaled parts and the split's positions; the raw parts came on top of it (2x)
+    assert kept < 1.3 * raw.X.nbytes
+    raw_train, raw_val, _ = workflow.split_dataset(project, raw)
+    assert np.array_equal(data.raw_train.X, raw_train.X)  # cut when asked, the same
+    assert np.array_equal(data.raw_val.y, raw_val.y)
