@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -123,7 +124,9 @@ def import_in_window(path: Path, settle: float, profile: bool) -> dict:
     timer.stop()
     if profiler is not None:
         profiler.stop()
-        print(profiler.output_text(unicode=False, color=False), file=sys.stderr)
+        text = profiler.output_text(unicode=False, color=False, show_all=True)
+        print("\n".join(line for line in text.splitlines()  # frames of 5 ms or more
+                        if not _is_frame(line) or _seconds(line) >= 0.005), file=sys.stderr)
         print(f"import returned at {took * 1000:.0f} ms; the longest gaps (start ms, ms): "
               + ", ".join(f"({(ticks[i] - started) * 1000:.0f}, {gap:.0f})" for i, gap in
                           sorted(enumerate(np.diff(ticks) * 1000), key=lambda g: -g[1])[:8]),
@@ -138,6 +141,15 @@ def import_in_window(path: Path, settle: float, profile: bool) -> dict:
             "baseline_rss_mb": round(baseline), "peak_rss_mb": round(peak),
             "p99_loop_gap_ms": round(float(np.percentile(gaps, 99)), 1),
             "max_loop_gap_ms": round(float(gaps.max()), 1)}
+
+
+def _is_frame(line: str) -> bool:
+    return "|- " in line or "`- " in line
+
+
+def _seconds(line: str) -> float:
+    match = re.search(r"(\d+\.\d+) ", line)
+    return float(match.group(1)) if match else 0.0
 
 
 def start_profiler():

@@ -98,9 +98,8 @@ def scatter_rows(n: int, limit: int = MAX_SCATTER_POINTS) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
 
 
-def class_balance_text(y: np.ndarray, names: list[str]) -> str:
-    """"negative 200 (50 %) · positive 200 (50 %)"."""
-    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(names))
+def class_balance_text(counts: np.ndarray, names: list[str]) -> str:
+    """"negative 200 (50 %) · positive 200 (50 %)" from the samples of each class."""
     total = max(int(counts.sum()), 1)
     return " · ".join(f"{names[i] if i < len(names) else i} {int(c)} ({c / total:.0%})"
                       for i, c in enumerate(counts))
@@ -471,7 +470,7 @@ class DataPanel(QWidget):
         self.draw_scatter()
         if data is not None and data.task == "classification":
             names = data.class_names
-            self.balance_label.setText("Classes: " + class_balance_text(data.raw.y, names))
+            self.balance_label.setText("Classes: " + class_balance_text(data.class_counts, names))
         elif data is not None:
             self.balance_label.setText(f"Regression, {len(data.raw.X)} samples.")
         else:

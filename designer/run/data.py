@@ -188,13 +188,27 @@ class TrainingData:
         return DataShape.of(self.prepared.train.X, self.raw.y, self.task, self.n_classes,
                             with_range=False)
 
-    @property
+    @cached_property
     def n_classes(self) -> int:
-        """Number of classes (0 for regression)."""
+        """Number of classes (0 for regression); a pass over all targets, so kept."""
         if self.task != "classification":
             return 0
         names = self.prepared.class_names or self.raw.class_names or []
         return max(len(names), int(np.max(self.raw.y)) + 1 if len(self.raw.y) else 0)
+
+    @cached_property
+    def class_counts(self) -> np.ndarray:
+        """Samples of each class, ``n_classes`` long (empty for regression)."""
+        if self.task != "classification":
+            return np.zeros(0, dtype=np.int64)
+        return np.bincount(self.raw.y, minlength=self.n_classes)
+
+    def summarize(self) -> None:
+        """Compute now what the views ask of the whole data set (class counts, feature
+        ranges and medians): the import does it on its worker thread, since at millions
+        of rows each is a pass the window would wait for."""
+        self.class_counts  # noqa: B018 - cached
+        self.feature_summary()
 
     def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(net inputs, raw images, true classes) of the sample grid for image data."""
@@ -307,7 +321,7 @@ def prepare_snapshot(inputs: dict[str, Any], raw: Dataset) -> Preparation:
                        preprocessing=copy.deepcopy(inputs["preprocessing"]),
                        training={"loss": inputs["loss"]})
     data = load_training_data(snapshot, None, raw)
-    data.feature_summary()  # here, not on the UI thread when the Inference panel asks
+    data.summarize()  # here, not on the UI thread when the panels ask
     return Preparation(inputs, data, snapshot.preprocessing)
 
 
