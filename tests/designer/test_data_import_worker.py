@@ -252,3 +252,19 @@ def test_the_panels_summaries_of_the_whole_data_set_are_computed_on_the_worker(
     assert all(thread != threading.main_thread().name for _, thread in passes)
     assert ui.data_panel.balance_label.text().startswith("Classes: 0 ")
     assert len(ui.inference_panel.spins) == 2
+
+
+def test_the_scatter_is_drawn_a_chunk_per_event_loop_turn(qtbot, window, csv_file,
+                                                          monkeypatch):
+    monkeypatch.setattr(data_panel, "SCATTER_CHUNK", 30)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    scatter = ui.data_panel.scatter
+    assert len(scatter.data) == 30  # the rest comes in later turns of the event loop
+    qtbot.waitUntil(lambda: len(scatter.data) == 80)
+    X = ui.run.data.raw.X
+    assert np.array_equal(np.sort(scatter.data["x"]), np.sort(X[:, 0]))
+    ui.data_panel.y_box.setCurrentIndex(0)  # drawn again: the older drawing stops
+    qtbot.wait(50)
+    assert len(scatter.data) == 80
+    assert np.array_equal(np.sort(scatter.data["y"]), np.sort(X[:, 0]))
