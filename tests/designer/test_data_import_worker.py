@@ -268,3 +268,28 @@ def test_the_scatter_is_drawn_a_chunk_per_event_loop_turn(qtbot, window, csv_fil
     qtbot.wait(50)
     assert len(scatter.data) == 80
     assert np.array_equal(np.sort(scatter.data["y"]), np.sort(X[:, 0]))
+
+
+def test_importing_the_same_file_again_takes_the_workers_preparation(
+        qtbot, window, csv_file, monkeypatch):
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    threads = spy_preparations(monkeypatch)
+    undo_steps = window.session.editor.undo_stack.count()
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)  # only reloads: no new edit
+    assert window.session.editor.undo_stack.count() == undo_steps
+    assert len(threads) == 1 and threads[0] != threading.main_thread().name
+    assert_as_the_command_line_prepares(window.document.project, ui.run.data)
+
+
+def test_a_preparation_that_fails_on_the_worker_is_made_again_on_the_ui_thread(
+        qtbot, window, csv_file, monkeypatch):
+    def failing(inputs, raw):
+        raise RuntimeError("no memory")
+
+    monkeypatch.setattr(data_panel, "prepare_snapshot", failing)
+    threads = spy_preparations(monkeypatch)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert threads == [threading.main_thread().name]
+    assert_as_the_command_line_prepares(window.document.project, ui.run.data)
