@@ -220,8 +220,7 @@ def test_the_prepared_data_keeps_no_copy_of_the_raw_split_until_a_view_asks(tmp_
         kept = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    # the scaled parts and the split's positions; the raw parts came on top of it (2x)
-    assert kept < 1.3 * raw.X.nbytes
+    assert kept < 1.5 * raw.X.nbytes  # 1.2x: scaled X, targets and positions; before 2.2x
     raw_train, raw_val, _ = workflow.split_dataset(project, raw)
     assert np.array_equal(data.raw_train.X, raw_train.X)  # cut when asked, the same
     assert np.array_equal(data.raw_val.y, raw_val.y)
