@@ -33,6 +33,7 @@ from core.data import (
     read_npy,
     split,
 )
+from core.data.split import split_indices
 from core.network import Network
 from core.project import (
     Project,
@@ -211,9 +212,22 @@ def transformed(project: Project, ds: Dataset) -> Dataset:
 def split_dataset(project: Project, ds: Dataset) -> tuple[Dataset, Dataset | None,
                                                           Dataset | None]:
     """(train, val, test) as the project's split settings say (seeded, so repeatable)."""
-    settings = {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
+    settings = _split_settings(project)
     return split(ds, val=float(settings["val"]), test=float(settings["test"]),
                  seed=int(settings["seed"]))
+
+
+def project_split_indices(project: Project, ds: Dataset
+                          ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The positions of ``split_dataset``'s parts: the same split, cut once, can then take
+    a raw data set and its transformed copy alike."""
+    settings = _split_settings(project)
+    return split_indices(ds, val=float(settings["val"]), test=float(settings["test"]),
+                         seed=int(settings["seed"]))
+
+
+def _split_settings(project: Project) -> dict[str, Any]:
+    return {"val": 0.2, "test": 0.0, "seed": 0, **(project.split or {})}
 
 
 def fitted_scaler(project: Project, train: Dataset) -> Scaler | None:
@@ -263,8 +277,14 @@ def prepare_data(project: Project, base_dir: str | Path | None = None,
     """
     if dataset is None:  # a dataset passed in already went through the transforms
         dataset = transformed(project, load_dataset(project, base_dir))
-    ds = dataset
-    train, val, test = split_dataset(project, ds)
+    return prepare_parts(project, dataset, split_dataset(project, dataset))
+
+
+def prepare_parts(project: Project, ds: Dataset,
+                  parts: tuple[Dataset, Dataset | None, Dataset | None]) -> PreparedData:
+    """``prepare_data`` from ``ds``'s parts (train, val, test) as ``split_dataset`` cut
+    them: fits the scaler on train (storing it and the class names in the project)."""
+    train, val, test = parts
     scaler = fitted_scaler(project, train)
     if ds.class_names:
         project.class_names = list(ds.class_names)

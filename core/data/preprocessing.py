@@ -15,6 +15,7 @@ import numpy as np
 from core.data.dataset import DataError
 
 METHODS = ("standardize", "minmax", "none")
+TRANSFORM_BLOCK = 1 << 20  # values scaled at a time (8 MiB of float64 temporaries)
 
 
 class Scaler:
@@ -32,8 +33,15 @@ class Scaler:
         return self.offset is not None
 
     def fit(self, X: np.ndarray) -> Scaler:
-        """Learn offset and scale from ``X`` (the training split); returns self."""
-        X = np.asarray(X, dtype=np.float64)
+        """Learn offset and scale from ``X`` (the training split); returns self.
+
+        Sums run in float64. float32 data is summed in float64 as it is, not copied to
+        float64 first: the same figures (a test checks it), without a float64 copy of a
+        large training set.
+        """
+        X = np.asarray(X)
+        if X.dtype != np.float32:
+            X = X.astype(np.float64, copy=False)
         if X.ndim < 2 or len(X) == 0:
             raise DataError(f"fit the scaler on samples-first data with at least one sample, "
                             f"got shape {X.shape}")
@@ -42,10 +50,11 @@ class Scaler:
             raise DataError("the training data contains NaN or infinite values; "
                             "clean the data before scaling")
         if self.method == "standardize":
-            offset, scale = flat.mean(axis=0), flat.std(axis=0)
+            offset = flat.mean(axis=0, dtype=np.float64)
+            scale = flat.std(axis=0, dtype=np.float64)
         elif self.method == "minmax":
-            offset = flat.min(axis=0)
-            scale = flat.max(axis=0) - offset
+            offset = flat.min(axis=0).astype(np.float64)
+            scale = flat.max(axis=0).astype(np.float64) - offset
         else:
             offset, scale = np.zeros(flat.shape[1]), np.ones(flat.shape[1])
         # a constant feature would divide by zero: leave it merely shifted
@@ -63,10 +72,18 @@ class Scaler:
         return X
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scaled copy of ``X`` (float32 unless ``X`` is float64)."""
+        """Scaled copy of ``X`` (float32 unless ``X`` is float64).
+
+        Computed in float64 a block of rows at a time: the same figures as the whole
+        array at once, without two float64 temporaries the size of a large data set.
+        """
         X = self._check(X)
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float32
-        return ((X - self.offset) / self.scale).astype(dtype, copy=False)
+        out = np.empty(X.shape, dtype=dtype)
+        rows = max(1, TRANSFORM_BLOCK // max(1, X[:1].size))
+        for start in range(0, len(X), rows):
+            out[start:start + rows] = (X[start:start + rows] - self.offset) / self.scale
+        return out
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """Undo ``transform`` (e.g. to show predictions in the data's own units)."""

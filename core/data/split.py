@@ -49,6 +49,19 @@ def split(ds: Dataset, val: float = 0.2, test: float = 0.0, seed: int = 0,
 
     ``stratify`` defaults to True for classification. The same seed gives the same split.
     """
+    train, v, t = split_indices(ds, val, test, seed, stratify)
+    return (ds.subset(train), None if v is None else ds.subset(v),
+            None if t is None else ds.subset(t))
+
+
+def split_indices(ds: Dataset, val: float = 0.2, test: float = 0.0, seed: int = 0,
+                  stratify: bool | None = None
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The sample positions of ``split``'s (train, val, test), None for a fraction 0.
+
+    The positions depend only on the targets, the task and the settings, so one split
+    cuts a data set and its transformed copy alike (the designer keeps both).
+    """
     n = len(ds)
     n_val, n_test = _part_sizes(n, val, test)
     rng = np.random.default_rng(seed)
@@ -62,8 +75,7 @@ def split(ds: Dataset, val: float = 0.2, test: float = 0.0, seed: int = 0,
         order = rng.permutation(n)
         parts = [order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test]]
     train, v, t = (rng.permutation(p) for p in parts)
-    return (ds.subset(train), ds.subset(v) if val > 0 else None,
-            ds.subset(t) if test > 0 else None)
+    return train, v if val > 0 else None, t if test > 0 else None
 
 
 def _stratified_parts(y: np.ndarray, n_val: int, n_test: int,

@@ -109,4 +109,7 @@ class ReadProgressDialog(QProgressDialog):
         if self.maximum() != STEPS:
             self.setRange(0, STEPS)
         self.setValue(min(STEPS, int(done * STEPS / max(total, 1))))
-        self.setLabelText(f"{self.what}: {done / 2**20:,.1f} of {total / 2**20:,.1f} MiB")
+        if done >= total:  # read: what follows is preparing it (split, scaling)
+            self.setLabelText(f"{self.what}: read, preparing the data…")
+        else:
+            self.setLabelText(f"{self.what}: {done / 2**20:,.1f} of {total / 2**20:,.1f} MiB")

@@ -20,11 +20,13 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,10 +44,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data import BUILTIN_DATASETS, FEATURE_TRANSFORMS, DataError
+from core.data import BUILTIN_DATASETS, FEATURE_TRANSFORMS, DataError, Dataset, Progress
 from core.data.csv_readers import DROP_HINT
 from core.data_fit import network_fit
 from core.workflow import read_source_file
+from designer.model.settings import unfitted
 from designer.panels.background_read import read_in_background
 from designer.panels.data_import import (
     DROP_OPTION,
@@ -55,15 +58,29 @@ from designer.panels.data_import import (
 )
 from designer.panels.project_values import as_dict, as_float, as_int
 from designer.plots.common import CLASS_COLORS, class_color, diverging_colormap
-from designer.run.data import Mismatch, fit_problems
+from designer.run.data import (
+    Mismatch,
+    Preparation,
+    fit_problems,
+    preparation_inputs,
+    prepare_snapshot,
+)
 
 if TYPE_CHECKING:  # the panels use the run session's public methods only
     from designer.training.session import RunSession
 
 MAX_SCATTER_POINTS = 10_000  # larger data sets draw a random sample of this many rows
+#: Points added to the scatter per event-loop turn: 10,000 at once held the window for
+#: 60-130 ms at the end of an import (pyqtgraph styles each point in Python).
+SCATTER_CHUNK = 2_000
 FILE_FILTER = "Data files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
 TRANSFORM_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
                     "sin(x1)": "sin x1", "sin(x2)": "sin x2"}
+
+
+def _given(source: dict) -> dict:
+    """A data source without its unset (None) entries, as the project keeps it."""
+    return {k: v for k, v in source.items() if v is not None}
 
 
 def import_request(path: str | Path, mapping: ColumnMapping) -> dict[str, Any]:
@@ -85,9 +102,8 @@ def scatter_rows(n: int, limit: int = MAX_SCATTER_POINTS) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
 
 
-def class_balance_text(y: np.ndarray, names: list[str]) -> str:
-    """"negative 200 (50 %) · positive 200 (50 %)"."""
-    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(names))
+def class_balance_text(counts: np.ndarray, names: list[str]) -> str:
+    """"negative 200 (50 %) · positive 200 (50 %)" from the samples of each class."""
     total = max(int(counts.sum()), 1)
     return " · ".join(f"{names[i] if i < len(names) else i} {int(c)} ({c / total:.0%})"
                       for i, c in enumerate(counts))
@@ -102,6 +118,7 @@ class DataPanel(QWidget):
         self.document = run.document
         self.editor = run.editor
         self._loading = False
+        self._scatter_job = 0  # a newer drawing of the scatter drops the rest of an older
         self._mismatches: list[Mismatch] = []
         self.loss_fix: str | None = None
         self._build()
@@ -318,15 +335,37 @@ class DataPanel(QWidget):
         """A new data source as one undoable edit (the document refits the scaler, with
         the ``scaling`` method when one is given); the same source and scaling again only
         reloads it. Returns the reason when refused."""
-        source = {k: v for k, v in source.items() if v is not None}
-        preprocessing = None if scaling is None else {
-            "method": scaling, "offset": [], "scale": []}
-        if source == (self.project.data or {}) and (
-                scaling is None or scaling == self.scaling_method()):
+        source = _given(source)
+        if self._only_reloads(source, scaling):
             self._reload()
             return None
+        preprocessing = None if scaling is None else {
+            "method": scaling, "offset": [], "scale": []}
         return self._show_refusal(self.editor.set_data_source(
             source, preprocessing=preprocessing))
+
+    def _only_reloads(self, source: dict, scaling: str | None) -> bool:
+        return source == (self.project.data or {}) and (
+            scaling is None or scaling == self.scaling_method())
+
+    def _planned_inputs(self, scaling: str | None) -> Callable[[dict], dict[str, Any]]:
+        """The ``preparation_inputs`` the project will have once ``_set_source(source,
+        scaling)`` is done, for a source known only after the read: a snapshot of the
+        project's settings now, safe to call on the worker thread."""
+        self.run.settings  # noqa: B018 - fills in the loss the project trains with
+        now = preparation_inputs(self.project)
+        reload_source = copy.deepcopy(self.project.data or {})
+        keeps = scaling is None or scaling == self.scaling_method()
+        fresh = unfitted(now["preprocessing"]) if scaling is None else {
+            "method": scaling, "offset": [], "scale": []}
+
+        def planned(source: dict) -> dict[str, Any]:
+            source = _given(source)
+            reloads = source == reload_source and keeps
+            return {**now, "data": source,
+                    "preprocessing": now["preprocessing"] if reloads else fresh}
+
+        return planned
 
     def scaling_method(self) -> str:
         """How the project scales its features ("standardize", "minmax" or "none")."""
@@ -378,17 +417,27 @@ class DataPanel(QWidget):
             self.error_label.setText("Stop training before importing data.")
             return False
         request = import_request(path, mapping)
+        planned = self._planned_inputs(mapping.scaling)
+
+        def read_and_prepare(progress: Progress) -> tuple[dict, Dataset, Preparation | None]:
+            ds = read_source_file(request, path, progress=progress)
+            source = {**ds.source, "path": str(path), "embedded": False,
+                      "drop_bad_rows": mapping.drop_bad_rows}
+            try:
+                preparation = prepare_snapshot(planned(source), ds)
+            except Exception:  # noqa: BLE001 - prepared again on the UI thread, error shown
+                preparation = None
+            return source, ds, preparation
+
         try:
-            ds = read_in_background(lambda progress: read_source_file(
-                request, path, progress=progress), self, f"Reading {Path(path).name}")
+            read = read_in_background(read_and_prepare, self, f"Reading {Path(path).name}")
         except (DataError, OSError, ValueError) as exc:
             return self._import_failed(path, exc)
-        if ds is None:  # cancelled: the project stays as it was
+        if read is None:  # cancelled: the project stays as it was
             return False
-        source = {**ds.source, "path": str(path), "embedded": False,
-                  "drop_bad_rows": mapping.drop_bad_rows}
+        source, ds, preparation = read
         self.error_label.setText("")
-        self.run.offer_data(source, ds)  # the reload after the edit uses it: read once
+        self.run.offer_data(source, ds, preparation)  # the reload after the edit uses it
         try:
             if self._set_source(source, mapping.scaling) or self.run.data is None:
                 return False
@@ -426,7 +475,7 @@ class DataPanel(QWidget):
         self.draw_scatter()
         if data is not None and data.task == "classification":
             names = data.class_names
-            self.balance_label.setText("Classes: " + class_balance_text(data.raw.y, names))
+            self.balance_label.setText("Classes: " + class_balance_text(data.class_counts, names))
         elif data is not None:
             self.balance_label.setText(f"Regression, {len(data.raw.X)} samples.")
         else:
@@ -435,7 +484,9 @@ class DataPanel(QWidget):
 
     def draw_scatter(self) -> None:
         """Scatter of the two chosen features coloured by class (or by target value); of
-        a large data set only a sample of rows is drawn (``scatter_rows``)."""
+        a large data set only a sample of rows is drawn (``scatter_rows``), and a chunk of
+        it per event-loop turn (``SCATTER_CHUNK``), so the window answers meanwhile."""
+        self._scatter_job += 1
         data = self.run.data
         if data is None:
             self.scatter.setData([], [])
@@ -455,11 +506,27 @@ class DataPanel(QWidget):
         else:
             t = targets[:, 0].astype(float)
             span = float(t.max() - t.min()) or 1.0
-            brush = diverging_colormap().map((t[rows] - t.min()) / span, "qcolor")
-        self.scatter.setData(x, y, brush=brush)
+            brush = list(diverging_colormap().map((t[rows] - t.min()) / span, "qcolor"))
+        self.scatter.setData(x[:SCATTER_CHUNK], y[:SCATTER_CHUNK], brush=brush[:SCATTER_CHUNK])
+        self._add_scatter_points(self._scatter_job, x, y, brush, SCATTER_CHUNK)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", self.x_box.currentText())
         item.setLabel("left", self.y_box.currentText() or "target")
+
+    def _add_scatter_points(self, job: int, x: np.ndarray, y: np.ndarray, brush: list,
+                            start: int) -> None:
+        """Add the next chunk of points from ``start`` in a later event-loop turn."""
+        if start >= len(x):
+            return
+
+        def add() -> None:
+            if job != self._scatter_job:  # drawn again meanwhile
+                return
+            stop = start + SCATTER_CHUNK
+            self.scatter.addPoints(x=x[start:stop], y=y[start:stop], brush=brush[start:stop])
+            self._add_scatter_points(job, x, y, brush, stop)
+
+        QTimer.singleShot(0, self, add)
 
     # ------------------------------------------------------------------ fit check
     def check_network(self) -> list[Mismatch]:

@@ -163,15 +163,15 @@ class InferencePanel(QWidget):
             self.grid.high = float(max(np.max(data.raw.X), 1.0))
             self.grid.update()
         elif data is not None and data.n_raw_features <= MAX_TYPED_FEATURES:
-            X = data.raw.X.reshape(len(data.raw.X), -1)
-            for j, name in enumerate(data.raw.feature_names[: X.shape[1]]):
+            lows, highs, medians = data.feature_summary()
+            for j, name in enumerate(data.raw.feature_names[: len(lows)]):
                 spin = QDoubleSpinBox()
-                lo, hi = float(X[:, j].min()), float(X[:, j].max())
+                lo, hi = float(lows[j]), float(highs[j])
                 pad = (hi - lo) or 1.0
                 spin.setRange(lo - pad, hi + pad)
                 spin.setDecimals(3)
                 spin.setSingleStep(pad / 20)
-                spin.setValue(float(np.median(X[:, j])))
+                spin.setValue(float(medians[j]))
                 spin.valueChanged.connect(self.update_output)
                 self.inputs_form.addRow(name, spin)
                 self.spins.append(spin)

@@ -10,7 +10,9 @@ output sizes fit the data (with the edits that would fix them).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,14 @@ import numpy as np
 from core.data.dataset import Dataset
 from core.data.preprocessing import feature_transforms
 from core.data_fit import DataShape, Mismatch, shape_mismatches
+from core.project import Project
 from core.spec import Problem
 from core.workflow import (
     PreparedData,
     applied_transforms,
     load_dataset,
-    prepare_data,
-    split_dataset,
+    prepare_parts,
+    project_split_indices,
     transformed,
 )
 from designer.run.protocol import GridSpec
@@ -71,8 +74,34 @@ class TrainingData:
     prepared: PreparedData
     raw: Dataset
     transforms: list[str] | None
-    raw_train: Dataset
-    raw_val: Dataset | None
+    #: positions of (train, val, test) in ``raw`` (``core.workflow.project_split_indices``)
+    split_index: tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+    _summary: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False)
+
+    def feature_summary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(min, max, median) of every raw feature, for the typed inputs of the Inference
+        panel. Computed once: the import computes it on its worker thread, since the
+        medians of a million rows take a quarter of a second."""
+        if self._summary is None:
+            X = self.raw.X.reshape(len(self.raw.X), -1)
+            columns = [X[:, j] for j in range(X.shape[1])]  # one column at a time: no copy
+            self._summary = (np.array([c.min() for c in columns]),  # of the whole table
+                             np.array([c.max() for c in columns]),
+                             np.array([np.median(c) for c in columns]))
+        return self._summary
+
+    @cached_property
+    def raw_train(self) -> Dataset:
+        """The training split of the raw data, for the views; cut when first asked (most
+        data sets never need it, and it is as large as the prepared training set)."""
+        return self.raw.subset(self.split_index[0])
+
+    @cached_property
+    def raw_val(self) -> Dataset | None:
+        """The validation split of the raw data (None when it has no samples)."""
+        index = self.split_index[1]
+        return None if index is None or not len(index) else self.raw.subset(index)
 
     @property
     def task(self) -> str:
@@ -136,7 +165,7 @@ class TrainingData:
 
     def evaluation_set(self) -> tuple[Dataset, Dataset]:
         """(scaled, raw) data for the confusion matrix and sample grid: val, else train."""
-        if self.prepared.val is not None and self.raw_val is not None:
+        if self.prepared.val is not None:  # then raw_val has the same samples
             return self.prepared.val, self.raw_val
         return self.prepared.train, self.raw_train
 
@@ -144,7 +173,7 @@ class TrainingData:
         """(X, true classes, number of classes) for the per-epoch confusion matrix."""
         if self.task != "classification":
             return None
-        ds, _ = self.evaluation_set()
+        ds = self.prepared.val if self.prepared.val is not None else self.prepared.train
         n = min(len(ds.X), MAX_CONFUSION_SAMPLES)
         return ds.X[:n], np.asarray(ds.y[:n], dtype=np.int64), self.n_classes
 
@@ -159,13 +188,27 @@ class TrainingData:
         return DataShape.of(self.prepared.train.X, self.raw.y, self.task, self.n_classes,
                             with_range=False)
 
-    @property
+    @cached_property
     def n_classes(self) -> int:
-        """Number of classes (0 for regression)."""
+        """Number of classes (0 for regression); a pass over all targets, so kept."""
         if self.task != "classification":
             return 0
         names = self.prepared.class_names or self.raw.class_names or []
         return max(len(names), int(np.max(self.raw.y)) + 1 if len(self.raw.y) else 0)
+
+    @cached_property
+    def class_counts(self) -> np.ndarray:
+        """Samples of each class, ``n_classes`` long (empty for regression)."""
+        if self.task != "classification":
+            return np.zeros(0, dtype=np.int64)
+        return np.bincount(self.raw.y, minlength=self.n_classes)
+
+    def summarize(self) -> None:
+        """Compute now what the views ask of the whole data set (class counts, feature
+        ranges and medians): the import does it on its worker thread, since at millions
+        of rows each is a pass the window would wait for."""
+        self.class_counts  # noqa: B018 - cached
+        self.feature_summary()
 
     def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(net inputs, raw images, true classes) of the sample grid for image data."""
@@ -218,15 +261,68 @@ def load_training_data(project: Any, base_dir: str | Path | None = None,
                        raw: Dataset | None = None) -> TrainingData:
     """Load the project's data (or use ``raw``) and prepare it as ``core.workflow`` does.
 
-    The raw (untransformed, unscaled) data set is kept, split the same way, for the
-    views. Raises ``core.data.DataError`` / ``core.project.ProjectError`` with a readable
-    message.
+    The raw (untransformed, unscaled) data set is kept with the positions of the split,
+    which is cut once (``project_split_indices``): the views take the raw parts from it
+    when they need them. Raises ``core.data.DataError`` / ``core.project.ProjectError``
+    with a readable message.
     """
     raw = raw if raw is not None else load_dataset(project, base_dir)
-    prepared = prepare_data(project, base_dir, dataset=transformed(project, raw))
-    raw_train, raw_val, _ = split_dataset(project, raw)
-    return TrainingData(prepared, raw, applied_transforms(project, raw.X) or None, raw_train,
-                        raw_val if raw_val is not None and len(raw_val.X) else None)
+    ds = transformed(project, raw)
+    index = project_split_indices(project, raw)
+    prepared = prepare_parts(project, ds, _cut(ds, index))
+    return TrainingData(prepared, raw, applied_transforms(project, raw.X) or None, index)
+
+
+def _cut(ds: Dataset, index: tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+         ) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    train, val, test = index
+    return (ds.subset(train), None if val is None else ds.subset(val),
+            None if test is None else ds.subset(test))
+
+
+# ------------------------------------------------------------------ preparing off the UI
+def preparation_inputs(project: Any) -> dict[str, Any]:
+    """What ``load_training_data`` reads from the project besides the data set: the data
+    source (its transforms), split, scaling (fitted or not) and loss. A preparation made
+    from a snapshot is the project's own only while these are still the same."""
+    return copy.deepcopy({"data": project.data, "split": project.split,
+                          "preprocessing": project.preprocessing,
+                          "loss": (project.training or {}).get("loss") or "mse"})
+
+
+@dataclass
+class Preparation:
+    """A data set prepared away from the project (on the import's worker thread), from a
+    snapshot of its settings: ``inputs`` are the snapshot's ``preparation_inputs``,
+    ``preprocessing`` the snapshot's scaling afterwards (fitted on the training split)."""
+
+    inputs: dict[str, Any]
+    data: TrainingData
+    preprocessing: dict[str, Any] | None
+
+    def fits(self, project: Any) -> bool:
+        """True when preparing ``project``'s data now would give exactly ``data``."""
+        return self.inputs == preparation_inputs(project)
+
+    def adopt(self, project: Any) -> TrainingData:
+        """Write into ``project`` (which ``fits``) what preparing it would have written
+        (``prepare_parts``: the fitted scaler, the class names); returns the data."""
+        project.preprocessing = copy.deepcopy(self.preprocessing)
+        if self.data.prepared.class_names:
+            project.class_names = list(self.data.prepared.class_names)
+        return self.data
+
+
+def prepare_snapshot(inputs: dict[str, Any], raw: Dataset) -> Preparation:
+    """Prepare ``raw`` for a project whose ``preparation_inputs`` are ``inputs``, touching
+    no project: safe on a worker thread while the window goes on."""
+    inputs = copy.deepcopy(inputs)
+    snapshot = Project(data=copy.deepcopy(inputs["data"]), split=copy.deepcopy(inputs["split"]),
+                       preprocessing=copy.deepcopy(inputs["preprocessing"]),
+                       training={"loss": inputs["loss"]})
+    data = load_training_data(snapshot, None, raw)
+    data.summarize()  # here, not on the UI thread when the panels ask
+    return Preparation(inputs, data, snapshot.preprocessing)
 
 
 # ------------------------------------------------------------------ network vs data

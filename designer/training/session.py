@@ -36,7 +36,13 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from core.data import Dataset
 from core.network import Network
 from designer.run.buffer import SnapshotBuffer
-from designer.run.data import KERNEL_TYPES, TrainingData, ViewContext, load_training_data
+from designer.run.data import (
+    KERNEL_TYPES,
+    Preparation,
+    TrainingData,
+    ViewContext,
+    load_training_data,
+)
 from designer.run.loop import RunLoop
 from designer.run.process import RunProcess
 from designer.run.protocol import (
@@ -137,7 +143,7 @@ class RunSession(QObject):
         self.buffer = SnapshotBuffer()
         self.data: TrainingData | None = None
         self.data_error: str | None = None
-        self._offered: tuple[dict, Dataset] | None = None  # see offer_data
+        self._offered: tuple[dict, Dataset, Preparation | None] | None = None  # offer_data
         self.net: Network | None = None  # the previews' network (a run builds its own)
         self._net_key: tuple[int, int] | None = None  # (spec revision, seed) of ``net``
         self._thread: QThread | None = None
@@ -218,23 +224,32 @@ class RunSession(QObject):
         return self.document.seed
 
     # ------------------------------------------------------------------ data
-    def offer_data(self, source: dict | None, raw: Dataset | None) -> None:
+    def offer_data(self, source: dict | None, raw: Dataset | None,
+                   preparation: Preparation | None = None) -> None:
         """A data set just read for ``source``: loading that source uses it instead of
-        reading the file again (a 1 GB CSV takes most of a minute). None withdraws it."""
-        self._offered = (source, raw) if source is not None and raw is not None else None
+        reading the file again (a 1 GB CSV takes most of a minute), and ``preparation``,
+        made from it on the import's worker thread, instead of preparing it again on the
+        UI thread, if the project's settings still give the same (``Preparation.fits``).
+        None withdraws it."""
+        self._offered = ((source, raw, preparation)
+                         if source is not None and raw is not None else None)
 
     def load_data(self, raw: Dataset | None = None) -> str | None:
         """(Re)load the project's data (or prepare ``raw``, the project's data set already
         read); returns the error message, or None."""
         offered, self._offered = self._offered, None
-        if raw is None and offered is not None and offered[0] == self.document.project.data:
-            raw = offered[1]
+        project = self.document.project
+        preparation = None
+        if raw is None and offered is not None and offered[0] == project.data:
+            raw, preparation = offered[1], offered[2]
         self.data, self.data_error = None, None
         try:
-            if self.document.project.data:
+            if preparation is not None and preparation.fits(project):
+                self.data = preparation.adopt(project)
+            elif project.data:
                 path = self.session.file_path
-                self.data = load_training_data(self.document.project,
-                                               Path(path).parent if path else None, raw)
+                self.data = load_training_data(project, Path(path).parent if path else None,
+                                               raw)
             else:
                 self.data_error = "Choose a data set in the Data panel."
         except Exception as exc:  # noqa: BLE001 - every load failure is shown, not raised

@@ -154,3 +154,44 @@ def test_regression_split_and_refusals():
         split(ds, val=0.6, test=0.4)
     with pytest.raises(DataError, match=r"\[0, 1\)"):
         split(ds, val=-0.1)
+
+
+def _peak_bytes(work) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("method", ["standardize", "minmax"])
+def test_fitting_float32_needs_no_float64_copy_and_gives_the_same_figures(method):
+    rng = np.random.default_rng(3)
+    X = (rng.standard_normal((250_000, 20)) * 40 + 7).astype(np.float32)  # 20 MB
+    by_copy = Scaler(method).fit(X.astype(np.float64))
+    scaler = Scaler(method)
+    peak = _peak_bytes(lambda: scaler.fit(X))
+    assert np.array_equal(scaler.offset, by_copy.offset)
+    assert np.array_equal(scaler.scale, by_copy.scale)
+    # at most one float64 temporary (the deviations); a float64 copy first made it two
+    assert peak < 1.5 * X.size * 8
+
+
+def test_transform_scales_a_block_of_rows_at_a_time_with_the_same_figures(monkeypatch):
+    import core.data.preprocessing as preprocessing
+
+    rng = np.random.default_rng(4)
+    X = (rng.standard_normal((250_000, 20)) * 40 + 7).astype(np.float32)
+    scaler = Scaler("standardize").fit(X)
+    whole = ((X - scaler.offset) / scaler.scale).astype(np.float32)
+    out: list[np.ndarray] = []
+    peak = _peak_bytes(lambda: out.append(scaler.transform(X)))
+    assert np.array_equal(out[0], whole) and out[0].dtype == np.float32
+    assert peak < X.nbytes + 3 * preprocessing.TRANSFORM_BLOCK * 8  # not two float64 copies
+    monkeypatch.setattr(preprocessing, "TRANSFORM_BLOCK", 7 * 20 + 3)  # uneven blocks
+    assert np.array_equal(scaler.transform(X[:1001]), whole[:1001])
+    assert np.array_equal(scaler.transform(X[:1001].astype(np.float64)),
+                          (X[:1001].astype(np.float64) - scaler.offset) / scaler.scale)

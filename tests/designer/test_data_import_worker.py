@@ -4,6 +4,8 @@ of a large data set draws a sample of its rows."""
 
 from __future__ import annotations
 
+import copy
+import threading
 import time
 
 import numpy as np
@@ -15,6 +17,7 @@ from training_windows import ui_of
 
 import designer.panels.data_panel as data_panel
 from core import workflow
+from designer.model.settings import unfitted
 from designer.panels.background_read import ReadProgressDialog
 from designer.panels.data_import import ColumnMapping
 
@@ -131,3 +134,161 @@ def test_the_scatter_draws_a_fixed_sample_of_a_large_data_set():
     assert len(np.unique(rows)) == len(rows) and rows.max() > 900_000
     assert np.array_equal(rows, data_panel.scatter_rows(1_000_000))
     assert np.array_equal(data_panel.scatter_rows(50), np.arange(50))
+
+
+# ------------------------------------------------------------------ preparing on the worker
+def spy_preparations(monkeypatch) -> list[str]:
+    """The threads the scaler is fitted on: one per preparation of the data."""
+    threads: list[str] = []
+    real = workflow.fitted_scaler
+
+    def fitted(project, train):
+        threads.append(threading.current_thread().name)
+        return real(project, train)
+
+    monkeypatch.setattr(workflow, "fitted_scaler", fitted)
+    return threads
+
+
+def assert_as_the_command_line_prepares(project, data) -> None:
+    """The designer's data equal ``prepare_data`` of the project with its scaling unfitted
+    (the split, the scaled features, the scaler's statistics)."""
+    fresh = copy.deepcopy(project)
+    fresh.preprocessing = unfitted(project.preprocessing)
+    cli = workflow.prepare_data(fresh, dataset=data.raw)
+    assert fresh.preprocessing == project.preprocessing
+    assert np.array_equal(cli.train.X, data.prepared.train.X)
+    assert np.array_equal(cli.val.X, data.prepared.val.X)
+    assert np.array_equal(cli.train.y, data.raw_train.y)
+    raw_train, raw_val, _ = workflow.split_dataset(project, data.raw)
+    assert np.array_equal(raw_train.X, data.raw_train.X)
+    assert np.array_equal(raw_val.X, data.raw_val.X)
+
+
+def test_the_data_is_prepared_on_the_worker_and_taken_as_it_is(
+        qtbot, window, csv_file, monkeypatch):
+    threads = spy_preparations(monkeypatch)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert len(threads) == 1 and threads[0] != threading.main_thread().name
+    project = window.document.project
+    assert project.preprocessing["method"] == "standardize" and project.preprocessing["offset"]
+    assert project.class_names == ["0", "1"]
+    assert_as_the_command_line_prepares(project, ui.run.data)
+
+
+@pytest.mark.parametrize("change", ["split", "loss", "scaling"])
+def test_settings_changed_during_the_import_prepare_it_again(
+        qtbot, window, csv_file, monkeypatch, change):
+    threads = spy_preparations(monkeypatch)
+    slow_read(monkeypatch, seconds=1.0, steps=20)
+    ui = ui_of(window)
+    edits = {
+        "split": lambda: window.session.editor.set_split({"val": 0.3}),
+        "loss": lambda: ui.training_panel.loss_box.setCurrentText("categorical_crossentropy"),
+        "scaling": lambda: window.session.editor.set_data_source(
+            window.document.project.data, preprocessing={"method": "minmax", "offset": [],
+                                                          "scale": []})}
+    QTimer.singleShot(300, edits[change])
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert threads[-1] == threading.main_thread().name  # prepared again for the new settings
+    assert any(name != threading.main_thread().name for name in threads)
+    data, project = ui.run.data, window.document.project
+    if change == "split":
+        assert len(data.prepared.val.X) == 24
+    elif change == "loss":
+        assert data.prepared.loss == "categorical_crossentropy"
+    assert_as_the_command_line_prepares(project, data)
+
+
+def test_the_prepared_data_keeps_no_copy_of_the_raw_split_until_a_view_asks(tmp_path):
+    import tracemalloc
+
+    from core.data import Dataset
+    from core.project import Project
+    from designer.run.data import load_training_data
+
+    rng = np.random.default_rng(5)
+    raw = Dataset(rng.standard_normal((200_000, 20)).astype(np.float32),
+                  rng.integers(0, 3, 200_000), "classification",
+                  [f"f{i}" for i in range(20)])
+    project = Project(data={"kind": "csv", "path": "x.csv"},
+                      preprocessing={"method": "standardize", "offset": [], "scale": []})
+    tracemalloc.start()
+    try:
+        data = load_training_data(project, None, raw)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 1.5 * raw.X.nbytes  # 1.2x: scaled X, targets and positions; before 2.2x
+    raw_train, raw_val, _ = workflow.split_dataset(project, raw)
+    assert np.array_equal(data.raw_train.X, raw_train.X)  # cut when asked, the same
+    assert np.array_equal(data.raw_val.y, raw_val.y)
+
+
+def test_the_panels_summaries_of_the_whole_data_set_are_computed_on_the_worker(
+        qtbot, window, csv_file, monkeypatch):
+    """Class counts and the Inference panel's medians are passes over every row (a
+    quarter of a second each at a million rows): none of them on the UI thread."""
+    passes: list[tuple[str, str]] = []
+
+    def spying(name):
+        real = getattr(np, name)
+
+        def spy(a, *args, **kwargs):
+            if len(np.asarray(a)) == 80:  # the whole data set, not a sample of it
+                passes.append((name, threading.current_thread().name))
+            return real(a, *args, **kwargs)
+
+        monkeypatch.setattr(np, name, spy)
+
+    spying("median")
+    spying("bincount")
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    ui.inference_panel.rebuild()
+    assert {name for name, _ in passes} == {"median", "bincount"}
+    assert all(thread != threading.main_thread().name for _, thread in passes)
+    assert ui.data_panel.balance_label.text().startswith("Classes: 0 ")
+    assert len(ui.inference_panel.spins) == 2
+
+
+def test_the_scatter_is_drawn_a_chunk_per_event_loop_turn(qtbot, window, csv_file,
+                                                          monkeypatch):
+    monkeypatch.setattr(data_panel, "SCATTER_CHUNK", 30)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    scatter = ui.data_panel.scatter
+    assert len(scatter.data) == 30  # the rest comes in later turns of the event loop
+    qtbot.waitUntil(lambda: len(scatter.data) == 80)
+    X = ui.run.data.raw.X
+    assert np.array_equal(np.sort(scatter.data["x"]), np.sort(X[:, 0]))
+    ui.data_panel.y_box.setCurrentIndex(0)  # drawn again: the older drawing stops
+    qtbot.wait(50)
+    assert len(scatter.data) == 80
+    assert np.array_equal(np.sort(scatter.data["y"]), np.sort(X[:, 0]))
+
+
+def test_importing_the_same_file_again_takes_the_workers_preparation(
+        qtbot, window, csv_file, monkeypatch):
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    threads = spy_preparations(monkeypatch)
+    undo_steps = window.session.editor.undo_stack.count()
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)  # only reloads: no new edit
+    assert window.session.editor.undo_stack.count() == undo_steps
+    assert len(threads) == 1 and threads[0] != threading.main_thread().name
+    assert_as_the_command_line_prepares(window.document.project, ui.run.data)
+
+
+def test_a_preparation_that_fails_on_the_worker_is_made_again_on_the_ui_thread(
+        qtbot, window, csv_file, monkeypatch):
+    def failing(inputs, raw):
+        raise RuntimeError("no memory")
+
+    monkeypatch.setattr(data_panel, "prepare_snapshot", failing)
+    threads = spy_preparations(monkeypatch)
+    ui = ui_of(window)
+    assert ui.data_panel.import_with(str(csv_file), MAPPING)
+    assert threads == [threading.main_thread().name]
+    assert_as_the_command_line_prepares(window.document.project, ui.run.data)
