@@ -54,7 +54,7 @@ def slow_read(monkeypatch, seconds: float = 1.0, steps: int = 20) -> list[str]:
 
 def test_the_read_runs_off_the_ui_thread_while_the_event_loop_turns(
         qtbot, window, csv_file, monkeypatch):
-    threads = slow_read(monkeypatch)
+    threads = slow_read(monkeypatch, seconds=2.0, steps=40)
     ticks: list[float] = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
@@ -70,7 +70,7 @@ def test_the_read_runs_off_the_ui_thread_while_the_event_loop_turns(
         timer.stop()
     assert threads and threads[0] != "MainThread"
     assert len(ticks) >= 20  # a frozen loop would tick once, after the read
-    assert max(np.diff(ticks)) < 0.5
+    assert max(np.diff(ticks)) < 1.0  # the read takes 2 s; a loaded machine may lag
     assert shown == [True]
     assert window.document.project.data["path"] == str(csv_file)
     assert len(ui.run.data.raw.X) == 80
@@ -78,24 +78,34 @@ def test_the_read_runs_off_the_ui_thread_while_the_event_loop_turns(
 
 @pytest.mark.parametrize("how", ["button", "escape"])
 def test_cancel_leaves_the_project_as_it_was(qtbot, window, csv_file, monkeypatch, how):
-    slow_read(monkeypatch, seconds=3.0, steps=60)
+    slow_read(monkeypatch, seconds=10.0, steps=200)
     ui = ui_of(window)
     before = dict(window.document.project.data)
     undo_steps = window.session.editor.undo_stack.count()
     data_before = ui.run.data
 
-    def cancel() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, ReadProgressDialog):
-                if how == "button":
-                    widget.findChild(QPushButton).click()
-                else:
-                    QTest.keyClick(widget, Qt.Key.Key_Escape)
+    earlier = set(QApplication.topLevelWidgets())  # an earlier test's dialog may linger
 
-    QTimer.singleShot(700, cancel)
+    def cancel() -> None:  # as soon as the dialog is on screen (later on a busy machine)
+        shown = [w for w in QApplication.topLevelWidgets() if w not in earlier
+                 and isinstance(w, ReadProgressDialog) and w.isVisible()]
+        for widget in shown:
+            if how == "button":
+                widget.findChild(QPushButton).click()
+            else:
+                QTest.keyClick(widget, Qt.Key.Key_Escape)
+        if shown:
+            poll.stop()
+
+    poll = QTimer(interval=100)
+    poll.timeout.connect(cancel)
+    poll.start()
     started = time.monotonic()
-    assert not ui.data_panel.import_with(str(csv_file), MAPPING)
-    assert time.monotonic() - started < 2.5  # stopped at the next report, not at the end
+    try:
+        assert not ui.data_panel.import_with(str(csv_file), MAPPING)
+    finally:
+        poll.stop()
+    assert time.monotonic() - started < 8  # stopped at the next report, not after 10 s
     assert window.document.project.data == before
     assert ui.run.data is data_before
     assert ui.data_panel.error_label.text() == ""
