@@ -484,14 +484,33 @@ class RunLoop:
 def single_threaded_blas() -> Iterator[None]:
     """One BLAS thread while training: the loop already keeps one core busy, and an
     idle BLAS helper thread spin-waits on the other core, where the window runs.
-    The networks drawn here are small; a second BLAS thread gains them nothing."""
+    The networks drawn here are small; a second BLAS thread gains them nothing.
+
+    Nothing is set when every BLAS pool has one thread already (the fork server's runs,
+    see :func:`limit_blas_for_good`): in a process just forked, OpenBLAS answers a
+    limit by starting its helper thread, which then spins ~40 ms of a core for nothing.
+    """
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_info, threadpool_limits
     except ImportError:  # optional: comes with scikit-learn
+        yield
+        return
+    if all(pool.get("num_threads") == 1 for pool in threadpool_info()
+           if pool.get("user_api") == "blas"):
         yield
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def limit_blas_for_good() -> None:
+    """One BLAS thread in this process from now on: the fork server's, before it forks
+    the training processes (which inherit the limit; see :func:`single_threaded_blas`)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _keep_newest_epoch(trainer: Any) -> None:
