@@ -58,6 +58,10 @@ LIGHT_INTERVAL_S = 0.03
 PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
+#: The neurons' maps (every neuron over the grid: 19 maps, 760 kB, for the spiral's
+#: 2-8-8-1) are drawn by the canvas only, which takes them at most every 0.2 s
+#: (designer.training.live): sending them with every grid sent twice what is drawn.
+MAPS_MIN_INTERVAL_S = 0.2
 CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
 RECOVERY_MAX_SHARE = 0.02
 
@@ -89,9 +93,11 @@ class RunLoop:
     """
 
     def __init__(self, job: TrainingJob, net: Any, trainer: Any,
-                 report: Callable[[Report], None]) -> None:
+                 report: Callable[[Report], None],
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.job, self.net, self.trainer = job, net, trainer
         self.report = report
+        self.clock = clock  # seconds; every interval below is read on it (tests fake it)
         self._cond = threading.Condition()
         self._paused = False
         self._allowance: tuple[str, int] | None = None
@@ -122,9 +128,10 @@ class RunLoop:
         self.loss = math.nan
         self.lr = math.nan
         self._active_s = 0.0
-        self._resumed_at = time.perf_counter()
+        self._resumed_at = self.clock()
         self._t_light = self._t_heavy = self._t_progress = self._t_confusion = 0.0
-        self._t_recovery = time.perf_counter()
+        self._t_maps = -math.inf
+        self._t_recovery = self.clock()
         self._recovery_interval = self.job.recovery_every_s
         self._grid: np.ndarray | None = None
         self._maps: dict[str, np.ndarray] = {}
@@ -199,7 +206,7 @@ class RunLoop:
         finally:
             self.reason = reason
             try:
-                self._flush(time.perf_counter(), force=True)
+                self._flush(self.clock(), force=True)
             finally:
                 self._emit_progress("finished", force=True)
         return reason
@@ -252,7 +259,7 @@ class RunLoop:
         ``every_batch=None``): their losses are the trainer's ``last_losses``.
         """
         pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
-        clock = time.perf_counter
+        clock = self.clock
         reason = "completed"
         last_step = self.job.step_offset
         for event in events:
@@ -334,7 +341,7 @@ class RunLoop:
                         self._paused = True
             if not self._paused or self._stop:
                 return
-        now = time.perf_counter()
+        now = self.clock()
         self._active_s += now - self._resumed_at
         self._flush(now, force=True)
         self._emit_progress("paused", force=True)
@@ -343,7 +350,7 @@ class RunLoop:
             while self._paused and not self._stop:
                 self._cond.wait(0.2)
             self.waiting = False
-        self._resumed_at = time.perf_counter()
+        self._resumed_at = self.clock()
         self._emit_progress("running", force=True)
 
     def _keep_pace(self) -> None:
@@ -351,7 +358,7 @@ class RunLoop:
         event, pace = self._event, self._pace
         if event is None or pace is None:
             return
-        now = time.perf_counter()
+        now = self.clock()
         interval = 1.0 / (pace * max(1, int(getattr(event, "batches", 1) or 1)))
         due = (now if self._due is None else self._due) + interval
         if due < now - interval:  # batches slower than the pace: no rush to catch up
@@ -378,7 +385,7 @@ class RunLoop:
         """One snapshot of a network that is not training (opened or reset project)."""
         self._update_heavy()
         self._update_confusion()
-        self._flush(time.perf_counter(), norms=False)
+        self._flush(self.clock(), norms=False)
 
     def _flush(self, now: float, force: bool = False, norms: bool = True) -> None:
         """Push the pending losses and a fresh snapshot; recompute the grid when it is
@@ -398,8 +405,8 @@ class RunLoop:
         if self._keep_grid:
             pass
         elif force or now - self._t_heavy >= self._heavy_interval:
-            self._update_heavy()
-            self._t_heavy = time.perf_counter()
+            self._update_heavy(maps=force or now - self._t_maps >= MAPS_MIN_INTERVAL_S)
+            self._t_heavy = self.clock()
             cost = self._t_heavy - now
             self._heavy_interval = max(HEAVY_MIN_INTERVAL_S, cost / HEAVY_MAX_SHARE)
         grads = np.array(net.grads, copy=True)
@@ -421,26 +428,30 @@ class RunLoop:
     def _send_recovery_point(self) -> None:
         """Weights and optimizer state as of the curves reported so far (see
         :class:`~designer.run.protocol.RecoveryPoint`); at most ~2 % of the time."""
-        start = time.perf_counter()
+        start = self.clock()
         try:
             state = self.trainer.optimizer.state_dict()
         except Exception:  # noqa: BLE001 - without it the optimizer restarts, no more
             state = None
         self.report(RecoveryPoint(self.epoch, self.step, self.net.get_weights(), state))
-        self._t_recovery = done = time.perf_counter()
+        self._t_recovery = done = self.clock()
         self._recovery_interval = max(self.job.recovery_every_s,
                                       (done - start) / RECOVERY_MAX_SHARE)
 
-    def _update_heavy(self) -> None:
-        """Grid predictions, per-neuron maps and sample predictions (bounded rate)."""
+    def _update_heavy(self, maps: bool = True) -> None:
+        """Grid predictions, sample predictions and (``maps``) the neurons' maps; the
+        caller bounds the rate. Maps left out keep the last ones (and their object, so
+        that :meth:`_publish` does not send them again)."""
         job, net = self.job, self.net
         if job.grid is not None:
             out, acts = _forward_capture(net, job.grid.inputs)
             h, w = job.grid.shape
             self._grid = np.asarray(out, dtype=np.float32).reshape(h, w, -1)
-            self._maps = {nid: np.ascontiguousarray(
-                np.asarray(acts[nid], dtype=np.float32).reshape(h, w, -1).transpose(2, 0, 1))
-                for nid in job.hidden_ids if nid in acts}
+            if maps:
+                self._maps = {nid: np.ascontiguousarray(
+                    np.asarray(acts[nid], dtype=np.float32).reshape(h, w, -1)
+                    .transpose(2, 0, 1)) for nid in job.hidden_ids if nid in acts}
+                self._t_maps = self.clock()
             self._grid_seq += 1
         if job.samples is not None and len(job.samples):
             prob = class_probabilities(net.predict(job.samples))
@@ -464,7 +475,7 @@ class RunLoop:
         self.report(Published(light, new))
 
     def _emit_progress(self, state: State, force: bool = False) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         if not force and now - self._t_progress < PROGRESS_INTERVAL_S:
             return
         self._t_progress = now

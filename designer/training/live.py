@@ -38,7 +38,7 @@ class LiveRefresher(QObject):
         self.timer.timeout.connect(self.tick)
         self._version = -1
         self._doc_seq = -1
-        self._doc_grid = -1
+        self._doc_maps: Any = None  # the neuron maps last given to the session
         self._doc_time = 0.0
         self._last_drawn: dict[int, float] = {}
 
@@ -106,6 +106,7 @@ class LiveRefresher(QObject):
         if snapshot.seq != self._doc_seq and not final:
             self._doc_seq = snapshot.seq
             self.session.set_live_weights(snapshot.weights())
-        if snapshot.grid_seq != self._doc_grid and snapshot.neuron_maps:
-            self._doc_grid = snapshot.grid_seq
+        # new maps come with every other grid or so: a new grid alone is no news here
+        if snapshot.neuron_maps and snapshot.neuron_maps is not self._doc_maps:
+            self._doc_maps = snapshot.neuron_maps
             self.session.set_neuron_maps(snapshot.neuron_maps)
