@@ -5,11 +5,11 @@ network that is not training, in the designer itself (:meth:`RunLoop.publish_sta
 Everything it has to say goes to one ``report`` callable as ``designer.run.protocol``
 reports. After each batch it only appends the loss to a local list (and an epoch's
 event to another: the spiral ends ~300 epochs a second, so epochs are reported in one
-go at the next flush); every 30 ms it reports the losses and a :class:`Snapshot` with
-copies of the counters and the flat weight and gradient buffers, and every ~100 ms or
-more (adapted so that it costs at most ~5% of the time) it evaluates the network over
-the 2-D view grid (output and hidden neurons' maps). At most ~10 merged
-:class:`Progress` reports a second.
+go at the next flush); every 40 ms (the window's frame) it reports the losses and a
+:class:`Snapshot` with copies of the counters and the flat weight and gradient buffers,
+and every ~100 ms or more (adapted so that it costs at most ~5% of the time) it
+evaluates the network over the 2-D view grid, with the neurons' maps at most every
+200 ms (the canvas' rate). At most ~10 merged :class:`Progress` reports a second.
 
 Commands arrive through :meth:`RunLoop.apply` (any thread). Pause and step are done by
 not pulling the next event from the trainer's generator, which is exact (the generator
@@ -54,7 +54,7 @@ from designer.run.protocol import (
     TrainingJob,
 )
 
-LIGHT_INTERVAL_S = 0.03
+LIGHT_INTERVAL_S = 0.04  # the window draws 25 times a second (designer.training.live)
 PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05

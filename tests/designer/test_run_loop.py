@@ -152,11 +152,12 @@ class FakeClock:
         return self.now
 
 
-def test_grids_and_neuron_maps_are_sent_at_bounded_rates(spiral_job):
-    """Over a simulated run the grid goes out at most every 0.1 s and the neurons' maps
-    (drawn by the canvas only, at most every 0.2 s) at most every 0.2 s, plus the first
-    and the last; the last snapshot has both as of the end."""
-    from designer.run.loop import HEAVY_MIN_INTERVAL_S, MAPS_MIN_INTERVAL_S
+def test_snapshots_grids_and_neuron_maps_are_sent_at_bounded_rates(spiral_job):
+    """Over a simulated run snapshots go out at most once a frame of the window (40 ms),
+    the grid at most every 0.1 s and the neurons' maps (drawn by the canvas only, at
+    most every 0.2 s) at most every 0.2 s, plus the first and the last; the last
+    snapshot has both as of the end."""
+    from designer.run.loop import HEAVY_MIN_INTERVAL_S, LIGHT_INTERVAL_S, MAPS_MIN_INTERVAL_S
     from designer.run.protocol import Published
 
     job = dataclasses.replace(spiral_job(1000), hidden_ids=("hidden1", "hidden2"))
@@ -176,6 +177,7 @@ def test_grids_and_neuron_maps_are_sent_at_bounded_rates(spiral_job):
     grids = sum("grid" in r.new for r in sent)
     maps = sum("neuron_maps" in r.new for r in sent)
     assert len(sent) > 20 and seconds > 0.8  # the run spans many intervals
+    assert len(sent) <= seconds / LIGHT_INTERVAL_S + 2 and LIGHT_INTERVAL_S >= 0.04
     assert 2 < grids <= seconds / HEAVY_MIN_INTERVAL_S + 2
     assert 2 < maps <= seconds / MAPS_MIN_INTERVAL_S + 2
     assert maps < grids
