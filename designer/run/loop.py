@@ -116,7 +116,6 @@ class RunLoop:
         self._grid_seq = job.grid_seq_offset
         self._keep_grid = False  # the grid shows the blown-up weights of a diverged run
         self._heavy_interval = HEAVY_MIN_INTERVAL_S
-        self._pending_x: list[float] = []
         self._pending_y: list[float] = []
         self._pending_epochs: list[Any] = []
         self._reset_counters()
@@ -258,7 +257,7 @@ class RunLoop:
         A "batch" event may close a stretch of several batches (``trainer.run`` with
         ``every_batch=None``): their losses are the trainer's ``last_losses``.
         """
-        pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
+        pend_y, pend_epochs = self._pending_y, self._pending_epochs
         clock = self.clock
         reason = "completed"
         last_step = self.job.step_offset
@@ -266,11 +265,9 @@ class RunLoop:
             kind = event.kind
             if kind == "batch":
                 step = event.step
-                if step - last_step > 1:
-                    pend_x.extend(range(last_step + 1, step + 1))
+                if step - last_step > 1:  # the steps are consecutive: only losses pend
                     pend_y.extend(self.trainer.last_losses[last_step - step:])
                 else:
-                    pend_x.append(step)
                     pend_y.append(event.loss)
                 last_step = step
                 self._event = event
@@ -393,10 +390,10 @@ class RunLoop:
         self._t_light = now
         self._take_epochs(now)
         self._sync()
-        if self._pending_x:
-            steps = np.asarray(self._pending_x, dtype=np.float64)
-            self.report(Steps(steps, np.asarray(self._pending_y, dtype=np.float64)))
-            self._pending_x.clear()
+        if self._pending_y:  # the losses of the steps up to the newest one, in order
+            losses = np.asarray(self._pending_y, dtype=np.float64)
+            steps = np.arange(self.step - len(losses) + 1, self.step + 1, dtype=np.float64)
+            self.report(Steps(steps, losses))
             self._pending_y.clear()
         if self.trainer is not None and (
                 force or now - self._t_recovery >= self._recovery_interval):

@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from designer.run.buffer import SnapshotBuffer
@@ -158,16 +159,19 @@ def test_snapshots_grids_and_neuron_maps_are_sent_at_bounded_rates(spiral_job):
     most every 0.2 s) at most every 0.2 s, plus the first and the last; the last
     snapshot has both as of the end."""
     from designer.run.loop import HEAVY_MIN_INTERVAL_S, LIGHT_INTERVAL_S, MAPS_MIN_INTERVAL_S
-    from designer.run.protocol import Published
+    from designer.run.protocol import Published, Steps
 
     job = dataclasses.replace(spiral_job(1000), hidden_ids=("hidden1", "hidden2"))
     sent: list[Published] = []
+    steps: list[Steps] = []
     buffer = SnapshotBuffer()
 
     def report(r) -> None:
         buffer.apply(r)
         if isinstance(r, Published):
             sent.append(r)
+        elif isinstance(r, Steps):
+            steps.append(r)
 
     clock = FakeClock(0.001)
     net, trainer = build(job)
@@ -181,6 +185,9 @@ def test_snapshots_grids_and_neuron_maps_are_sent_at_bounded_rates(spiral_job):
     assert 2 < grids <= seconds / HEAVY_MIN_INTERVAL_S + 2
     assert 2 < maps <= seconds / MAPS_MIN_INTERVAL_S + 2
     assert maps < grids
+    every_step = np.concatenate([r.steps for r in steps])  # each step's loss, in order
+    assert (every_step == np.arange(1, trainer.global_step + 1)).all()
+    assert sum(len(r.losses) for r in steps) == len(every_step)
     last = buffer.latest()
     assert set(last.neuron_maps) == {"hidden1", "hidden2"}
     assert last.neuron_maps["hidden1"].shape == (8, *job.grid.shape)
