@@ -148,9 +148,19 @@ class LatencyProbe:
         self._last = now
 
 
+def full_speed(ui) -> None:
+    """Train as fast as the machine goes: a new window starts at the classroom's slower
+    default speed (10 epochs a second), which would time the pace, not the designer."""
+    box = ui.training_panel.speed_box
+    box.setCurrentIndex(box.findData(None))
+
+
 def show_all_views(window, ui) -> None:
-    """Lay the live views out side by side so that all of them are on screen."""
+    """Lay the live views out side by side so that all of them are on screen, and train
+    at full speed."""
     from PySide6.QtCore import Qt
+
+    full_speed(ui)
 
     docks = [ui.docks[n] for n in ("Loss curves", "Output", "Weights", "Confusion", "Images")]
     for dock in docks:

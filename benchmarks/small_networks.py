@@ -108,14 +108,20 @@ def run_engine(batch: int, epochs: int, peer: Path | None) -> dict:
 
 
 def project_for(batch: int, epochs: int):
-    """The designer project of the workload: the example spiral, 500 points."""
+    """The designer project of the workload: the example spiral, 500 points. Its two
+    classes are labels 0 and 1, for which the designer asks for binary cross-entropy on
+    a sigmoid output (mse on classes is a problem it refuses to train), and with it
+    plain SGD at lr 0.01 (at 0.03 and batch 1 the divergence guard stops the run near
+    epoch 280): the Playground's network and batches, the output, loss and lr changed."""
     from core.examples import load_example
 
     project = load_example("spiral")
     project.spec = json.loads(json.dumps(SPEC))
+    project.spec["nodes"][-1]["activation"] = "sigmoid"
     project.data = {**project.data, "params": {**project.data["params"], "n_samples": 500}}
-    project.training = {**project.training, **SETTINGS, "batch_size": batch,
-                        "epochs": epochs}
+    project.training = {**project.training, **SETTINGS, "loss": "binary_crossentropy",
+                        "optimizer": {"type": "sgd", "lr": 0.01},
+                        "batch_size": batch, "epochs": epochs}
     project.layout = {}
     return project
 
@@ -137,11 +143,41 @@ def run_project(batch: int, epochs: int) -> dict:
                 validation_data=prepared.arrays("val"))
     trainer, prepared = make()
     X, Y = prepared.arrays("train")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trainer.fit(X, Y, epochs=epochs, validation_data=prepared.arrays("val"))
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"samples_per_s": epochs * len(X) / seconds, "seconds": seconds,
-            "n_train": len(X), "compiled_path": trainer._fast is not None}
+            "n_train": len(X), "compiled_path": trainer._fast is not None,
+            "cpu_ms_per_epoch": 1000 * cpu / epochs}
+
+
+def _cpu_seconds(pid: int, thread: int | None = None) -> float | None:
+    """User + system CPU time of a process (or one of its threads) from /proc."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def count_training_cpu(found: dict) -> None:
+    """Record the training process' CPU time (all threads, and its main thread) when its
+    Finished report arrives, before it exits (Linux only; nothing elsewhere)."""
+    from designer.run import process
+    from designer.run.protocol import Finished
+
+    reports = process.RunProcess.reports
+
+    def counted(self):
+        for report in reports(self):
+            if isinstance(report, Finished) and self.pid is not None:
+                found["process"] = _cpu_seconds(self.pid)
+                found["main_thread"] = _cpu_seconds(self.pid, self.pid)
+            yield report
+
+    process.RunProcess.reports = counted
 
 
 def run_designer(batch: int, epochs: int) -> dict:
@@ -154,6 +190,8 @@ def run_designer(batch: int, epochs: int) -> dict:
     from designer.app import application, create_window
 
     app = application([])
+    training_cpu: dict = {}
+    count_training_cpu(training_cpu)
     folder = Path(os.environ.get("TMPDIR", "/tmp"))
     settings = QSettings(str(folder / f"small-networks-{os.getpid()}.ini"),
                          QSettings.Format.IniFormat)
@@ -195,12 +233,19 @@ def run_designer(batch: int, epochs: int) -> dict:
               "wall_samples_per_s": snapshot.samples_seen / seconds,
               "refresh_hz": (counter.count - refreshes) / seconds,
               "window_cpu_share": cpu / seconds,
+              "cpu_ms_per_epoch": _per_epoch(training_cpu.get("process"), epochs),
+              "main_thread_cpu_ms_per_epoch": _per_epoch(training_cpu.get("main_thread"),
+                                                         epochs),
               "views_on_screen": [type(v).__name__ for v in ui.views if v.is_shown()],
               "reason": ui.run.last_reason}
     window.editor.undo_stack.setClean()
     window.close()
     app.processEvents()
     return result
+
+
+def _per_epoch(seconds: float | None, epochs: int) -> float | None:
+    return None if seconds is None else 1000 * seconds / epochs
 
 
 def run_playground(batch: int, epochs: int, peer: Path) -> dict:
@@ -290,6 +335,11 @@ def summarise(runs: list[dict], args, peer: Path | None, load_start, t0: float) 
                           for x, y in zip(by[a], by[b], strict=True)]
                 row[name] = {"median": round(median(ratios), 3),
                              "rounds": [round(x, 3) for x in ratios]}
+        for system, key in (("project", "cpu_ms_per_epoch"), ("designer", "cpu_ms_per_epoch"),
+                            ("designer", "main_thread_cpu_ms_per_epoch")):
+            values = [r[key] for r in by.get(system, []) if r.get(key) is not None]
+            if values:
+                row[system][f"median_{key}"] = round(median(values), 3)
         table[str(batch)] = row
     designer_runs = [r for r in runs if r["system"] == "designer"]
     meta = {"rounds": args.rounds, "epochs": args.epochs, "wall_s": round(time.time() - t0),
@@ -301,6 +351,8 @@ def summarise(runs: list[dict], args, peer: Path | None, load_start, t0: float) 
     if designer_runs:
         meta["designer_views_on_screen"] = designer_runs[-1]["views_on_screen"]
         meta["designer_refresh_hz"] = round(median([r["refresh_hz"] for r in designer_runs]), 1)
+        meta["designer_window_cpu_share"] = round(
+            median([r["window_cpu_share"] for r in designer_runs]), 3)
     return {"meta": meta, "batches": table}
 
 

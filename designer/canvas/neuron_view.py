@@ -83,17 +83,34 @@ def neuron_count(doc: Document, node_id: str) -> int | None:
     return int(shape[0])
 
 
+#: Steps of the heat maps' colour table over [-1, 1]: finer than the 8-bit colours
+#: (at most 255 levels each side), so a table lookup gives the colour the formula gives
+#: to within one unit of a channel, in one pass instead of ten (19 maps of 100 x 100
+#: five times a second are the canvas' own share of a run).
+DIVERGING_STEPS = 2048
+
+
+@lru_cache(maxsize=8)
+def _diverging_table(positive: str, negative: str) -> np.ndarray:
+    """RGBA for t = -1 .. 1 in ``DIVERGING_STEPS + 1`` steps: orange, white, blue."""
+    t = np.linspace(-1.0, 1.0, DIVERGING_STEPS + 1, dtype=np.float32)[:, None]
+    white = np.array([255, 255, 255], np.float32)
+    pos = np.array(QColor(positive).getRgb()[:3], np.float32)
+    neg = np.array(QColor(negative).getRgb()[:3], np.float32)
+    rgb = np.where(t >= 0, white + (pos - white) * t, white + (neg - white) * (-t))
+    rgba = np.concatenate([rgb, np.full(t.shape, 255, np.float32)], axis=-1)
+    return np.ascontiguousarray(rgba.astype(np.uint8))
+
+
 def diverging_image(values: np.ndarray, style: CanvasStyle) -> QImage:
     """A 2-D map as an image: orange negative, white zero, blue positive (symmetric)."""
     values = np.nan_to_num(np.asarray(values, dtype=np.float32))
-    limit = float(np.max(np.abs(values))) or 1.0
-    t = np.clip(values / limit, -1.0, 1.0)[..., None]
-    white = np.array([255, 255, 255], np.float32)
-    pos = np.array(QColor(style.weight_positive).getRgb()[:3], np.float32)
-    neg = np.array(QColor(style.weight_negative).getRgb()[:3], np.float32)
-    rgb = np.where(t >= 0, white + (pos - white) * t, white + (neg - white) * (-t))
-    rgba = np.concatenate([rgb, np.full(t.shape, 255, np.float32)], axis=-1)
-    data = np.ascontiguousarray(rgba.astype(np.uint8))
+    limit = float(np.max(np.abs(values))) if values.size else 0.0
+    scale = DIVERGING_STEPS / 2 / (limit or 1.0)
+    index = np.rint(values * scale + DIVERGING_STEPS / 2)
+    np.clip(index, 0, DIVERGING_STEPS, out=index)
+    table = _diverging_table(style.weight_positive, style.weight_negative)
+    data = table[index.astype(np.intp)]
     h, w = data.shape[:2]
     return QImage(data.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 

@@ -10,6 +10,7 @@ methods (``copy``, ``paste``, ``fit_to_view``, ...); the same keys work without 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, Signal
@@ -58,6 +59,9 @@ class CanvasView(QGraphicsView):
         self._space_panned = False  # the held Space was used to pan
         self._paste_count = 0
         self._keep_fitted = False  # re-fit on resize until the user zooms or pans
+        #: Seconds the last repaint took (the live refresher spaces the canvas' training
+        #: updates by it: designer.training.live).
+        self.paint_seconds = 0.0
         self.setRenderHints(QPainter.RenderHint.Antialiasing
                             | QPainter.RenderHint.TextAntialiasing
                             | QPainter.RenderHint.SmoothPixmapTransform)
@@ -72,6 +76,12 @@ class CanvasView(QGraphicsView):
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         scene.statusMessage.connect(self.statusMessage)
         self.zoomChanged.connect(scene.set_detail)
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        """Paint, and keep how long it took."""
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_seconds = time.perf_counter() - start
 
     @classmethod
     def for_session(cls, session: Session, parent: QWidget | None = None) -> CanvasView:

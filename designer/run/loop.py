@@ -5,11 +5,11 @@ network that is not training, in the designer itself (:meth:`RunLoop.publish_sta
 Everything it has to say goes to one ``report`` callable as ``designer.run.protocol``
 reports. After each batch it only appends the loss to a local list (and an epoch's
 event to another: the spiral ends ~300 epochs a second, so epochs are reported in one
-go at the next flush); every 30 ms it reports the losses and a :class:`Snapshot` with
-copies of the counters and the flat weight and gradient buffers, and every ~100 ms or
-more (adapted so that it costs at most ~5% of the time) it evaluates the network over
-the 2-D view grid (output and hidden neurons' maps). At most ~10 merged
-:class:`Progress` reports a second.
+go at the next flush); every 40 ms (the window's frame) it reports the losses and a
+:class:`Snapshot` with copies of the counters and the flat weight and gradient buffers,
+and every ~100 ms or more (adapted so that it costs at most ~5% of the time) it
+evaluates the network over the 2-D view grid, with the neurons' maps at most every
+200 ms (the canvas' rate). At most ~10 merged :class:`Progress` reports a second.
 
 Commands arrive through :meth:`RunLoop.apply` (any thread). Pause and step are done by
 not pulling the next event from the trainer's generator, which is exact (the generator
@@ -54,10 +54,14 @@ from designer.run.protocol import (
     TrainingJob,
 )
 
-LIGHT_INTERVAL_S = 0.03
+LIGHT_INTERVAL_S = 0.04  # the window draws 25 times a second (designer.training.live)
 PROGRESS_INTERVAL_S = 0.1
 HEAVY_MIN_INTERVAL_S = 0.1
 HEAVY_MAX_SHARE = 0.05
+#: The neurons' maps (every neuron over the grid: 19 maps, 760 kB, for the spiral's
+#: 2-8-8-1) are drawn by the canvas only, which takes them at most every 0.2 s
+#: (designer.training.live): sending them with every grid sent twice what is drawn.
+MAPS_MIN_INTERVAL_S = 0.2
 CONFUSION_MIN_INTERVAL_S = 0.5  # a matrix of counts: 2 Hz reads as live
 RECOVERY_MAX_SHARE = 0.02
 
@@ -89,9 +93,11 @@ class RunLoop:
     """
 
     def __init__(self, job: TrainingJob, net: Any, trainer: Any,
-                 report: Callable[[Report], None]) -> None:
+                 report: Callable[[Report], None],
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.job, self.net, self.trainer = job, net, trainer
         self.report = report
+        self.clock = clock  # seconds; every interval below is read on it (tests fake it)
         self._cond = threading.Condition()
         self._paused = False
         self._allowance: tuple[str, int] | None = None
@@ -110,7 +116,6 @@ class RunLoop:
         self._grid_seq = job.grid_seq_offset
         self._keep_grid = False  # the grid shows the blown-up weights of a diverged run
         self._heavy_interval = HEAVY_MIN_INTERVAL_S
-        self._pending_x: list[float] = []
         self._pending_y: list[float] = []
         self._pending_epochs: list[Any] = []
         self._reset_counters()
@@ -122,9 +127,10 @@ class RunLoop:
         self.loss = math.nan
         self.lr = math.nan
         self._active_s = 0.0
-        self._resumed_at = time.perf_counter()
+        self._resumed_at = self.clock()
         self._t_light = self._t_heavy = self._t_progress = self._t_confusion = 0.0
-        self._t_recovery = time.perf_counter()
+        self._t_maps = -math.inf
+        self._t_recovery = self.clock()
         self._recovery_interval = self.job.recovery_every_s
         self._grid: np.ndarray | None = None
         self._maps: dict[str, np.ndarray] = {}
@@ -199,7 +205,7 @@ class RunLoop:
         finally:
             self.reason = reason
             try:
-                self._flush(time.perf_counter(), force=True)
+                self._flush(self.clock(), force=True)
             finally:
                 self._emit_progress("finished", force=True)
         return reason
@@ -251,19 +257,17 @@ class RunLoop:
         A "batch" event may close a stretch of several batches (``trainer.run`` with
         ``every_batch=None``): their losses are the trainer's ``last_losses``.
         """
-        pend_x, pend_y, pend_epochs = self._pending_x, self._pending_y, self._pending_epochs
-        clock = time.perf_counter
+        pend_y, pend_epochs = self._pending_y, self._pending_epochs
+        clock = self.clock
         reason = "completed"
         last_step = self.job.step_offset
         for event in events:
             kind = event.kind
             if kind == "batch":
                 step = event.step
-                if step - last_step > 1:
-                    pend_x.extend(range(last_step + 1, step + 1))
+                if step - last_step > 1:  # the steps are consecutive: only losses pend
                     pend_y.extend(self.trainer.last_losses[last_step - step:])
                 else:
-                    pend_x.append(step)
                     pend_y.append(event.loss)
                 last_step = step
                 self._event = event
@@ -334,7 +338,7 @@ class RunLoop:
                         self._paused = True
             if not self._paused or self._stop:
                 return
-        now = time.perf_counter()
+        now = self.clock()
         self._active_s += now - self._resumed_at
         self._flush(now, force=True)
         self._emit_progress("paused", force=True)
@@ -343,7 +347,7 @@ class RunLoop:
             while self._paused and not self._stop:
                 self._cond.wait(0.2)
             self.waiting = False
-        self._resumed_at = time.perf_counter()
+        self._resumed_at = self.clock()
         self._emit_progress("running", force=True)
 
     def _keep_pace(self) -> None:
@@ -351,7 +355,7 @@ class RunLoop:
         event, pace = self._event, self._pace
         if event is None or pace is None:
             return
-        now = time.perf_counter()
+        now = self.clock()
         interval = 1.0 / (pace * max(1, int(getattr(event, "batches", 1) or 1)))
         due = (now if self._due is None else self._due) + interval
         if due < now - interval:  # batches slower than the pace: no rush to catch up
@@ -378,7 +382,7 @@ class RunLoop:
         """One snapshot of a network that is not training (opened or reset project)."""
         self._update_heavy()
         self._update_confusion()
-        self._flush(time.perf_counter(), norms=False)
+        self._flush(self.clock(), norms=False)
 
     def _flush(self, now: float, force: bool = False, norms: bool = True) -> None:
         """Push the pending losses and a fresh snapshot; recompute the grid when it is
@@ -386,10 +390,10 @@ class RunLoop:
         self._t_light = now
         self._take_epochs(now)
         self._sync()
-        if self._pending_x:
-            steps = np.asarray(self._pending_x, dtype=np.float64)
-            self.report(Steps(steps, np.asarray(self._pending_y, dtype=np.float64)))
-            self._pending_x.clear()
+        if self._pending_y:  # the losses of the steps up to the newest one, in order
+            losses = np.asarray(self._pending_y, dtype=np.float64)
+            steps = np.arange(self.step - len(losses) + 1, self.step + 1, dtype=np.float64)
+            self.report(Steps(steps, losses))
             self._pending_y.clear()
         if self.trainer is not None and (
                 force or now - self._t_recovery >= self._recovery_interval):
@@ -398,8 +402,8 @@ class RunLoop:
         if self._keep_grid:
             pass
         elif force or now - self._t_heavy >= self._heavy_interval:
-            self._update_heavy()
-            self._t_heavy = time.perf_counter()
+            self._update_heavy(maps=force or now - self._t_maps >= MAPS_MIN_INTERVAL_S)
+            self._t_heavy = self.clock()
             cost = self._t_heavy - now
             self._heavy_interval = max(HEAVY_MIN_INTERVAL_S, cost / HEAVY_MAX_SHARE)
         grads = np.array(net.grads, copy=True)
@@ -421,26 +425,30 @@ class RunLoop:
     def _send_recovery_point(self) -> None:
         """Weights and optimizer state as of the curves reported so far (see
         :class:`~designer.run.protocol.RecoveryPoint`); at most ~2 % of the time."""
-        start = time.perf_counter()
+        start = self.clock()
         try:
             state = self.trainer.optimizer.state_dict()
         except Exception:  # noqa: BLE001 - without it the optimizer restarts, no more
             state = None
         self.report(RecoveryPoint(self.epoch, self.step, self.net.get_weights(), state))
-        self._t_recovery = done = time.perf_counter()
+        self._t_recovery = done = self.clock()
         self._recovery_interval = max(self.job.recovery_every_s,
                                       (done - start) / RECOVERY_MAX_SHARE)
 
-    def _update_heavy(self) -> None:
-        """Grid predictions, per-neuron maps and sample predictions (bounded rate)."""
+    def _update_heavy(self, maps: bool = True) -> None:
+        """Grid predictions, sample predictions and (``maps``) the neurons' maps; the
+        caller bounds the rate. Maps left out keep the last ones (and their object, so
+        that :meth:`_publish` does not send them again)."""
         job, net = self.job, self.net
         if job.grid is not None:
             out, acts = _forward_capture(net, job.grid.inputs)
             h, w = job.grid.shape
             self._grid = np.asarray(out, dtype=np.float32).reshape(h, w, -1)
-            self._maps = {nid: np.ascontiguousarray(
-                np.asarray(acts[nid], dtype=np.float32).reshape(h, w, -1).transpose(2, 0, 1))
-                for nid in job.hidden_ids if nid in acts}
+            if maps:
+                self._maps = {nid: np.ascontiguousarray(
+                    np.asarray(acts[nid], dtype=np.float32).reshape(h, w, -1)
+                    .transpose(2, 0, 1)) for nid in job.hidden_ids if nid in acts}
+                self._t_maps = self.clock()
             self._grid_seq += 1
         if job.samples is not None and len(job.samples):
             prob = class_probabilities(net.predict(job.samples))
@@ -464,7 +472,7 @@ class RunLoop:
         self.report(Published(light, new))
 
     def _emit_progress(self, state: State, force: bool = False) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         if not force and now - self._t_progress < PROGRESS_INTERVAL_S:
             return
         self._t_progress = now
@@ -484,14 +492,33 @@ class RunLoop:
 def single_threaded_blas() -> Iterator[None]:
     """One BLAS thread while training: the loop already keeps one core busy, and an
     idle BLAS helper thread spin-waits on the other core, where the window runs.
-    The networks drawn here are small; a second BLAS thread gains them nothing."""
+    The networks drawn here are small; a second BLAS thread gains them nothing.
+
+    Nothing is set when every BLAS pool has one thread already (the fork server's runs,
+    see :func:`limit_blas_for_good`): in a process just forked, OpenBLAS answers a
+    limit by starting its helper thread, which then spins ~40 ms of a core for nothing.
+    """
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_info, threadpool_limits
     except ImportError:  # optional: comes with scikit-learn
+        yield
+        return
+    if all(pool.get("num_threads") == 1 for pool in threadpool_info()
+           if pool.get("user_api") == "blas"):
         yield
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def limit_blas_for_good() -> None:
+    """One BLAS thread in this process from now on: the fork server's, before it forks
+    the training processes (which inherit the limit; see :func:`single_threaded_blas`)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _keep_newest_epoch(trainer: Any) -> None:

@@ -180,7 +180,7 @@ def _unflatten(flat: np.ndarray | None, refs: Sequence[Any]) -> dict[str, dict[s
 
 #: Snapshot fields that change at their own, slower rates (the grid ~10/s, the confusion
 #: matrix 2/s): a :class:`Published` carries them only when they are new. The grid and
-#: neuron maps of the spiral are 680 kB; sent with each of the 33 snapshots a second
+#: neuron maps of the spiral are 680 kB; sent with each of the 25-33 snapshots a second
 #: they cost 7 % of its training time.
 SLOW_FIELDS = ("grid", "neuron_maps", "confusion", "sample_predictions",
                "sample_probabilities")

@@ -104,7 +104,9 @@ def install(window: Any) -> TrainingUI:
     from designer.panels.training_panel import TrainingPanel
     warm_up()  # the training process' fork server starts while the window opens
     run = RunSession(window.session, window)
-    refresher = LiveRefresher(run.buffer, window.session, window)
+    view = getattr(window, "view", None)
+    refresher = LiveRefresher(run.buffer, window.session, window,
+                              canvas_cost=lambda: getattr(view, "paint_seconds", 0.0))
     ui = TrainingUI(run, refresher, DataPanel(run), TrainingPanel(run), InferencePanel(run))
     for place in ui.lazy.values():
         refresher.add_view(place)

@@ -606,3 +606,11 @@ def test_neuron_view_refits_a_fitted_view_so_no_card_is_cut_off(view):
     zoom = view.zoom
     view.set_neuron_view(False)
     assert view.zoom == zoom
+
+
+def test_the_canvas_keeps_how_long_its_last_repaint_took(view):
+    """The live refresher spaces the canvas' training updates by it."""
+    tiny(view)
+    view.paint_seconds = 0.0
+    view.viewport().repaint()
+    assert view.paint_seconds > 0.0

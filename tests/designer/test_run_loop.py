@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from designer.run.buffer import SnapshotBuffer
@@ -139,3 +140,58 @@ def test_a_long_run_keeps_the_process_history_flat_and_sends_recovery_points(spi
         loop.apply(Stop())
         runner.join(10)
     assert not runner.is_alive()
+
+
+class FakeClock:
+    """Simulated seconds: each reading moves on by ``tick`` (no real time is timed)."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 1000.0, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def test_snapshots_grids_and_neuron_maps_are_sent_at_bounded_rates(spiral_job):
+    """Over a simulated run snapshots go out at most once a frame of the window (40 ms),
+    the grid at most every 0.1 s and the neurons' maps (drawn by the canvas only, at
+    most every 0.2 s) at most every 0.2 s, plus the first and the last; the last
+    snapshot has both as of the end."""
+    from designer.run.loop import HEAVY_MIN_INTERVAL_S, LIGHT_INTERVAL_S, MAPS_MIN_INTERVAL_S
+    from designer.run.protocol import Published, Steps
+
+    job = dataclasses.replace(spiral_job(1000), hidden_ids=("hidden1", "hidden2"))
+    sent: list[Published] = []
+    steps: list[Steps] = []
+    buffer = SnapshotBuffer()
+
+    def report(r) -> None:
+        buffer.apply(r)
+        if isinstance(r, Published):
+            sent.append(r)
+        elif isinstance(r, Steps):
+            steps.append(r)
+
+    clock = FakeClock(0.001)
+    net, trainer = build(job)
+    start = clock.now
+    assert RunLoop(job, net, trainer, report, clock=clock).run() == "completed"
+    seconds = clock.now - start
+    grids = sum("grid" in r.new for r in sent)
+    maps = sum("neuron_maps" in r.new for r in sent)
+    assert len(sent) > 20 and seconds > 0.8  # the run spans many intervals
+    assert len(sent) <= seconds / LIGHT_INTERVAL_S + 2 and LIGHT_INTERVAL_S >= 0.04
+    assert 2 < grids <= seconds / HEAVY_MIN_INTERVAL_S + 2
+    assert 2 < maps <= seconds / MAPS_MIN_INTERVAL_S + 2
+    assert maps < grids
+    every_step = np.concatenate([r.steps for r in steps])  # each step's loss, in order
+    assert (every_step == np.arange(1, trainer.global_step + 1)).all()
+    assert sum(len(r.losses) for r in steps) == len(every_step)
+    last = buffer.latest()
+    assert set(last.neuron_maps) == {"hidden1", "hidden2"}
+    assert last.neuron_maps["hidden1"].shape == (8, *job.grid.shape)
+    final, acts = net.forward(job.grid.inputs, training=False, capture=True)
+    assert (last.neuron_maps["hidden2"] ==
+            acts["hidden2"].astype("float32").reshape(*job.grid.shape, -1)
+            .transpose(2, 0, 1)).all()

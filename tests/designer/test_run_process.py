@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from designer.run.loop import RunLoop
 from designer.run.process import (
@@ -209,3 +210,19 @@ def test_the_process_stops_quietly_when_the_designer_is_gone(spiral_job):
     process._control.close()
     child.join(20)
     assert child.exitcode == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_the_reports_pipe_holds_a_snapshot_with_neuron_maps_in_one_write():
+    """The spiral's neuron maps (760 kB) go through in one write, not a dozen."""
+    import fcntl
+
+    from designer.run.process import REPORT_PIPE_BYTES
+
+    handle = RunProcess()
+    try:
+        size = fcntl.fcntl(handle._events.fileno(), fcntl.F_GETPIPE_SZ)
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        assert size >= min(REPORT_PIPE_BYTES, limit) >= 800_000
+    finally:
+        handle.close()
