@@ -28,7 +28,7 @@ __all__ = ["BuildAfterFirstPaint", "LazyView"]
 #: laid out before the view exists (the first frame's layout); a test keeps them within
 #: 10 % of the real views'. The real ones count from the first paint on.
 HINTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
-    "CurvesView": ((604, 532), (257, 120)), "BoundaryView": ((604, 529), (72, 117)),
+    "CurvesView": ((604, 552), (257, 140)), "BoundaryView": ((604, 529), (72, 117)),
     "WeightsView": ((604, 532), (257, 120)), "ConfusionView": ((604, 524), (230, 112)),
     "ImagesView": ((604, 504), (250, 92))}
 
