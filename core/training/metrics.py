@@ -123,8 +123,13 @@ def class_predictions(outputs: np.ndarray) -> np.ndarray:
 
 
 def class_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """(N, k) class probabilities; one sigmoid unit p becomes the two columns 1-p, p."""
-    outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+    """(N, k) class probabilities; one sigmoid unit p becomes the two columns 1-p, p.
+
+    Outputs trained with a squared-error loss on 0/1 or one-hot targets estimate the
+    probabilities but a tanh or linear output can step outside [0, 1] (-0.2, 1.1):
+    they are clipped into it (sigmoid and softmax outputs never change)."""
+    outputs = np.clip(np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1),
+                      0.0, 1.0)
     return np.hstack([1.0 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
 
 

@@ -133,3 +133,14 @@ def test_a_project_with_mse_on_built_in_classes_predicts_classes(xor_mse):
     header, rows = workflow.prediction_table(project, net, np.zeros((2, 2), np.float32))
     assert header[0] == "prediction" and header[1].startswith("p(")
     assert rows[0][0] in project.class_names
+
+
+def test_outputs_of_a_tanh_or_linear_unit_become_probabilities_in_0_1():
+    """A tanh output trained with mse against 0/1 can read -0.7 or 1.3: shown as 0 % and
+    100 %, never 170 %; sigmoid and softmax outputs are unchanged."""
+    from core.training.metrics import class_predictions, class_probabilities
+    out = np.array([[-0.7], [1.3], [0.25]])
+    np.testing.assert_allclose(class_probabilities(out), [[1, 0], [0, 1], [0.75, 0.25]])
+    assert class_predictions(out).tolist() == [0, 1, 0]
+    soft = np.array([[0.2, 0.5, 0.3]])
+    np.testing.assert_array_equal(class_probabilities(soft), soft)
