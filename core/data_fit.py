@@ -6,12 +6,17 @@ puts an example's network on a person's own data:
 
 - every Input takes the data's sample shape;
 - the loss fits the task: kept when it already does, else binary cross-entropy stays only
-  for two classes, categorical cross-entropy for more, mse for values;
+  for two classes, categorical cross-entropy for more, mse for values. A squared-error
+  loss (mse, mae, huber) fits classes too, as in the TensorFlow Playground and Keras:
+  it trains on a 0/1 target for two classes and one-hot rows for more;
 - each output Dense layer has the units the loss needs: one per class (one sigmoid unit
-  for binary cross-entropy) or one per target value;
+  for binary cross-entropy, one unit for a squared-error loss on two classes) or one
+  per target value;
 - its activation goes with the loss: softmax for the categorical losses, sigmoid for
-  binary cross-entropy; for regression softmax becomes linear, and so does a bounded
-  activation (sigmoid, tanh, relu ...) that cannot reach the targets' range.
+  binary cross-entropy; a squared-error loss on classes keeps any activation but
+  softmax on one unit (always 1), which becomes sigmoid; for regression softmax becomes
+  linear, and so does a bounded activation (sigmoid, tanh, relu ...) that cannot reach
+  the targets' range.
 
 Each difference is a :class:`Mismatch` carrying the edit that fixes it, so the designer
 can push it as an undoable edit and the command line can apply it to the spec directly.
@@ -100,24 +105,33 @@ class Fit:
 
 def fitting_loss(task: str, n_classes: int, loss: str) -> str:
     """The loss for this data: ``loss`` itself when it fits, else the usual one
-    (binary cross-entropy only for two classes, categorical for more, mse for values)."""
+    (binary cross-entropy only for two classes, categorical for more, mse for values).
+    mse, mae and huber fit classes as well (0/1 or one-hot targets)."""
     if task == "regression":
         return loss if loss in REGRESSION_LOSSES else "mse"
-    if loss in CATEGORICAL_LOSSES or (loss == "binary_crossentropy" and n_classes == 2):
+    if loss in CATEGORICAL_LOSSES + REGRESSION_LOSSES or (
+            loss == "binary_crossentropy" and n_classes == 2):
         return loss
     return "categorical_crossentropy"
 
 
 def fitting_activation(loss: str, activation: str,
-                       target_range: tuple[float, float] | None = None) -> str:
+                       target_range: tuple[float, float] | None = None,
+                       task: str = "regression", units: int = 1) -> str:
     """The output activation that goes with ``loss``: softmax for the categorical
-    losses, sigmoid for binary cross-entropy. For regression softmax (whose outputs
-    always add up to 1) becomes linear; any other is kept (values in [0, 1] may want a
-    sigmoid) unless ``target_range`` is known and the activation cannot reach it."""
+    losses, sigmoid for binary cross-entropy. A squared-error loss on classes
+    (``task`` "classification") keeps the activation (sigmoid, tanh and linear all
+    train on 0/1 or one-hot targets; softmax over several units too) except softmax on
+    one unit (``units``), whose output is always 1: sigmoid then. For regression softmax
+    (whose outputs always add up to 1) becomes linear; any other is kept (values in
+    [0, 1] may want a sigmoid) unless ``target_range`` is known and the activation
+    cannot reach it."""
     if loss in CATEGORICAL_LOSSES:
         return "softmax"
     if loss == "binary_crossentropy":
         return "sigmoid"
+    if task == "classification":
+        return "sigmoid" if activation == "softmax" and units == 1 else activation
     if activation == "softmax":
         return "linear"
     bounds = ACTIVATION_RANGES.get(activation)
@@ -129,10 +143,14 @@ def fitting_activation(loss: str, activation: str,
 
 
 def expected_units(loss: str, task: str, n_classes: int, n_outputs: int) -> int:
-    """Output units the data and loss need (one sigmoid unit for binary cross-entropy)."""
+    """Output units the data and loss need: one sigmoid unit for binary cross-entropy,
+    one for a squared-error loss on two classes (its 0/1 target, as
+    ``Dataset.targets`` gives it), else one per class."""
     if task == "regression":
         return max(1, n_outputs)
-    return 1 if loss == "binary_crossentropy" else n_classes
+    if loss == "binary_crossentropy" or (loss in REGRESSION_LOSSES and n_classes <= 2):
+        return 1
+    return n_classes
 
 
 def _nodes(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -186,12 +204,13 @@ def activation_mismatches(spec: Mapping[str, Any], data: DataShape,
     """Output Dense layers (no edge leaves them) whose activation does not go with
     ``loss`` (or cannot reach the regression targets)."""
     sources = {src for src, _ in _edges(spec)}
+    units = expected_units(loss, data.task, data.n_classes, data.n_outputs)  # after Fix
     found = []
     for nid, node in _nodes(spec).items():
         if node.get("type") != "Dense" or nid in sources:
             continue
         have = str(node.get("activation", "linear"))
-        want = fitting_activation(loss, have, data.target_range)
+        want = fitting_activation(loss, have, data.target_range, data.task, units)
         if want != have:
             found.append(Mismatch(nid, f"The output layer '{nid}' uses {have}; "
                                   f"{data.words()} with {loss} need {want}.", "activation",

@@ -22,6 +22,7 @@ import numpy as np
 
 from core.backends import check_engine
 from core.data import (
+    BUILTIN_DATASETS,
     DataError,
     Dataset,
     Progress,
@@ -107,7 +108,17 @@ class Evaluation:
 
 
 def task_of(project: Project) -> str:
-    """"regression" when the project's loss compares values, else "classification"."""
+    """The task of the project's data: a built-in data set's own or a file's recorded
+    ``task`` (every file read records it); else by the loss ("regression" for
+    mse/mae/huber). A squared-error loss on classes (as in the TensorFlow Playground)
+    stays classification."""
+    source = project.data or {}
+    info = BUILTIN_DATASETS.get(str(source.get("name"))) if source.get(
+        "kind") == "builtin" else None
+    if info is not None:
+        return info.task
+    if source.get("task") in ("classification", "regression"):
+        return str(source["task"])
     loss = (project.training or {}).get("loss")
     return "regression" if loss in REGRESSION_LOSSES else "classification"
 
@@ -391,12 +402,16 @@ def align_classes(ds: Dataset, class_names: Sequence[str] | None) -> Dataset:
 def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
     """A Trainer from the project's training settings; non-None ``overrides`` win.
 
+    ``task`` (an override, else :func:`task_of` the project) is the data's task: it
+    picks the metrics, so that mse on classes reports accuracy.
+
     ``lr`` replaces the optimizer's learning rate; other keys (``batch_size``, ``seed``,
     ...) replace the setting of that name for this trainer only. The optimizer state
     saved in the project is restored, so training goes on where it stopped instead of
     restarting Adam's moment estimates.
     """
     given = {key: value for key, value in overrides.items() if value is not None}
+    task = given.pop("task", None) or task_of(project)
     settings = {**(project.training or {}), **given}
     optimizer = settings.get("optimizer") or {"type": "adam", "lr": 1e-3}
     optimizer = {"type": optimizer} if isinstance(optimizer, str) else optimizer
@@ -415,7 +430,7 @@ def make_trainer(project: Project, net: Network, **overrides: Any) -> Trainer:
     try:
         trainer = Trainer(net, loss=str(settings.get("loss") or "mse"), optimizer=optimizer,
                           batch_size=_whole(settings.get("batch_size") or 32),
-                          seed=_whole(settings.get("seed") or 0), **options)
+                          seed=_whole(settings.get("seed") or 0), task=task, **options)
     except SpecError as exc:  # the loss does not fit the network's output
         errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
         raise ProjectError(problem_text(errors[0])) from None
@@ -528,7 +543,8 @@ def train_project(project: Project, epochs: int | None = None,
     """
     data = data or prepare_data(project, base_dir)
     net = build_network(project, seed=overrides.get("seed"))
-    trainer = make_trainer(project, net, **overrides)
+    trainer = make_trainer(project, net, **{**overrides,
+                                            "task": overrides.get("task") or data.task})
     if trainer_hook is not None:
         trainer_hook(trainer)
     n_epochs = _whole(epochs if epochs is not None
@@ -588,7 +604,7 @@ def evaluate_dataset(project: Project, net: Network, ds: Dataset) -> Evaluation:
     The numbers come from ``Trainer.evaluate`` so they match the training curves;
     classifiers add a confusion matrix labelled with the class names.
     """
-    trainer = make_trainer(project, net)
+    trainer = make_trainer(project, net, task=ds.task)
     X = as_input(project, ds.X)
     loss, metrics = trainer.evaluate(X, ds.targets(trainer.loss_name))
     result = Evaluation({"loss": float(loss), **{k: float(v) for k, v in metrics.items()}},

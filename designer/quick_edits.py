@@ -40,10 +40,14 @@ def hidden_layers(doc: Document) -> list[str] | None:
         chain.append(node)
 
 
-def problem_type(doc: Document) -> str:
-    """"regression" for a regression loss, else "classification"."""
+def problem_type(doc: Document, data_task: str | None = None) -> str:
+    """"regression" for a regression loss, else "classification". A squared-error loss
+    on class data (``data_task``) stays classification: the TensorFlow Playground trains
+    its classifiers so, and the run reports accuracy."""
     loss = str(doc.training.get("loss", ""))
-    return "regression" if loss in ("mse", "mae", "huber") else "classification"
+    if loss in ("mse", "mae", "huber"):
+        return "classification" if data_task == "classification" else "regression"
+    return "classification"
 
 
 def set_problem_type(editor: Editor, kind: str, n_classes: int = 2) -> str | None:

@@ -102,6 +102,9 @@ def _settings_refusal(trainer: Any) -> str | None:
         return f"the loss {trainer.loss_name}"
     if trainer.loss_name == "binary_crossentropy" and trainer.net.output_activation != "sigmoid":
         return "binary_crossentropy without a sigmoid output"
+    if (trainer.task == "classification" and trainer.loss_name != "binary_crossentropy"
+            and trainer.net.output_shape[-1] > 1):  # the kernel thresholds each output
+        return "accuracy by argmax over several outputs (mse on one-hot classes)"
     cfg = trainer.optimizer.config
     if cfg["type"] not in known["opt"] or cfg.get("centered"):
         return f"the optimizer {cfg['type']}"

@@ -8,12 +8,30 @@ import numpy as np
 Array = np.ndarray
 CLASSIFICATION_LOSSES = frozenset(
     {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"})
+#: Losses that compare values; on class data they train against 0/1 or one-hot targets.
+SQUARED_ERROR_LOSSES = frozenset({"mse", "mae", "huber"})
+TASKS = ("classification", "regression")
+
+
+def metric_task(loss: str, task: str | None = None) -> str:
+    """The task whose metrics a run reports: the data's ``task`` when known (accuracy
+    for classes even with mse), else the loss's (mse/mae/huber: regression)."""
+    if task is not None:
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
+        return task
+    return "classification" if loss in CLASSIFICATION_LOSSES else "regression"
 
 
 class MetricAccumulator:
     """Running sums from which loss and metrics of many batches follow exactly.
 
-    Classification: accuracy.  Regression: MAE and R^2 (R^2 per output column from
+    Classification: accuracy, whatever the loss (a squared-error loss on classes, as in
+    the TensorFlow Playground, too): argmax against the class for the categorical
+    cross-entropies and for several outputs of mse/mae/huber (Keras'
+    ``categorical_accuracy``), else each output above 0.5 against a target above 0.5
+    (Keras' ``binary_accuracy``: binary cross-entropy, or one output of mse/mae/huber
+    against 0/1 targets).  Regression: MAE and R^2 (R^2 per output column from
     sums of y, y^2 and squared errors, then averaged over columns, as scikit-learn).
     """
 
@@ -44,7 +62,8 @@ class MetricAccumulator:
         t = np.asarray(target)
         if self.loss_name == "sparse_categorical_crossentropy":
             hit = pred.argmax(axis=-1).reshape(-1) == t.reshape(-1)
-        elif self.loss_name == "categorical_crossentropy":
+        elif self.loss_name == "categorical_crossentropy" or (
+                self.loss_name in SQUARED_ERROR_LOSSES and pred.shape[-1] > 1):
             hit = pred.argmax(axis=-1) == t.reshape(pred.shape).argmax(axis=-1)
         else:  # binary: every output unit is a yes/no answer (Keras' binary_accuracy)
             hit = (pred > 0.5) == (t.reshape(pred.shape) > 0.5)
@@ -104,8 +123,13 @@ def class_predictions(outputs: np.ndarray) -> np.ndarray:
 
 
 def class_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """(N, k) class probabilities; one sigmoid unit p becomes the two columns 1-p, p."""
-    outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+    """(N, k) class probabilities; one sigmoid unit p becomes the two columns 1-p, p.
+
+    Outputs trained with a squared-error loss on 0/1 or one-hot targets estimate the
+    probabilities but a tanh or linear output can step outside [0, 1] (-0.2, 1.1):
+    they are clipped into it (sigmoid and softmax outputs never change)."""
+    outputs = np.clip(np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1),
+                      0.0, 1.0)
     return np.hstack([1.0 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
 
 

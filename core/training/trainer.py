@@ -60,7 +60,7 @@ from core.training.events import TrainEvent
 from core.training.fast_dense import MAX_STEPS, FastDense
 from core.training.guard import Guard, TrainingDiverged
 from core.training.history import StepHistory
-from core.training.metrics import CLASSIFICATION_LOSSES, MetricAccumulator
+from core.training.metrics import MetricAccumulator, metric_task
 
 Array = np.ndarray
 EVAL_BATCH = 1024
@@ -125,7 +125,10 @@ class Trainer:
     ``shuffle=False`` the samples in their order every epoch (a time series, or to
     show a class the same batches each epoch; Keras' ``shuffle``), ``backend`` the
     engine that computes the gradients ("numpy", or "torch" with ``device`` "cpu" or
-    "cuda" when PyTorch is installed; :mod:`core.backends`).
+    "cuda" when PyTorch is installed; :mod:`core.backends`), ``task`` the data's task
+    ("classification" or "regression"), which picks the metrics: accuracy for classes
+    even with a squared-error loss (None: from the loss, mse/mae/huber report MAE and
+    R^2).
 
     Every argument is checked here, with a message naming it, the bad value and what is
     allowed; a loss that does not fit the network's output raises
@@ -139,7 +142,8 @@ class Trainer:
                  validation_split: float = 0.0, early_stopping: Any = None,
                  callbacks: Sequence[Callback | Callable[[TrainEvent], Any]] = (),
                  divergence_factor: float | None = 1e4, shuffle: bool = True,
-                 backend: str = "numpy", device: str | None = None) -> None:
+                 backend: str = "numpy", device: str | None = None,
+                 task: str | None = None) -> None:
         self.net = net
         self.backend = backend
         self.engine = make_engine(net, backend, device)
@@ -151,7 +155,7 @@ class Trainer:
         except KeyError as exc:
             raise ValueError(exc.args[0]) from None
         check_loss_fits(net, loss)
-        self.task = "classification" if loss in CLASSIFICATION_LOSSES else "regression"
+        self.task = metric_task(loss, task)
         self.dtype = np.dtype(net.params.dtype)
         self.decay_slices = merge_slices(
             (r.offset, r.offset + r.size) for r in net.param_refs if r.decay)

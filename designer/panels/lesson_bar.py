@@ -126,8 +126,9 @@ class LessonBar(QToolBar):
         data_panel, training_panel = self.ui.data_panel, self.ui.training_panel
         self._loading = True
         try:
-            self.problem_box.setCurrentIndex(
-                quick.PROBLEM_TYPES.index(quick.problem_type(doc)))
+            data = self.run.data
+            self.problem_box.setCurrentIndex(quick.PROBLEM_TYPES.index(
+                quick.problem_type(doc, data.task if data is not None else None)))
             self.layers_label.setText(f" {len(hidden)} " if hidden is not None else " - ")
             chain = hidden is not None
             for w in (self.add_layer_button, self.activation_box):

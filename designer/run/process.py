@@ -55,7 +55,7 @@ def build(job: TrainingJob) -> tuple[Network, Trainer]:
     project = Project(spec=dict(job.spec), training=dict(job.training),
                       optimizer_state=dict(job.optimizer_state) if job.optimizer_state
                       else None)
-    trainer = make_trainer(project, net)
+    trainer = make_trainer(project, net, task=job.task)
     if job.frozen:
         trainer.callbacks.append(FrozenValues(net, job.frozen))
     return net, trainer

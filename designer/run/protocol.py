@@ -122,6 +122,8 @@ class TrainingJob:
     #: Report a :class:`Checkpoint` at the end of every this many epochs of the run
     #: (0: none); the kept runs' timeline is made of them.
     checkpoint_every: int = 0
+    #: The data's task ("classification" even with mse): the trainer's metrics follow it.
+    task: str | None = None
     #: The least time between two :class:`RecoveryPoint` reports (what a killed process
     #: loses at most); the loop lengthens it when taking one costs more than 2 %.
     recovery_every_s: float = 1.0

@@ -453,7 +453,7 @@ class RunSession(QObject):
             validation=data.prepared.arrays("val"), pace=self.pace, commands=commands,
             step_offset=self.buffer.last_step, epoch_offset=self.buffer.last_epoch,
             frozen=self.frozen() if self.frozen is not None else (),
-            checkpoint_every=self._checkpoint_every(epochs, settings),
+            checkpoint_every=self._checkpoint_every(epochs, settings), task=data.task,
             recovery_every_s=self.recovery_every_s,
             grid_seq_offset=self._grid_seq(), **self._view_fields())
 

@@ -229,3 +229,70 @@ def test_network_fit_lists_the_loss_and_each_layer_edit():
     assert [(m.node_id, m.param, m.current, m.value) for m in fit.mismatches] == [
         ("in", "shape", [2], [4]), ("out", "units", 1, 3),
         ("out", "activation", "sigmoid", "softmax")]
+
+
+SQUARED_SPEC = {"nodes": [{"id": "in", "type": "Input", "shape": [2]},
+                          {"id": "h", "type": "Dense", "units": 4, "activation": "tanh"},
+                          {"id": "out", "type": "Dense", "units": 1,
+                           "activation": "tanh"}],
+                "edges": [["in", "h"], ["h", "out"]]}
+
+
+def _squared_fit(units: int, activation: str, n_classes: int, loss: str = "mse"):
+    spec = {**SQUARED_SPEC, "nodes": [dict(n) for n in SQUARED_SPEC["nodes"]]}
+    spec["nodes"][2].update(units=units, activation=activation)
+    y = np.arange(6) % n_classes
+    data = DataShape.of(np.zeros((6, 2), np.float32), y, "classification", n_classes)
+    return network_fit(spec, {"out": (units,)}, data, loss)
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "linear"])
+def test_a_squared_error_loss_on_two_classes_fits_one_unit(loss, activation):
+    """The Playground's setting: one tanh (or sigmoid, linear) unit against a 0/1 target."""
+    fit = _squared_fit(1, activation, 2, loss)
+    assert fit.fits and fit.loss == loss
+
+
+def test_a_squared_error_loss_on_three_classes_wants_three_units():
+    assert _squared_fit(3, "sigmoid", 3).fits
+    assert _squared_fit(3, "softmax", 3).fits  # softmax over one-hot rows: fine
+    fit = _squared_fit(1, "tanh", 3)
+    assert fit.loss == "mse" and [(m.param, m.current, m.value) for m in fit.mismatches] \
+        == [("units", 1, 3)]
+    fit = _squared_fit(3, "tanh", 2)  # two classes: one 0/1 column, as targets() gives
+    assert [(m.param, m.value) for m in fit.mismatches] == [("units", 1)]
+
+
+def test_softmax_on_one_unit_with_mse_becomes_sigmoid():
+    """softmax over a single unit is always 1: it cannot learn, so Fix gives sigmoid."""
+    fit = _squared_fit(1, "softmax", 2)
+    assert fit.loss == "mse"
+    assert [(m.param, m.current, m.value) for m in fit.mismatches] == [
+        ("activation", "softmax", "sigmoid")]
+    fit = _squared_fit(2, "softmax", 2)  # two softmax units become one sigmoid unit
+    assert [(m.param, m.value) for m in fit.mismatches] == [("units", 1),
+                                                           ("activation", "sigmoid")]
+    assert fitting_activation("mse", "softmax", task="classification", units=3) == "softmax"
+    assert fitting_activation("mse", "softmax") == "linear"  # regression: unchanged
+
+
+def test_cross_entropy_rules_are_unchanged_by_squared_error_on_classes():
+    assert _squared_fit(1, "tanh", 3, "binary_crossentropy").loss == \
+        "categorical_crossentropy"
+    fit = _squared_fit(1, "tanh", 2, "binary_crossentropy")
+    assert [(m.param, m.value) for m in fit.mismatches] == [("activation", "sigmoid")]
+
+
+def test_sine_example_on_class_data_keeps_mse_with_one_unit_per_class(capsys, tmp_path):
+    """``new --example sine --data wine-like.csv``: mse fits three classes (one-hot)."""
+    data = write_wine_like(tmp_path / "wine.csv")
+    out_path = tmp_path / "p.annproj"
+    code, out, err = run(capsys, "new", "--example", "sine", "--data", data, "--target",
+                         "cultivar", "-o", out_path)
+    assert code == 0, err
+    project = load_project(out_path)
+    assert project.training["loss"] == "mse"
+    outputs = [n for n in project.spec["nodes"] if n["id"] not in
+               {s for s, _ in project.spec["edges"]}]
+    assert [n["units"] for n in outputs] == [3]

@@ -461,3 +461,42 @@ def test_training_settings_fit_at_1600x1000_with_the_lesson_bar(qtbot, window):
         return not area.verticalScrollBar().isVisible() and bottom <= area.viewport().height()
 
     qtbot.waitUntil(fits, timeout=3000)
+
+
+def test_squared_error_on_the_spiral_trains_and_reports_accuracy(qtbot, window):
+    """The Playground's loss on the Playground's classes: spiral, Loss set to mse in the
+    Training panel. No Problem appears, the lesson bar still says Classification, Train
+    runs, and the accuracy curve, the confusion matrix and the boundary (output 0.5)
+    follow the run."""
+    use_example(window, "spiral")
+    ui = ui_of(window)
+    qtbot.waitUntil(lambda: ui.boundary.image.image is not None, timeout=5000)
+    before = _boundary_pixels(ui)
+    ui.training_panel.loss_box.setCurrentText("mse")
+    assert window.document.training["loss"] == "mse"
+    assert not [p for p in window.document.problems if p.code == "data_fit"]
+    assert ui.data_panel.check_network() == []
+    assert ui.lesson_bar.problem_box.currentText() == "Classification"
+    ui.training_panel.epochs_box.setValue(3)
+    ui.training_panel.train_button.click()
+    assert ui.training_panel.message_label.text() == ""
+    wait_idle(qtbot, ui)
+    assert ui.run.last_reason == "completed"
+    curves = ui.run.buffer.curves()
+    accuracy = curves.column("accuracy")
+    assert len(accuracy) == 3 and np.all((accuracy >= 0) & (accuracy <= 1))
+    assert np.all(np.isfinite(curves.column("val_accuracy")))
+    assert not np.isfinite(curves.column("mae")).any()
+    view = ui.curves
+    qtbot.waitUntil(lambda: view.metric_train.getData()[1] is not None
+                    and len(view.metric_train.getData()[1]) > 0, timeout=5000)
+    assert view._metric == "accuracy"
+    qtbot.waitUntil(lambda: np.any(_boundary_pixels(ui) != before), timeout=5000)
+    ui.docks["Confusion"].raise_()
+    qtbot.waitUntil(lambda: ui.confusion.accuracy.text().startswith("accuracy"),
+                    timeout=5000)
+    counts = ui.run.buffer.latest().confusion  # the final weights on the validation split
+    assert counts.shape == (2, 2) and counts.sum() == len(ui.run.data.prepared.val)
+    # one output thresholded at 0.5, in the matrix as in the run's val_accuracy
+    assert np.trace(counts) / counts.sum() == pytest.approx(
+        curves.column("val_accuracy")[-1])

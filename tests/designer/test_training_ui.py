@@ -694,7 +694,8 @@ def test_fitting_loss_and_activation_keep_what_fits():
         "categorical_crossentropy"
     assert fitting_loss("classification", 5, "sparse_categorical_crossentropy") == \
         "sparse_categorical_crossentropy"
-    assert fitting_loss("classification", 3, "mse") == "categorical_crossentropy"
+    assert fitting_loss("classification", 3, "mse") == "mse"  # one-hot targets
+    assert fitting_loss("classification", 3, "hinge") == "categorical_crossentropy"
     assert fitting_loss("regression", 0, "categorical_crossentropy") == "mse"
     assert fitting_loss("regression", 0, "huber") == "huber"
     assert fitting_activation("binary_crossentropy", "softmax") == "sigmoid"
