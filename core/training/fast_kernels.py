@@ -96,20 +96,27 @@ def _forward(meta, params, ys, yo, zs, zo, nb, C):
                 y[r * n_out + j] = _act(act, s, C)
 
 
+@njit(cache=True, inline="always")
+def _regression_term(loss_code, d, C):
+    """One output's term of mse (0), mae (1) or huber (2) for the difference ``d``, in
+    the network's dtype (``C[2]`` is 0.5, ``C[5]`` huber's delta)."""
+    if loss_code == 0:
+        return d * d
+    if loss_code == 1:
+        return np.abs(d)
+    a = np.abs(d)
+    q = a if a < C[5] else C[5]
+    return C[2] * q * q + C[5] * (a - q)
+
+
 @njit(cache=True)
 def _loss(loss_code, z, p, t, g, size, C):
     """Batch-mean loss (float64) and its gradient into ``g`` (w.r.t. z when fused)."""
     total = C[0]
     for k in range(size):
         d = p[k] - t[k]
-        if loss_code == 0:
-            total += d * d
-        elif loss_code == 1:
-            total += np.abs(d)
-        elif loss_code == 2:
-            a = np.abs(d)
-            q = a if a < C[5] else C[5]
-            total += C[2] * q * q + C[5] * (a - q)
+        if loss_code < 3:
+            total += _regression_term(loss_code, d, C)
         else:
             zk = z[k]
             total += (zk if zk > C[0] else C[0]) - zk * t[k] + np.log1p(np.exp(-np.abs(zk)))
@@ -344,15 +351,8 @@ def _value_terms(loss_code, p, t, size, C):
     cross-entropy from the clipped probabilities), in the network's dtype."""
     total = C[0]
     for k in range(size):
-        d = p[k] - t[k]
-        if loss_code == 0:
-            total += d * d
-        elif loss_code == 1:
-            total += np.abs(d)
-        elif loss_code == 2:
-            a = np.abs(d)
-            q = a if a < C[5] else C[5]
-            total += C[2] * q * q + C[5] * (a - q)
+        if loss_code < 3:
+            total += _regression_term(loss_code, p[k] - t[k], C)
         else:
             q = p[k] if p[k] > C[7] else C[7]
             q = q if q < C[8] else C[8]
