@@ -616,7 +616,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     path = Path(args.project)
     project = load_project(path)
     net = workflow.build_network(project)  # first: an invalid design fails in one line
-    if not project.weights:
+    if training_state(project) == "untrained":  # no weights, or a seed's fresh ones
         print("note: the project has no trained weights; showing the untrained network "
               f"(run '{PROG} train {path}')", file=sys.stderr)
     if args.data:
@@ -663,6 +663,9 @@ def _trained_project(path: Path) -> Project:
     project = load_project(path)
     if not project.weights:
         raise ProjectError(f"{path} has no trained weights; run '{PROG} train {path}' first")
+    if training_state(project) == "untrained":  # the designer's Reset weights stores these
+        raise ProjectError(f"{path} holds only the fresh, untrained weights of its seed "
+                           f"(Reset weights); run '{PROG} train {path}' first")
     return project
 
 

@@ -77,6 +77,11 @@ def test_fresh_weights_with_no_history_are_untrained(capsys, tmp_path):
     edit(path, reset)
     code, out, _ = run(capsys, "summary", path)
     assert code == 0 and state_line(out).endswith("; untrained")
+    # and what would mislead with such weights says so, as for a project without any
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 0 and "note: the project has no trained weights" in err
+    code, _, err = run(capsys, "export", path, "--format", "onnx", "-o", tmp_path / "m.onnx")
+    assert code == 1 and "untrained weights of its seed" in err  # predict says the same
 
 
 def test_imported_weights_are_not_trained_zero_epochs(capsys, tmp_path):
