@@ -126,6 +126,8 @@ def _let_title_shrink(label: pg.LabelItem) -> None:
 
     def update_min() -> None:
         natural()
+        if label.item.boundingRect().width() > label.width() > 0:  # cut: keep its start
+            label.item.setPos(0, label.item.pos().y())
         width = min(label.minimumWidth(), TITLE_MIN_PX)
         label.setMinimumWidth(width)
         label._sizeHint[Qt.SizeHint.MinimumSize] = (width, label.minimumHeight())  # noqa: SLF001
