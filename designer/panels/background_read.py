@@ -102,6 +102,15 @@ class ReadProgressDialog(QProgressDialog):
         self.setAutoClose(False)
         self.setValue(0)  # starts the timer that shows the dialog after SHOW_AFTER_MS
 
+    def reject(self) -> None:
+        """Escape cancels the read, always. QDialog's Escape rejects, and a rejected
+        progress dialog is hidden; it emits ``canceled`` only from its close event,
+        which a dialog that was not yet the active window did not get: the read went on
+        with no dialog and no way to stop it."""
+        if not self.wasCanceled():
+            self.canceled.emit()
+        super().reject()
+
     @Slot(float, float)
     def show_progress(self, done: float, total: float) -> None:
         if self.wasCanceled():

@@ -86,9 +86,16 @@ def test_cancel_leaves_the_project_as_it_was(qtbot, window, csv_file, monkeypatc
 
     earlier = set(QApplication.topLevelWidgets())  # an earlier test's dialog may linger
 
+    polls: list[int] = []
+
     def cancel() -> None:  # as soon as the dialog is on screen (later on a busy machine)
-        shown = [w for w in QApplication.topLevelWidgets() if w not in earlier
-                 and isinstance(w, ReadProgressDialog) and w.isVisible()]
+        polls.append(1)
+        made = [w for w in QApplication.topLevelWidgets() if w not in earlier
+                and isinstance(w, ReadProgressDialog)]
+        if len(polls) >= 20:  # 2 s: a loaded machine may not have shown it yet
+            for widget in made:
+                widget.show()
+        shown = [w for w in made if w.isVisible()]
         for widget in shown:
             if how == "button":
                 widget.findChild(QPushButton).click()
@@ -302,3 +309,15 @@ def test_a_preparation_that_fails_on_the_worker_is_made_again_on_the_ui_thread(
     assert ui.data_panel.import_with(str(csv_file), MAPPING)
     assert threads == [threading.main_thread().name]
     assert_as_the_command_line_prepares(window.document.project, ui.run.data)
+
+
+def test_escape_always_cancels_the_read(qtbot):
+    """Escape rejects the dialog; a progress dialog that was not yet the active window
+    was then only hidden, with no ``canceled``: the read went on with no dialog and no
+    way to stop it (seen on a loaded machine)."""
+    dialog = ReadProgressDialog(None, "Reading big.csv")
+    qtbot.addWidget(dialog)
+    got: list[bool] = []
+    dialog.canceled.connect(lambda: got.append(True))
+    dialog.reject()  # what Escape does
+    assert got and dialog.wasCanceled()
