@@ -182,7 +182,7 @@ def run_designer(batch: int, epochs: int) -> dict:
     screen (laid out as benchmarks/gui_training.py lays them out)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import gui_training  # a 1920 x 1200 offscreen screen unless a platform was chosen
-    from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
     from designer.app import application, create_window
 
@@ -194,17 +194,8 @@ def run_designer(batch: int, epochs: int) -> dict:
                          QSettings.Format.IniFormat)
     window = create_window(settings=settings, offer_recovery=False)
     window.session.new_project(project_for(batch, epochs))
-    window.resize(1600, 1000)
-    window.show()
+    gui_training.lay_out(app, window)
     ui = window.training_ui
-    gui_training.show_all_views(window, ui)
-    for _ in range(20):
-        app.processEvents()
-    docks = [ui.docks[n] for n in ("Loss curves", "Output", "Weights", "Confusion", "Images")]
-    window.resizeDocks(docks, [320] * len(docks), Qt.Orientation.Horizontal)
-    window.resizeDocks(docks[:1], [380], Qt.Orientation.Vertical)
-    for _ in range(20):
-        app.processEvents()
     counter = gui_training.RefreshCounter(ui.refresher)
     loop = QEventLoop()
     ui.run.finished.connect(lambda _reason: loop.quit())

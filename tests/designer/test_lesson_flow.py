@@ -260,15 +260,7 @@ def test_presentation_mode_reads_at_1920x1080(qtbot, window):
         for text in view.scene().items():
             if isinstance(text, pg.TextItem):
                 assert QFontInfo(text.textItem.font()).pixelSize() >= 18
-    ui = ui_of(window)
-    area = ui.docks["Training"].widget()
-    seed = ui.training_panel.seed_box
-
-    def fits() -> bool:
-        bottom = seed.mapTo(area.viewport(), QPoint(0, seed.height())).y()
-        return not area.verticalScrollBar().isVisible() and bottom <= area.viewport().height()
-
-    qtbot.waitUntil(fits, timeout=3000)  # the docks settle on the new fonts first
+    qtbot.waitUntil(lambda: training_settings_fit(ui_of(window)), timeout=3000)  # fonts settle
 
 
 def test_first_start_shows_the_network_as_neurons_at_a_speed_a_class_can_watch(
@@ -452,15 +444,7 @@ def test_training_settings_fit_at_1600x1000_with_the_lesson_bar(qtbot, window):
     """The lesson bar takes a row at the top: the settings still fit without scrolling."""
     window.setFixedSize(1600, 1000)
     window.reset_layout()
-    ui = ui_of(window)
-    area = ui.docks["Training"].widget()
-    seed = ui.training_panel.seed_box
-
-    def fits() -> bool:
-        bottom = seed.mapTo(area.viewport(), QPoint(0, seed.height())).y()
-        return not area.verticalScrollBar().isVisible() and bottom <= area.viewport().height()
-
-    qtbot.waitUntil(fits, timeout=3000)
+    qtbot.waitUntil(lambda: training_settings_fit(ui_of(window)), timeout=3000)
 
 
 def test_squared_error_on_the_spiral_trains_and_reports_accuracy(qtbot, window):
@@ -500,3 +484,11 @@ def test_squared_error_on_the_spiral_trains_and_reports_accuracy(qtbot, window):
     # one output thresholded at 0.5, in the matrix as in the run's val_accuracy
     assert np.trace(counts) / counts.sum() == pytest.approx(
         curves.column("val_accuracy")[-1])
+
+
+def training_settings_fit(ui) -> bool:
+    """The Training settings, down to Seed, are in view with no vertical scroll bar."""
+    area = ui.docks["Training"].widget()
+    seed = ui.training_panel.seed_box
+    bottom = seed.mapTo(area.viewport(), QPoint(0, seed.height())).y()
+    return not area.verticalScrollBar().isVisible() and bottom <= area.viewport().height()
