@@ -12,6 +12,8 @@ counts on from it), and the per-epoch records are not touched.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from functools import reduce
+from operator import add
 
 STEP_CAPACITY = 4096
 
@@ -27,16 +29,49 @@ class StepHistory:
         self.capacity = max(2, capacity - capacity % 2)
         self.stride = 1  # steps a full point stands for
         self._open = 0  # steps in the last point while it is not full yet
+        self._sum = 0.0  # the sum of their losses
         #: The exact losses of the last batch or stretch of batches (the compiled path
         #: trains several at once; the designer's loop reports each of them).
         self.last_losses: list[float] = []
 
     def extend(self, last_step: int, losses: list[float]) -> None:
-        """Record a stretch of consecutive steps ending with step ``last_step``."""
-        first = last_step - len(losses) + 1
-        for i, loss in enumerate(losses):
-            self._add(first + i, loss)
+        """Record a stretch of consecutive steps ending with step ``last_step``.
+
+        The same points, to the bit, as :meth:`add` once per step, in a few list
+        operations per point instead of a call per step: at batch size 1 the compiled
+        path hands over hundreds of losses an epoch, and adding them one by one cost
+        about a third of its training time.
+        """
+        history = self.history
+        points = history.setdefault("batch_loss", [])
+        numbers = history.setdefault("batch_step", [])
+        first, count, i = last_step - len(losses) + 1, len(losses), 0
+        while i < count:
+            if self._open:
+                i = self._fill_open(points, numbers, losses, i, first)
+                continue
+            if len(points) >= self.capacity:
+                self._thin(points, numbers)
+            take = 1 if self.stride > 1 else min(self.capacity - len(points), count - i)
+            points.extend(losses[i:i + take])
+            numbers.extend(range(first + i, first + i + take))
+            self._sum = points[-1]
+            i += take
+            self._open = 1 if self.stride > 1 else 0
         self.last_losses = list(losses)
+
+    def _fill_open(self, points: list, numbers: list, losses: list[float], i: int,
+                   first: int) -> int:
+        """Merge losses from ``losses[i]`` on into the open last point, as :meth:`_add`
+        merges them one at a time (the point is the sum of its losses over their
+        count); returns the index of the first loss not taken."""
+        end = min(i + self.stride - self._open, len(losses))
+        self._sum = reduce(add, losses[i:end], self._sum)  # in order, as ``+=`` adds
+        n = self._open + end - i
+        points[-1] = self._sum / n
+        numbers[-1] = first + end - 1
+        self._open = 0 if n == self.stride else n
+        return end
 
     def add(self, step: int, loss: float) -> None:
         """Record the loss of optimizer step ``step``."""
@@ -47,16 +82,18 @@ class StepHistory:
         losses = self.history.setdefault("batch_loss", [])
         steps = self.history.setdefault("batch_step", [])
         if self._open:
-            n = self._open
-            losses[-1] = (losses[-1] * n + loss) / (n + 1)
+            n = self._open + 1
+            self._sum += loss
+            losses[-1] = self._sum / n
             steps[-1] = step
-            self._open = 0 if n + 1 == self.stride else n + 1
+            self._open = 0 if n == self.stride else n
             return
         if len(losses) >= self.capacity:
             self._thin(losses, steps)
         losses.append(loss)
         steps.append(step)
         self._open = 1 if self.stride > 1 else 0
+        self._sum = loss
 
     def _thin(self, losses: list, steps: list) -> None:
         """Merge neighbours pairwise: half the points, each for twice the steps."""

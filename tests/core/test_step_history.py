@@ -94,3 +94,23 @@ def test_every_step_of_a_stretch_has_its_exact_loss_in_a_long_run(monkeypatch):
     counts = np.diff([0, *trainer.history["batch_step"]])
     assert np.dot(counts, trainer.history["batch_loss"]) == pytest.approx(sum(losses),
                                                                           rel=1e-5)
+
+
+@pytest.mark.parametrize("capacity", [2, 6, 8, 64])
+def test_a_stretch_gives_the_points_of_its_steps_added_one_by_one(capacity):
+    """``extend`` (the compiled path's stretches) and ``add`` (the NumPy path's steps)
+    keep the same points to the bit, whatever the stretches' lengths and the thinning."""
+    rng = np.random.default_rng(capacity)
+    one, many = {}, {}
+    by_step, by_stretch = StepHistory(one, capacity), StepHistory(many, capacity)
+    step = 0
+    for length in rng.integers(1, 3 * capacity, size=60):
+        losses = rng.normal(size=int(length)).tolist()
+        for loss in losses:
+            step += 1
+            by_step.add(step, loss)
+        by_stretch.extend(step, losses)
+        assert many == one
+        assert by_stretch.stride == by_step.stride and by_stretch._open == by_step._open
+        assert by_stretch.last_losses == losses
+    assert by_step.stride > 1  # the thinning was exercised
