@@ -125,20 +125,20 @@ def project_for(batch: int, epochs: int):
 
 def run_project(batch: int, epochs: int) -> dict:
     """``Trainer.fit`` headless on the designer project's data and settings."""
+    fit_project(batch, WARMUP_EPOCHS)
+    return fit_project(batch, epochs)
+
+
+def fit_project(batch: int, epochs: int) -> dict:
+    """One timed ``Trainer.fit`` of the designer project on a fresh network."""
     from core.network import Network
     from core.workflow import make_trainer
     from designer.run.data import load_training_data
 
-    def make():
-        project = project_for(batch, epochs)
-        data = load_training_data(project)
-        net = Network.from_spec(project.spec, seed=int(project.training["seed"]))
-        return make_trainer(project, net), data.prepared
-
-    trainer, prepared = make()
-    trainer.fit(*prepared.arrays("train"), epochs=WARMUP_EPOCHS,
-                validation_data=prepared.arrays("val"))
-    trainer, prepared = make()
+    project = project_for(batch, epochs)
+    prepared = load_training_data(project).prepared
+    trainer = make_trainer(project, Network.from_spec(
+        project.spec, seed=int(project.training["seed"])))
     X, Y = prepared.arrays("train")
     start, cpu = time.perf_counter(), time.process_time()
     trainer.fit(X, Y, epochs=epochs, validation_data=prepared.arrays("val"))
@@ -177,9 +177,16 @@ def count_training_cpu(found: dict) -> None:
     process.RunProcess.reports = counted
 
 
-def run_designer(batch: int, epochs: int) -> dict:
+def run_designer(batch: int, epochs: int, pairs: int) -> dict:
     """The project trained from the designer's Train action with every live view on
-    screen (laid out as benchmarks/gui_training.py lays them out)."""
+    screen (laid out as benchmarks/gui_training.py lays them out), ``pairs`` times,
+    each time next to a headless ``fit`` of it in this process while the window idles.
+
+    Pairing within one session is what makes the ratio mean something on a shared
+    machine: its speed swings by half from one second to the next (the same compiled
+    loop, pinned to one core, runs at 430,000 or 650,000 samples/s), so two runs a
+    minute apart in fresh processes compare the moments more than the systems.
+    """
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import gui_training  # a 1920 x 1200 offscreen screen unless a platform was chosen
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
@@ -200,32 +207,41 @@ def run_designer(batch: int, epochs: int) -> dict:
     loop = QEventLoop()
     ui.run.finished.connect(lambda _reason: loop.quit())
 
-    def train(n: int) -> float:
-        start = time.perf_counter()
+    def train(n: int) -> dict:
+        ui.run.reset_weights()
+        app.processEvents()
+        refreshes, cpu, start = counter.count, time.process_time(), time.perf_counter()
         error = ui.run.train(epochs=n)
         if error:
             raise SystemExit(error)
         QTimer.singleShot(600_000, loop.quit)
         loop.exec()
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        snapshot = ui.run.buffer.latest()
+        return {"samples_per_s": snapshot.samples_per_s,
+                "refresh_hz": (counter.count - refreshes) / seconds,
+                "window_cpu_share": (time.process_time() - cpu) / seconds,
+                "cpu_ms_per_epoch": _per_epoch(training_cpu.get("process"), n),
+                "main_thread_cpu_ms_per_epoch": _per_epoch(
+                    training_cpu.get("main_thread"), n)}
 
     train(WARMUP_EPOCHS)
-    ui.run.reset_weights()
-    app.processEvents()
-    refreshes = counter.count
-    cpu = time.process_time()
-    seconds = train(epochs)
-    cpu = time.process_time() - cpu
-    snapshot = ui.run.buffer.latest()
-    result = {"samples_per_s": snapshot.samples_per_s, "seconds": snapshot.elapsed_s,
-              "wall_samples_per_s": snapshot.samples_seen / seconds,
-              "refresh_hz": (counter.count - refreshes) / seconds,
-              "window_cpu_share": cpu / seconds,
-              "cpu_ms_per_epoch": _per_epoch(training_cpu.get("process"), epochs),
-              "main_thread_cpu_ms_per_epoch": _per_epoch(training_cpu.get("main_thread"),
-                                                         epochs),
-              "views_on_screen": [type(v).__name__ for v in ui.views if v.is_shown()],
-              "reason": ui.run.last_reason}
+    fit_project(batch, WARMUP_EPOCHS)
+    designer, headless = [], []
+    for i in range(pairs):  # alternate which goes first
+        if i % 2:
+            designer.append(train(epochs))
+        headless.append(fit_project(batch, epochs))
+        if not i % 2:
+            designer.append(train(epochs))
+    ratios = [d["samples_per_s"] / h["samples_per_s"]
+              for d, h in zip(designer, headless, strict=True)]
+    result = {key: median([d[key] for d in designer if d[key] is not None])
+              for key in designer[0]}
+    result.update({"headless_samples_per_s": median([h["samples_per_s"] for h in headless]),
+                   "pair_ratios": ratios,
+                   "views_on_screen": [type(v).__name__ for v in ui.views if v.is_shown()],
+                   "reason": ui.run.last_reason})
     window.editor.undo_stack.setClean()
     window.close()
     app.processEvents()
@@ -245,7 +261,7 @@ def run_playground(batch: int, epochs: int, peer: Path) -> dict:
             "acc": r["acc"]}
 
 
-def worker(system: str, batch: int, epochs: int, peer: str | None) -> dict:
+def worker(system: str, batch: int, epochs: int, peer: str | None, pairs: int) -> dict:
     """One run of one system in this process."""
     found = Path(peer) if peer else None
     if system == "engine":
@@ -253,19 +269,20 @@ def worker(system: str, batch: int, epochs: int, peer: str | None) -> dict:
     if system == "project":
         return run_project(batch, epochs)
     if system == "designer":
-        return run_designer(batch, epochs)
+        return run_designer(batch, epochs, pairs)
     return run_playground(batch, epochs, found)
 
 
 # ---- the driver -----------------------------------------------------------------------
-def run(system: str, batch: int, epochs: int, peer: Path | None) -> dict:
+def run(system: str, batch: int, epochs: int, peer: Path | None, pairs: int) -> dict:
     """One run in a fresh process; its JSON line, with the load average before it."""
     env = dict(os.environ)
     if system == "designer":
         env.setdefault("ANN_DESIGNER_NO_RECOVERY", "1")
     load = os.getloadavg()[0]
     cmd = [sys.executable, __file__, "--worker", system, "--batch", str(batch),
-           "--epochs", str(epochs)] + (["--playground", str(peer)] if peer else [])
+           "--epochs", str(epochs), "--pairs", str(pairs)] + (
+               ["--playground", str(peer)] if peer else [])
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["load1"] = round(load, 2)
@@ -283,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=1000, help="timed epochs per run")
     ap.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
+    ap.add_argument("--pairs", type=int, default=5,
+                    help="designer runs per round, each paired with a headless one")
     ap.add_argument("--playground", help="the peer folder (with build/nn.js)")
     ap.add_argument("--no-designer", action="store_true", help="leave the designer out")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -290,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.worker:
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(worker(args.worker, args.batch, args.epochs, args.playground)))
+        print(json.dumps(worker(args.worker, args.batch, args.epochs, args.playground,
+                                args.pairs)))
         return 0
     peer = playground_dir(args.playground)
     systems = ["engine", "project"] + ([] if args.no_designer else ["designer"])
@@ -303,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             order = systems if rnd % 2 == 0 else systems[::-1]
             for system in order:
                 runs.append({"round": rnd, "batch": batch, "system": system,
-                             **run(system, batch, args.epochs, peer)})
+                             **run(system, batch, args.epochs, peer, args.pairs)})
     print(json.dumps(summarise(runs, args, peer, load_start, t0), indent=1))
     return 0
 
@@ -323,6 +343,12 @@ def summarise(runs: list[dict], args, peer: Path | None, load_start, t0: float) 
                           for x, y in zip(by[a], by[b], strict=True)]
                 row[name] = {"median": round(median(ratios), 3),
                              "rounds": [round(x, 3) for x in ratios]}
+        paired = [x for r in by.get("designer", []) for x in r["pair_ratios"]]
+        if paired:
+            row["designer_over_headless_paired"] = {
+                "median": round(median(paired), 3), "pairs": len(paired),
+                "quartiles": [round(q, 3) for q in statistics.quantiles(paired, n=4)]
+                if len(paired) > 1 else paired}
         for system, key in (("project", "cpu_ms_per_epoch"), ("designer", "cpu_ms_per_epoch"),
                             ("designer", "main_thread_cpu_ms_per_epoch")):
             values = [r[key] for r in by.get(system, []) if r.get(key) is not None]

@@ -251,7 +251,7 @@ class FastDense:
         trainer.samples_seen += samples
         trainer._lr = float(lrs[done - 1])
         trainer.last_grad_norm = float(norms[done - 1])
-        trainer.record_losses(losses[:done].tolist())
+        trainer.record_losses(losses[:done])
         last = bm[done - 1]
         if trainer.task == "classification":
             return done, {"accuracy": float(last[0])}

@@ -275,13 +275,13 @@ class Trainer:
         return self._schedule(self.epoch, self.global_step)
 
     @property
-    def last_losses(self) -> list[float]:
-        """The exact losses of the last batch, or of the last stretch of batches the
-        compiled path trained in one go (``history["batch_loss"]`` is thinned out in
-        long runs, see ``core.training.history``)."""
+    def last_losses(self) -> np.ndarray:
+        """The exact losses (float64) of the last batch, or of the last stretch of
+        batches the compiled path trained in one go (``history["batch_loss"]`` is
+        thinned out in long runs, see ``core.training.history``)."""
         return self._steps.last_losses
 
-    def record_losses(self, losses: list[float]) -> None:
+    def record_losses(self, losses: Sequence[float] | np.ndarray) -> None:
         """Record the losses of a stretch that ended at :attr:`global_step`."""
         self._steps.extend(self.global_step, losses)
 
@@ -553,7 +553,7 @@ class Trainer:
         done, metrics = self._fast.train(self, st, steps)
         if not done:  # the guard has something to say about the next step
             return self._train_batch()
-        return self._batch_events(st, self._steps.last_losses[-1], metrics)
+        return self._batch_events(st, float(self._steps.last_losses[-1]), metrics)
 
     def _batch_events(self, st: _EpochState, loss: float, metrics: dict[str, float]
                       ) -> tuple[TrainEvent, TrainEvent | None]:

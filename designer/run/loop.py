@@ -116,7 +116,7 @@ class RunLoop:
         self._grid_seq = job.grid_seq_offset
         self._keep_grid = False  # the grid shows the blown-up weights of a diverged run
         self._heavy_interval = HEAVY_MIN_INTERVAL_S
-        self._pending_y: list[float] = []
+        self._pending_y: list[float | np.ndarray] = []  # losses, and stretches of them
         self._pending_epochs: list[Any] = []
         self._reset_counters()
 
@@ -266,7 +266,7 @@ class RunLoop:
             if kind == "batch":
                 step = event.step
                 if step - last_step > 1:  # the steps are consecutive: only losses pend
-                    pend_y.extend(self.trainer.last_losses[last_step - step:])
+                    pend_y.append(self.trainer.last_losses[last_step - step:])
                 else:
                     pend_y.append(event.loss)
                 last_step = step
@@ -391,7 +391,7 @@ class RunLoop:
         self._take_epochs(now)
         self._sync()
         if self._pending_y:  # the losses of the steps up to the newest one, in order
-            losses = np.asarray(self._pending_y, dtype=np.float64)
+            losses = _joined(self._pending_y)
             steps = np.arange(self.step - len(losses) + 1, self.step + 1, dtype=np.float64)
             self.report(Steps(steps, losses))
             self._pending_y.clear()
@@ -528,6 +528,15 @@ def _keep_newest_epoch(trainer: Any) -> None:
     for key, values in history.items():
         if key not in ("batch_loss", "batch_step") and len(values) > 1:
             del values[:-1]
+
+
+def _joined(pending: list[float | np.ndarray]) -> np.ndarray:
+    """The pending losses as one array: single batches' floats and compiled
+    stretches' arrays, in order."""
+    if not any(isinstance(part, np.ndarray) for part in pending):
+        return np.asarray(pending, dtype=np.float64)
+    return np.concatenate([np.atleast_1d(np.asarray(part, dtype=np.float64))
+                           for part in pending])
 
 
 def _epoch_record(event: Any, epoch: int, step: int) -> dict[str, float]:

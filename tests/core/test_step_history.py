@@ -106,11 +106,14 @@ def test_a_stretch_gives_the_points_of_its_steps_added_one_by_one(capacity):
     step = 0
     for length in rng.integers(1, 3 * capacity, size=60):
         losses = rng.normal(size=int(length)).tolist()
+        if rng.random() < 0.2:  # the general path's single steps, between stretches
+            losses = losses[:1]
         for loss in losses:
             step += 1
             by_step.add(step, loss)
         by_stretch.extend(step, losses)
         assert many == one
         assert by_stretch.stride == by_step.stride and by_stretch._open == by_step._open
-        assert by_stretch.last_losses == losses
+        assert by_stretch.last_losses.tolist() == losses
     assert by_step.stride > 1  # the thinning was exercised
+    assert all(type(v) is float for v in many["batch_loss"])  # plain JSON numbers
