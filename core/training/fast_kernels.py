@@ -9,6 +9,10 @@ Python floats, so float32 networks round like the NumPy path. Matrix products ar
 loops: for the networks this serves (a few hundred weights) a BLAS call costs more than
 the arithmetic.
 
+The two entry points release the GIL while they run (``nogil``): they touch no Python
+object, and the designer's training process sends its reports from another thread
+meanwhile instead of waiting for the stretch to end.
+
 A step whose guard would raise (a loss or gradient that is not finite, a blown-up loss,
 a step that cannot be bounded) is not taken: the kernel returns before changing anything
 of it, and the trainer does that step the general way, which raises as it always does.
@@ -360,7 +364,7 @@ def _value_terms(loss_code, p, t, size, C):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def evaluate_rows(X, Y, idx, n, chunk, batch, meta, params, loss_code, ys, yo, zs, zo, tb,
                   C, acc, sq, mean, m2, cols):
     """Trainer._evaluate on rows ``idx[:n]`` (all of X when ``idx`` is empty): one loss
@@ -417,7 +421,7 @@ def evaluate_rows(X, Y, idx, n, chunk, batch, meta, params, loss_code, ys, yo, z
             acc[4] += abs_sum
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def train_steps(X, Y, order, pos, steps, batch, meta, params, grads, loss_code, opt_code,
                 opt_f, state1, state2, iterations, lrs, l1, l2, decay, watch, best, good,
                 peak, flush_every, flush_limit, acc, sq, mean, m2, ys, yo, zs, zo, dy, dz, tb, C,

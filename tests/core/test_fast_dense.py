@@ -3,6 +3,9 @@ anything it does not take trains the general way without a word."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -248,3 +251,43 @@ def test_step_and_learning_rate_changes(monkeypatch):
         results.append((trainer.net.params.copy(), trainer.history))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12, atol=1e-14)
     assert results[0][1]["lr"] == results[1][1]["lr"] == [0.001]
+
+
+def test_a_stretch_leaves_the_interpreter_to_other_threads(monkeypatch):
+    """The kernel releases the GIL while it trains: the designer's training process
+    writes its reports from another thread meanwhile, instead of waiting for the
+    stretch to end (or stopping it to hand the lock over)."""
+    monkeypatch.setenv("ANN_DESIGNER_FAST_PATH", "1")
+    X, Y = spiral(8 * fast_dense.MAX_STEPS)
+    trainer = Trainer(Network.from_spec(chain(units=(32, 32)), dtype="float64"), seed=1,
+                      loss="mse", optimizer={"type": "sgd", "lr": 1e-3}, batch_size=8)
+    events = trainer.run(X, Y, epochs=2, every_batch=False)
+    next(events)  # the first batch (and the kernel's compiling) before the other thread
+    ticks: list[float] = []
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.0002)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        while len(ticks) < 10:
+            time.sleep(0.001)
+        last = trainer.global_step
+        while True:  # the run's first steps go singly, then a stretch
+            start = time.perf_counter()
+            event = next(events)
+            end = time.perf_counter()
+            if event.kind == "batch" and event.step - last >= 1000:
+                break
+            last = event.step
+    finally:
+        done.set()
+        ticker.join()
+    assert trainer._fast is not None
+    inside = [start] + [t for t in ticks if start < t < end] + [end]
+    longest_wait = max(b - a for a, b in zip(inside, inside[1:], strict=False))
+    assert longest_wait < 0.5 * (end - start)  # holding the lock, it would be all of it
