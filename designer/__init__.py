@@ -4,11 +4,12 @@ The console script imports this package first, a second before ``main()`` runs (
 the command line); a Ctrl-C in that second should end the program quietly, not with a
 KeyboardInterrupt traceback, so the handler is installed here, before anything else is
 imported, and only when the program is the ``ann-designer`` script. ``main()`` puts the
-default handler back.
+default handler back. It comes from the built-in ``_signal``: ``signal`` builds its enums
+first, milliseconds in which a Ctrl-C still printed a traceback.
 """
 
+import _signal
 import os as _os
-import signal as _signal
 import sys as _sys
 
 
