@@ -51,7 +51,7 @@ class StepHistory:
             if self._open:
                 i = self._fill_open(points, numbers, y, i, first)
                 continue
-            if len(points) >= self.capacity:
+            while len(points) >= self.capacity:  # a longer history read from a file
                 self._thin(points, numbers)
             stride, room = self.stride, self.capacity - len(points)
             whole = min(room, (count - i) // stride)

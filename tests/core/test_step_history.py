@@ -117,3 +117,14 @@ def test_a_stretch_gives_the_points_of_its_steps_added_one_by_one(capacity):
         assert by_stretch.last_losses.tolist() == losses
     assert by_step.stride > 1  # the thinning was exercised
     assert all(type(v) is float for v in many["batch_loss"])  # plain JSON numbers
+
+
+def test_a_stretch_after_a_long_history_from_a_file_thins_it_down():
+    """A file's batch_loss may hold several times the capacity (older files kept every
+    step): the first stretch thins it until there is room, as many adds would."""
+    history = {"batch_loss": [1.0] * 40, "batch_step": list(range(1, 41))}
+    steps = StepHistory(history, capacity=8)
+    steps.extend(45, [2.0] * 5)
+    assert len(history["batch_loss"]) <= 8
+    assert history["batch_step"][-1] == 45
+    assert len(history["batch_loss"]) == len(history["batch_step"])
