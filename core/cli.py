@@ -567,34 +567,42 @@ class CtrlC:
     interrupts the batch (KeyboardInterrupt), and the workflow puts back the last
     complete batch's weights. Once the run has ended (its "end" event) Ctrl-C is only
     acknowledged: two presses a few ms apart used to land in the saving and lose it all.
+
+    The handler only notes the request: the stop reaches the trainer after the event
+    being handled (or the next one), before the next batch, in the program's own
+    flow. ``request_stop`` takes a lock, and a handler runs in the middle of whatever
+    the main thread was doing: a second Ctrl-C that arrived while the first handler
+    held that lock waited for it for ever (two presses 0.5 ms apart hung ``train``).
     """
 
     def __init__(self, progress: out.TrainingProgress) -> None:
         self.progress = progress
         self.trainer: Trainer | None = None
         self.trained = False  # the run is over: what is left is storing and saving it
+        self.stop_asked = False
 
     def hook(self, trainer: Trainer) -> None:
         self.trainer = trainer
 
     def watch(self, on_event: Callable[[Any], None]) -> Callable[[Any], None]:
-        """``on_event`` that also notes the end of the run."""
+        """``on_event`` that also passes a Ctrl-C on to the trainer and notes the end
+        of the run."""
         def watched(event: Any) -> None:
             if event.kind == "end":
                 self.trained = True
             on_event(event)
+            if self.stop_asked and self.trainer is not None:  # before the next batch
+                self.trainer.request_stop()
         return watched
 
     def __call__(self, signum: int, frame: Any) -> None:
         if self.trained:
             self.progress.write("saving the trained network; a moment")
-        elif self.trainer is None:
-            raise KeyboardInterrupt  # nothing trained yet: nothing to save
-        elif not self.trainer.stop_requested:
-            self.progress.write("stopping after this batch (Ctrl-C again to stop at once)")
-            self.trainer.request_stop()
+        elif self.trainer is None or self.stop_asked:
+            raise KeyboardInterrupt  # nothing trained yet, or the second press: at once
         else:
-            raise KeyboardInterrupt
+            self.stop_asked = True  # first: a press during the message is the second
+            self.progress.write("stopping after this batch (Ctrl-C again to stop at once)")
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from core.cli import CtrlC, main
 from core.project import load_project
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -81,3 +81,43 @@ def test_ctrl_c_while_the_launcher_starts_prints_no_traceback(tmp_path):
         out, err = proc.communicate(timeout=60)
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         assert proc.returncode in (130, 1), err  # 1: it had already said the file is missing
+
+
+class _Trainer:
+    """Counts stop requests; a signal handler must not make any (they take a lock)."""
+
+    def __init__(self) -> None:
+        self.stops = 0
+
+    def request_stop(self) -> None:
+        self.stops += 1
+
+
+class _Event:
+    kind = "batch"
+
+
+def test_the_handler_takes_no_lock_and_the_next_event_passes_the_stop_on():
+    said: list[str] = []
+    ctrl_c = CtrlC(type("Progress", (), {"write": staticmethod(said.append)})())
+    trainer = _Trainer()
+    ctrl_c.hook(trainer)
+    on_event = ctrl_c.watch(lambda event: None)
+    ctrl_c(signal.SIGINT, None)
+    assert trainer.stops == 0 and said == [
+        "stopping after this batch (Ctrl-C again to stop at once)"]
+    on_event(_Event())
+    assert trainer.stops == 1
+    with pytest.raises(KeyboardInterrupt):  # the second press stops at once
+        ctrl_c(signal.SIGINT, None)
+
+
+def test_a_second_press_inside_the_first_handler_stops_at_once():
+    """Two presses 0.5 ms apart: the second handler runs inside the first one."""
+    def write(text: str) -> None:
+        ctrl_c(signal.SIGINT, None)
+
+    ctrl_c = CtrlC(type("Progress", (), {"write": staticmethod(write)})())
+    ctrl_c.hook(_Trainer())
+    with pytest.raises(KeyboardInterrupt):
+        ctrl_c(signal.SIGINT, None)
